@@ -1,0 +1,55 @@
+package extractor
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Capacity is a power figure found in text, converted to MW.
+type Capacity struct {
+	MW         float64
+	Start, End int
+	Energy     bool   // MWh/GWh: energy, not capacity
+	Bound      string // "up_to", "more_than" or ""
+	Approx     bool
+	Unit       string // as written
+}
+
+var reCapacity = regexp.MustCompile(`(?i)(\d[\d,.]*)\s?(?:-\s?)?(megawatt[- ]hours?|gigawatt[- ]hours?|mwh|gwh|megawatts?|mégawatts?|megavatios?|gigawatts?|gigawatios?|mw|gw|兆瓦时|兆瓦|千兆瓦|吉瓦|百万千瓦|万千瓦)(?:\b|[^a-z]|$)`)
+
+var capacityScale = map[string]float64{
+	"mw": 1, "megawatt": 1, "megawatts": 1, "mégawatt": 1, "mégawatts": 1, "megavatio": 1, "megavatios": 1, "兆瓦": 1,
+	"gw": 1000, "gigawatt": 1000, "gigawatts": 1000, "gigawatio": 1000, "gigawatios": 1000, "吉瓦": 1000, "千兆瓦": 1000, "百万千瓦": 1000,
+	"万千瓦": 10,
+}
+
+// parseCapacity finds capacities ("200 MW", "245MW", "1.7 gigawatts", "up to 5GW",
+// "2,910-megawatt", "60 兆瓦", "1,7 Gigawatt") in a sentence.
+func parseCapacity(s string, decimalComma bool) []Capacity {
+	var out []Capacity
+	for _, m := range reCapacity.FindAllStringSubmatchIndex(s, -1) {
+		unit := strings.ToLower(s[m[4]:m[5]])
+		// "MW" in upper case is the unit; lower-case "mw" inside words is not.
+		if m[4] > 0 && isWordByte(s[m[4]-1]) && !isDigit(s[m[4]-1]) {
+			continue
+		}
+		v, ok := parseNumber(s[m[2]:m[3]], decimalComma)
+		if !ok {
+			continue
+		}
+		c := Capacity{Start: m[2], End: m[5], Unit: s[m[4]:m[5]]}
+		switch {
+		case strings.Contains(unit, "hour") || strings.HasSuffix(unit, "wh") || unit == "兆瓦时":
+			c.Energy = true
+			c.MW = v
+			if strings.HasPrefix(unit, "g") {
+				c.MW = v * 1000
+			}
+		default:
+			c.MW = v * capacityScale[unit]
+		}
+		c.Approx, c.Bound = moneyQualifiers(s[:m[2]])
+		out = append(out, c)
+	}
+	return out
+}

@@ -1,0 +1,80 @@
+package extractor
+
+import "strings"
+
+// Word lists the rules read. Each is matched on the lower-cased sentence.
+var (
+	dealCues = []string{"contract", "agreement", "deal", "lease", "leasing", "order", "signed", "signs", "inked", "secured",
+		"awarded", "colocation", "hosting", "partnership", "合同", "协议", "協議", "签署", "簽署", "签订", "簽訂", "订单", "訂單", "租赁", "租賃",
+		"vertrag", "vereinbarung", "abkommen", "contrat", "accord", "contratto", "accordo", "contrato", "acuerdo", "firmó", "signé", "unterzeichnet", "firmato"}
+	rumourCues = []string{"in talks", "reportedly", "rumor", "rumour", "people familiar", "could sign", "may sign", "might sign",
+		"is said to", "are said to", "exploring a", "negotiating", "in negotiations", "potential deal", "expected to sign", "if they sign",
+		"would sign", "considering a", "传闻", "傳聞", "据悉", "洽谈", "洽談", "谈判", "談判", "soll angeblich", "selon des sources", "secondo indiscrezioni", "según fuentes"}
+	cloudCues = []string{"ai cloud", "gpu cloud", "cloud services", "cloud service", "managed gpu", "neocloud", "cloud contract", "gpu-as-a-service",
+		"云服务", "雲服務", "ai云", "ai 云", "算力云", "services cloud", "cloud-dienst", "servizi cloud", "servicios en la nube"}
+	bareMetalCues = []string{"bare metal", "bare-metal", "裸金属", "裸金屬", "gpu server rental", "server rental", "gpu rental"}
+	colocationCues = []string{"colocation", "co-location", "lease", "leasing", "hosting", "powered shell", "data center capacity",
+		"triple net", "triple-net", "托管", "租赁", "租賃", "主机托管", "mietvertrag", "miete", "location de", "locazione", "arrendamiento", "arrienda"}
+	notCloudNoun = []string{" provider", " company", " firm", " platform", " customer", " giant", " operator", " player", " startup", " specialist", " infrastructure provider"}
+)
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// contractType reads the type from the wording of a deal's sentences.
+func contractType(lower string) string {
+	if containsAny(lower, bareMetalCues) {
+		return "bare_metal"
+	}
+	for _, c := range cloudCues {
+		for off := 0; ; {
+			i := strings.Index(lower[off:], c)
+			if i < 0 {
+				break
+			}
+			end := off + i + len(c)
+			rest := lower[end:]
+			if !hasAnyPrefix(rest, notCloudNoun) {
+				return "cloud_services"
+			}
+			off = end
+		}
+	}
+	if containsAny(lower, colocationCues) {
+		return "colocation"
+	}
+	return "unknown"
+}
+
+func hasAnyPrefix(s string, ps []string) bool {
+	for _, p := range ps {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// termsIn returns the contract terms the wording mentions.
+func termsIn(lower string) []string {
+	var out []string
+	add := func(t string, cues ...string) {
+		if containsAny(lower, cues) {
+			out = append(out, t)
+		}
+	}
+	add("equity_warrants", "warrant", "right to acquire up to", "right to purchase up to", "option to acquire up to", "认股权", "認股權")
+	add("expansion_option", "option to expand", "expansion option", "right of first refusal", "rofr", "option for an additional", "option to add", "扩容选择权", "additional capacity option")
+	add("guarantee", "guarantee", "backstop", "back-stop", "backed by", "-backed", "担保", "擔保", "garantie", "garanzia", "garantía", "bürgschaft")
+	add("no_negotiation", "no negotiation", "non-negotiable", "no-negotiation", "不可协商", "不可談判")
+	add("prepayment", "prepayment", "prepaid", "pre-payment", "upfront payment", "预付", "預付", "vorauszahlung", "prépaiement", "pagamento anticipato", "pago anticipado")
+	add("take_or_pay", "take-or-pay", "take or pay", "照付不议", "照付不議")
+	add("triple_net", "triple net", "triple-net", "nnn", "三净", "三淨")
+	return out
+}

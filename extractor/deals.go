@@ -1,0 +1,545 @@
+package extractor
+
+import (
+	"math"
+	"regexp"
+	"strings"
+)
+
+// analysis is what the rules found in one sentence.
+type analysis struct {
+	Sentence
+	lower  string
+	ents   []Mention
+	descs  []Descriptor
+	money  []Money
+	caps   []Capacity
+	terms  []Term
+	prices []UnitPrice
+	dates  []DateMention
+	rumour bool
+	deal   bool // has a deal word
+}
+
+func analyze(s Sentence, g *Gazetteer, decimalComma bool) analysis {
+	a := analysis{Sentence: s, lower: strings.ToLower(s.Text)}
+	a.ents = g.Find(s.Text)
+	a.descs = findDescriptors(s.Text)
+	if strings.ContainsAny(s.Text, "0123456789") {
+		a.money = parseMoney(s.Text, decimalComma)
+		a.caps = parseCapacity(s.Text, decimalComma)
+		a.terms = parseTerms(s.Text)
+		a.prices = parseUnitPrices(s.Text)
+		a.dates = parseDates(s.Text)
+	} else {
+		a.terms = parseTerms(s.Text) // "five-year"
+	}
+	a.rumour = containsAny(a.lower, rumourCues)
+	a.deal = containsAny(a.lower, dealCues)
+	return a
+}
+
+// draft is a contract being assembled.
+type draft struct {
+	operator     *Entity
+	opInferred   bool
+	counterparty *Entity
+	descriptor   string
+	guarantor    *Entity
+	endUser      *Entity
+	value        *Money
+	valueNonUSD  *Money
+	capacity     *Capacity
+	term         *Term
+	unitPrice    *UnitPrice
+	prepayment   *Money
+	guarantee    *Money
+	date         string
+	aggregate    bool
+	text         strings.Builder // lower-cased wording of the deal's sentences
+	evidence     []string
+	fieldEv      map[string]string
+	warnings     []string
+	block        int
+}
+
+func (d *draft) label() string {
+	if d.counterparty != nil {
+		return d.counterparty.Name
+	}
+	return d.descriptor
+}
+
+func (d *draft) addEvidence(s string) {
+	for _, e := range d.evidence {
+		if e == s {
+			return
+		}
+	}
+	d.evidence = append(d.evidence, s)
+}
+
+func (d *draft) setField(field, sentence string) {
+	if d.fieldEv == nil {
+		d.fieldEv = map[string]string{}
+	}
+	if _, ok := d.fieldEv[field]; !ok {
+		d.fieldEv[field] = sentence
+	}
+}
+
+// party is a counterparty candidate in a sentence: a customer entity or a descriptor.
+type party struct {
+	e          *Entity
+	desc       string
+	start, end int
+}
+
+// segment is the part of a sentence that speaks about one counterparty.
+type segment struct {
+	start, end int
+	p          party
+}
+
+var reAggregate = regexp.MustCompile(`(?i)\b(two|three|four|both|\d)\s+(?:separate\s+|new\s+|long-term\s+)?(?:contracts|agreements|leases|deals|orders)\b|totall?ing|combined|in total|合计|合計|共计|共計|两份|兩份|insgesamt|au total|in totale|en total`)
+
+var clauseSeparators = []string{"; ", " plus ", ", while ", " while ", " as well as ", " in addition", ", and ", " and a ", " and an ", " and "}
+
+// segments cuts a sentence into one part per counterparty.
+func segments(a analysis, parties []party) []segment {
+	if len(parties) == 1 {
+		return []segment{{0, len(a.Text), parties[0]}}
+	}
+	out := make([]segment, len(parties))
+	start := 0
+	for i, p := range parties {
+		end := len(a.Text)
+		if i+1 < len(parties) {
+			end = boundary(a.lower, p.end, parties[i+1].start)
+		}
+		out[i] = segment{start, end, p}
+		start = end
+	}
+	return out
+}
+
+// boundary finds where one counterparty's clause ends and the next begins.
+func boundary(lower string, from, to int) int {
+	if from >= to {
+		return to
+	}
+	between := lower[from:to]
+	for _, sep := range clauseSeparators {
+		if i := strings.Index(between, sep); i >= 0 {
+			return from + i
+		}
+	}
+	return from + (to-from)/2
+}
+
+// moneyKind classifies an amount by the words around it.
+func moneyKind(lower string, m Money) string {
+	before := lastRunes(lower[:m.Start], 40)
+	after := firstBytes(lower[m.End:], 40)
+	near := before + " | " + after
+	switch {
+	case hasAnyPrefix(strings.TrimLeft(after, " "), []string{"per share", "a share", "/share", "each", "per gpu", "per hour"}) || strings.HasSuffix(strings.TrimSpace(before), "at"):
+		return "price"
+	case hasAnyPrefix(strings.TrimLeft(after, " "), []string{"per megawatt", "per mw", "/mw", "a megawatt", "per kw", "每兆瓦"}):
+		return "per_mw"
+	case containsAny(near, []string{"prepay", "pre-pay", "upfront", "up-front", "预付", "預付", "vorauszahlung", "anticipo", "anticipado", "prépaiement"}):
+		return "prepayment"
+	case containsAny(near, []string{"guarantee", "backstop", "back-stop", "担保", "擔保", "garantie", "garanzia", "garantía"}):
+		return "guarantee"
+	case containsAny(after, []string{"in annual", "annual revenue", "annualized", "recurring revenue", " arr", "per year", "a year", "per annum", "annually", "of revenue", "in revenue", "ebitda", "net operating income", " noi", "年收入", "年化"}) ||
+		containsAny(before, []string{"revenue of", "annual revenue", "ebitda of", "noi of", "annualized", "generate ", "generating "}):
+		return "annual"
+	case containsAny(near, []string{"shares", "warrant", "equity consideration", "market cap", "valuation", "valued at", "market value", "stock"}):
+		return "equity"
+	case containsAny(near, []string{"financing", "loan", "notes", "bond", "raised", "raise ", "debt", "credit facility", "convertible", "offering", "capex", "capital expenditure", "cost", "invest", "spend", "融资", "融資", "贷款", "債"}):
+		return "finance"
+	case containsAny(before, []string{"total contract amount", "totaling", "totalling", "total of", "combined", "in total", "合计", "合計", "共计"}):
+		return "total"
+	}
+	return "value"
+}
+
+// capacityIsContract tells a contract's capacity from a portfolio, reserve or pipeline.
+func capacityIsContract(lower string, c Capacity) bool {
+	if c.Energy {
+		return false
+	}
+	after := firstBytes(lower[c.End:], 45)
+	before := lastRunes(lower[:c.Start], 30)
+	if containsAny(after, []string{"portfolio", "pipeline", "reserve", "of power", "power capacity", "ai power", "convertible", "approved", "secured power",
+		"of grid", "interconnect", "of energized", "of energised", "of total", "of gross", "under development", "of capacity across", "电力储备", "储备", "儲備"}) ||
+		containsAny(before, []string{"portfolio of", "pipeline of", "has ", "holds ", "possesses ", "owns ", "controls ", "reserves of", "total of", "拥有", "擁有"}) {
+		return false
+	}
+	return true
+}
+
+func (a analysis) parties() []party {
+	var ps []party
+	for _, m := range a.ents {
+		if m.E.Role != "customer" || roleOf(a.lower, m) != roleCounterparty {
+			continue
+		}
+		ps = append(ps, party{e: m.E, start: m.Start, end: m.End})
+	}
+	for _, d := range a.descs {
+		ps = append(ps, party{desc: d.Text, start: d.Start, end: d.End})
+	}
+	sortMentions(ps, func(p party) int { return p.start })
+	// One party per entity: "Microsoft … Microsoft's Azure" is one counterparty.
+	var out []party
+	seen := map[string]bool{}
+	for _, p := range ps {
+		k := p.desc
+		if p.e != nil {
+			k = p.e.Name
+		}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func inSeg(start int, s segment) bool { return start >= s.start && start < s.end }
+
+// fill takes what a sentence (or the part of it in seg) says about d.
+func (d *draft) fill(a analysis, seg segment, anchor bool) {
+	used := false
+	var totals []Money
+	for i := range a.money {
+		m := a.money[i]
+		if !inSeg(m.Start, seg) || overlapsPrice(a.prices, m.Start) {
+			continue
+		}
+		kind := moneyKind(a.lower, m)
+		if m.Currency != "USD" && (kind == "value" || kind == "total") {
+			if d.valueNonUSD == nil {
+				d.valueNonUSD = &m
+				d.warnings = append(d.warnings, "contract value stated in "+m.Currency+", not converted")
+			}
+			continue
+		}
+		switch kind {
+		case "value":
+			if d.value == nil && (anchor || a.deal || containsAny(a.lower, []string{"worth", "valued", "value"})) {
+				d.value = &m
+				d.setField("total_value_usd", a.Text)
+				used = true
+			}
+		case "total":
+			totals = append(totals, m)
+		case "prepayment":
+			if d.prepayment == nil {
+				d.prepayment = &m
+				d.setField("prepayment_usd", a.Text)
+				used = true
+			}
+		case "guarantee":
+			if d.guarantee == nil {
+				d.guarantee = &m
+				d.setField("guarantee_usd", a.Text)
+				used = true
+			}
+		}
+	}
+	if d.value == nil && len(totals) > 0 && d.aggregate {
+		d.value = &totals[0]
+		d.setField("total_value_usd", a.Text)
+		used = true
+	}
+	var capTotals []Capacity
+	for i := range a.caps {
+		c := a.caps[i]
+		if !inSeg(c.Start, seg) || !capacityIsContract(a.lower, c) {
+			continue
+		}
+		if strings.Contains(lastRunes(a.lower[:c.Start], 20), "total") {
+			capTotals = append(capTotals, c)
+			continue
+		}
+		if d.capacity == nil {
+			d.capacity = &c
+			d.setField("capacity_mw", a.Text)
+			used = true
+		}
+	}
+	if d.capacity == nil && len(capTotals) > 0 && d.aggregate {
+		d.capacity = &capTotals[0]
+		used = true
+	}
+	for i := range a.terms {
+		t := a.terms[i]
+		if !inSeg(t.Start, seg) || d.term != nil {
+			continue
+		}
+		if t.Until != 0 {
+			continue // resolved against the announcement year in finish
+		}
+		// "over five years" next to warrants is the warrant's life, not the contract's.
+		if strings.Contains(lastRunes(a.lower[:t.Start], 60), "shares") {
+			continue
+		}
+		d.term = &t
+		d.setField("term_years", a.Text)
+		used = true
+	}
+	for i := range a.prices {
+		if inSeg(a.prices[i].Start, seg) && d.unitPrice == nil {
+			d.unitPrice = &a.prices[i]
+			d.setField("reported_usd_per_mw_year", a.Text)
+			used = true
+		}
+	}
+	for _, m := range a.ents {
+		if m.E.Role != "customer" || !inSeg(m.Start, seg) && !anchor {
+			continue
+		}
+		switch roleOf(a.lower, m) {
+		case roleGuarantor:
+			if d.guarantor == nil && m.E != d.counterparty {
+				d.guarantor = m.E
+				used = true
+			}
+		case roleEndUser:
+			if d.endUser == nil && m.E != d.counterparty {
+				d.endUser = m.E
+				used = true
+			}
+		}
+	}
+	if d.date == "" {
+		for _, dm := range a.dates {
+			if inSeg(dm.Start, seg) || anchor {
+				d.date = dm.Value
+				used = true
+				break
+			}
+		}
+	}
+	if anchor || used {
+		d.text.WriteString(a.lower[seg.start:seg.end])
+		d.text.WriteByte(' ')
+		d.addEvidence(a.Text)
+	}
+}
+
+func overlapsPrice(ps []UnitPrice, start int) bool {
+	for _, p := range ps {
+		if start >= p.Start && start < p.End {
+			return true
+		}
+	}
+	return false
+}
+
+// operatorIn returns the operator named in a segment, preferring the one before
+// the counterparty (the subject of "X signed with Y").
+func operatorIn(a analysis, seg segment) *Entity {
+	var best *Entity
+	for _, m := range a.ents {
+		if m.E.Role != "operator" {
+			continue
+		}
+		if inSeg(m.Start, seg) {
+			return m.E
+		}
+		if m.Start < seg.start {
+			best = m.E
+		}
+	}
+	return best
+}
+
+// findDeals assembles contracts from the analysed sentences of a page.
+func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
+	var drafts []*draft
+	var lastOp *Entity
+	for i := 0; i < len(as); i++ {
+		a := as[i]
+		ops := 0
+		for _, m := range a.ents {
+			if m.E.Role == "operator" {
+				ops++
+			}
+		}
+		if a.rumour || a.Kind == "h" {
+			if op := firstOperator(a); op != nil {
+				lastOp = op
+			}
+			continue
+		}
+		if a.Kind == "tr" && len(a.Header) == len(a.Cells) {
+			if d := tableDeal(a, lastOp, g); d != nil {
+				drafts = append(drafts, d)
+			}
+			continue
+		}
+		ps := a.parties()
+		if len(ps) == 0 || !(a.deal || a.Kind == "tr" && len(a.money)+len(a.caps) > 0) {
+			if op := firstOperator(a); op != nil {
+				lastOp = op
+			}
+			continue
+		}
+		for _, seg := range segments(a, ps) {
+			d := &draft{block: a.Block}
+			d.counterparty, d.descriptor = seg.p.e, seg.p.desc
+			d.operator = operatorIn(a, seg)
+			if d.operator == nil {
+				d.operator, d.opInferred = lastOp, true
+			}
+			if d.operator == nil {
+				d.operator, d.opInferred = mainOperator, true
+			}
+			if d.operator == nil {
+				continue
+			}
+			segText := a.lower[seg.start:seg.end]
+			d.aggregate = reAggregate.MatchString(segText) && countsContracts(segText)
+			d.fill(a, seg, true)
+			// Facts spread over the next sentences of the same or the next block.
+			for j := i + 1; j < len(as) && j <= i+3; j++ {
+				b := as[j]
+				if b.Kind == "h" || b.Kind == "tr" || b.Block > a.Block+1 || b.rumour {
+					break
+				}
+				if startsOtherDeal(b, d) {
+					break
+				}
+				d.fill(b, segment{0, len(b.Text), party{}}, false)
+			}
+			drafts = append(drafts, d)
+		}
+		if op := firstOperator(a); op != nil {
+			lastOp = op
+		}
+		_ = ops
+	}
+	return mergeDrafts(drafts)
+}
+
+func countsContracts(seg string) bool {
+	return strings.Contains(seg, "contracts") || strings.Contains(seg, "agreements") || strings.Contains(seg, "leases") ||
+		strings.Contains(seg, "deals") || strings.Contains(seg, "orders") || strings.Contains(seg, "合同") || strings.Contains(seg, "合計") ||
+		strings.Contains(seg, "合计") || strings.Contains(seg, "verträge") || strings.Contains(seg, "contrats") || strings.Contains(seg, "contratti") || strings.Contains(seg, "contratos")
+}
+
+func firstOperator(a analysis) *Entity {
+	for _, m := range a.ents {
+		if m.E.Role == "operator" {
+			return m.E
+		}
+	}
+	return nil
+}
+
+// startsOtherDeal reports a sentence that speaks about a different contract:
+// another counterparty or operator together with figures.
+func startsOtherDeal(b analysis, d *draft) bool {
+	for _, p := range b.parties() {
+		if p.e != nil && p.e != d.counterparty || p.desc != "" && p.desc != d.descriptor {
+			return true
+		}
+	}
+	for _, m := range b.ents {
+		if m.E.Role == "operator" && m.E != d.operator && (len(b.money) > 0 || len(b.caps) > 0) {
+			return true
+		}
+	}
+	// A second contract value for a deal that has one already.
+	if d.value != nil {
+		for _, m := range b.money {
+			if moneyKind(b.lower, m) == "value" && !close(m.Value, d.value.Value, 0.03) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func close(a, b, tol float64) bool {
+	if a == 0 || b == 0 {
+		return a == b
+	}
+	return math.Abs(a-b) <= tol*math.Max(a, b)
+}
+
+// mergeDrafts folds repeated mentions of one contract (summary and body) together.
+func mergeDrafts(ds []*draft) []*draft {
+	var out []*draft
+next:
+	for _, d := range ds {
+		if d.value == nil && d.capacity == nil {
+			continue // a mention without figures is not a record
+		}
+		for _, o := range out {
+			if o.operator == d.operator && o.label() == d.label() && o.aggregate == d.aggregate && compatible(o, d) {
+				o.absorb(d)
+				continue next
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func compatible(a, b *draft) bool {
+	if a.value != nil && b.value != nil && !close(a.value.Value, b.value.Value, 0.03) {
+		return false
+	}
+	if a.capacity != nil && b.capacity != nil && !close(a.capacity.MW, b.capacity.MW, 0.05) {
+		return false
+	}
+	if a.term != nil && b.term != nil && a.term.Years != b.term.Years {
+		return false
+	}
+	return true
+}
+
+func (d *draft) absorb(o *draft) {
+	if d.value == nil {
+		d.value = o.value
+	}
+	if d.capacity == nil {
+		d.capacity = o.capacity
+	}
+	if d.term == nil {
+		d.term = o.term
+	}
+	if d.unitPrice == nil {
+		d.unitPrice = o.unitPrice
+	}
+	if d.prepayment == nil {
+		d.prepayment = o.prepayment
+	}
+	if d.guarantee == nil {
+		d.guarantee = o.guarantee
+	}
+	if d.guarantor == nil {
+		d.guarantor = o.guarantor
+	}
+	if d.endUser == nil {
+		d.endUser = o.endUser
+	}
+	if d.date == "" {
+		d.date = o.date
+	}
+	if d.opInferred && !o.opInferred {
+		d.opInferred = false
+	}
+	d.text.WriteString(o.text.String())
+	for _, e := range o.evidence {
+		d.addEvidence(e)
+	}
+	for k, v := range o.fieldEv {
+		d.setField(k, v)
+	}
+	d.warnings = append(d.warnings, o.warnings...)
+}

@@ -1,0 +1,257 @@
+package extractor
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/mwledger/mwledger/schemas"
+)
+
+// Version is written into every record so that a re-run with a better extractor
+// can be told apart. Bump it when the rules change what they extract.
+const Version = "mwledger-extractor/0.1.0"
+
+// Extractor turns articles into contract records. It is safe for concurrent use.
+type Extractor struct {
+	g *Gazetteer
+}
+
+// New returns an extractor with the embedded company gazetteer.
+func New() (*Extractor, error) {
+	if _, err := punktTokenizer(); err != nil {
+		return nil, fmt.Errorf("loading sentence model: %w", err)
+	}
+	return &Extractor{g: DefaultGazetteer()}, nil
+}
+
+// Extract reads one article and returns its contracts (none is a valid answer).
+// An error means the article cannot be processed and belongs in the dead-letter topic.
+func (x *Extractor) Extract(ctx context.Context, a schemas.Article) ([]schemas.Contract, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	body, err := a.Body()
+	if err != nil {
+		return nil, err
+	}
+	page, err := ReadHTML(body, a.Headers["Content-Type"])
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", a.CanonicalURL, err)
+	}
+	url := a.CanonicalURL
+	if url == "" {
+		url = page.Canonical
+	}
+	return x.FromPage(page, url), nil
+}
+
+// FromPage extracts the contracts of a parsed page.
+func (x *Extractor) FromPage(p *Page, url string) []schemas.Contract {
+	sents, err := splitSentences(p.Blocks)
+	if err != nil {
+		return nil
+	}
+	decimalComma := europeanLang(p.Lang)
+	as := make([]analysis, 0, len(sents))
+	for _, s := range sents {
+		as = append(as, analyze(s, x.g, decimalComma))
+	}
+	main := mainOperator(x.g, p, as)
+	drafts := findDeals(as, main, x.g)
+	src := schemas.Source{URL: url, Title: strPtr(p.Title), Outlet: strPtr(p.Outlet), PublishedAt: strPtr(p.Published)}
+	out := make([]schemas.Contract, 0, len(drafts))
+	for _, d := range drafts {
+		out = append(out, d.finish(p, src))
+	}
+	sort.SliceStable(out, func(i, j int) bool { return recordLess(out[i], out[j]) })
+	return out
+}
+
+func recordLess(a, b schemas.Contract) bool {
+	if a.Operator.Name != b.Operator.Name {
+		return a.Operator.Name < b.Operator.Name
+	}
+	if la, lb := a.Counterparty.Label(), b.Counterparty.Label(); la != lb {
+		return la < lb
+	}
+	return deref(a.CapacityMW) < deref(b.CapacityMW)
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func europeanLang(lang string) bool {
+	for _, l := range []string{"de", "fr", "it", "es", "pt", "nl", "ru", "pl"} {
+		if lang == l || strings.HasPrefix(lang, l+"-") {
+			return true
+		}
+	}
+	return false
+}
+
+// mainOperator is the operator the page is about: named in the title, else the
+// one mentioned most often.
+func mainOperator(g *Gazetteer, p *Page, as []analysis) *Entity {
+	for _, m := range g.Find(p.Title) {
+		if m.E.Role == "operator" {
+			return m.E
+		}
+	}
+	counts := map[*Entity]int{}
+	var best *Entity
+	for _, a := range as {
+		for _, m := range a.ents {
+			if m.E.Role == "operator" {
+				counts[m.E]++
+				if best == nil || counts[m.E] > counts[best] {
+					best = m.E
+				}
+			}
+		}
+	}
+	return best
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func f64(v float64) *float64 { return &v }
+
+// finish turns a draft into a record: derived numbers, plausibility checks, id.
+func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
+	c := schemas.Contract{
+		SchemaVersion:    schemas.Version,
+		Operator:         schemas.Operator{Name: d.operator.Name, Ticker: d.operator.Ticker},
+		Aggregate:        d.aggregate,
+		Source:           src,
+		Evidence:         d.evidence,
+		FieldEvidence:    d.fieldEv,
+		ExtractorVersion: Version,
+		Terms:            []string{},
+	}
+	if d.counterparty != nil {
+		c.Counterparty = schemas.Counterparty{Name: strPtr(d.counterparty.Name), Hyperscaler: d.counterparty.Hyperscaler}
+	} else {
+		c.Counterparty = schemas.Counterparty{Descriptor: strPtr(d.descriptor)}
+	}
+	if d.guarantor != nil {
+		c.Guarantor = &schemas.Party{Name: d.guarantor.Name}
+	}
+	if d.endUser != nil {
+		c.EndUser = &schemas.Party{Name: d.endUser.Name}
+	}
+	text := d.text.String()
+	c.ContractType = contractType(text)
+	c.Terms = append([]string{}, termsIn(text)...)
+	if d.guarantor != nil || d.guarantee != nil {
+		c.Terms = addTerm(c.Terms, schemas.TermGuarantee)
+	}
+	if d.prepayment != nil {
+		c.Terms = addTerm(c.Terms, schemas.TermPrepayment)
+	}
+	sort.Strings(c.Terms)
+	warnings := append([]string(nil), d.warnings...)
+	conf := 0.9
+	if d.value != nil {
+		c.TotalValueUSD = f64(d.value.Value)
+		if d.value.IsRange() {
+			warnings = append(warnings, "contract value is a range")
+		}
+		if d.value.Bound != "" {
+			warnings = append(warnings, "contract value is a bound ("+d.value.Bound+")")
+		}
+	} else {
+		conf -= 0.15
+	}
+	if d.capacity != nil {
+		c.CapacityMW = f64(round(d.capacity.MW, 3))
+		if d.capacity.Bound != "" {
+			warnings = append(warnings, "capacity is a bound ("+d.capacity.Bound+")")
+		}
+	} else {
+		conf -= 0.1
+	}
+	if d.term != nil {
+		c.TermYears = f64(d.term.Years)
+	}
+	if d.prepayment != nil {
+		c.PrepaymentUSD = f64(d.prepayment.Value)
+	}
+	if d.guarantee != nil {
+		c.GuaranteeUSD = f64(d.guarantee.Value)
+	}
+	if d.unitPrice != nil {
+		c.ReportedUSDPerMWYear = f64(d.unitPrice.USD)
+	}
+	c.Location = strPtr(findLocation(d.evidence))
+	c.Hardware = strPtr(findHardware(text))
+	if d.date != "" {
+		c.AnnouncedOn = &d.date
+	} else if strings.Contains(text, "today") && p.Published != "" {
+		c.AnnouncedOn = strPtr(p.Published)
+	}
+	if c.TotalValueUSD != nil && c.CapacityMW != nil && c.TermYears != nil && *c.CapacityMW > 0 && *c.TermYears > 0 {
+		u := math.Round(*c.TotalValueUSD / (*c.CapacityMW * *c.TermYears))
+		c.USDPerMWYear = &u
+		if u < 500_000 || u > 25_000_000 {
+			warnings = append(warnings, fmt.Sprintf("unit price $%.0f/MW/year is outside the known bands ($0.5M–$25M)", u))
+		}
+		if r := c.ReportedUSDPerMWYear; r != nil && math.Abs(*r-u) > 0.02*u {
+			warnings = append(warnings, fmt.Sprintf("stated unit price $%.0f/MW/year differs from the derived $%.0f by more than 2%%", *r, u))
+		}
+	}
+	if d.opInferred {
+		conf -= 0.1
+	}
+	if c.Counterparty.Name == nil {
+		conf -= 0.05
+	}
+	conf -= 0.15 * float64(len(warnings))
+	c.Confidence = round(math.Max(0.05, math.Min(0.99, conf)), 2)
+	c.Warnings = warnings
+	c.ID = DealID(c)
+	return c
+}
+
+func addTerm(ts []string, t string) []string {
+	for _, x := range ts {
+		if x == t {
+			return ts
+		}
+	}
+	return append(ts, t)
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
+
+// DealID is the deterministic key of a deal: the same operator, counterparty and
+// size give the same id whichever article reported them. Size is the value rounded
+// to $100M, or the capacity rounded to 5 MW when no value is known.
+func DealID(c schemas.Contract) string {
+	size := "?"
+	switch {
+	case c.TotalValueUSD != nil:
+		size = fmt.Sprintf("usd:%.0f", math.Round(*c.TotalValueUSD/1e8))
+	case c.CapacityMW != nil:
+		size = fmt.Sprintf("mw:%.0f", math.Round(*c.CapacityMW/5))
+	}
+	key := strings.ToLower(c.Operator.Name + "|" + c.Counterparty.Label() + "|" + size + "|" + fmt.Sprint(c.Aggregate))
+	sum := sha256.Sum256([]byte(key))
+	return "deal-" + hex.EncodeToString(sum[:8])
+}

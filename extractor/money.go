@@ -1,0 +1,197 @@
+package extractor
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Money is an amount found in text.
+type Money struct {
+	Value      float64 // in units of Currency; the low end of a range
+	High       float64 // the high end of a range, else equal to Value
+	Currency   string  // "USD", "EUR", "GBP", "CNY", "AUD", "CAD", "HKD", "JPY"
+	Start, End int     // byte offsets in the sentence
+	Approx     bool    // "approximately", "about", "约"
+	Bound      string  // "up_to", "more_than" or ""
+}
+
+// IsRange reports "$8–11 million".
+func (m Money) IsRange() bool { return m.High != m.Value }
+
+var (
+	reMoneyPrefix = regexp.MustCompile(`(?i)(US\$|USD\s?|A\$|AU\$|C\$|CA\$|HK\$|S\$|\$|€|EUR\s?|£|GBP\s?|¥|RMB\s?|CNY\s?)\s?(\d[\d,.]*)(?:\s?(?:[-–—]|to)\s?(?:US\$|\$|€)?(\d[\d,.]*))?\s*(trillion|billion|million|thousand|bn|mln|mn|m|b|k|tn|milliards?|milliarden?|mrd\.?|mio\.?|millions?|millones|milioni|miliardi|miliardo)?(?:\s+(?:de|di)?\s*(?:dollars|dólares|dollari|US-Dollar|Dollar|euros?))?`)
+	reMoneySuffix = regexp.MustCompile(`(?i)(\d[\d,.]*)(?:\s?(?:[-–—]|to)\s?(\d[\d,.]*))?\s*(trillion|billion|million|bn|mln|mn|milliards?|milliarden?|mrd\.?|mio\.?|millions?|mil millones|millones|milioni|miliardi|miliardo|mille)?\s+(?:de\s+|di\s+|d')?(US-Dollar|U\.S\. dollars|dollars américains|dollars|dollar|dólares estadounidenses|dólares|dollari statunitensi|dollari|USD|euros?|Euro|EUR|pounds|yuan)\b`)
+	reMoneyCJK    = regexp.MustCompile(`(\d[\d,.]*)\s*(万亿|亿|千万|百万|万)?\s*(美元|美金|欧元|歐元|英镑|人民币|人民幣|元)`)
+)
+
+var scaleWords = map[string]float64{
+	"trillion": 1e12, "tn": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "million": 1e6, "mln": 1e6, "mn": 1e6, "m": 1e6,
+	"thousand": 1e3, "k": 1e3, "mille": 1e3,
+	"milliard": 1e9, "milliards": 1e9, "milliarde": 1e9, "milliarden": 1e9, "mrd": 1e9, "mrd.": 1e9,
+	"miliardo": 1e9, "miliardi": 1e9, "mil millones": 1e9,
+	"mio": 1e6, "mio.": 1e6, "millions": 1e6, "millones": 1e6, "milioni": 1e6,
+	"万亿": 1e12, "亿": 1e8, "千万": 1e7, "百万": 1e6, "万": 1e4,
+}
+
+// europeanScale reports scale words that imply a decimal comma ("1,5 Milliarden").
+func europeanScale(w string) bool {
+	switch strings.ToLower(w) {
+	case "milliard", "milliards", "milliarde", "milliarden", "mrd", "mrd.", "mio", "mio.", "millones", "mil millones", "milioni", "miliardi", "miliardo":
+		return true
+	}
+	return false
+}
+
+func currencyOf(sym string) string {
+	s := strings.ToUpper(strings.TrimSpace(sym))
+	switch {
+	case s == "$" || s == "US$" || s == "USD" || strings.Contains(s, "DOLLAR") || strings.Contains(s, "DÓLARES") || strings.Contains(s, "DOLLARI") || s == "美元" || s == "美金":
+		return "USD"
+	case s == "€" || s == "EUR" || strings.HasPrefix(s, "EURO") || s == "欧元" || s == "歐元":
+		return "EUR"
+	case s == "£" || s == "GBP" || s == "POUNDS" || s == "英镑":
+		return "GBP"
+	case s == "A$" || s == "AU$":
+		return "AUD"
+	case s == "C$" || s == "CA$":
+		return "CAD"
+	case s == "HK$":
+		return "HKD"
+	case s == "S$":
+		return "SGD"
+	case s == "¥" || s == "RMB" || s == "CNY" || s == "人民币" || s == "人民幣" || s == "元" || s == "YUAN":
+		return "CNY"
+	}
+	return "USD"
+}
+
+// parseMoney finds amounts of money in a sentence. decimalComma says whether the
+// text writes "1,5" for one and a half (German, French, Italian, Spanish).
+func parseMoney(s string, decimalComma bool) []Money {
+	if !strings.ContainsAny(s, "$€£¥0123456789") {
+		return nil
+	}
+	var out []Money
+	add := func(m Money) {
+		for _, o := range out {
+			if m.Start < o.End && o.Start < m.End {
+				return
+			}
+		}
+		m.Approx, m.Bound = moneyQualifiers(s[:m.Start])
+		out = append(out, m)
+	}
+	for _, m := range reMoneyPrefix.FindAllStringSubmatchIndex(s, -1) {
+		sym := s[m[2]:m[3]]
+		scale := ""
+		if m[8] >= 0 {
+			scale = s[m[8]:m[9]]
+		}
+		// A bare "m"/"b"/"k" must end the word: "$9.7B" yes, "$9.7 bought" no.
+		if len(scale) == 1 && m[9] < len(s) && isWordByte(s[m[9]]) {
+			scale = ""
+		}
+		dc := decimalComma || europeanScale(scale)
+		lo, ok := parseNumber(s[m[4]:m[5]], dc)
+		if !ok {
+			continue
+		}
+		hi := lo
+		if m[6] >= 0 {
+			if v, ok := parseNumber(s[m[6]:m[7]], dc); ok && v >= lo {
+				hi = v
+			}
+		}
+		mult := 1.0
+		if scale != "" {
+			mult = scaleWords[strings.ToLower(scale)]
+		}
+		end := m[1]
+		if scale == "" && m[8] >= 0 {
+			end = m[9] - len(s[m[8]:m[9]])
+		}
+		add(Money{Value: lo * mult, High: hi * mult, Currency: currencyOf(sym), Start: m[0], End: end})
+	}
+	for _, m := range reMoneySuffix.FindAllStringSubmatchIndex(s, -1) {
+		scale := ""
+		if m[6] >= 0 {
+			scale = s[m[6]:m[7]]
+		}
+		dc := decimalComma || europeanScale(scale)
+		lo, ok := parseNumber(s[m[2]:m[3]], dc)
+		if !ok {
+			continue
+		}
+		hi := lo
+		if m[4] >= 0 {
+			if v, ok := parseNumber(s[m[4]:m[5]], dc); ok && v >= lo {
+				hi = v
+			}
+		}
+		mult := 1.0
+		if scale != "" {
+			mult = scaleWords[strings.ToLower(scale)]
+		}
+		add(Money{Value: lo * mult, High: hi * mult, Currency: currencyOf(s[m[8]:m[9]]), Start: m[0], End: m[1]})
+	}
+	for _, m := range reMoneyCJK.FindAllStringSubmatchIndex(s, -1) {
+		v, ok := parseNumber(s[m[2]:m[3]], false)
+		if !ok {
+			continue
+		}
+		mult := 1.0
+		if m[4] >= 0 {
+			mult = scaleWords[s[m[4]:m[5]]]
+		}
+		add(Money{Value: v * mult, High: v * mult, Currency: currencyOf(s[m[6]:m[7]]), Start: m[0], End: m[1]})
+	}
+	sortMentions(out, func(m Money) int { return m.Start })
+	return out
+}
+
+// moneyQualifiers reads the words just before an amount.
+func moneyQualifiers(before string) (approx bool, bound string) {
+	tail := strings.ToLower(lastRunes(before, 28))
+	for _, w := range []string{"approximately", "approx.", "about", "around", "roughly", "nearly", "almost", "some ", "circa", "约", "約", "近", "etwa", "rund", "environ", "circa", "aproximadamente", "cerca de", "alrededor de"} {
+		if strings.Contains(tail, w) {
+			approx = true
+		}
+	}
+	for _, w := range []string{"up to", "as much as", "bis zu", "jusqu'à", "fino a", "hasta", "最高", "至多"} {
+		if strings.Contains(tail, w) {
+			bound = "up_to"
+		}
+	}
+	for _, w := range []string{"more than", "over ", "exceeding", "in excess of", "at least", "超过", "超過", "逾", "mehr als", "plus de", "oltre", "más de"} {
+		if strings.Contains(tail, w) {
+			bound = "more_than"
+		}
+	}
+	return approx, bound
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z')
+}
+
+// lastRunes returns at most n bytes from the end of s, cut on a rune boundary.
+func lastRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := len(s) - n
+	for i < len(s) && !utf8RuneStart(s[i]) {
+		i++
+	}
+	return s[i:]
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+func sortMentions[T any](xs []T, start func(T) int) {
+	for i := 1; i < len(xs); i++ {
+		for j := i; j > 0 && start(xs[j]) < start(xs[j-1]); j-- {
+			xs[j], xs[j-1] = xs[j-1], xs[j]
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package extractor
+
+import (
+	"strconv"
+	"strings"
+)
+
+// parseNumber reads a figure as printed: "9.7", "2,941", "1,5" (decimal comma),
+// "5.500" (thousands dot) or "1.234,5". decimalComma says how to read a lone
+// separator that is followed by exactly three digits (English "2,941" = 2941;
+// German "1.500" = 1500 when decimalComma is true).
+func parseNumber(s string, decimalComma bool) (float64, bool) {
+	s = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s, "\u00a0", ""), " ", ""))
+	s = strings.ReplaceAll(s, "'", "") // Swiss thousands
+	if s == "" {
+		return 0, false
+	}
+	commas, dots := strings.Count(s, ","), strings.Count(s, ".")
+	lastComma, lastDot := strings.LastIndexByte(s, ','), strings.LastIndexByte(s, '.')
+	switch {
+	case commas > 0 && dots > 0:
+		if lastComma > lastDot { // 1.234,5
+			s = strings.ReplaceAll(s, ".", "")
+			s = strings.Replace(s, ",", ".", 1)
+		} else { // 1,234.5
+			s = strings.ReplaceAll(s, ",", "")
+		}
+	case commas > 1:
+		s = strings.ReplaceAll(s, ",", "")
+	case dots > 1:
+		s = strings.ReplaceAll(s, ".", "")
+	case commas == 1:
+		frac := len(s) - lastComma - 1
+		if frac == 3 && !decimalComma {
+			s = strings.ReplaceAll(s, ",", "")
+		} else {
+			s = strings.Replace(s, ",", ".", 1)
+		}
+	case dots == 1:
+		frac := len(s) - lastDot - 1
+		if frac == 3 && decimalComma {
+			s = strings.ReplaceAll(s, ".", "")
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return 0, false
+	}
+	return v, true
+}
+
+// numberWords are the spelled-out numbers used for terms and counts.
+var numberWords = map[string]float64{
+	"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+	"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+	"seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "twenty-five": 25, "thirty": 30,
+	// German, French, Italian, Spanish
+	"fünf": 5, "zehn": 10, "fünfzehn": 15, "zwanzig": 20, "cinq": 5, "dix": 10, "quinze": 15, "vingt": 20,
+	"cinque": 5, "dieci": 10, "quindici": 15, "venti": 20, "cinco": 5, "diez": 10, "quince": 15, "veinte": 20,
+	// Chinese
+	"五": 5, "十": 10, "十五": 15, "二十": 20,
+}
+
+// isDigit reports an ASCII digit.
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// numberBefore scans back from end over a figure like "1,234.5" and returns its start.
+func numberBefore(s string, end int) int {
+	i := end
+	for i > 0 {
+		c := s[i-1]
+		if isDigit(c) || ((c == ',' || c == '.') && i-2 >= 0 && isDigit(s[i-2])) {
+			i--
+			continue
+		}
+		break
+	}
+	// A figure does not start with a separator.
+	for i < end && !isDigit(s[i]) {
+		i++
+	}
+	return i
+}
+
+// numberAfter scans forward from start over a figure and returns its end.
+func numberAfter(s string, start int) int {
+	i := start
+	for i < len(s) {
+		c := s[i]
+		if isDigit(c) || ((c == ',' || c == '.') && i+1 < len(s) && isDigit(s[i+1]) && i > start) {
+			i++
+			continue
+		}
+		break
+	}
+	return i
+}

@@ -1,0 +1,124 @@
+package extractor
+
+import (
+	"regexp"
+	"strings"
+)
+
+// partyRole is what a customer mention is in its sentence.
+type partyRole int
+
+const (
+	roleCounterparty partyRole = iota
+	roleGuarantor
+	roleEndUser
+)
+
+var (
+	guarantorBefore = []string{"backed by", "guaranteed by", "backstopped by", "backstop from", "guarantee from", "guarantees from",
+		"credit support from", "supported by", "support from", "由", "garantiert von", "garanti par", "garantito da", "garantizado por", "respaldado por", "unterstützt von"}
+	guarantorAfter = []string{"-backed", " backed", " backstop", " will backstop", " has agreed to backstop", " agreed to backstop", " guarantee",
+		" will guarantee", " is guaranteeing", " provides a backstop", " providing a backstop", " provided a backstop", "'s backstop", "’s backstop",
+		"'s guarantee", "’s guarantee", " as guarantor", " as the guarantor", "担保", "擔保", "提供担保", "提供擔保", "背书", "背書", "支持"}
+	endUserNear = []string{"end user", "end-user", "end customer", "ultimate user", "终端用户", "終端用戶", "最终用户", "最終用戶", "endnutzer", "utilisateur final", "utente finale", "usuario final"}
+)
+
+// roleOf decides whether a customer mention backs the deal, uses the capacity, or
+// is the customer itself, from the words around it.
+func roleOf(lower string, m Mention) partyRole {
+	before := lower[:m.Start]
+	after := lower[m.End:]
+	tb := strings.TrimRight(lastRunes(before, 24), " ")
+	for _, w := range guarantorBefore {
+		if strings.HasSuffix(tb, w) || strings.HasSuffix(tb, w+" the") {
+			return roleGuarantor
+		}
+	}
+	for _, w := range guarantorAfter {
+		if strings.HasPrefix(after, w) {
+			return roleGuarantor
+		}
+	}
+	window := lastRunes(before, 30) + "|" + firstBytes(after, 30)
+	if containsAny(window, endUserNear) || strings.HasPrefix(after, " as end user") {
+		return roleEndUser
+	}
+	if strings.HasSuffix(strings.TrimSpace(before), "for") && containsAny(lower, endUserNear) {
+		return roleEndUser
+	}
+	return roleCounterparty
+}
+
+func firstBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n < len(s) && !utf8RuneStart(s[n]) {
+		n++
+	}
+	return s[:n]
+}
+
+// Undisclosed counterparties: "an investment-grade hyperscaler", "a certain
+// investment-grade ultra-large cloud manufacturer B", "an unnamed U.S. tenant".
+var reDescriptor = regexp.MustCompile(`(?i)\b(?:an?|one|another|a certain|an unnamed|an undisclosed)\s+((?:[a-z0-9.\-]+\s+){0,5}?(?:hyperscalers?|hyperscale (?:customer|client|tenant|cloud provider)|cloud (?:provider|manufacturer|company|customer)|(?:ai|technology|tech) (?:company|customer|client|firm)|client|customer|tenant|lessee|counterparty))(\s+[A-Z]\b)?`)
+
+var descriptorQualifiers = []string{"investment-grade", "investment grade", "undisclosed", "unnamed", "hyperscale", "ultra-large", "fortune", "large", "leading", "major", "u.s.", "us-based", "u.s.-based", "global", "top", "big tech", "confidential", "certain"}
+
+var reDescriptorCJK = regexp.MustCompile(`(?:某|一家|一位|一名)((?:[^，。,、；\s]{0,10}?)(?:云厂商|雲廠商|云服务商|雲服務商|客户|客戶|超大规模云|超大規模雲|科技公司))([A-Z]?)`)
+
+// Descriptor is an undisclosed counterparty.
+type Descriptor struct {
+	Text       string
+	Start, End int
+}
+
+func findDescriptors(s string) []Descriptor {
+	var out []Descriptor
+	for _, m := range reDescriptor.FindAllStringSubmatchIndex(s, -1) {
+		phrase := strings.ToLower(s[m[2]:m[3]])
+		head := phrase
+		if !strings.Contains(phrase, "hyperscal") && !containsAny(phrase, descriptorQualifiers) {
+			continue
+		}
+		lead := strings.ToLower(s[m[0]:m[2]])
+		if strings.Contains(lead, "unnamed") {
+			head = "unnamed " + head
+		} else if strings.Contains(lead, "undisclosed") {
+			head = "undisclosed " + head
+		}
+		end := m[3]
+		if m[4] >= 0 {
+			head += " " + strings.ToLower(strings.TrimSpace(s[m[4]:m[5]]))
+			end = m[5]
+		}
+		head = strings.TrimPrefix(head, "certain ")
+		out = append(out, Descriptor{Text: head, Start: m[0], End: end})
+	}
+	for _, m := range reDescriptorCJK.FindAllStringSubmatchIndex(s, -1) {
+		out = append(out, Descriptor{Text: translateDescriptor(s[m[2]:m[3]], s[m[4]:m[5]]), Start: m[0], End: m[1]})
+	}
+	return out
+}
+
+// translateDescriptor renders a Chinese descriptor in English record terms.
+func translateDescriptor(zh, letter string) string {
+	var parts []string
+	if strings.Contains(zh, "投资级") || strings.Contains(zh, "投資級") {
+		parts = append(parts, "investment-grade")
+	}
+	switch {
+	case strings.Contains(zh, "超大规模") || strings.Contains(zh, "超大規模") || strings.Contains(zh, "超大型"):
+		parts = append(parts, "hyperscaler")
+	case strings.Contains(zh, "云") || strings.Contains(zh, "雲"):
+		parts = append(parts, "cloud provider")
+	case strings.Contains(zh, "科技"):
+		parts = append(parts, "technology company")
+	default:
+		parts = append(parts, "client")
+	}
+	if letter != "" {
+		parts = append(parts, strings.ToLower(letter))
+	}
+	return strings.Join(parts, " ")
+}

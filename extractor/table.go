@@ -1,0 +1,133 @@
+package extractor
+
+import "strings"
+
+// column kinds of a deal table
+const (
+	colNone = iota
+	colOperator
+	colCounterparty
+	colMW
+	colValue
+	colTerm
+	colUnitPrice
+	colType
+	colDate
+)
+
+func columnKind(h string) (int, float64) {
+	l := strings.ToLower(h)
+	scale := 1.0
+	switch {
+	case strings.Contains(l, "bn") || strings.Contains(l, "billion") || strings.Contains(l, "$b") || strings.Contains(l, "十亿"):
+		scale = 1e9
+	case strings.Contains(l, "亿"):
+		scale = 1e8
+	case strings.Contains(l, "$m") || strings.Contains(l, "million") || strings.Contains(l, "mn"):
+		scale = 1e6
+	}
+	switch {
+	case containsAny(l, []string{"/mw", "per mw", "unit price", "单价", "單價", "每兆瓦"}):
+		return colUnitPrice, scale
+	case containsAny(l, []string{"counterparty", "client", "customer", "tenant", "lessee", "客户", "客戶", "交易对手", "对手方"}):
+		return colCounterparty, scale
+	case containsAny(l, []string{"operator", "company", "miner", "lessor", "provider", "公司", "运营商", "運營商", "矿企", "礦企"}):
+		return colOperator, scale
+	case containsAny(l, []string{"mw", "capacity", "load", "兆瓦", "容量", "负荷"}):
+		return colMW, scale
+	case containsAny(l, []string{"value", "amount", "金额", "金額", "价值", "價值", "总额", "$"}):
+		return colValue, scale
+	case containsAny(l, []string{"term", "years", "duration", "期限", "年限", "租期"}):
+		return colTerm, scale
+	case containsAny(l, []string{"type", "stage", "类型", "類型", "阶段", "階段"}):
+		return colType, scale
+	case containsAny(l, []string{"date", "signed", "announced", "时间", "時間", "日期"}):
+		return colDate, scale
+	}
+	return colNone, scale
+}
+
+// tableDeal reads one row of a deal table whose header names the columns.
+func tableDeal(a analysis, lastOp *Entity, g *Gazetteer) *draft {
+	d := &draft{block: a.Block}
+
+	for i, cell := range a.Cells {
+		kind, scale := columnKind(a.Header[i])
+		switch kind {
+		case colOperator:
+			for _, m := range g.Find(cell) {
+				if d.operator == nil {
+					d.operator = m.E
+				}
+			}
+		case colCounterparty:
+			if ms := g.Find(cell); len(ms) > 0 {
+				d.counterparty = ms[0].E
+				for _, m := range ms[1:] {
+					if roleOf(strings.ToLower(cell), m) == roleGuarantor {
+						d.guarantor = m.E
+					}
+				}
+			} else if ds := findDescriptors(cell); len(ds) > 0 {
+				d.descriptor = ds[0].Text
+			} else if c := strings.TrimSpace(cell); c != "" && c != "-" {
+				d.descriptor = strings.ToLower(c)
+			}
+		case colMW:
+			if cs := parseCapacity(cell, false); len(cs) > 0 {
+				d.capacity = &cs[0]
+			} else if v, ok := parseNumber(strings.TrimSpace(cell), false); ok && v > 0 {
+				d.capacity = &Capacity{MW: v}
+			}
+		case colValue:
+			if ms := parseMoney(cell, false); len(ms) > 0 {
+				if ms[0].Currency == "USD" {
+					d.value = &ms[0]
+				}
+			} else if v, ok := parseNumber(strings.Trim(strings.TrimSpace(cell), "$"), false); ok && v > 0 {
+				d.value = &Money{Value: v * scale, High: v * scale, Currency: "USD"}
+			}
+		case colTerm:
+			if ts := parseTerms(cell); len(ts) > 0 && ts[0].Years > 0 {
+				d.term = &ts[0]
+			} else if v, ok := parseNumber(strings.TrimSpace(cell), false); ok && v > 0 && v <= 50 {
+				d.term = &Term{Years: v}
+			}
+		case colUnitPrice:
+			if ps := parseUnitPrices(cell); len(ps) > 0 {
+				d.unitPrice = &ps[0]
+			} else if ms := parseMoney(cell, false); len(ms) > 0 {
+				d.unitPrice = &UnitPrice{USD: ms[0].Value}
+			} else if v, ok := parseNumber(strings.TrimSpace(cell), false); ok && v > 0 {
+				d.unitPrice = &UnitPrice{USD: v * scaleForUnitPrice(a.Header[i])}
+			}
+		case colDate:
+			if ds := parseDates(cell); len(ds) > 0 {
+				d.date = ds[0].Value
+			}
+		}
+	}
+	if d.operator == nil {
+		d.operator, d.opInferred = lastOp, true
+	}
+	if d.operator == nil || (d.counterparty == nil && d.descriptor == "") || (d.value == nil && d.capacity == nil) {
+		return nil
+	}
+	d.text.WriteString(a.lower)
+	d.addEvidence(a.Text)
+	d.setField("capacity_mw", a.Text)
+	d.setField("total_value_usd", a.Text)
+	d.aggregate = reAggregate.MatchString(a.lower) && countsContracts(a.lower)
+	return d
+}
+
+func scaleForUnitPrice(h string) float64 {
+	l := strings.ToLower(h)
+	if strings.Contains(l, "million") || strings.Contains(l, "$m") || strings.Contains(l, "mn") {
+		return 1e6
+	}
+	if strings.Contains(l, "万") {
+		return 1e4
+	}
+	return 1
+}

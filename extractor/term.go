@@ -1,0 +1,114 @@
+package extractor
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Term is a contract duration found in text.
+type Term struct {
+	Years      float64
+	Start, End int
+	Until      int // "through 2040": the end year, Years unknown until a start year is known
+}
+
+var (
+	reTermYear    = regexp.MustCompile(`(?i)\b(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)[- ](?:year|yr)s?\b`)
+	reTermYears   = regexp.MustCompile(`(?i)\b(?:term of|terms of|period of|duration of|for|over|spanning|lasting)\s+(?:an?\s+(?:initial\s+)?)?(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)\s+years?\b`)
+	reTermEU      = regexp.MustCompile(`(?i)\b(\d{1,2}|fünf|zehn|fünfzehn|zwanzig|cinq|dix|quinze|vingt|cinque|dieci|quindici|venti|cinco|diez|quince|veinte)[- ]?(?:jahres|jährige[nmrs]?|jahre|jahren|ans|années|anni|annuale|años)\b`)
+	reTermCJK     = regexp.MustCompile(`(?:为期|為期|期限|租期|年限)?\s*(\d{1,2}|五|十|十五|二十)\s*年(?:期|的)?`)
+	reTermThrough = regexp.MustCompile(`(?i)\b(?:through|until|till|to|ending in|expiring in|bis|jusqu'en|fino al|hasta)\s+(20\d\d)\b`)
+)
+
+func termNumber(s string) (float64, bool) {
+	if v, ok := numberWords[strings.ToLower(s)]; ok {
+		return v, true
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return v, err == nil
+}
+
+// parseTerms finds durations: "five-year", "15-year term", "10 years", "term of
+// 15 years", "为期 10 年", "15 Jahre", "through 2040".
+func parseTerms(s string) []Term {
+	var out []Term
+	add := func(t Term) {
+		if t.Until == 0 && (t.Years <= 0 || t.Years > 50) {
+			return
+		}
+		for _, o := range out {
+			if t.Start < o.End && o.Start < t.End {
+				return
+			}
+		}
+		out = append(out, t)
+	}
+	for _, re := range []*regexp.Regexp{reTermYear, reTermYears, reTermEU} {
+		for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+			if v, ok := termNumber(s[m[2]:m[3]]); ok {
+				add(Term{Years: v, Start: m[0], End: m[1]})
+			}
+		}
+	}
+	if strings.Contains(s, "年") {
+		for _, m := range reTermCJK.FindAllStringSubmatchIndex(s, -1) {
+			// "2026年" is a year, not a term: require at most two digits not preceded by a digit.
+			if m[2] > 0 && isDigit(s[m[2]-1]) {
+				continue
+			}
+			if v, ok := termNumber(s[m[2]:m[3]]); ok {
+				// A bare "5年" after a month/day is a date; require 为期/期限 or 年期.
+				seg := s[m[0]:m[1]]
+				if !strings.ContainsAny(seg, "为為期限租") && !strings.HasSuffix(seg, "年期") {
+					continue
+				}
+				add(Term{Years: v, Start: m[0], End: m[1]})
+			}
+		}
+	}
+	for _, m := range reTermThrough.FindAllStringSubmatchIndex(s, -1) {
+		add(Term{Until: atoi(s[m[2]:m[3]]), Start: m[0], End: m[1]})
+	}
+	sortMentions(out, func(t Term) int { return t.Start })
+	return out
+}
+
+// UnitPrice is a stated price per MW per year, in dollars.
+type UnitPrice struct {
+	USD        float64
+	Start, End int
+}
+
+var reUnitPrice = regexp.MustCompile(`(?i)(?:US)?\$\s?(\d[\d,.]*)\s*(million|mn|m|k|thousand)?\s*(?:/|per|a|each)\s*(?:MW|megawatt)\s*(?:/|per|a|each)\s*(?:year|yr|annum)`)
+var reUnitPriceCJK = regexp.MustCompile(`(\d[\d,.]*)\s*(万|百万|亿)?\s*美元\s*/\s*(?:MW|兆瓦)\s*/\s*年|每兆瓦每年\s*(\d[\d,.]*)\s*(万|百万|亿)?\s*美元`)
+
+// parseUnitPrices finds "$1.78 million/MW/year", "$1.905 million per MW per year".
+func parseUnitPrices(s string) []UnitPrice {
+	var out []UnitPrice
+	for _, m := range reUnitPrice.FindAllStringSubmatchIndex(s, -1) {
+		v, ok := parseNumber(s[m[2]:m[3]], false)
+		if !ok {
+			continue
+		}
+		if m[4] >= 0 {
+			v *= scaleWords[strings.ToLower(s[m[4]:m[5]])]
+		}
+		out = append(out, UnitPrice{USD: v, Start: m[0], End: m[1]})
+	}
+	for _, m := range reUnitPriceCJK.FindAllStringSubmatchIndex(s, -1) {
+		num, sc := 2, 4
+		if m[2] < 0 {
+			num, sc = 6, 8
+		}
+		v, ok := parseNumber(s[m[num]:m[num+1]], false)
+		if !ok {
+			continue
+		}
+		if m[sc] >= 0 {
+			v *= scaleWords[s[m[sc]:m[sc+1]]]
+		}
+		out = append(out, UnitPrice{USD: v, Start: m[0], End: m[1]})
+	}
+	return out
+}

@@ -1,0 +1,189 @@
+package indexer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/internal/pipeline"
+	"github.com/mwledger/mwledger/schemas"
+)
+
+// StageConfig configures the indexer stage.
+type StageConfig struct {
+	// BatchSize is the most records per bulk request. Default 500.
+	BatchSize int
+	// FlushInterval bounds how long a partial batch waits for more records. Default 200ms.
+	FlushInterval time.Duration
+	// IdleExit, when positive, ends the stage once nothing arrived for that long. Default 0.
+	IdleExit time.Duration
+	// Log receives the stage's logs. Default: discard.
+	Log *slog.Logger
+}
+
+func (c StageConfig) withDefaults() StageConfig {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 500
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = 200 * time.Millisecond
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// StageStats counts what the stage did.
+type StageStats struct {
+	Records, Indexed, DeadLetters, Retries int
+}
+
+// RunStage consumes contract records and writes them to store. Each batch is
+// committed only after every record in it was stored or dead-lettered.
+func RunStage(ctx context.Context, in bus.Consumer, store Store, dlq bus.Publisher, cfg StageConfig) (StageStats, error) {
+	cfg = cfg.withDefaults()
+	var st StageStats
+	for {
+		batch, done, err := fetchBatch(ctx, in, cfg)
+		if err != nil {
+			return st, err
+		}
+		if len(batch) > 0 {
+			if err := indexBatch(ctx, batch, store, dlq, cfg, &st); err != nil {
+				return st, err
+			}
+			if err := pipeline.Retry(ctx, &pipeline.Backoff{}, nil, func() error { return in.Commit(ctx, batch...) }); err != nil {
+				return st, err
+			}
+		}
+		if done {
+			return st, nil
+		}
+	}
+}
+
+// fetchBatch waits for one message, then takes what else arrives within FlushInterval.
+func fetchBatch(ctx context.Context, in bus.Consumer, cfg StageConfig) (batch []bus.Message, done bool, err error) {
+	for len(batch) < cfg.BatchSize {
+		var fctx context.Context
+		var cancel context.CancelFunc
+		switch {
+		case len(batch) > 0:
+			fctx, cancel = context.WithTimeout(ctx, cfg.FlushInterval)
+		case cfg.IdleExit > 0:
+			fctx, cancel = context.WithTimeout(ctx, cfg.IdleExit)
+		default:
+			fctx, cancel = context.WithCancel(ctx)
+		}
+		msg, err := in.Fetch(fctx)
+		cancel()
+		switch {
+		case err == nil:
+			batch = append(batch, msg)
+			continue
+		case errors.Is(err, bus.ErrClosed):
+			return batch, true, nil
+		case ctx.Err() != nil:
+			// Stopping: what was fetched but not stored stays uncommitted and comes back.
+			return nil, true, nil
+		case errors.Is(err, context.DeadlineExceeded):
+			if len(batch) == 0 { // idle
+				cfg.Log.Info("indexer idle, stopping", "idle", cfg.IdleExit)
+				return nil, true, nil
+			}
+			return batch, false, nil
+		default:
+			return batch, false, fmt.Errorf("fetching contracts: %w", err)
+		}
+	}
+	return batch, false, nil
+}
+
+type pending struct {
+	msg bus.Message
+	rec schemas.Contract
+}
+
+func indexBatch(ctx context.Context, batch []bus.Message, store Store, dlq bus.Publisher, cfg StageConfig, st *StageStats) error {
+	st.Records += len(batch)
+	var todo []pending
+	var dead []bus.Message
+	var deadErr []error
+	for _, m := range batch {
+		rec, err := decodeContract(m.Value)
+		if err != nil {
+			dead, deadErr = append(dead, m), append(deadErr, err)
+			continue
+		}
+		todo = append(todo, pending{m, rec})
+	}
+	backoff := pipeline.Backoff{Min: 250 * time.Millisecond, Max: 30 * time.Second}
+	for len(todo) > 0 {
+		recs := make([]schemas.Contract, len(todo))
+		for i, p := range todo {
+			recs[i] = p.rec
+		}
+		errs := store.Upsert(ctx, recs)
+		var retry []pending
+		var lastErr error
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				st.Indexed++
+			case pipeline.IsRetryable(err):
+				retry, lastErr = append(retry, todo[i]), err
+			default:
+				dead, deadErr = append(dead, todo[i].msg), append(deadErr, err)
+			}
+		}
+		if len(retry) == 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err() // nothing of this batch is committed
+		}
+		wait := backoff.Next()
+		st.Retries++
+		cfg.Log.Warn("store not ready, retrying", "records", len(retry), "wait", wait, "err", lastErr)
+		if err := pipeline.Sleep(ctx, wait); err != nil {
+			return err
+		}
+		todo = retry
+	}
+	for i, m := range dead {
+		cfg.Log.Warn("record to dead-letter topic", "key", string(m.Key), "partition", m.Partition, "offset", m.Offset, "err", deadErr[i])
+		if err := pipeline.Retry(ctx, &pipeline.Backoff{}, nil, func() error {
+			return pipeline.DeadLetter(ctx, dlq, "index", m, deadErr[i])
+		}); err != nil {
+			return err
+		}
+		st.DeadLetters++
+	}
+	return nil
+}
+
+// decodeContract checks a message against the contract schema.
+func decodeContract(v []byte) (schemas.Contract, error) {
+	var c schemas.Contract
+	var probe struct {
+		SchemaVersion *int `json:"schema_version"`
+	}
+	if err := json.Unmarshal(v, &probe); err != nil {
+		return c, pipeline.Permanent("index", "invalid_json", err)
+	}
+	if probe.SchemaVersion == nil || *probe.SchemaVersion != schemas.Version {
+		return c, pipeline.Permanent("index", "schema_version", fmt.Errorf("record schema_version is not %d", schemas.Version))
+	}
+	if err := schemas.Validate("contract.schema.json", v); err != nil {
+		return c, pipeline.Permanent("index", "schema_invalid", err)
+	}
+	if err := json.Unmarshal(v, &c); err != nil {
+		return c, pipeline.Permanent("index", "invalid_json", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,41 @@
+// Package bus carries messages between the stages: Kafka in production
+// (kafka.go) and an in-process log for the embedded `mwledger run` (memory.go).
+// Both give at-least-once delivery: a consumer commits a message only after the
+// work it caused is done, and an uncommitted message is delivered again.
+package bus
+
+import (
+	"context"
+	"errors"
+)
+
+// Message is one record on a topic.
+type Message struct {
+	Topic     string
+	Key       []byte
+	Value     []byte
+	Partition int
+	Offset    int64
+	Headers   map[string]string
+
+	// raw is the transport's own message, kept for Commit.
+	raw any
+}
+
+// Publisher writes messages; it returns only when the bus acknowledged all of them.
+type Publisher interface {
+	Publish(ctx context.Context, msgs ...Message) error
+}
+
+// Consumer reads the messages of one topic for one consumer group.
+type Consumer interface {
+	// Fetch blocks until a message is available. It returns ErrClosed when the
+	// topic was closed and drained (in-process bus only) or ctx.Err().
+	Fetch(ctx context.Context) (Message, error)
+	// Commit marks messages as processed.
+	Commit(ctx context.Context, msgs ...Message) error
+	Close() error
+}
+
+// ErrClosed reports that a topic has no more messages and never will.
+var ErrClosed = errors.New("bus: topic closed")

@@ -1,0 +1,290 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// KafkaConfig says how to reach Kafka.
+type KafkaConfig struct {
+	// Brokers is the list of host:port bootstrap addresses. Required.
+	Brokers []string
+	// BatchTimeout bounds how long the writer waits to fill a batch. Default 5ms
+	// (kafka-go's own default of 1s adds a second to every synchronous write).
+	BatchTimeout time.Duration
+	// MaxMessageBytes is the largest message the writer sends. Default 16 MiB; the
+	// broker's message.max.bytes must allow it.
+	MaxMessageBytes int64
+	// Partitions is used when EnsureTopics creates a topic. Default 3.
+	Partitions int
+	// Dial, when set, replaces the network dialer (tests use it to refuse
+	// non-loopback addresses).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Validate names the first bad field.
+func (c *KafkaConfig) Validate() error {
+	if len(c.Brokers) == 0 {
+		return errors.New("kafka: Brokers is empty (set --kafka or MWLEDGER_KAFKA, e.g. 127.0.0.1:19092)")
+	}
+	for _, b := range c.Brokers {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			return fmt.Errorf("kafka: broker %q is not host:port: %w", b, err)
+		}
+	}
+	if c.BatchTimeout < 0 || c.MaxMessageBytes < 0 || c.Partitions < 0 {
+		return errors.New("kafka: BatchTimeout, MaxMessageBytes and Partitions must not be negative")
+	}
+	return nil
+}
+
+func (c KafkaConfig) withDefaults() KafkaConfig {
+	if c.BatchTimeout == 0 {
+		c.BatchTimeout = 5 * time.Millisecond
+	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = 16 << 20
+	}
+	if c.Partitions == 0 {
+		c.Partitions = 3
+	}
+	return c
+}
+
+// ParseBrokers splits a comma-separated broker list.
+func ParseBrokers(s string) []string {
+	var out []string
+	for _, b := range strings.Split(s, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func (c KafkaConfig) transport() *kafka.Transport {
+	t := &kafka.Transport{DialTimeout: 5 * time.Second, IdleTimeout: 30 * time.Second, MetadataTTL: 5 * time.Second}
+	if c.Dial != nil {
+		t.Dial = c.Dial
+	}
+	return t
+}
+
+func (c KafkaConfig) dialer() *kafka.Dialer {
+	d := &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true}
+	if c.Dial != nil {
+		d.DialFunc = c.Dial
+	}
+	return d
+}
+
+// KafkaPublisher writes to Kafka with acks from all in-sync replicas and keys hashed
+// to partitions, so that the messages of one key stay in order.
+type KafkaPublisher struct {
+	w *kafka.Writer
+}
+
+var _ Publisher = (*KafkaPublisher)(nil)
+
+// NewKafkaPublisher returns a publisher; Close it when done.
+func NewKafkaPublisher(cfg KafkaConfig) (*KafkaPublisher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	w := &kafka.Writer{
+		Addr:         kafka.TCP(cfg.Brokers...),
+		Balancer:     &kafka.Hash{},
+		RequiredAcks: kafka.RequireAll,
+		BatchTimeout: cfg.BatchTimeout,
+		BatchBytes:   cfg.MaxMessageBytes,
+		Compression:  kafka.Snappy,
+		MaxAttempts:  5,
+		Transport:    cfg.transport(),
+	}
+	return &KafkaPublisher{w: w}, nil
+}
+
+// Publish writes msgs synchronously. On failure the error is a kafka.WriteErrors
+// when only some messages failed.
+func (p *KafkaPublisher) Publish(ctx context.Context, msgs ...Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	km := make([]kafka.Message, len(msgs))
+	for i, m := range msgs {
+		km[i] = kafka.Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Headers: kafkaHeaders(m.Headers)}
+	}
+	if err := p.w.WriteMessages(ctx, km...); err != nil {
+		return fmt.Errorf("publishing %d message(s) to kafka: %w", len(msgs), err)
+	}
+	return nil
+}
+
+// Close flushes and closes the writer.
+func (p *KafkaPublisher) Close() error { return p.w.Close() }
+
+func kafkaHeaders(h map[string]string) []kafka.Header {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make([]kafka.Header, 0, len(h))
+	for k, v := range h {
+		out = append(out, kafka.Header{Key: k, Value: []byte(v)})
+	}
+	return out
+}
+
+// KafkaConsumer reads one topic in a consumer group and commits explicitly.
+type KafkaConsumer struct {
+	r *kafka.Reader
+}
+
+var _ Consumer = (*KafkaConsumer)(nil)
+
+// NewKafkaConsumer joins group on topic. New groups start at the earliest offset.
+func NewKafkaConsumer(cfg KafkaConfig, group, topic string) (*KafkaConsumer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if group == "" || topic == "" {
+		return nil, errors.New("kafka consumer: group and topic are required")
+	}
+	cfg = cfg.withDefaults()
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:        cfg.Brokers,
+		GroupID:        group,
+		Topic:          topic,
+		Dialer:         cfg.dialer(),
+		MinBytes:       1,
+		MaxBytes:       int(cfg.MaxMessageBytes) * 2,
+		MaxWait:        100 * time.Millisecond,
+		StartOffset:    kafka.FirstOffset,
+		CommitInterval: 0, // synchronous commits: errors are returned, not hidden
+		// Rebalance quickly when an instance dies so that another picks its partitions up.
+		HeartbeatInterval: time.Second,
+		SessionTimeout:    10 * time.Second,
+		RebalanceTimeout:  10 * time.Second,
+		JoinGroupBackoff:  500 * time.Millisecond,
+	})
+	return &KafkaConsumer{r: r}, nil
+}
+
+// Fetch returns the next message without committing it.
+func (c *KafkaConsumer) Fetch(ctx context.Context) (Message, error) {
+	m, err := c.r.FetchMessage(ctx)
+	if err != nil {
+		return Message{}, err
+	}
+	h := map[string]string{}
+	for _, kh := range m.Headers {
+		h[kh.Key] = string(kh.Value)
+	}
+	return Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Partition: m.Partition, Offset: m.Offset, Headers: h, raw: m}, nil
+}
+
+// Commit commits the offsets of msgs.
+func (c *KafkaConsumer) Commit(ctx context.Context, msgs ...Message) error {
+	km := make([]kafka.Message, 0, len(msgs))
+	for _, m := range msgs {
+		if r, ok := m.raw.(kafka.Message); ok {
+			km = append(km, r)
+		}
+	}
+	if len(km) == 0 {
+		return nil
+	}
+	if err := c.r.CommitMessages(ctx, km...); err != nil {
+		return fmt.Errorf("committing %d offset(s): %w", len(km), err)
+	}
+	return nil
+}
+
+// Lag is the number of messages behind the end of the partitions this
+// consumer holds, as last seen by the reader.
+func (c *KafkaConsumer) Lag() int64 { return c.r.Stats().Lag }
+
+// Close leaves the group.
+func (c *KafkaConsumer) Close() error { return c.r.Close() }
+
+// TopicSpec describes a topic EnsureTopics creates.
+type TopicSpec struct {
+	Name       string
+	Partitions int
+	// Configs such as retention.ms; max.message.bytes is always set.
+	Configs map[string]string
+}
+
+// EnsureTopics creates the topics that do not exist yet. Existing topics are left alone.
+func EnsureTopics(ctx context.Context, cfg KafkaConfig, topics ...TopicSpec) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	cfg = cfg.withDefaults()
+	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 15 * time.Second, Transport: cfg.transport()}
+	req := &kafka.CreateTopicsRequest{}
+	for _, t := range topics {
+		n := t.Partitions
+		if n == 0 {
+			n = cfg.Partitions
+		}
+		entries := []kafka.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: fmt.Sprint(cfg.MaxMessageBytes + 1<<20)}}
+		for k, v := range t.Configs {
+			entries = append(entries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
+		}
+		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t.Name, NumPartitions: n, ReplicationFactor: 1, ConfigEntries: entries})
+	}
+	resp, err := client.CreateTopics(ctx, req)
+	if err != nil {
+		return fmt.Errorf("creating topics on %v: %w", cfg.Brokers, err)
+	}
+	for name, terr := range resp.Errors {
+		if terr != nil && !errors.Is(terr, kafka.TopicAlreadyExists) {
+			return fmt.Errorf("creating topic %s: %w", name, terr)
+		}
+	}
+	// Wait until the leaders are known, so the first write does not race the creation.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: topicNames(topics)})
+		if err == nil && allHaveLeaders(md) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("topics %v have no leader after 15s (last error: %v)", topicNames(topics), err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func topicNames(ts []TopicSpec) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out
+}
+
+func allHaveLeaders(md *kafka.MetadataResponse) bool {
+	for _, t := range md.Topics {
+		if t.Error != nil || len(t.Partitions) == 0 {
+			return false
+		}
+		for _, p := range t.Partitions {
+			if p.Error != nil || p.Leader.Host == "" {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,124 @@
+// Package cli implements the mwledger subcommands.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// usageError is a mistake in the command line: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// ExitCode maps an error to the process exit code.
+func ExitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *env, args []string) error
+}
+
+// env is what every subcommand gets: streams and a logger.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+func commands() []command {
+	return []command{
+		{"extract", "read saved article HTML files and print their contract records as JSONL (no services needed); --consume runs the extractor stage on Kafka", runExtract},
+		{"crawl", "fetch the articles of the configured sources and publish them to Kafka", runCrawl},
+		{"index", "consume contract records from Kafka and write them to Elasticsearch", runIndex},
+		{"run", "the whole pipeline in one process on embedded defaults (no Kafka, no Elasticsearch), then print the deals", runRun},
+		{"search", "query the ledger (Elasticsearch or the embedded store)", runSearch},
+		{"eval", "compare the extractor with the golden fixtures: precision, recall and F1 per field", runEval},
+	}
+}
+
+// Run executes one mwledger command line.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, log: newLogger(stderr)}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, e, args[1:])
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			return err
+		}
+	}
+	usage(stderr)
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "mwledger — a ledger of compute-infrastructure contracts read from the news")
+	fmt.Fprintln(w, "\nUsage: mwledger <command> [flags]   (mwledger <command> -h for its flags)")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nEnvironment: MWLEDGER_KAFKA (brokers, default 127.0.0.1:19092), MWLEDGER_ES (URL, default http://127.0.0.1:19200),")
+	fmt.Fprintln(w, "MWLEDGER_LOG_LEVEL (debug|info|warn|error, default info). Flags override the environment.")
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	switch strings.ToLower(os.Getenv("MWLEDGER_LOG_LEVEL")) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// newFlags returns a flag set that prints its usage on -h and reports errors as usage errors.
+func newFlags(e *env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: mwledger %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

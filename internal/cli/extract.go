@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/mwledger/mwledger/extractor"
+	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/schemas"
+)
+
+func runExtract(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "extract", "FILE... | --consume")
+	consume := fs.Bool("consume", false, "run the extractor stage: read mwledger.articles from Kafka, publish to mwledger.contracts")
+	group := fs.String("group", "mwledger-extractor", "Kafka consumer group (with --consume)")
+	var sf serviceFlags
+	sf.register(fs, false)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	x, err := extractor.New()
+	if err != nil {
+		return err
+	}
+	if *consume {
+		if fs.NArg() > 0 {
+			return usageError{"extract: give files or --consume, not both"}
+		}
+		return consumeArticles(ctx, e, x, sf, *group)
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return usageError{"extract: no files given"}
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetEscapeHTML(false)
+	failed := 0
+	for _, path := range fs.Args() {
+		cs, err := extractFile(ctx, x, path)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "mwledger extract: %s: %v\n", path, err)
+			failed++
+			continue
+		}
+		for _, c := range cs {
+			if err := enc.Encode(c); err != nil {
+				return err
+			}
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d file(s) could not be read", failed, fs.NArg())
+	}
+	return nil
+}
+
+// extractFile reads a saved page. Its URL is the page's rel=canonical, else the file path.
+func extractFile(ctx context.Context, x *extractor.Extractor, path string) ([]schemas.Contract, error) {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	page, err := extractor.ReadHTML(body, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	url := page.Canonical
+	if url == "" {
+		abs, _ := filepath.Abs(path)
+		url = "file://" + abs
+	}
+	return x.FromPage(page, url), nil
+}
+
+func consumeArticles(ctx context.Context, e *env, x *extractor.Extractor, sf serviceFlags, group string) error {
+	cfg := sf.kafkaConfig()
+	if err := ensureTopics(ctx, cfg); err != nil {
+		return err
+	}
+	in, err := bus.NewKafkaConsumer(cfg, group, schemas.TopicArticles)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := bus.NewKafkaPublisher(cfg)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	e.log.Info("extractor stage started", "kafka", sf.kafka, "group", group, "topic", schemas.TopicArticles)
+	st, err := x.RunStage(ctx, in, out, extractor.StageConfig{IdleExit: sf.idleExit, Log: e.log})
+	e.log.Info("extractor stage stopped", "articles", st.Articles, "contracts", st.Contracts, "dead_letters", st.DeadLetters)
+	return err
+}
+
+// ensureTopics creates the pipeline's topics with the partition count and
+// retention they need: articles are kept (30 days) so that they can be replayed.
+func ensureTopics(ctx context.Context, cfg bus.KafkaConfig) error {
+	return bus.EnsureTopics(ctx, cfg,
+		bus.TopicSpec{Name: schemas.TopicArticles, Configs: map[string]string{"retention.ms": fmt.Sprint(int64(30 * 24 * 3600 * 1000))}},
+		bus.TopicSpec{Name: schemas.TopicContracts},
+		bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1},
+	)
+}

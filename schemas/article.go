@@ -1,0 +1,44 @@
+package schemas
+
+import (
+	"encoding/base64"
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
+
+// Article is one fetched page, the message on mwledger.articles (key = CanonicalURL).
+type Article struct {
+	SchemaVersion int               `json:"schema_version"`
+	CanonicalURL  string            `json:"canonical_url"`
+	URL           string            `json:"url"`
+	FetchedAt     time.Time         `json:"fetched_at"`
+	Status        int               `json:"status"`
+	Headers       map[string]string `json:"headers,omitempty"`
+	HTML          string            `json:"html"`
+	HTMLBase64    bool              `json:"html_base64,omitempty"`
+	ContentHash   string            `json:"content_hash"`
+	Source        string            `json:"source"`
+}
+
+// SetBody stores the raw body, base64-encoded when it is not valid UTF-8 (JSON strings
+// cannot carry arbitrary bytes without mangling them).
+func (a *Article) SetBody(b []byte) {
+	if utf8.Valid(b) {
+		a.HTML, a.HTMLBase64 = string(b), false
+		return
+	}
+	a.HTML, a.HTMLBase64 = base64.StdEncoding.EncodeToString(b), true
+}
+
+// Body returns the raw body bytes as fetched.
+func (a *Article) Body() ([]byte, error) {
+	if !a.HTMLBase64 {
+		return []byte(a.HTML), nil
+	}
+	b, err := base64.StdEncoding.DecodeString(a.HTML)
+	if err != nil {
+		return nil, fmt.Errorf("decoding html_base64 of %s: %w", a.CanonicalURL, err)
+	}
+	return b, nil
+}
