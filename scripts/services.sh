@@ -279,6 +279,7 @@ start_kafka() {
     cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
     if ! kafka_java kafka.tools.StorageTool format --ignore-formatted \
         --config "$KAFKA_STATE/server.properties" --cluster-id "$cluster_id" >>"$KAFKA_LOG" 2>&1; then
+        log "formatting the Kafka log dir failed"
         log_tail kafka "$KAFKA_LOG"
         die "formatting the Kafka log dir $KAFKA_STATE/data failed"
     fi
@@ -482,10 +483,14 @@ cmd_up() {
     ((need_es)) && start_es
 
     # wait for both in parallel
+    local kafka_pid es_pid
+    kafka_pid=$(read_pid "$KAFKA_PIDFILE")
+    es_pid=$(read_pid "$ES_PIDFILE")
     local deadline=$(($(date +%s) + TIMEOUT)) kafka_ok=0 es_ok=0
     while ((!kafka_ok || !es_ok)); do
         if ((!kafka_ok)); then
-            if ! kafka_running; then
+            if ! { ((need_kafka)) && kill -0 "$kafka_pid" 2>/dev/null; } && ! kafka_running; then
+                log "Kafka exited during startup"
                 log_tail kafka "$KAFKA_LOG"
                 die "Kafka exited during startup (log: $KAFKA_LOG)"
             fi
@@ -494,7 +499,8 @@ cmd_up() {
             fi
         fi
         if ((!es_ok)); then
-            if ! es_running; then
+            if ! { ((need_es)) && kill -0 "$es_pid" 2>/dev/null; } && ! es_running; then
+                log "Elasticsearch exited during startup"
                 log_tail elasticsearch "$ES_LOG"
                 die "Elasticsearch exited during startup (log: $ES_LOG)"
             fi

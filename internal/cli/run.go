@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mwledger/mwledger/crawler"
+	"github.com/mwledger/mwledger/extractor"
+	"github.com/mwledger/mwledger/fixtures"
+	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/internal/fixturesite"
+	"github.com/mwledger/mwledger/schemas"
+)
+
+func runRun(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "run", "[--sources FILE] [--ledger FILE]")
+	sourcesFile := fs.String("sources", "", "sources file to crawl (default: the bundled fixture articles, served on a loopback address)")
+	ledger := fs.String("ledger", defaultLedger(), "embedded ledger file (env MWLEDGER_LEDGER)")
+	limit := fs.Int("limit", 100, "deals to print")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var sources []crawler.Source
+	if *sourcesFile != "" {
+		s, err := crawler.LoadSources(*sourcesFile)
+		if err != nil {
+			return err
+		}
+		sources = s
+	} else {
+		site, err := fixturesite.Start(fixtures.FS(), fixtures.Cases())
+		if err != nil {
+			return err
+		}
+		defer site.Close()
+		sources = []crawler.Source{{
+			Name:         "bundled-fixtures",
+			Feeds:        []string{site.URL + "/feed.xml"},
+			AllowPrivate: true, // our own loopback site
+			Delay:        crawler.Duration{Duration: time.Millisecond},
+			Parallelism:  4,
+		}}
+		fmt.Fprintf(e.stderr, "serving %d bundled fixture articles at %s\n", len(fixtures.Cases()), site.URL)
+	}
+	if err := os.MkdirAll(filepath.Dir(*ledger), 0o755); err != nil {
+		return fmt.Errorf("creating ledger directory: %w", err)
+	}
+	store, err := indexer.OpenBolt(*ledger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	x, err := extractor.New()
+	if err != nil {
+		return err
+	}
+
+	// The same three stages as in production, joined by an in-process bus.
+	mem := bus.NewMemory()
+	start := time.Now()
+	var cst crawler.Stats
+	var xst extractor.StageStats
+	var ist indexer.StageStats
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer mem.CloseTopic(schemas.TopicArticles)
+		c := crawler.New(crawler.Config{}, mem, e.log)
+		err := c.Crawl(gctx, sources)
+		cst = c.Stats()
+		return err
+	})
+	g.Go(func() error {
+		defer mem.CloseTopic(schemas.TopicContracts)
+		var err error
+		xst, err = x.RunStage(gctx, mem.Consumer(schemas.TopicArticles), mem, extractor.StageConfig{Log: e.log})
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		ist, err = indexer.RunStage(gctx, mem.Consumer(schemas.TopicContracts), store, mem, indexer.StageConfig{Log: e.log})
+		return err
+	})
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "crawled %d page(s), published %d article(s); extracted %d contract record(s); indexed %d; dead letters %d; %s\n",
+		cst.Fetched, cst.Published, xst.Contracts, ist.Indexed, xst.DeadLetters+ist.DeadLetters, time.Since(start).Round(time.Millisecond))
+	if n := len(cst.Failed); n > 0 {
+		fmt.Fprintf(e.stderr, "fetch failures by reason: %v\n", cst.Failed)
+	}
+	fmt.Fprintf(e.stderr, "ledger: %s (search it with `mwledger search --ledger %s`)\n\n", *ledger, *ledger)
+	res, err := store.Search(ctx, indexer.Query{Size: *limit})
+	if err != nil {
+		return err
+	}
+	printTable(e.stdout, res)
+	return nil
+}
