@@ -12,7 +12,7 @@ var (
 		"would sign", "considering a", "传闻", "傳聞", "据悉", "洽谈", "洽談", "谈判", "談判", "soll angeblich", "selon des sources", "secondo indiscrezioni", "según fuentes"}
 	cloudCues = []string{"ai cloud", "gpu cloud", "cloud services", "cloud service", "managed gpu", "neocloud", "cloud contract", "gpu-as-a-service",
 		"云服务", "雲服務", "ai云", "ai 云", "算力云", "services cloud", "cloud-dienst", "servizi cloud", "servicios en la nube"}
-	bareMetalCues = []string{"bare metal", "bare-metal", "裸金属", "裸金屬", "gpu server rental", "server rental", "gpu rental"}
+	bareMetalCues  = []string{"bare metal", "bare-metal", "裸金属", "裸金屬", "gpu server rental", "server rental", "gpu rental"}
 	colocationCues = []string{"colocation", "co-location", "lease", "leasing", "hosting", "powered shell", "data center capacity",
 		"triple net", "triple-net", "托管", "租赁", "租賃", "主机托管", "mietvertrag", "miete", "location de", "locazione", "arrendamiento", "arrienda"}
 	notCloudNoun = []string{" provider", " company", " firm", " platform", " customer", " giant", " operator", " player", " startup", " specialist", " infrastructure provider"}

@@ -2,4 +2,6 @@ package cli
 
 import "context"
 
-func runEval(ctx context.Context, e *env, args []string) error { return usageError{"eval: not built yet"} }
+func runEval(ctx context.Context, e *env, args []string) error {
+	return usageError{"eval: not built yet"}
+}
