@@ -100,7 +100,8 @@ port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 port_holder() {
     command -v ss >/dev/null 2>&1 || return 0
-    ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*users:((\(.*\)))/\1/p' | head -n1
+    ss -Hltnp "sport = :$1" 2>/dev/null |
+        sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p' | head -n1
 }
 
 # pid_ours PID MARK: PID is alive and its command line contains MARK.
@@ -508,9 +509,15 @@ cmd_up() {
         fi
         ((kafka_ok && es_ok)) && break
         if (($(date +%s) >= deadline)); then
-            ((kafka_ok)) || { log_tail kafka "$KAFKA_LOG"; log "Kafka did not become ready within ${TIMEOUT}s (MWLEDGER_SERVICES_TIMEOUT)"; }
-            ((es_ok)) || { log_tail elasticsearch "$ES_LOG"; log "Elasticsearch did not become ready within ${TIMEOUT}s (MWLEDGER_SERVICES_TIMEOUT)"; }
-            exit 1
+            if ((!kafka_ok)); then
+                log "Kafka did not become ready within ${TIMEOUT}s (MWLEDGER_SERVICES_TIMEOUT)"
+                log_tail kafka "$KAFKA_LOG"
+            fi
+            if ((!es_ok)); then
+                log "Elasticsearch did not become ready within ${TIMEOUT}s (MWLEDGER_SERVICES_TIMEOUT)"
+                log_tail elasticsearch "$ES_LOG"
+            fi
+            die "services not ready within ${TIMEOUT}s"
         fi
         sleep 0.5
     done
@@ -581,6 +588,12 @@ main() {
     check_port_number "$KAFKA_CONTROLLER_PORT" MWLEDGER_KAFKA_CONTROLLER_PORT
     check_port_number "$ES_PORT" MWLEDGER_ES_PORT
     check_port_number "$ES_TRANSPORT_PORT" MWLEDGER_ES_TRANSPORT_PORT
+    local -A seen=()
+    local p
+    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$ES_PORT" "$ES_TRANSPORT_PORT"; do
+        [[ -z ${seen[$p]:-} ]] || die "port $p is configured twice: MWLEDGER_KAFKA_PORT=$KAFKA_PORT MWLEDGER_KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT MWLEDGER_ES_PORT=$ES_PORT MWLEDGER_ES_TRANSPORT_PORT=$ES_TRANSPORT_PORT must all differ"
+        seen[$p]=1
+    done
     [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "MWLEDGER_SERVICES_TIMEOUT=$TIMEOUT is not a number of seconds"
     [[ $STOP_TIMEOUT =~ ^[0-9]+$ ]] || die "MWLEDGER_STOP_TIMEOUT=$STOP_TIMEOUT is not a number of seconds"
     local cmd=${1:-}

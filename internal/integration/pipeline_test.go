@@ -1,0 +1,270 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mwledger/mwledger/extractor"
+	"github.com/mwledger/mwledger/fixtures"
+	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/internal/cli"
+	"github.com/mwledger/mwledger/internal/eval"
+	"github.com/mwledger/mwledger/internal/fixturesite"
+	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/schemas"
+)
+
+// mwledger runs one command line in-process, as the binary would.
+func mwledger(t *testing.T, ctx context.Context, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if err := cli.Run(ctx, args, strings.NewReader(""), &out, &errb); err != nil {
+		t.Fatalf("mwledger %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String()
+}
+
+// TestPipelineEndToEnd crawls the fixture articles from a local site, runs
+// crawl → extract → index on the real Kafka and Elasticsearch, and checks that
+// the deals are searchable with the right $/MW/year, and that a second pass over
+// the same articles changes no count.
+func TestPipelineEndToEnd(t *testing.T) {
+	kafka, es := testenv.Kafka(t), testenv.ES(t)
+	t.Setenv("MWLEDGER_KAFKA", kafka)
+	t.Setenv("MWLEDGER_ES", es)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	site, err := fixturesite.Start(fixtures.FS(), fixtures.Cases())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	sources := filepath.Join(t.TempDir(), "sources.yaml")
+	if err := os.WriteFile(sources, []byte(fmt.Sprintf(`sources:
+  - name: fixture-site
+    listings:
+      - url: %s/news/1
+        link_selector: a.story
+        next_selector: a.next
+    allow_private: true
+    delay: 1ms
+    parallelism: 4
+`, site.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// What the extractor finds in-process is what must arrive in Elasticsearch.
+	x, err := extractor.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := eval.RunFixtures(fixtures.FS(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantIDs := map[string]bool{}
+	for _, name := range fixtures.Cases() {
+		body, _ := fsRead(name + ".html")
+		page, err := extractor.ReadHTML(body, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range x.FromPage(page, page.Canonical) {
+			wantIDs[c.ID] = true
+		}
+	}
+
+	group := fmt.Sprintf("it-%d", time.Now().UnixNano())
+	pass := func() {
+		mwledger(t, ctx, "crawl", "--sources", sources, "--once")
+		mwledger(t, ctx, "extract", "--consume", "--group", group+"-x", "--idle-exit", "4s")
+		mwledger(t, ctx, "index", "--group", group+"-i", "--idle-exit", "4s")
+	}
+	pass()
+
+	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, err := store.Search(ctx, indexer.Query{Size: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotIDs := map[string]bool{}
+	sources1 := map[string]int{}
+	for _, d := range all.Deals {
+		gotIDs[d.ID] = true
+		sources1[d.ID] = len(d.Sources)
+	}
+	for id := range wantIDs {
+		if !gotIDs[id] {
+			t.Errorf("deal %s extracted in-process is not in Elasticsearch", id)
+		}
+	}
+
+	// Deals whose golden $/MW/year the extractor gets right must be searchable with it.
+	checked := 0
+	for _, c := range cases {
+		for _, w := range c.Want {
+			if w.USDPerMWYear == nil || !extractedRight(c.Got, w) {
+				continue
+			}
+			res, err := store.Search(ctx, indexer.Query{Operator: w.Operator.Name, Counterparty: w.Counterparty.Label(), Size: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, d := range res.Deals {
+				if d.USDPerMWYear != nil && math.Abs(*d.USDPerMWYear-*w.USDPerMWYear) <= 0.005**w.USDPerMWYear {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s: no deal %s–%s with $%.0f/MW/year in Elasticsearch", c.Name, w.Operator.Name, w.Counterparty.Label(), *w.USDPerMWYear)
+			}
+			checked++
+		}
+	}
+	if checked < 5 {
+		t.Fatalf("only %d deals with a known $/MW/year were checked; want at least 5", checked)
+	}
+	count1 := esCount(t, es)
+	if count1 != len(wantIDs) {
+		t.Errorf("Elasticsearch holds %d deals, the extractor found %d distinct deals", count1, len(wantIDs))
+	}
+
+	// The same articles again: no new document, no duplicated source.
+	pass()
+	if err := store.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if count2 := esCount(t, es); count2 != count1 {
+		t.Errorf("second pass changed the number of deals from %d to %d", count1, count2)
+	}
+	all2, err := store.Search(ctx, indexer.Query{Size: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range all2.Deals {
+		if sources1[d.ID] != len(d.Sources) {
+			t.Errorf("deal %s had %d sources, has %d after the replay", d.ID, sources1[d.ID], len(d.Sources))
+		}
+	}
+	t.Logf("%d deals indexed, %d checked for $/MW/year", count1, checked)
+}
+
+func extractedRight(got []eval.Golden, w eval.Golden) bool {
+	for _, g := range got {
+		if g.Operator.Name == w.Operator.Name && g.Counterparty.Label() == w.Counterparty.Label() && g.USDPerMWYear != nil &&
+			math.Abs(*g.USDPerMWYear-*w.USDPerMWYear) <= 0.005**w.USDPerMWYear {
+			return true
+		}
+	}
+	return false
+}
+
+func fsRead(name string) ([]byte, error) {
+	f, err := fixtures.FS().Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+func esCount(t *testing.T, es string) int {
+	t.Helper()
+	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := store.Client().Count(store.Client().Count.WithIndex(indexer.Alias))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var c struct {
+		Count int `json:"count"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	return c.Count
+}
+
+// TestPoisonMessagesGoToDLQ publishes messages no stage can process and checks
+// that each lands on the dead-letter topic with its reason while the stream goes on.
+func TestPoisonMessagesGoToDLQ(t *testing.T) {
+	kafka := testenv.Kafka(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
+	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}, bus.TopicSpec{Name: schemas.TopicContracts}, bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := bus.NewKafkaPublisher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	run := fmt.Sprintf("poison-%d", time.Now().UnixNano())
+	oldVersion, _ := json.Marshal(map[string]any{"schema_version": 99, "canonical_url": "x"})
+	binary := schemas.Article{SchemaVersion: 1, CanonicalURL: "https://bin.example/x", URL: "https://bin.example/x", FetchedAt: time.Now(), Status: 200,
+		ContentHash: "sha256:" + strings.Repeat("0", 64), Source: "test"}
+	binary.SetBody([]byte{0x89, 'P', 'N', 'G', 0, 0, 0, 0x0d, 0xff, 0xfe})
+	binMsg, _ := json.Marshal(binary)
+	want := map[string]string{run + "-json": "invalid_json", run + "-version": "schema_version", run + "-binary": "not_html"}
+	if err := pub.Publish(ctx,
+		bus.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-json"), Value: []byte("{not json")},
+		bus.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-version"), Value: oldVersion},
+		bus.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-binary"), Value: binMsg},
+	); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MWLEDGER_KAFKA", kafka)
+	mwledger(t, ctx, "extract", "--consume", "--group", run, "--idle-exit", "4s")
+
+	dlq, err := bus.NewKafkaConsumer(cfg, run+"-dlq", schemas.TopicDLQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlq.Close()
+	got := map[string]string{}
+	for len(got) < len(want) {
+		fctx, fcancel := context.WithTimeout(ctx, 20*time.Second)
+		m, err := dlq.Fetch(fctx)
+		fcancel()
+		if err != nil {
+			t.Fatalf("reading dead letters (have %v): %v", got, err)
+		}
+		if err := schemas.Validate("dlq.schema.json", m.Value); err != nil {
+			t.Errorf("dead letter does not match its schema: %v", err)
+		}
+		var dl schemas.DeadLetter
+		if err := json.Unmarshal(m.Value, &dl); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := want[dl.Key]; ok {
+			got[dl.Key] = dl.Reason
+		}
+	}
+	for k, reason := range want {
+		if got[k] != reason {
+			t.Errorf("dead letter %s: reason %q, want %q", k, got[k], reason)
+		}
+	}
+}
