@@ -9,7 +9,10 @@ var (
 		"vertrag", "vereinbarung", "abkommen", "contrat", "accord", "contratto", "accordo", "contrato", "acuerdo", "firmó", "signé", "unterzeichnet", "firmato"}
 	rumourCues = []string{"in talks", "reportedly", "rumor", "rumour", "people familiar", "could sign", "may sign", "might sign",
 		"is said to", "are said to", "exploring a", "negotiating", "in negotiations", "potential deal", "expected to sign", "if they sign",
-		"would sign", "considering a", "传闻", "傳聞", "据悉", "洽谈", "洽談", "谈判", "談判", "soll angeblich", "selon des sources", "secondo indiscrezioni", "según fuentes"}
+		"would sign", "considering a", "framework", "not contracted", "memorandum of understanding", "letter of intent", "non-binding", "term sheet", "传闻", "傳聞", "据悉", "洽谈", "洽談", "谈判", "談判", "soll angeblich", "selon des sources", "secondo indiscrezioni", "según fuentes"}
+	// totalCues mark company or sector totals, which are not contracts.
+	totalCues = []string{"company total", "book stands", "stands at", "brings its total", "brings the total", "brings total", "total signed",
+		"total contracted", "signed a total of", "in the sector", "across the sector", "sector total", "合计签约", "累计"}
 	cloudCues = []string{"ai cloud", "gpu cloud", "cloud services", "cloud service", "managed gpu", "neocloud", "cloud contract", "gpu-as-a-service",
 		"云服务", "雲服務", "ai云", "ai 云", "算力云", "services cloud", "cloud-dienst", "servizi cloud", "servicios en la nube"}
 	bareMetalCues  = []string{"bare metal", "bare-metal", "裸金属", "裸金屬", "gpu server rental", "server rental", "gpu rental"}

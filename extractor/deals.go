@@ -142,12 +142,14 @@ func moneyKind(lower string, m Money) string {
 	before := lastRunes(lower[:m.Start], 40)
 	after := firstBytes(lower[m.End:], 40)
 	near := before + " | " + after
+	// "a prepayment equal to 20% of the total contract value, or approximately $1.94 billion"
+	wide := lastRunes(lower[:m.Start], 90) + " | " + after
 	switch {
 	case hasAnyPrefix(strings.TrimLeft(after, " "), []string{"per share", "a share", "/share", "each", "per gpu", "per hour"}) || strings.HasSuffix(strings.TrimSpace(before), "at"):
 		return "price"
 	case hasAnyPrefix(strings.TrimLeft(after, " "), []string{"per megawatt", "per mw", "/mw", "a megawatt", "per kw", "每兆瓦"}):
 		return "per_mw"
-	case containsAny(near, []string{"prepay", "pre-pay", "upfront", "up-front", "预付", "預付", "vorauszahlung", "anticipo", "anticipado", "prépaiement"}):
+	case containsAny(wide, []string{"prepay", "prepaid", "pre-pay", "upfront", "up-front", "预付", "預付", "vorauszahlung", "anticipo", "anticipado", "prépaiement"}):
 		return "prepayment"
 	case containsAny(near, []string{"guarantee", "backstop", "back-stop", "担保", "擔保", "garantie", "garanzia", "garantía"}):
 		return "guarantee"
@@ -173,16 +175,24 @@ func capacityIsContract(lower string, c Capacity) bool {
 	before := lastRunes(lower[:c.Start], 30)
 	if containsAny(after, []string{"portfolio", "pipeline", "reserve", "of power", "power capacity", "ai power", "convertible", "approved", "secured power",
 		"of grid", "interconnect", "of energized", "of energised", "of total", "of gross", "under development", "of capacity across", "电力储备", "储备", "儲備"}) ||
-		containsAny(before, []string{"portfolio of", "pipeline of", "has ", "holds ", "possesses ", "owns ", "controls ", "reserves of", "total of", "拥有", "擁有"}) {
+		containsAny(before, []string{"option on", "option for", "option to", "additional", "a further", "expand", "expansion", "portfolio of", "pipeline of", "has ", "holds ", "possesses ", "owns ", "controls ", "reserves of", "total of", "拥有", "擁有"}) {
 		return false
 	}
 	return true
 }
 
+// reVendor: "NVIDIA GB300 systems", "NVIDIA's air-cooled Blackwell system", "AMD
+// Instinct GPUs": the company is named as the maker of the hardware, not a party.
+var reVendor = regexp.MustCompile(`^(?:'s|’s)?\s+(?:[\w-]+\s+){0,2}?(?:gb\d|b\d00|h\d00|mi\d|blackwell|hopper|rubin|grace|instinct|gpus?\b|chips?\b|accelerators?\b|systems?\b|hardware|servers?\b)`)
+
+func isVendorMention(lower string, m Mention) bool {
+	return reVendor.MatchString(firstBytes(lower[m.End:], 48))
+}
+
 func (a analysis) parties() []party {
 	var ps []party
 	for _, m := range a.ents {
-		if m.E.Role != "customer" || roleOf(a.lower, m) != roleCounterparty {
+		if m.E.Role != "customer" || roleOf(a.lower, m) != roleCounterparty || isVendorMention(a.lower, m) {
 			continue
 		}
 		ps = append(ps, party{e: m.E, start: m.Start, end: m.End})
@@ -382,6 +392,9 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 			continue
 		}
 		ps := a.parties()
+		if containsAny(a.lower, totalCues) && !reAggregate.MatchString(a.lower) {
+			ps = nil
+		}
 		if len(ps) == 0 || !(a.deal || a.Kind == "tr" && len(a.money)+len(a.caps) > 0) {
 			if op := firstOperator(a); op != nil {
 				lastOp = op
@@ -407,7 +420,7 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 			// Facts spread over the next sentences of the same or the next block.
 			for j := i + 1; j < len(as) && j <= i+3; j++ {
 				b := as[j]
-				if b.Kind == "h" || b.Kind == "tr" || b.Block > a.Block+1 || b.rumour {
+				if b.Kind == "h" || b.Kind == "tr" || b.Block != a.Block || b.rumour {
 					break
 				}
 				if startsOtherDeal(b, d) {
@@ -480,7 +493,7 @@ next:
 			continue // a mention without figures is not a record
 		}
 		for _, o := range out {
-			if o.operator == d.operator && o.label() == d.label() && o.aggregate == d.aggregate && compatible(o, d) {
+			if o.operator == d.operator && o.label() == d.label() && compatible(o, d) {
 				o.absorb(d)
 				continue next
 			}
@@ -531,6 +544,7 @@ func (d *draft) absorb(o *draft) {
 	if d.date == "" {
 		d.date = o.date
 	}
+	d.aggregate = d.aggregate || o.aggregate
 	if d.opInferred && !o.opInferred {
 		d.opInferred = false
 	}
@@ -542,4 +556,38 @@ func (d *draft) absorb(o *draft) {
 		d.setField(k, v)
 	}
 	d.warnings = append(d.warnings, o.warnings...)
+}
+
+// fillFromHeadline completes a deal with the figures of the page's headline
+// ("Hut 8 Signs 15-Year, $7 Billion Lease …") when the headline speaks of it: it
+// names the deal's counterparty, or the page has a single deal.
+func fillFromHeadline(ds []*draft, title analysis) {
+	for _, d := range ds {
+		named := false
+		for _, p := range title.parties() {
+			if p.e != nil && p.e == d.counterparty {
+				named = true
+			}
+		}
+		if !named && len(ds) != 1 {
+			continue
+		}
+		h := &draft{}
+		h.fill(title, segment{0, len(title.Text), party{}}, true)
+		if !compatible(d, h) {
+			continue
+		}
+		if d.term == nil && h.term != nil {
+			d.term = h.term
+			d.setField("term_years", title.Text)
+		}
+		if d.value == nil && h.value != nil {
+			d.value = h.value
+			d.setField("total_value_usd", title.Text)
+		}
+		if d.capacity == nil && h.capacity != nil {
+			d.capacity = h.capacity
+			d.setField("capacity_mw", title.Text)
+		}
+	}
 }

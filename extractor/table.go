@@ -1,6 +1,11 @@
 package extractor
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
+
+var reLeadingNumber = regexp.MustCompile(`^\s*(\d+(?:[.,]\d+)?)`)
 
 // column kinds of a deal table
 const (
@@ -64,8 +69,11 @@ func tableDeal(a analysis, lastOp *Entity, g *Gazetteer) *draft {
 			if ms := g.Find(cell); len(ms) > 0 {
 				d.counterparty = ms[0].E
 				for _, m := range ms[1:] {
-					if roleOf(strings.ToLower(cell), m) == roleGuarantor {
+					switch roleOf(strings.ToLower(cell), m) {
+					case roleGuarantor:
 						d.guarantor = m.E
+					case roleEndUser:
+						d.endUser = m.E
 					}
 				}
 			} else if ds := findDescriptors(cell); len(ds) > 0 {
@@ -90,8 +98,10 @@ func tableDeal(a analysis, lastOp *Entity, g *Gazetteer) *draft {
 		case colTerm:
 			if ts := parseTerms(cell); len(ts) > 0 && ts[0].Years > 0 {
 				d.term = &ts[0]
-			} else if v, ok := parseNumber(strings.TrimSpace(cell), false); ok && v > 0 && v <= 50 {
-				d.term = &Term{Years: v}
+			} else if m := reLeadingNumber.FindStringSubmatch(cell); m != nil {
+				if v, ok := parseNumber(m[1], false); ok && v > 0 && v <= 50 {
+					d.term = &Term{Years: v}
+				}
 			}
 		case colUnitPrice:
 			if ps := parseUnitPrices(cell); len(ps) > 0 {

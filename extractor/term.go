@@ -14,10 +14,11 @@ type Term struct {
 }
 
 var (
-	reTermYear    = regexp.MustCompile(`(?i)\b(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)[- ](?:year|yr)s?\b`)
+	reTermYear    = regexp.MustCompile(`(?i)\b(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)(?:-(?:year|yr)\b| (?:year|yr)s? (?:term|lease|contract|agreement|deal|tenor)\b|(?:-| )years?,)`)
 	reTermYears   = regexp.MustCompile(`(?i)\b(?:term of|terms of|period of|duration of|for|over|spanning|lasting)\s+(?:an?\s+(?:initial\s+)?)?(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)\s+years?\b`)
 	reTermEU      = regexp.MustCompile(`(?i)\b(\d{1,2}|fünf|zehn|fünfzehn|zwanzig|cinq|dix|quinze|vingt|cinque|dieci|quindici|venti|cinco|diez|quince|veinte)[- ]?(?:jahres|jährige[nmrs]?|jahre|jahren|ans|années|anni|annuale|años)\b`)
 	reTermCJK     = regexp.MustCompile(`(?:为期|為期|期限|租期|年限)?\s*(\d{1,2}|五|十|十五|二十)\s*年(?:期|的)?`)
+	reTermBare    = regexp.MustCompile(`\b(\d{1,2}) (?:years?|yrs?)\b`)
 	reTermThrough = regexp.MustCompile(`(?i)\b(?:through|until|till|to|ending in|expiring in|bis|jusqu'en|fino al|hasta)\s+(20\d\d)\b`)
 )
 
@@ -65,6 +66,19 @@ func parseTerms(s string) []Term {
 				}
 				add(Term{Years: v, Start: m[0], End: m[1]})
 			}
+		}
+	}
+	// "25MW, 10 years, $311 million", "both 15 years long": a bare "N years" that is
+	// not an age, a countdown or a span of history.
+	for _, m := range reTermBare.FindAllStringSubmatchIndex(s, -1) {
+		before := strings.ToLower(lastRunes(s[:m[0]], 12))
+		after := strings.ToLower(firstBytes(s[m[1]:], 10))
+		if hasAnyPrefix(strings.TrimLeft(after, " "), []string{"ago", "old", "later", "earlier", "before", "after", "of", "to", "from", "and", "or"}) ||
+			containsAny(before, []string{"next", "past", "last", "within", "in ", "first", "every", "after", "before", "than"}) {
+			continue
+		}
+		if v, ok := termNumber(s[m[2]:m[3]]); ok {
+			add(Term{Years: v, Start: m[0], End: m[1]})
 		}
 	}
 	for _, m := range reTermThrough.FindAllStringSubmatchIndex(s, -1) {
