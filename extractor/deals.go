@@ -186,7 +186,25 @@ func capacityIsContract(lower string, c Capacity) bool {
 var reVendor = regexp.MustCompile(`^(?:'s|’s)?\s+(?:[\w-]+\s+){0,2}?(?:gb\d|b\d00|h\d00|mi\d|blackwell|hopper|rubin|grace|instinct|gpus?\b|chips?\b|accelerators?\b|systems?\b|hardware|servers?\b)`)
 
 func isVendorMention(lower string, m Mention) bool {
-	return reVendor.MatchString(firstBytes(lower[m.End:], 48))
+	loc := reVendor.FindStringIndex(firstBytes(lower[m.End:], 48))
+	if loc == nil {
+		return false
+	}
+	// "Microsoft with NVIDIA GB300 systems": a preposition in between means the
+	// hardware belongs to someone else.
+	return !hasStopword(lower[m.End : m.End+loc[1]])
+}
+
+var stopwords = map[string]bool{"with": true, "for": true, "to": true, "from": true, "and": true, "of": true, "by": true,
+	"on": true, "in": true, "under": true, "at": true, "a": true, "an": true, "the": true, "one": true, "its": true, "their": true}
+
+func hasStopword(s string) bool {
+	for _, w := range strings.Fields(s) {
+		if stopwords[w] {
+			return true
+		}
+	}
+	return false
 }
 
 func (a analysis) parties() []party {

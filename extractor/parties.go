@@ -77,11 +77,22 @@ func findDescriptors(s string) []Descriptor {
 	var out []Descriptor
 	for _, m := range reDescriptor.FindAllStringSubmatchIndex(s, -1) {
 		phrase := strings.ToLower(s[m[2]:m[3]])
+		// "a 15-year lease with an investment-grade hyperscaler": the descriptor
+		// starts after the last function word.
+		words := strings.Fields(phrase)
+		start := m[2]
+		for i := len(words) - 2; i >= 0; i-- {
+			if stopwords[words[i]] {
+				phrase = strings.Join(words[i+1:], " ")
+				start = m[3] - len(phrase)
+				break
+			}
+		}
 		head := phrase
 		if !strings.Contains(phrase, "hyperscal") && !containsAny(phrase, descriptorQualifiers) {
 			continue
 		}
-		lead := strings.ToLower(s[m[0]:m[2]])
+		lead := strings.ToLower(s[max(m[0], start-14):start])
 		if strings.Contains(lead, "unnamed") {
 			head = "unnamed " + head
 		} else if strings.Contains(lead, "undisclosed") {
@@ -93,7 +104,7 @@ func findDescriptors(s string) []Descriptor {
 			end = m[5]
 		}
 		head = strings.TrimPrefix(head, "certain ")
-		out = append(out, Descriptor{Text: head, Start: m[0], End: end})
+		out = append(out, Descriptor{Text: head, Start: start, End: end})
 	}
 	for _, m := range reDescriptorCJK.FindAllStringSubmatchIndex(s, -1) {
 		out = append(out, Descriptor{Text: translateDescriptor(s[m[2]:m[3]], s[m[4]:m[5]]), Start: m[0], End: m[1]})

@@ -278,7 +278,9 @@ start_kafka() {
     local cluster_id
     # a KRaft cluster id is 16 random bytes, base64url without padding
     cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
-    if ! kafka_java kafka.tools.StorageTool format --ignore-formatted \
+    if [[ -f $KAFKA_STATE/data/meta.properties ]]; then
+        echo "reusing the formatted log dir $KAFKA_STATE/data (MWLEDGER_KEEP_DATA=1)" >>"$KAFKA_LOG"
+    elif ! kafka_java kafka.tools.StorageTool format \
         --config "$KAFKA_STATE/server.properties" --cluster-id "$cluster_id" >>"$KAFKA_LOG" 2>&1; then
         log "formatting the Kafka log dir failed"
         log_tail kafka "$KAFKA_LOG"
