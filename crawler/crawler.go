@@ -255,7 +255,10 @@ func (c *Crawler) crawlSource(ctx context.Context, s Source) error {
 }
 
 func visitReason(err error) string {
+	var pa ErrPrivateAddress
 	switch {
+	case errors.As(err, &pa):
+		return "private_address"
 	case errors.Is(err, colly.ErrRobotsTxtBlocked):
 		return "robots_txt"
 	case errors.Is(err, colly.ErrForbiddenDomain):

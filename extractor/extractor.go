@@ -204,9 +204,8 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 	} else if strings.Contains(text, "today") && p.Published != "" {
 		c.AnnouncedOn = strPtr(p.Published)
 	}
-	if c.TotalValueUSD != nil && c.CapacityMW != nil && c.TermYears != nil && *c.CapacityMW > 0 && *c.TermYears > 0 {
-		u := math.Round(*c.TotalValueUSD / (*c.CapacityMW * *c.TermYears))
-		c.USDPerMWYear = &u
+	if c.USDPerMWYear = schemas.DerivedUSDPerMWYear(c.TotalValueUSD, c.CapacityMW, c.TermYears); c.USDPerMWYear != nil {
+		u := *c.USDPerMWYear
 		if u < 500_000 || u > 25_000_000 {
 			warnings = append(warnings, fmt.Sprintf("unit price $%.0f/MW/year is outside the known bands ($0.5M–$25M)", u))
 		}

@@ -145,52 +145,92 @@ func check(res *esapi.Response, err error, what string) error {
 	return nil
 }
 
-// mergeScript merges a record into the stored deal in Elasticsearch, the same way
-// merge does for the embedded store: fields from the record, the source list
-// kept, one entry per URL, sorted.
-const mergeScript = `
-def srcs = new ArrayList();
-if (ctx._source.containsKey('sources') && ctx._source.sources != null) {
-  for (s in ctx._source.sources) { if (s.url != params.src.url) { srcs.add(s); } }
-}
-srcs.add(params.src);
-srcs.sort((a, b) -> a.url.compareTo(b.url));
-ctx._source.clear();
-ctx._source.putAll(params.rec);
-ctx._source.sources = srcs;
-ctx._source.indexed_at = params.now;
-`
-
-// Upsert writes the records in one bulk request and reports per record.
+// Upsert merges the records into their deals and writes them in one bulk request,
+// reporting per record. The merge runs here, in Go (the same merge as the embedded
+// store), with optimistic concurrency: each deal is read with its sequence number
+// and written only if nobody changed it meanwhile; a conflict is read and merged
+// again. (The integ-test distribution of Elasticsearch has no Painless, so a
+// scripted upsert is not an option, and this way both stores share one merge.)
 func (s *ESStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 	errs := make([]error, len(cs))
-	if len(cs) == 0 {
-		return errs
-	}
-	var buf bytes.Buffer
-	now := time.Now().UTC().Format(time.RFC3339Nano)
+	// Records of one deal in one batch are folded together first, in order.
+	byID := map[string][]int{}
+	var ids []string
 	for i, c := range cs {
-		rec, err := json.Marshal(c)
+		if _, ok := byID[c.ID]; !ok {
+			ids = append(ids, c.ID)
+		}
+		byID[c.ID] = append(byID[c.ID], i)
+	}
+	todo := ids
+	for attempt := 0; len(todo) > 0; attempt++ {
+		if attempt == 5 {
+			for _, id := range todo {
+				for _, i := range byID[id] {
+					errs[i] = pipeline.Retryable("index", "conflict", fmt.Errorf("deal %s: still conflicting after %d attempts", id, attempt))
+				}
+			}
+			break
+		}
+		conflicts, err := s.writeDeals(ctx, todo, byID, cs, errs)
 		if err != nil {
-			errs[i] = pipeline.Permanent("index", "encode", err)
+			for _, id := range todo {
+				for _, i := range byID[id] {
+					errs[i] = err
+				}
+			}
+			break
+		}
+		todo = conflicts
+	}
+	return errs
+}
+
+type stored struct {
+	deal          *Deal
+	seqNo, primTm int64
+}
+
+// writeDeals reads, merges and writes the deals in ids; it returns the ids that
+// hit a version conflict and must be tried again.
+func (s *ESStore) writeDeals(ctx context.Context, ids []string, byID map[string][]int, cs []schemas.Contract, errs []error) ([]string, error) {
+	current, err := s.read(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	var buf bytes.Buffer
+	var sent []string
+	for _, id := range ids {
+		cur := current[id]
+		d := cur.deal
+		for _, i := range byID[id] {
+			m := merge(d, cs[i], now)
+			d = &m
+		}
+		doc, err := json.Marshal(d)
+		if err != nil {
+			for _, i := range byID[id] {
+				errs[i] = pipeline.Permanent("index", "encode", err)
+			}
 			continue
 		}
-		src, _ := json.Marshal(sourceOf(c))
-		meta := fmt.Sprintf(`{"update":{"_index":%q,"_id":%q,"retry_on_conflict":5}}`, s.alias, c.ID)
-		buf.WriteString(meta)
+		if cur.deal == nil {
+			fmt.Fprintf(&buf, `{"create":{"_index":%q,"_id":%q}}`, s.alias, id)
+		} else {
+			fmt.Fprintf(&buf, `{"index":{"_index":%q,"_id":%q,"if_seq_no":%d,"if_primary_term":%d}}`, s.alias, id, cur.seqNo, cur.primTm)
+		}
 		buf.WriteByte('\n')
-		fmt.Fprintf(&buf, `{"scripted_upsert":true,"upsert":{},"script":{"lang":"painless","source":%q,"params":{"rec":%s,"src":%s,"now":%q}}}`,
-			mergeScript, rec, src, now)
+		buf.Write(doc)
 		buf.WriteByte('\n')
+		sent = append(sent, id)
+	}
+	if len(sent) == 0 {
+		return nil, nil
 	}
 	res, err := s.es.Bulk(bytes.NewReader(buf.Bytes()), s.es.Bulk.WithContext(ctx))
 	if err := check0(res, err); err != nil {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
-		return errs
+		return nil, err
 	}
 	defer res.Body.Close()
 	var br struct {
@@ -201,35 +241,68 @@ func (s *ESStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 		} `json:"items"`
 	}
 	if err := json.NewDecoder(res.Body).Decode(&br); err != nil {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = pipeline.Retryable("index", "es_bad_response", fmt.Errorf("decoding bulk response: %w", err))
-			}
-		}
-		return errs
+		return nil, pipeline.Retryable("index", "es_bad_response", fmt.Errorf("decoding bulk response: %w", err))
 	}
-	// Items come back in request order, one per record we sent.
-	k := 0
-	for i := range cs {
-		if errs[i] != nil {
-			continue
-		}
-		if k >= len(br.Items) {
-			errs[i] = pipeline.Retryable("index", "es_bad_response", errors.New("bulk response has fewer items than the request"))
-			continue
-		}
+	if len(br.Items) != len(sent) {
+		return nil, pipeline.Retryable("index", "es_bad_response", fmt.Errorf("bulk response has %d items for %d requests", len(br.Items), len(sent)))
+	}
+	var conflicts []string
+	for k, id := range sent {
 		for _, it := range br.Items[k] {
+			var e error
 			switch {
 			case it.Status >= 200 && it.Status < 300:
+			case it.Status == http.StatusConflict:
+				conflicts = append(conflicts, id)
 			case it.Status == 429 || it.Status >= 500:
-				errs[i] = pipeline.Retryable("index", "es_unavailable", fmt.Errorf("deal %s: status %d: %s", cs[i].ID, it.Status, it.Error))
+				e = pipeline.Retryable("index", "es_unavailable", fmt.Errorf("deal %s: status %d: %s", id, it.Status, it.Error))
 			default:
-				errs[i] = pipeline.Permanent("index", "es_rejected", fmt.Errorf("deal %s: status %d: %s", cs[i].ID, it.Status, it.Error))
+				e = pipeline.Permanent("index", "es_rejected", fmt.Errorf("deal %s: status %d: %s", id, it.Status, it.Error))
+			}
+			for _, i := range byID[id] {
+				errs[i] = e
 			}
 		}
-		k++
 	}
-	return errs
+	return conflicts, nil
+}
+
+// read fetches the stored deals with their sequence numbers.
+func (s *ESStore) read(ctx context.Context, ids []string) (map[string]stored, error) {
+	body, _ := json.Marshal(map[string]any{"ids": ids})
+	res, err := s.es.Mget(bytes.NewReader(body), s.es.Mget.WithIndex(s.alias), s.es.Mget.WithContext(ctx))
+	if err := check0(res, err); err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var mr struct {
+		Docs []struct {
+			ID          string          `json:"_id"`
+			Found       bool            `json:"found"`
+			SeqNo       int64           `json:"_seq_no"`
+			PrimaryTerm int64           `json:"_primary_term"`
+			Source      json.RawMessage `json:"_source"`
+			Error       json.RawMessage `json:"error"`
+		} `json:"docs"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&mr); err != nil {
+		return nil, pipeline.Retryable("index", "es_bad_response", fmt.Errorf("decoding mget response: %w", err))
+	}
+	out := map[string]stored{}
+	for _, d := range mr.Docs {
+		if len(d.Error) > 0 {
+			return nil, pipeline.Retryable("index", "es_unavailable", fmt.Errorf("reading deal %s: %s", d.ID, d.Error))
+		}
+		if !d.Found {
+			continue
+		}
+		var deal Deal
+		if err := json.Unmarshal(d.Source, &deal); err != nil {
+			deal = Deal{} // an unreadable stored deal is replaced, as in the embedded store
+		}
+		out[d.ID] = stored{&deal, d.SeqNo, d.PrimaryTerm}
+	}
+	return out, nil
 }
 
 func check0(res *esapi.Response, err error) error {

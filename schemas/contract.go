@@ -1,5 +1,7 @@
 package schemas
 
+import "math"
+
 // Contract is one contract as read from one article: the message on
 // mwledger.contracts (key = ID) and the Elasticsearch document (_id = ID).
 type Contract struct {
@@ -85,4 +87,14 @@ type Source struct {
 	Title       *string `json:"title"`
 	Outlet      *string `json:"outlet"`
 	PublishedAt *string `json:"published_at"`
+}
+
+// DerivedUSDPerMWYear is total_value_usd / (capacity_mw × term_years), rounded to
+// the dollar, or nil when an input is missing or zero.
+func DerivedUSDPerMWYear(value, mw, years *float64) *float64 {
+	if value == nil || mw == nil || years == nil || *mw <= 0 || *years <= 0 {
+		return nil
+	}
+	u := math.Round(*value / (*mw * *years))
+	return &u
 }

@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -75,7 +75,10 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 	wantIDs := map[string]bool{}
 	for _, name := range fixtures.Cases() {
-		body, _ := fsRead(name + ".html")
+		body, err := fs.ReadFile(fixtures.FS(), name+".html")
+		if err != nil {
+			t.Fatal(err)
+		}
 		page, err := extractor.ReadHTML(body, "")
 		if err != nil {
 			t.Fatal(err)
@@ -175,15 +178,6 @@ func extractedRight(got []eval.Golden, w eval.Golden) bool {
 		}
 	}
 	return false
-}
-
-func fsRead(name string) ([]byte, error) {
-	f, err := fixtures.FS().Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
 }
 
 func esCount(t *testing.T, es string) int {
