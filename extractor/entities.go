@@ -128,9 +128,7 @@ func tokenize(s string) []token {
 		}
 		w := s[start:end]
 		for _, suf := range []string{"'s", "’s"} {
-			if strings.HasSuffix(w, suf) {
-				w = w[:len(w)-len(suf)]
-			}
+			w = strings.TrimSuffix(w, suf)
 		}
 		w = strings.TrimRight(w, ".-&")
 		if w != "" {

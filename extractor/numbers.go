@@ -63,35 +63,3 @@ var numberWords = map[string]float64{
 
 // isDigit reports an ASCII digit.
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// numberBefore scans back from end over a figure like "1,234.5" and returns its start.
-func numberBefore(s string, end int) int {
-	i := end
-	for i > 0 {
-		c := s[i-1]
-		if isDigit(c) || ((c == ',' || c == '.') && i-2 >= 0 && isDigit(s[i-2])) {
-			i--
-			continue
-		}
-		break
-	}
-	// A figure does not start with a separator.
-	for i < end && !isDigit(s[i]) {
-		i++
-	}
-	return i
-}
-
-// numberAfter scans forward from start over a figure and returns its end.
-func numberAfter(s string, start int) int {
-	i := start
-	for i < len(s) {
-		c := s[i]
-		if isDigit(c) || ((c == ',' || c == '.') && i+1 < len(s) && isDigit(s[i+1]) && i > start) {
-			i++
-			continue
-		}
-		break
-	}
-	return i
-}
