@@ -156,6 +156,8 @@ func moneyKind(lower string, m Money) string {
 	case containsAny(after, []string{"in annual", "annual revenue", "annualized", "recurring revenue", " arr", "per year", "a year", "per annum", "annually", "of revenue", "in revenue", "ebitda", "net operating income", " noi", "年收入", "年化"}) ||
 		containsAny(before, []string{"revenue of", "annual revenue", "ebitda of", "noi of", "annualized", "generate ", "generating "}):
 		return "annual"
+	case strings.Contains(before, "valued at") && containsAny(lastRunes(before, 60), []string{"contract", "deal", "agreement", "lease", "order"}):
+		return "value" // "a five-year contract, valued at roughly $3.4 billion"
 	case containsAny(near, []string{"shares", "warrant", "equity consideration", "market cap", "valuation", "valued at", "market value", "stock"}):
 		return "equity"
 	case containsAny(near, []string{"financing", "loan", "notes", "bond", "raised", "raise ", "debt", "credit facility", "convertible", "offering", "capex", "capital expenditure", "cost", "invest", "spend", "融资", "融資", "贷款", "債"}):
@@ -419,10 +421,19 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 			}
 			continue
 		}
+		tags := tag(a.Text)
+		if tags.hypothetical() {
+			continue
+		}
 		for _, seg := range segments(a, ps) {
 			d := &draft{block: a.Block}
 			d.counterparty, d.descriptor = seg.p.e, seg.p.desc
 			d.operator = operatorIn(a, seg)
+			if d.operator == nil {
+				if name := tags.properSubject(); name != "" && g.Lookup(name) == nil {
+					d.operator = &Entity{Name: name, Role: "operator"} // not in the gazetteer: kept as written
+				}
+			}
 			if d.operator == nil {
 				d.operator, d.opInferred = lastOp, true
 			}
