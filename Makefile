@@ -45,7 +45,7 @@ eval:
 	$(GO) run ./cmd/mwledger eval
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./extractor/
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./extractor/
 
 clean:
 	rm -rf bin

@@ -36,6 +36,9 @@ type DateMention struct {
 // parseDates finds dates in text: "May 7, 2026", "7 May 2026", "November 2025",
 // "late 2025", "2026/05/23", "2026年5月7日".
 func parseDates(s string) []DateMention {
+	if !strings.Contains(s, "20") { // every pattern needs a year 20xx
+		return nil
+	}
 	var out []DateMention
 	for _, m := range reISODate.FindAllStringSubmatchIndex(s, -1) {
 		y, mo, d := atoi(s[m[2]:m[3]]), atoi(s[m[4]:m[5]]), atoi(s[m[6]:m[7]])
@@ -53,7 +56,7 @@ func parseDates(s string) []DateMention {
 			out = append(out, DateMention{Value: v, Start: m[0], End: m[1]})
 		}
 	}
-	for _, m := range reMonthDate.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range monthMatches(s) {
 		mo := months[strings.ToLower(s[m[4]:m[5]])]
 		y := atoi(s[m[8]:m[9]])
 		d := 0
@@ -146,4 +149,19 @@ func dateInBlocks(blocks []Block) string {
 		}
 	}
 	return ""
+}
+
+// monthStems are prefixes shared by the month names of the five languages.
+var monthStems = []string{"jan", "feb", "fév", "mar", "mär", "apr", "avr", "abr", "may", "mai", "mag", "jun", "juin", "giu", "jul", "juil",
+	"lug", "aug", "aoû", "ago", "sep", "set", "oct", "okt", "ott", "nov", "dec", "dez", "déc", "dic", "gen", "ene"}
+
+// monthMatches runs the month-name pattern only where a month name can be.
+func monthMatches(s string) [][]int {
+	l := strings.ToLower(s)
+	for _, name := range monthStems {
+		if strings.Contains(l, name) {
+			return reMonthDate.FindAllStringSubmatchIndex(s, -1)
+		}
+	}
+	return nil
 }

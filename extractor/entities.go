@@ -25,6 +25,7 @@ var entitiesYAML []byte
 // Gazetteer finds company names in text by alias lookup over 1–5-word windows.
 type Gazetteer struct {
 	byKey  map[string]*Entity // normalised alias -> entity
+	first  map[string]bool    // lower-cased first words of aliases
 	exact  map[string]bool    // aliases that must match case-sensitively (all caps)
 	maxLen int
 	cjk    []cjkAlias
@@ -51,7 +52,7 @@ func LoadGazetteer(data []byte) (*Gazetteer, error) {
 	if err := yaml.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("parsing entities: %w", err)
 	}
-	g := &Gazetteer{byKey: map[string]*Entity{}, exact: map[string]bool{}}
+	g := &Gazetteer{byKey: map[string]*Entity{}, exact: map[string]bool{}, first: map[string]bool{}}
 	add := func(es []*Entity, role string) error {
 		for _, e := range es {
 			if e.Name == "" {
@@ -73,6 +74,7 @@ func LoadGazetteer(data []byte) (*Gazetteer, error) {
 					return fmt.Errorf("entities: alias %q names both %s and %s", a, prev.Name, e.Name)
 				}
 				g.byKey[key] = e
+				g.first[strings.ToLower(toks[0].text)] = true
 				if len(toks) == 1 && isAllCaps(a) {
 					g.exact[a] = true
 				}
@@ -163,11 +165,19 @@ func tokenKey(_ string, toks []token) string {
 func (g *Gazetteer) Find(s string) []Mention {
 	var out []Mention
 	toks := tokenize(s)
+	lower := make([]string, len(toks))
+	for i, t := range toks {
+		lower[i] = strings.ToLower(t.text)
+	}
 	for i := 0; i < len(toks); {
 		matched := false
+		if !g.first[lower[i]] {
+			i++
+			continue
+		}
 		for n := min(g.maxLen, len(toks)-i); n >= 1; n-- {
 			win := toks[i : i+n]
-			e, ok := g.byKey[tokenKey("", win)]
+			e, ok := g.byKey[strings.Join(lower[i:i+n], " ")]
 			if !ok {
 				continue
 			}

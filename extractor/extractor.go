@@ -26,6 +26,7 @@ func New() (*Extractor, error) {
 	if _, err := punktTokenizer(); err != nil {
 		return nil, fmt.Errorf("loading sentence model: %w", err)
 	}
+	model() // the part-of-speech model, once (~0.3 s)
 	return &Extractor{g: DefaultGazetteer()}, nil
 }
 

@@ -43,6 +43,9 @@ var dealVerbs = map[string]bool{"signed": true, "signs": true, "sign": true, "in
 var dealBases = map[string]bool{"sign": true, "ink": true, "secure": true, "announce": true, "reach": true, "strike": true, "land": true,
 	"agree": true, "close": true, "enter": true, "lease": true, "win": true, "finalize": true, "finalise": true, "award": true}
 
+// hedgeWords gate the tagger: a sentence without any of them is not hypothetical.
+var hedgeWords = []string{"could", "may ", "might", "would", "should", "plans to", "aims to", "hopes to", "seeks to", "intends to"}
+
 var hedges = map[string]bool{"could": true, "may": true, "might": true, "would": true, "should": true}
 
 // hypothetical reports a deal spoken of as possible, not done: a hedging modal

@@ -81,7 +81,10 @@ func parseMoney(s string, decimalComma bool) []Money {
 		m.Approx, m.Bound = moneyQualifiers(s[:m.Start])
 		out = append(out, m)
 	}
-	for _, m := range reMoneyPrefix.FindAllStringSubmatchIndex(s, -1) {
+	lower := strings.ToLower(s)
+	prefix := strings.ContainsAny(s, "$€£¥") || containsAny(lower, []string{"usd", "eur", "gbp", "rmb", "cny"})
+	suffix := containsAny(lower, []string{"dollar", "dólar", "euro", "usd", "eur", "pound", "yuan"})
+	for _, m := range matchesIf(prefix, reMoneyPrefix, s) {
 		sym := s[m[2]:m[3]]
 		scale := ""
 		if m[8] >= 0 {
@@ -112,7 +115,7 @@ func parseMoney(s string, decimalComma bool) []Money {
 		}
 		add(Money{Value: lo * mult, High: hi * mult, Currency: currencyOf(sym), Start: m[0], End: end})
 	}
-	for _, m := range reMoneySuffix.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range matchesIf(suffix, reMoneySuffix, s) {
 		scale := ""
 		if m[6] >= 0 {
 			scale = s[m[6]:m[7]]
@@ -134,7 +137,7 @@ func parseMoney(s string, decimalComma bool) []Money {
 		}
 		add(Money{Value: lo * mult, High: hi * mult, Currency: currencyOf(s[m[8]:m[9]]), Start: m[0], End: m[1]})
 	}
-	for _, m := range reMoneyCJK.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range matchesIf(strings.ContainsAny(s, "元美金"), reMoneyCJK, s) {
 		v, ok := parseNumber(s[m[2]:m[3]], false)
 		if !ok {
 			continue
@@ -194,4 +197,11 @@ func sortMentions[T any](xs []T, start func(T) int) {
 			xs[j], xs[j-1] = xs[j-1], xs[j]
 		}
 	}
+}
+
+func matchesIf(ok bool, re *regexp.Regexp, s string) [][]int {
+	if !ok {
+		return nil
+	}
+	return re.FindAllStringSubmatchIndex(s, -1)
 }

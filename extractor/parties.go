@@ -73,9 +73,11 @@ type Descriptor struct {
 	Start, End int
 }
 
+var descriptorHeads = []string{"hyperscal", "client", "customer", "tenant", "lessee", "counterparty", "cloud", "company", "firm"}
+
 func findDescriptors(s string) []Descriptor {
 	var out []Descriptor
-	for _, m := range reDescriptor.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range matchesIf(containsAny(strings.ToLower(s), descriptorHeads), reDescriptor, s) {
 		phrase := strings.ToLower(s[m[2]:m[3]])
 		// "a 15-year lease with an investment-grade hyperscaler": the descriptor
 		// starts after the last function word.
@@ -106,7 +108,7 @@ func findDescriptors(s string) []Descriptor {
 		head = strings.TrimPrefix(head, "certain ")
 		out = append(out, Descriptor{Text: head, Start: start, End: end})
 	}
-	for _, m := range reDescriptorCJK.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range matchesIf(hasCJK(s), reDescriptorCJK, s) {
 		out = append(out, Descriptor{Text: translateDescriptor(s[m[2]:m[3]], s[m[4]:m[5]]), Start: m[0], End: m[1]})
 	}
 	return out

@@ -45,7 +45,17 @@ func parseTerms(s string) []Term {
 		}
 		out = append(out, t)
 	}
-	for _, re := range []*regexp.Regexp{reTermYear, reTermYears, reTermEU} {
+	lower := strings.ToLower(s)
+	// Literal prefilters: the case-insensitive patterns run at a few MB/s, so they
+	// run only on sentences that can match.
+	var res []*regexp.Regexp
+	if strings.Contains(lower, "year") || strings.Contains(lower, "yr") {
+		res = append(res, reTermYear, reTermYears)
+	}
+	if containsAny(lower, []string{"jahr", "jähr", "ans", "année", "anni", "anno", "años"}) {
+		res = append(res, reTermEU)
+	}
+	for _, re := range res {
 		for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
 			if v, ok := termNumber(s[m[2]:m[3]]); ok {
 				add(Term{Years: v, Start: m[0], End: m[1]})
@@ -70,7 +80,7 @@ func parseTerms(s string) []Term {
 	}
 	// "25MW, 10 years, $311 million", "both 15 years long": a bare "N years" that is
 	// not an age, a countdown or a span of history.
-	for _, m := range reTermBare.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range matchesIf(strings.Contains(lower, "year") || strings.Contains(lower, "yr"), reTermBare, s) {
 		before := strings.ToLower(lastRunes(s[:m[0]], 12))
 		after := strings.ToLower(firstBytes(s[m[1]:], 10))
 		if hasAnyPrefix(strings.TrimLeft(after, " "), []string{"ago", "old", "later", "earlier", "before", "after", "of", "to", "from", "and", "or"}) ||
@@ -80,6 +90,10 @@ func parseTerms(s string) []Term {
 		if v, ok := termNumber(s[m[2]:m[3]]); ok {
 			add(Term{Years: v, Start: m[0], End: m[1]})
 		}
+	}
+	if !strings.Contains(s, " 20") {
+		sortMentions(out, func(t Term) int { return t.Start })
+		return out
 	}
 	for _, m := range reTermThrough.FindAllStringSubmatchIndex(s, -1) {
 		add(Term{Until: atoi(s[m[2]:m[3]]), Start: m[0], End: m[1]})
@@ -100,7 +114,8 @@ var reUnitPriceCJK = regexp.MustCompile(`(\d[\d,.]*)\s*(万|百万|亿)?\s*美�
 // parseUnitPrices finds "$1.78 million/MW/year", "$1.905 million per MW per year".
 func parseUnitPrices(s string) []UnitPrice {
 	var out []UnitPrice
-	for _, m := range reUnitPrice.FindAllStringSubmatchIndex(s, -1) {
+	lower := strings.ToLower(s)
+	for _, m := range matchesIf(strings.Contains(s, "$") && (strings.Contains(lower, "mw") || strings.Contains(lower, "megawatt")), reUnitPrice, s) {
 		v, ok := parseNumber(s[m[2]:m[3]], false)
 		if !ok {
 			continue
@@ -110,7 +125,7 @@ func parseUnitPrices(s string) []UnitPrice {
 		}
 		out = append(out, UnitPrice{USD: v, Start: m[0], End: m[1]})
 	}
-	for _, m := range reUnitPriceCJK.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range matchesIf(strings.Contains(s, "美元"), reUnitPriceCJK, s) {
 		num, sc := 2, 4
 		if m[2] < 0 {
 			num, sc = 6, 8
