@@ -12,13 +12,14 @@ var (
 		"would sign", "considering a", "framework", "not contracted", "memorandum of understanding", "letter of intent", "non-binding", "term sheet", "传闻", "傳聞", "据悉", "洽谈", "洽談", "谈判", "談判", "soll angeblich", "selon des sources", "secondo indiscrezioni", "según fuentes"}
 	// totalCues mark company or sector totals, which are not contracts.
 	totalCues = []string{"company total", "book stands", "stands at", "brings its total", "brings the total", "brings total", "total signed",
-		"total contracted", "signed a total of", "in the sector", "across the sector", "sector total", "合计签约", "累计"}
+		"total contracted", "signed a total of", "in the sector", "across the company", "makes for", "all told", "altogether", "in all,", "across the sector", "sector total", "合计签约", "累计"}
 	cloudCues = []string{"ai cloud", "gpu cloud", "cloud services", "cloud service", "managed gpu", "neocloud", "cloud contract", "gpu-as-a-service",
-		"云服务", "雲服務", "ai云", "ai 云", "算力云", "services cloud", "cloud-dienst", "servizi cloud", "servicios en la nube"}
+		"云服务", "雲服務", "ai云", "ai 云", "算力云", "services cloud", "cloud-dienst", "servizi cloud", "servicios en la nube",
+		"servicios de nube", "nube de ia", "nube gpu", "cloud gestito", "cloud ia", "cloud gpu", "cloud de ia", "cloud d'ia", "ki-cloud", "gpu-cloud"}
 	bareMetalCues  = []string{"bare metal", "bare-metal", "裸金属", "裸金屬", "gpu server rental", "server rental", "gpu rental"}
 	colocationCues = []string{"colocation", "co-location", "lease", "leasing", "hosting", "powered shell", "data center capacity",
-		"triple net", "triple-net", "托管", "租赁", "租賃", "主机托管", "mietvertrag", "miete", "location de", "locazione", "arrendamiento", "arrienda"}
-	notCloudNoun = []string{" provider", " company", " firm", " platform", " customer", " giant", " operator", " player", " startup", " specialist", " infrastructure provider"}
+		"triple net", "triple-net", "托管", "租赁", "租賃", "租约", "租約", "主机托管", "托管協議", "mietvertrag", "miete", "location de", "locazione", "arrendamiento", "arrienda"}
+	notCloudNoun = []string{"厂商", "廠商", "服务商", "服務商", "公司", " provider", " company", " firm", " platform", " customer", " giant", " operator", " player", " startup", " specialist", " infrastructure provider"}
 )
 
 func containsAny(s string, words []string) bool {
@@ -30,8 +31,29 @@ func containsAny(s string, words []string) bool {
 	return false
 }
 
-// contractType reads the type from the wording of a deal's sentences.
+var contractNouns = []string{" contract", " agreement", " lease", " order", " deal", " rental", "合同", "协议", "協議", "订单", "訂單", " contrato", " contratto", " contrat", " vertrag"}
+
+// contractType reads the type from the wording of a deal's sentences: first the
+// words that qualify a contract noun ("two colocation contracts", "a managed GPU
+// cloud contract"), then any cue in the order bare metal, cloud, colocation.
 func contractType(lower string) string {
+	for _, n := range contractNouns {
+		for off := 0; ; {
+			i := strings.Index(lower[off:], n)
+			if i < 0 {
+				break
+			}
+			i += off
+			if t := cueType(lastRunes(lower[:i], 36)); t != "unknown" {
+				return t
+			}
+			off = i + len(n)
+		}
+	}
+	return cueType(lower)
+}
+
+func cueType(lower string) string {
 	if containsAny(lower, bareMetalCues) {
 		return "bare_metal"
 	}

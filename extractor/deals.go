@@ -61,6 +61,7 @@ type draft struct {
 	fieldEv      map[string]string
 	warnings     []string
 	block        int
+	heading      string // lower-cased heading of the section the deal was read in
 }
 
 func (d *draft) label() string {
@@ -101,7 +102,7 @@ type segment struct {
 	p          party
 }
 
-var reAggregate = regexp.MustCompile(`(?i)\b(two|three|four|both|\d)\s+(?:separate\s+|new\s+|long-term\s+)?(?:contracts|agreements|leases|deals|orders)\b|totall?ing|combined|in total|合计|合計|共计|共計|两份|兩份|insgesamt|au total|in totale|en total`)
+var reAggregate = regexp.MustCompile(`(?i)\b(two|three|four|both|\d|due|tre|dos|tres|deux|trois|zwei|drei)\s+(?:separate\s+|new\s+|long-term\s+|separati\s+|nuevos\s+)?(?:contracts|agreements|leases|deals|orders|contratti|contratos|contrats|verträge|vereinbarungen|mietverträge)\b|totall?ing|combined|in total|complessiv|合计|合計|共计|共計|两份|兩份|insgesamt|au total|in totale|en total|en conjunto`)
 
 var clauseSeparators = []string{"; ", " plus ", ", while ", " while ", " as well as ", " in addition", ", and ", " and a ", " and an ", " and "}
 
@@ -145,11 +146,12 @@ func moneyKind(lower string, m Money) string {
 	// "a prepayment equal to 20% of the total contract value, or approximately $1.94 billion"
 	wide := lastRunes(lower[:m.Start], 90) + " | " + after
 	switch {
-	case hasAnyPrefix(strings.TrimLeft(after, " "), []string{"per share", "a share", "/share", "each", "per gpu", "per hour"}) || strings.HasSuffix(strings.TrimSpace(before), "at"):
+	case hasAnyPrefix(strings.TrimLeft(after, " "), []string{"per share", "a share", "/share", "each", "per gpu", "per hour", "cada", "ciascuna", "chacune",
+		"je aktie", "pro aktie", "por acción", "per azione", "par action", "每股"}) || strings.HasSuffix(strings.TrimSpace(before), "at"):
 		return "price"
 	case hasAnyPrefix(strings.TrimLeft(after, " "), []string{"per megawatt", "per mw", "/mw", "a megawatt", "per kw", "每兆瓦"}):
 		return "per_mw"
-	case containsAny(wide, []string{"prepay", "prepaid", "pre-pay", "upfront", "up-front", "预付", "預付", "vorauszahlung", "anticipo", "anticipado", "prépaiement"}):
+	case containsAny(wide, []string{"prepay", "prepaid", "pre-pay", "upfront", "up-front", "up front", "in advance", "预先支付", "預先支付", "预先", "預先", "预付", "預付", "vorauszahlung", "anticipo", "anticipado", "prépaiement"}):
 		return "prepayment"
 	case containsAny(near, []string{"guarantee", "backstop", "back-stop", "担保", "擔保", "garantie", "garanzia", "garantía"}):
 		return "guarantee"
@@ -158,7 +160,10 @@ func moneyKind(lower string, m Money) string {
 		return "annual"
 	case strings.Contains(before, "valued at") && containsAny(lastRunes(before, 60), []string{"contract", "deal", "agreement", "lease", "order"}):
 		return "value" // "a five-year contract, valued at roughly $3.4 billion"
-	case containsAny(near, []string{"shares", "warrant", "equity consideration", "market cap", "valuation", "valued at", "market value", "stock"}):
+	case containsAny(wide, []string{"acquisition", "acquire", "takeover", "merger", "all-stock", "buyout", "offer for", "收购", "收購", "übernahme", "rachat", "acquisizione", "adquisición"}):
+		return "equity" // the price of a company, not of a contract
+	case containsAny(near, []string{"shares", "warrant", "equity consideration", "market cap", "valuation", "valued at", "market value", "stock",
+		"acciones", "azioni", "actions", "aktien", "股份", "股票"}):
 		return "equity"
 	case containsAny(near, []string{"financing", "loan", "notes", "bond", "raised", "raise ", "debt", "credit facility", "convertible", "offering", "capex", "capital expenditure", "cost", "invest", "spend", "融资", "融資", "贷款", "債"}):
 		return "finance"
@@ -177,6 +182,7 @@ func capacityIsContract(lower string, c Capacity) bool {
 	before := lastRunes(lower[:c.Start], 30)
 	if containsAny(after, []string{"portfolio", "pipeline", "reserve", "of power", "power capacity", "ai power", "convertible", "approved", "secured power",
 		"of grid", "interconnect", "of energized", "of energised", "of total", "of gross", "under development", "of capacity across", "电力储备", "储备", "儲備"}) ||
+		containsAny(before, []string{"负载达", "負載達", "合计达", "累计"}) ||
 		containsAny(before, []string{"option on", "option for", "option to", "additional", "a further", "expand", "expansion", "portfolio of", "pipeline of", "has ", "holds ", "possesses ", "owns ", "controls ", "reserves of", "total of", "拥有", "擁有"}) {
 		return false
 	}
@@ -209,10 +215,24 @@ func hasStopword(s string) bool {
 	return false
 }
 
+// asideWords before a name set it beside the deal rather than in it:
+// "Before Fluidstack, TeraWulf's first customer was Core42".
+var asideWords = []string{"before", "after", "unlike", "like", "than", "besides", "beyond", "apart from", "aside from", "including"}
+
+func isAside(lower string, m Mention) bool {
+	b := strings.TrimRight(lastRunes(lower[:m.Start], 14), " ")
+	for _, w := range asideWords {
+		if strings.HasSuffix(b, " "+w) || b == w {
+			return true
+		}
+	}
+	return false
+}
+
 func (a analysis) parties() []party {
 	var ps []party
 	for _, m := range a.ents {
-		if m.E.Role != "customer" || roleOf(a.lower, m) != roleCounterparty || isVendorMention(a.lower, m) {
+		if m.E.Role != "customer" || roleOf(a.lower, m) != roleCounterparty || isVendorMention(a.lower, m) || isAside(a.lower, m) {
 			continue
 		}
 		ps = append(ps, party{e: m.E, start: m.Start, end: m.End})
@@ -239,9 +259,22 @@ func (a analysis) parties() []party {
 
 func inSeg(start int, s segment) bool { return start >= s.start && start < s.end }
 
+// conditional reports a sentence about what would happen, not what was signed:
+// "If the option is exercised, the footprint would grow to 400MW."
+func conditional(lower string) bool {
+	return strings.HasPrefix(lower, "if ") || strings.Contains(lower, " would ") || strings.Contains(lower, " if exercised") ||
+		strings.Contains(lower, "option to") || strings.Contains(lower, "option on") || strings.Contains(lower, "option for")
+}
+
 // fill takes what a sentence (or the part of it in seg) says about d.
 func (d *draft) fill(a analysis, seg segment, anchor bool) {
 	used := false
+	if !anchor && (conditional(a.lower) || containsAny(a.lower, totalCues)) {
+		// Its words still tell the type and terms ("an option to expand").
+		d.text.WriteString(a.lower)
+		d.text.WriteByte(' ')
+		return
+	}
 	var totals []Money
 	for i := range a.money {
 		m := a.money[i]
@@ -391,8 +424,12 @@ func operatorIn(a analysis, seg segment) *Entity {
 func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 	var drafts []*draft
 	var lastOp *Entity
+	heading := ""
 	for i := 0; i < len(as); i++ {
 		a := as[i]
+		if a.Kind == "h" {
+			heading = a.lower
+		}
 		ops := 0
 		for _, m := range a.ents {
 			if m.E.Role == "operator" {
@@ -407,6 +444,7 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 		}
 		if a.Kind == "tr" && len(a.Header) == len(a.Cells) {
 			if d := tableDeal(a, lastOp, g); d != nil {
+				d.heading = heading
 				drafts = append(drafts, d)
 			}
 			continue
@@ -435,7 +473,7 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 			continue
 		}
 		for _, seg := range segments(a, ps) {
-			d := &draft{block: a.Block}
+			d := &draft{block: a.Block, heading: heading}
 			d.counterparty, d.descriptor = seg.p.e, seg.p.desc
 			d.operator = operatorIn(a, seg)
 			if d.operator == nil {
@@ -458,7 +496,12 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 			// Facts spread over the next sentences of the same or the next block.
 			for j := i + 1; j < len(as) && j <= i+3; j++ {
 				b := as[j]
-				if b.Kind == "h" || b.Kind == "tr" || b.Block != a.Block || b.rumour {
+				if b.Kind == "h" || b.Kind == "tr" || b.rumour {
+					break
+				}
+				// The next paragraph continues the deal only when it opens by
+				// referring back to it ("Both agreements are …", "The lease …").
+				if b.Block != a.Block && (b.Block != a.Block+1 || !hasAnyPrefix(b.lower, anaphora)) {
 					break
 				}
 				if startsOtherDeal(b, d) {
@@ -475,6 +518,9 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 	}
 	return mergeDrafts(drafts)
 }
+
+var anaphora = []string{"both agreements", "both contracts", "both leases", "the agreement", "the agreements", "the contract", "the contracts",
+	"the deal", "the lease", "the leases", "under the agreement", "under the contract", "under the lease", "each lease", "each contract", "the two"}
 
 func countsContracts(seg string) bool {
 	return strings.Contains(seg, "contracts") || strings.Contains(seg, "agreements") || strings.Contains(seg, "leases") ||

@@ -156,7 +156,14 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 		c.EndUser = &schemas.Party{Name: d.endUser.Name}
 	}
 	text := d.text.String()
+	// The deal's own words first, then its section heading, then the headline.
 	c.ContractType = contractType(text)
+	if c.ContractType == schemas.TypeUnknown {
+		c.ContractType = contractType(d.heading)
+	}
+	if c.ContractType == schemas.TypeUnknown {
+		c.ContractType = contractType(strings.ToLower(p.Title))
+	}
 	c.Terms = append([]string{}, termsIn(text)...)
 	if d.guarantor != nil || d.guarantee != nil {
 		c.Terms = addTerm(c.Terms, schemas.TermGuarantee)

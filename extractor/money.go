@@ -1,6 +1,7 @@
 package extractor
 
 import (
+	"math"
 	"regexp"
 	"strings"
 )
@@ -79,6 +80,8 @@ func parseMoney(s string, decimalComma bool) []Money {
 			}
 		}
 		m.Approx, m.Bound = moneyQualifiers(s[:m.Start])
+		// 19.4 × 1e8 is 1939999999.9999998 in floating point: amounts are in cents.
+		m.Value, m.High = math.Round(m.Value*100)/100, math.Round(m.High*100)/100
 		out = append(out, m)
 	}
 	lower := strings.ToLower(s)
