@@ -6,7 +6,8 @@ import "strings"
 var (
 	dealCues = []string{"contract", "agreement", "deal", "lease", "leasing", "order", "signed", "signs", "inked", "secured",
 		"awarded", "colocation", "hosting", "partnership", "合同", "协议", "協議", "签署", "簽署", "签订", "簽訂", "订单", "訂單", "租赁", "租賃",
-		"vertrag", "vereinbarung", "abkommen", "contrat", "accord", "contratto", "accordo", "contrato", "acuerdo", "firmó", "signé", "unterzeichnet", "firmato"}
+		"vertrag", "vereinbarung", "abkommen", "contrat", "accord", "contratto", "accordo", "contrato", "acuerdo", "firmó", "signé", "unterzeichnet", "firmato",
+		"bail", "baux", "loue", "alquiler", "arrendamiento", "locazione", "签下", "簽下", "租约", "租約", "合约", "合約"}
 	rumourCues = []string{"in talks", "reportedly", "rumor", "rumour", "people familiar", "could sign", "may sign", "might sign",
 		"is said to", "are said to", "exploring a", "negotiating", "in negotiations", "potential deal", "expected to sign", "if they sign",
 		"would sign", "considering a", "framework", "not contracted", "memorandum of understanding", "letter of intent", "non-binding", "term sheet", "传闻", "傳聞", "据悉", "洽谈", "洽談", "谈判", "談判", "soll angeblich", "selon des sources", "secondo indiscrezioni", "según fuentes"}
@@ -18,7 +19,7 @@ var (
 		"servicios de nube", "nube de ia", "nube gpu", "cloud gestito", "cloud ia", "cloud gpu", "cloud de ia", "cloud d'ia", "ki-cloud", "gpu-cloud"}
 	bareMetalCues  = []string{"bare metal", "bare-metal", "裸金属", "裸金屬", "gpu server rental", "server rental", "gpu rental"}
 	colocationCues = []string{"colocation", "co-location", "lease", "leasing", "hosting", "powered shell", "data center capacity",
-		"triple net", "triple-net", "托管", "租赁", "租賃", "租约", "租約", "主机托管", "托管協議", "mietvertrag", "miete", "location de", "locazione", "arrendamiento", "arrienda"}
+		"triple net", "triple-net", "托管", "租赁", "租賃", "租约", "租約", "主机托管", "托管協議", "bail", "baux", "alquiler", "mietvertrag", "miete", "location de", "locazione", "arrendamiento", "arrienda"}
 	notCloudNoun = []string{"厂商", "廠商", "服务商", "服務商", "公司", " provider", " company", " firm", " platform", " customer", " giant", " operator", " player", " startup", " specialist", " infrastructure provider"}
 )
 

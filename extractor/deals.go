@@ -569,12 +569,15 @@ func close(a, b, tol float64) bool {
 }
 
 // mergeDrafts folds repeated mentions of one contract (summary and body) together.
+// Mentions without figures ("Microsoft has agreed to a 20% prepayment") complete
+// the deal of the same parties; alone they are not a record.
 func mergeDrafts(ds []*draft) []*draft {
-	var out []*draft
+	var out, partial []*draft
 next:
 	for _, d := range ds {
 		if d.value == nil && d.capacity == nil {
-			continue // a mention without figures is not a record
+			partial = append(partial, d)
+			continue
 		}
 		for _, o := range out {
 			if o.operator == d.operator && o.label() == d.label() && compatible(o, d) {
@@ -583,6 +586,14 @@ next:
 			}
 		}
 		out = append(out, d)
+	}
+	for _, p := range partial {
+		for _, o := range out {
+			if o.operator == p.operator && o.label() == p.label() && compatible(o, p) {
+				o.absorb(p)
+				break
+			}
+		}
 	}
 	return out
 }
@@ -628,7 +639,9 @@ func (d *draft) absorb(o *draft) {
 	if d.date == "" {
 		d.date = o.date
 	}
-	d.aggregate = d.aggregate || o.aggregate
+	if o.value != nil || o.capacity != nil { // "aggregate" is about figures
+		d.aggregate = d.aggregate || o.aggregate
+	}
 	if d.opInferred && !o.opInferred {
 		d.opInferred = false
 	}

@@ -128,6 +128,15 @@ func tokenize(s string) []token {
 		if start < 0 {
 			return
 		}
+		// French and Italian elision: "d’AWS", "l'accordo" are "AWS", "accordo".
+		if i := strings.IndexAny(s[start:end], "'’"); i > 0 && i <= 2 && i < end-start-3 {
+			ap := strings.IndexRune(s[start+i:end], '’')
+			step := 1
+			if ap == 0 {
+				step = len("’")
+			}
+			start += i + step
+		}
 		w := s[start:end]
 		for _, suf := range []string{"'s", "’s"} {
 			w = strings.TrimSuffix(w, suf)
