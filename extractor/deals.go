@@ -22,9 +22,30 @@ type analysis struct {
 }
 
 func analyze(s Sentence, g *Gazetteer, decimalComma bool) analysis {
+	a := analyzeNames(s, g)
+	a.addFigures(decimalComma)
+	return a
+}
+
+// analyzeNames finds the parties and cue words of a sentence (cheap).
+func analyzeNames(s Sentence, g *Gazetteer) analysis {
 	a := analysis{Sentence: s, lower: strings.ToLower(s.Text)}
 	a.ents = g.Find(s.Text)
 	a.descs = findDescriptors(s.Text)
+	a.rumour = containsAny(a.lower, rumourCues)
+	a.deal = containsAny(a.lower, dealCues)
+	return a
+}
+
+// relevant reports a sentence that can start or describe a deal: it names a
+// company or an undisclosed counterparty, or is a table row.
+func (a *analysis) relevant() bool {
+	return len(a.ents) > 0 || len(a.descs) > 0 || a.Kind == "tr"
+}
+
+// addFigures runs the number parsers (the costly part of the analysis).
+func (a *analysis) addFigures(decimalComma bool) {
+	s := a.Sentence
 	if strings.ContainsAny(s.Text, "0123456789") {
 		a.money = parseMoney(s.Text, decimalComma)
 		a.caps = parseCapacity(s.Text, decimalComma)
@@ -34,9 +55,6 @@ func analyze(s Sentence, g *Gazetteer, decimalComma bool) analysis {
 	} else {
 		a.terms = parseTerms(s.Text) // "five-year"
 	}
-	a.rumour = containsAny(a.lower, rumourCues)
-	a.deal = containsAny(a.lower, dealCues)
-	return a
 }
 
 // draft is a contract being assembled.
@@ -469,7 +487,7 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 			}
 			return tags
 		}
-		if containsAny(a.lower, hedgeWords) && tagsOf().hypothetical() {
+		if containsAny(a.lower, hedgeWords) && containsAny(a.lower, dealBaseWords) && tagsOf().hypothetical() {
 			continue
 		}
 		for _, seg := range segments(a, ps) {
@@ -477,8 +495,10 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 			d.counterparty, d.descriptor = seg.p.e, seg.p.desc
 			d.operator = operatorIn(a, seg)
 			if d.operator == nil {
-				if name := tagsOf().properSubject(); name != "" && g.Lookup(name) == nil {
-					d.operator = &Entity{Name: name, Role: "operator"} // not in the gazetteer: kept as written
+				if mayHaveProperSubject(a.Text) {
+					if name := tagsOf().properSubject(); name != "" && g.Lookup(name) == nil {
+						d.operator = &Entity{Name: name, Role: "operator"} // not in the gazetteer: kept as written
+					}
 				}
 			}
 			if d.operator == nil {

@@ -253,6 +253,9 @@ func isAllCaps(s string) bool {
 }
 
 func isCJKRune(r rune) bool {
+	if r < 0x2E80 { // below the CJK radicals: Latin, Cyrillic, punctuation
+		return false
+	}
 	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r)
 }
 

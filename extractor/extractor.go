@@ -58,9 +58,20 @@ func (x *Extractor) FromPage(p *Page, url string) []schemas.Contract {
 		return nil
 	}
 	decimalComma := europeanLang(p.Lang)
-	as := make([]analysis, 0, len(sents))
-	for _, s := range sents {
-		as = append(as, analyze(s, x.g, decimalComma))
+	as := make([]analysis, len(sents))
+	for i, s := range sents {
+		as[i] = analyzeNames(s, x.g)
+	}
+	// Figures are read only where a deal can be: in sentences that name a party
+	// and the three after them (facts spread over neighbouring sentences).
+	need := -1
+	for i := range as {
+		if as[i].relevant() {
+			need = i + 3
+		}
+		if i <= need {
+			as[i].addFigures(decimalComma)
+		}
 	}
 	main := mainOperator(x.g, p, as)
 	drafts := findDeals(as, main, x.g)

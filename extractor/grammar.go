@@ -46,6 +46,9 @@ var dealBases = map[string]bool{"sign": true, "ink": true, "secure": true, "anno
 // hedgeWords gate the tagger: a sentence without any of them is not hypothetical.
 var hedgeWords = []string{"could", "may ", "might", "would", "should", "plans to", "aims to", "hopes to", "seeks to", "intends to"}
 
+// dealBaseWords gate the tagger together with hedgeWords.
+var dealBaseWords = []string{" sign", " ink", " secure", " announce", " reach", " strike", " land", " agree", " close", " enter", " lease", " win", " finali", " award"}
+
 var hedges = map[string]bool{"could": true, "may": true, "might": true, "would": true, "should": true}
 
 // hypothetical reports a deal spoken of as possible, not done: a hedging modal
@@ -95,4 +98,22 @@ func (t tagged) properSubject() string {
 		return ""
 	}
 	return strings.Join(words, " ")
+}
+
+// mayHaveProperSubject is the cheap test before tagging: the sentence opens with a
+// capitalised word and a deal verb follows soon after.
+func mayHaveProperSubject(text string) bool {
+	words := strings.Fields(firstBytes(text, 80))
+	if len(words) < 2 || notSubjects[words[0]] {
+		return false
+	}
+	if c := words[0][0]; c < 'A' || c > 'Z' {
+		return false
+	}
+	for _, w := range words[1:] {
+		if dealVerbs[strings.ToLower(strings.Trim(w, ",;:"))] {
+			return true
+		}
+	}
+	return false
 }
