@@ -165,7 +165,7 @@ func moneyKind(lower string, m Money) string {
 	wide := lastRunes(lower[:m.Start], 90) + " | " + after
 	switch {
 	case hasAnyPrefix(strings.TrimLeft(after, " "), []string{"per share", "a share", "/share", "each", "per gpu", "per hour", "cada", "ciascuna", "chacune",
-		"je aktie", "pro aktie", "por acción", "per azione", "par action", "每股"}) || strings.HasSuffix(strings.TrimSpace(before), "at"):
+		"je aktie", "pro aktie", "por acción", "per azione", "par action", "每股"}):
 		return "price"
 	case hasAnyPrefix(strings.TrimLeft(after, " "), []string{"per megawatt", "per mw", "/mw", "a megawatt", "per kw", "每兆瓦"}):
 		return "per_mw"
@@ -309,7 +309,7 @@ func (d *draft) fill(a analysis, seg segment, anchor bool) {
 		}
 		switch kind {
 		case "value":
-			if d.value == nil && (anchor || a.deal || containsAny(a.lower, []string{"worth", "valued", "value"})) {
+			if d.value == nil && (anchor || a.deal || containsAny(a.lower, valueWords)) {
 				d.value = &m
 				d.setField("total_value_usd", a.Text)
 				used = true
@@ -395,7 +395,7 @@ func (d *draft) fill(a analysis, seg segment, anchor bool) {
 			}
 		}
 	}
-	if d.date == "" {
+	if d.date == "" && (anchor || a.deal) {
 		for _, dm := range a.dates {
 			if inSeg(dm.Start, seg) || anchor {
 				d.date = dm.Value
@@ -521,7 +521,7 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 				}
 				// The next paragraph continues the deal only when it opens by
 				// referring back to it ("Both agreements are …", "The lease …").
-				if b.Block != a.Block && (b.Block != a.Block+1 || !hasAnyPrefix(b.lower, anaphora)) {
+				if b.Block != a.Block && (b.Block != a.Block+1 || !(hasAnyPrefix(b.lower, anaphora) || onlyNames(b, d.operator))) {
 					break
 				}
 				if startsOtherDeal(b, d) {
@@ -539,8 +539,25 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 	return mergeDrafts(drafts)
 }
 
-var anaphora = []string{"both agreements", "both contracts", "both leases", "the agreement", "the agreements", "the contract", "the contracts",
+// valueWords say that an amount is what a contract is worth.
+var valueWords = []string{"worth", "valued", "value", "valore", "valor", "valeur", "wert", "总额", "總額", "金额", "金額", "价值", "價值"}
+
+var anaphora = []string{"the service", "the deployment", "the capacity", "the facility", "the site", "both agreements", "both contracts", "both leases", "the agreement", "the agreements", "the contract", "the contracts",
 	"the deal", "the lease", "the leases", "under the agreement", "under the contract", "under the lease", "each lease", "each contract", "the two"}
+
+// onlyNames reports a sentence whose only company is op ("IREN will deliver the
+// service from …"): it goes on about the same deal.
+func onlyNames(b analysis, op *Entity) bool {
+	if len(b.ents) == 0 || len(b.descs) > 0 {
+		return false
+	}
+	for _, m := range b.ents {
+		if m.E != op {
+			return false
+		}
+	}
+	return true
+}
 
 func countsContracts(seg string) bool {
 	return strings.Contains(seg, "contracts") || strings.Contains(seg, "agreements") || strings.Contains(seg, "leases") ||

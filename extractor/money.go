@@ -22,7 +22,7 @@ func (m Money) IsRange() bool { return m.High != m.Value }
 var (
 	reMoneyPrefix = regexp.MustCompile(`(?i)(US\$|USD\s?|A\$|AU\$|C\$|CA\$|HK\$|S\$|\$|€|EUR\s?|£|GBP\s?|¥|RMB\s?|CNY\s?)\s?(\d[\d,.]*)(?:\s?(?:[-–—]|to)\s?(?:US\$|\$|€)?(\d[\d,.]*))?\s*(trillion|billion|million|thousand|bn|mln|mn|m|b|k|tn|milliards?|milliarden?|mrd\.?|mio\.?|millions?|millones|milioni|miliardi|miliardo)?(?:\s+(?:de|di)?\s*(?:dollars|dólares|dollari|US-Dollar|Dollar|euros?))?`)
 	reMoneySuffix = regexp.MustCompile(`(?i)(\d[\d,.]*)(?:\s?(?:[-–—]|to)\s?(\d[\d,.]*))?\s*(trillion|billion|million|bn|mln|mn|milliards?|milliarden?|mrd\.?|mio\.?|millions?|mil millones|millones|milioni|miliardi|miliardo|mille)?\s+(?:de\s+|di\s+|d')?(US-Dollar|U\.S\. dollars|dollars américains|dollars|dollar|dólares estadounidenses|dólares|dollari statunitensi|dollari|USD|euros?|Euro|EUR|pounds|yuan)\b`)
-	reMoneyCJK    = regexp.MustCompile(`(\d[\d,.]*)\s*(万亿|亿|千万|百万|万)?\s*(美元|美金|欧元|歐元|英镑|人民币|人民幣|元)`)
+	reMoneyCJK    = regexp.MustCompile(`(\d[\d,.]*)\s*(万亿|萬億|亿|億|千万|千萬|百万|百萬|万|萬)?\s*(美元|美金|欧元|歐元|英镑|英鎊|人民币|人民幣|元)`)
 )
 
 var scaleWords = map[string]float64{
@@ -31,7 +31,7 @@ var scaleWords = map[string]float64{
 	"milliard": 1e9, "milliards": 1e9, "milliarde": 1e9, "milliarden": 1e9, "mrd": 1e9, "mrd.": 1e9,
 	"miliardo": 1e9, "miliardi": 1e9, "mil millones": 1e9,
 	"mio": 1e6, "mio.": 1e6, "millions": 1e6, "millones": 1e6, "milioni": 1e6,
-	"万亿": 1e12, "亿": 1e8, "千万": 1e7, "百万": 1e6, "万": 1e4,
+	"万亿": 1e12, "萬億": 1e12, "亿": 1e8, "億": 1e8, "千万": 1e7, "千萬": 1e7, "百万": 1e6, "百萬": 1e6, "万": 1e4, "萬": 1e4,
 }
 
 // europeanScale reports scale words that imply a decimal comma ("1,5 Milliarden").

@@ -109,7 +109,7 @@ type UnitPrice struct {
 }
 
 var reUnitPrice = regexp.MustCompile(`(?i)(?:US)?\$\s?(\d[\d,.]*)\s*(million|mn|m|k|thousand)?\s*(?:/|per|a|each)\s*(?:MW|megawatt)\s*(?:/|per|a|each)\s*(?:year|yr|annum)`)
-var reUnitPriceCJK = regexp.MustCompile(`(\d[\d,.]*)\s*(万|百万|亿)?\s*美元\s*/\s*(?:MW|兆瓦)\s*/\s*年|每兆瓦每年\s*(\d[\d,.]*)\s*(万|百万|亿)?\s*美元`)
+var reUnitPriceCJK = regexp.MustCompile(`(\d[\d,.]*)\s*(万|萬|百万|百萬|亿|億)?\s*美元\s*/\s*(?:MW|兆瓦)\s*/\s*年|每兆瓦每年\s*(?:约|約)?\s*(\d[\d,.]*)\s*(万|萬|百万|百萬|亿|億)?\s*美元`)
 
 // parseUnitPrices finds "$1.78 million/MW/year", "$1.905 million per MW per year".
 func parseUnitPrices(s string) []UnitPrice {
