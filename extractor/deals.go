@@ -171,7 +171,7 @@ func moneyKind(lower string, m Money) string {
 		return "per_mw"
 	case containsAny(wide, []string{"prepay", "prepaid", "pre-pay", "upfront", "up-front", "up front", "in advance", "预先支付", "預先支付", "预先", "預先", "预付", "預付", "vorauszahlung", "anticipo", "anticipado", "prépaiement"}):
 		return "prepayment"
-	case containsAny(near, []string{"guarantee", "backstop", "back-stop", "担保", "擔保", "garantie", "garanzia", "garantía"}):
+	case containsAny(cutClause(firstBytes(lower[m.End:], 28))+" | "+clauseBefore(lastRunes(lower[:m.Start], 28)), []string{"guarantee", "backstop", "back-stop", "担保", "擔保", "garantie", "garanzia", "garantía", "bürgschaft"}):
 		return "guarantee"
 	case containsAny(after, []string{"in annual", "annual revenue", "annualized", "recurring revenue", " arr", "per year", "a year", "per annum", "annually", "of revenue", "in revenue", "ebitda", "net operating income", " noi", "年收入", "年化"}) ||
 		containsAny(before, []string{"revenue of", "annual revenue", "ebitda of", "noi of", "annualized", "generate ", "generating "}):
@@ -722,6 +722,34 @@ func fillFromHeadline(ds []*draft, title analysis) {
 		if d.capacity == nil && h.capacity != nil {
 			d.capacity = h.capacity
 			d.setField("capacity_mw", title.Text)
+		}
+	}
+}
+
+// attachUnitPrices gives a stated price per MW per year that no deal sentence
+// carried ("Divide $9.7 billion by five years and by 200 MW and you get about $9.7
+// million per megawatt per year") to the one deal whose derived price it matches
+// within 5%.
+func attachUnitPrices(ds []*draft, as []analysis) {
+	for _, a := range as {
+		for _, p := range a.prices {
+			var match *draft
+			n := 0
+			for _, d := range ds {
+				if d.unitPrice != nil || d.value == nil || d.capacity == nil || d.term == nil || d.capacity.MW <= 0 || d.term.Years <= 0 {
+					continue
+				}
+				derived := d.value.Value / (d.capacity.MW * d.term.Years)
+				if close(derived, p.USD, 0.05) {
+					match, n = d, n+1
+				}
+			}
+			if n == 1 {
+				p := p
+				match.unitPrice = &p
+				match.setField("reported_usd_per_mw_year", a.Text)
+				match.addEvidence(a.Text)
+			}
 		}
 	}
 }

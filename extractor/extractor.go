@@ -76,6 +76,7 @@ func (x *Extractor) FromPage(p *Page, url string) []schemas.Contract {
 	main := mainOperator(x.g, p, as)
 	drafts := findDeals(as, main, x.g)
 	fillFromHeadline(drafts, analyze(Sentence{Text: p.Title, Block: -1, Kind: "h"}, x.g, decimalComma))
+	attachUnitPrices(drafts, as)
 	src := schemas.Source{URL: url, Title: strPtr(p.Title), Outlet: strPtr(p.Outlet), PublishedAt: strPtr(p.Published)}
 	out := make([]schemas.Contract, 0, len(drafts))
 	for _, d := range drafts {

@@ -19,8 +19,8 @@ var (
 		"credit support from", "supported by", "support from", "由", "garantiert von", "garanti par", "garantito da", "garantizado por", "respaldado por", "unterstützt von"}
 	guarantorAfter = []string{"-backed", " backed", " backstop", " will backstop", " has agreed to backstop", " agreed to backstop", " guarantee",
 		" will guarantee", " is guaranteeing", " provides a backstop", " providing a backstop", " provided a backstop", "'s backstop", "’s backstop",
-		"'s guarantee", "’s guarantee", " as guarantor", " as the guarantor", "担保", "擔保", "提供担保", "提供擔保", "背书", "背書", "支持"}
-	endUserNear = []string{"end user", "end-user", "end customer", "ultimate user", "终端用户", "終端用戶", "最终用户", "最終用戶", "endnutzer", "utilisateur final", "utente finale", "usuario final"}
+		"'s guarantee", "’s guarantee", " as guarantor", " as the guarantor", " standing behind", " stands behind", " as backstop", " as the backstop", "提供兜底", "兜底", "担保", "擔保", "提供担保", "提供擔保", "背书", "背書", "支持"}
+	endUserNear = []string{"end user", "end-user", "end customer", "ultimate user", " as the user", " as user", "used by", " will use", " to use the", "使用方", "使用者", "终端用户", "終端用戶", "最终用户", "最終用戶", "endnutzer", "utilisateur final", "utente finale", "usuario final"}
 )
 
 // roleOf decides whether a customer mention backs the deal, uses the capacity, or
@@ -39,12 +39,20 @@ func roleOf(lower string, m Mention) partyRole {
 			return roleGuarantor
 		}
 	}
-	window := lastRunes(before, 30) + "|" + firstBytes(after, 30)
+
+	window := clauseBefore(lastRunes(before, 30)) + "|" + cutClause(firstBytes(after, 30))
 	if containsAny(window, endUserNear) || strings.HasPrefix(after, " as end user") {
 		return roleEndUser
 	}
 	if strings.HasSuffix(strings.TrimSpace(before), "for") && containsAny(lower, endUserNear) {
 		return roleEndUser
+	}
+	// "Google has agreed to provide a financial backstop covering …": the rest of
+	// the name's clause speaks of backing the lease.
+	clause := firstBytes(after, 70)
+	clause = cutClause(clause)
+	if containsAny(clause, []string{"backstop", "guarantee", "guarantor", "credit support", "担保", "擔保", "garantie", "garantiza", "garantisce", "bürgt"}) {
+		return roleGuarantor
 	}
 	return roleCounterparty
 }
@@ -134,4 +142,23 @@ func translateDescriptor(zh, letter string) string {
 		parts = append(parts, strings.ToLower(letter))
 	}
 	return strings.Join(parts, " ")
+}
+
+// cutClause keeps the text up to the end of its clause.
+func cutClause(s string) string {
+	if i := strings.IndexAny(s, ",;:(|"); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.Index(s, " and "); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// clauseBefore keeps the text after the start of its clause.
+func clauseBefore(s string) string {
+	if i := strings.LastIndexAny(s, ",;:(|"); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
 }

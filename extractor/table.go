@@ -109,7 +109,11 @@ func tableDeal(a analysis, lastOp *Entity, g *Gazetteer) *draft {
 			} else if ms := parseMoney(cell, false); len(ms) > 0 {
 				d.unitPrice = &UnitPrice{USD: ms[0].Value}
 			} else if v, ok := parseNumber(strings.TrimSpace(cell), false); ok && v > 0 {
-				d.unitPrice = &UnitPrice{USD: v * scaleForUnitPrice(a.Header[i])}
+				v *= scaleForUnitPrice(a.Header[i])
+				if v < 1000 { // "9.70" in a $/MW/year column is millions: no deal rents a MW for $10
+					v *= 1e6
+				}
+				d.unitPrice = &UnitPrice{USD: v}
 			}
 		case colDate:
 			if ds := parseDates(cell); len(ds) > 0 {
