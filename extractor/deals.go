@@ -176,14 +176,14 @@ func moneyKind(lower string, m Money) string {
 	case containsAny(after, []string{"in annual", "annual revenue", "annualized", "recurring revenue", " arr", "per year", "a year", "per annum", "annually", "of revenue", "in revenue", "ebitda", "net operating income", " noi", "年收入", "年化"}) ||
 		containsAny(before, []string{"revenue of", "annual revenue", "ebitda of", "noi of", "annualized", "generate ", "generating "}):
 		return "annual"
-	case strings.Contains(before, "valued at") && containsAny(lastRunes(before, 60), []string{"contract", "deal", "agreement", "lease", "order"}):
-		return "value" // "a five-year contract, valued at roughly $3.4 billion"
 	case containsAny(wide, []string{"acquisition", "acquire", "takeover", "merger", "all-stock", "buyout", "offer for", "收购", "收購", "übernahme", "rachat", "acquisizione", "adquisición"}):
 		return "equity" // the price of a company, not of a contract
+	case strings.Contains(before, "valued at") && containsAny(lastRunes(before, 60), []string{"contract", "deal", "agreement", "lease", "order"}):
+		return "value" // "a five-year contract, valued at roughly $3.4 billion"
 	case containsAny(near, []string{"shares", "warrant", "equity consideration", "market cap", "valuation", "valued at", "market value", "stock",
 		"acciones", "azioni", "actions", "aktien", "股份", "股票"}):
 		return "equity"
-	case containsAny(near, []string{"financing", "loan", "notes", "bond", "raised", "raise ", "debt", "credit facility", "convertible", "offering", "capex", "capital expenditure", "cost", "invest", "spend", "融资", "融資", "贷款", "債"}):
+	case containsAny(near, []string{"financing", "loan", "notes", "bond", "raised", "raise ", "debt", "credit facility", "convertible", "offering", "capex", "capital expenditure", "cost", "invested", "to invest", "investment of", "capital investment", "spend", "融资", "融資", "贷款", "債"}):
 		return "finance"
 	case containsAny(before, []string{"total contract amount", "totaling", "totalling", "total of", "combined", "in total", "合计", "合計", "共计"}):
 		return "total"
@@ -443,10 +443,20 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 	var drafts []*draft
 	var lastOp *Entity
 	heading := ""
+	// The operator a paragraph is about is the first one it names: "Hut 8 has two
+	// leases … apart from Cipher's lease. The second is …" is still Hut 8's.
+	blockOp := map[int]*Entity{}
 	for i := 0; i < len(as); i++ {
 		a := as[i]
 		if a.Kind == "h" {
 			heading = a.lower
+		}
+		inferred := lastOp
+		if op := blockOp[a.Block]; op != nil {
+			inferred = op
+		}
+		if op := firstOperator(a); op != nil && blockOp[a.Block] == nil {
+			blockOp[a.Block] = op
 		}
 		ops := 0
 		for _, m := range a.ents {
@@ -461,7 +471,7 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 			continue
 		}
 		if a.Kind == "tr" && len(a.Header) == len(a.Cells) {
-			if d := tableDeal(a, lastOp, g); d != nil {
+			if d := tableDeal(a, inferred, g); d != nil {
 				d.heading = heading
 				drafts = append(drafts, d)
 			}
@@ -502,7 +512,7 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 				}
 			}
 			if d.operator == nil {
-				d.operator, d.opInferred = lastOp, true
+				d.operator, d.opInferred = inferred, true
 			}
 			if d.operator == nil {
 				d.operator, d.opInferred = mainOperator, true

@@ -73,7 +73,7 @@ var reDescriptor = regexp.MustCompile(`(?i)\b(?:an?|one|another|a certain|an unn
 
 var descriptorQualifiers = []string{"investment-grade", "investment grade", "undisclosed", "unnamed", "hyperscale", "ultra-large", "fortune", "large", "leading", "major", "u.s.", "us-based", "u.s.-based", "global", "top", "big tech", "confidential", "certain"}
 
-var reDescriptorCJK = regexp.MustCompile(`(?:某|一家|一位|一名)((?:[^，。,、；\s]{0,10}?)(?:云厂商|雲廠商|云服务商|雲服務商|客户|客戶|超大规模云|超大規模雲|科技公司))([A-Z]?)`)
+var reDescriptorCJK = regexp.MustCompile(`(?:某|一家|一位|一名)((?:[^，。,、；\s]{0,10}?)(?:云厂商|雲廠商|云服务商|雲服務商|客户|客戶|超大规模云|超大規模雲|科技公司))(?:\s?([A-Z])(?:[^A-Za-z]|$))?`)
 
 // Descriptor is an undisclosed counterparty.
 type Descriptor struct {
@@ -117,21 +117,34 @@ func findDescriptors(s string) []Descriptor {
 		out = append(out, Descriptor{Text: head, Start: start, End: end})
 	}
 	for _, m := range matchesIf(hasCJK(s), reDescriptorCJK, s) {
-		out = append(out, Descriptor{Text: translateDescriptor(s[m[2]:m[3]], s[m[4]:m[5]]), Start: m[0], End: m[1]})
+		letter := ""
+		if m[4] >= 0 {
+			letter = s[m[4]:m[5]]
+		}
+		out = append(out, Descriptor{Text: translateDescriptor(s[m[2]:m[3]], letter), Start: m[0], End: m[1]})
 	}
 	return out
 }
 
-// translateDescriptor renders a Chinese descriptor in English record terms.
+// translateDescriptor renders a Chinese descriptor in English record terms, word
+// for word: 某投资级超大型云厂商 A → "investment-grade ultra-large cloud manufacturer a".
 func translateDescriptor(zh, letter string) string {
 	var parts []string
 	if strings.Contains(zh, "投资级") || strings.Contains(zh, "投資級") {
 		parts = append(parts, "investment-grade")
 	}
 	switch {
-	case strings.Contains(zh, "超大规模") || strings.Contains(zh, "超大規模") || strings.Contains(zh, "超大型"):
-		parts = append(parts, "hyperscaler")
-	case strings.Contains(zh, "云") || strings.Contains(zh, "雲"):
+	case strings.Contains(zh, "超大型"):
+		parts = append(parts, "ultra-large")
+	case strings.Contains(zh, "超大规模") || strings.Contains(zh, "超大規模"):
+		parts = append(parts, "hyperscale")
+	}
+	switch {
+	case strings.Contains(zh, "云厂商") || strings.Contains(zh, "雲廠商"):
+		parts = append(parts, "cloud manufacturer")
+	case strings.Contains(zh, "云服务商") || strings.Contains(zh, "雲服務商"):
+		parts = append(parts, "cloud service provider")
+	case strings.Contains(zh, "超大规模云") || strings.Contains(zh, "超大規模雲"):
 		parts = append(parts, "cloud provider")
 	case strings.Contains(zh, "科技"):
 		parts = append(parts, "technology company")
