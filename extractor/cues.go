@@ -38,21 +38,41 @@ var contractNouns = []string{" contract", " agreement", " lease", " order", " de
 // words that qualify a contract noun ("two colocation contracts", "a managed GPU
 // cloud contract"), then any cue in the order bare metal, cloud, colocation.
 func contractType(lower string) string {
+	// The first contract noun, in reading order, whose qualifier tells the type;
+	// an unqualified lease is a lease.
+	best, bestAt := "", len(lower)+1
 	for _, n := range contractNouns {
-		for off := 0; ; {
+		for off := 0; off < bestAt; {
 			i := strings.Index(lower[off:], n)
-			if i < 0 {
+			if i < 0 || off+i >= bestAt {
 				break
 			}
 			i += off
-			if t := cueType(lastRunes(lower[:i], 36)); t != "unknown" {
-				return t
+			qual := lastRunes(lower[:i], 36)
+			if containsAny(qual, contrastWords) { // "unlike a conventional lease"
+				off = i + len(n)
+				continue
+			}
+			t := cueType(qual)
+			if t == "unknown" && leaseNouns[n] {
+				t = "colocation"
+			}
+			if t != "unknown" {
+				best, bestAt = t, i
+				break
 			}
 			off = i + len(n)
 		}
 	}
+	if best != "" {
+		return best
+	}
 	return cueType(lower)
 }
+
+var contrastWords = []string{"unlike", "not a ", "rather than", "instead of", "than a", "compared with", "compared to", "next to", "versus", " vs"}
+
+var leaseNouns = map[string]bool{" lease": true}
 
 func cueType(lower string) string {
 	if containsAny(lower, bareMetalCues) {

@@ -80,6 +80,7 @@ type draft struct {
 	warnings     []string
 	block        int
 	heading      string // lower-cased heading of the section the deal was read in
+	anchorText   string // lower-cased words of the sentences that named the deal
 }
 
 func (d *draft) label() string {
@@ -404,6 +405,9 @@ func (d *draft) fill(a analysis, seg segment, anchor bool) {
 			}
 		}
 	}
+	if anchor {
+		d.anchorText += a.lower[seg.start:seg.end] + " "
+	}
 	if anchor || used {
 		d.text.WriteString(a.lower[seg.start:seg.end])
 		d.text.WriteByte(' ')
@@ -438,7 +442,8 @@ func operatorIn(a analysis, seg segment) *Entity {
 	return best
 }
 
-// findDeals assembles contracts from the analysed sentences of a page.
+// findDeals assembles the mentions of contracts in the analysed sentences of a
+// page; mergeDrafts then folds the mentions of one contract together.
 func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 	var drafts []*draft
 	var lastOp *Entity
@@ -520,6 +525,13 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 			if d.operator == nil {
 				continue
 			}
+			// The sentence before, in the same paragraph and about the same operator,
+			// lends its words for the type and terms ("… to sign colocation contracts
+			// for AI. With CoreWeave it signed two contracts …").
+			if i > 0 && as[i-1].Block == a.Block && onlyNames(as[i-1], d.operator) {
+				d.text.WriteString(as[i-1].lower)
+				d.text.WriteByte(' ')
+			}
 			segText := a.lower[seg.start:seg.end]
 			d.aggregate = reAggregate.MatchString(segText) && countsContracts(segText)
 			d.fill(a, seg, true)
@@ -546,7 +558,7 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 		}
 		_ = ops
 	}
-	return mergeDrafts(drafts)
+	return drafts
 }
 
 // valueWords say that an amount is what a contract is worth.
@@ -693,6 +705,7 @@ func (d *draft) absorb(o *draft) {
 		d.opInferred = false
 	}
 	d.text.WriteString(o.text.String())
+	d.anchorText += o.anchorText
 	for _, e := range o.evidence {
 		d.addEvidence(e)
 	}
@@ -706,6 +719,13 @@ func (d *draft) absorb(o *draft) {
 // ("Hut 8 Signs 15-Year, $7 Billion Lease …") when the headline speaks of it: it
 // names the deal's counterparty, or the page has a single deal.
 func fillFromHeadline(ds []*draft, title analysis) {
+	if len(title.parties()) > 1 {
+		return // a headline about several deals cannot complete one of them
+	}
+	oneDeal := true
+	for _, d := range ds {
+		oneDeal = oneDeal && d.operator == ds[0].operator && d.label() == ds[0].label()
+	}
 	for _, d := range ds {
 		named := false
 		for _, p := range title.parties() {
@@ -713,7 +733,7 @@ func fillFromHeadline(ds []*draft, title analysis) {
 				named = true
 			}
 		}
-		if !named && len(ds) != 1 {
+		if !named && !oneDeal {
 			continue
 		}
 		h := &draft{}
@@ -762,4 +782,52 @@ func attachUnitPrices(ds []*draft, as []analysis) {
 			}
 		}
 	}
+}
+
+// attachCapacities completes a deal that has no capacity with the one contract
+// capacity stated in a sentence about its counterparty, or in the sentence right
+// after one ("… GB300 systems for Microsoft at Childress. The deployment is sized
+// at 200 MW …"), when that is the only such figure.
+func attachCapacities(ds []*draft, as []analysis) {
+	for _, d := range ds {
+		if d.capacity != nil || d.counterparty == nil {
+			continue
+		}
+		var found []Capacity
+		var where []string
+		for i, a := range as {
+			about := onlyParty(a, d.counterparty)
+			if !about && i > 0 && len(a.parties()) == 0 && len(a.ents) == 0 && as[i-1].Block == a.Block {
+				about = onlyParty(as[i-1], d.counterparty)
+			}
+			if !about || conditional(a.lower) || containsAny(a.lower, totalCues) {
+				continue
+			}
+			for _, c := range a.caps {
+				if capacityIsContract(a.lower, c) {
+					found = append(found, c)
+					where = append(where, a.Text)
+				}
+			}
+		}
+		if len(found) == 0 {
+			continue
+		}
+		same := true
+		for _, c := range found[1:] {
+			same = same && close(c.MW, found[0].MW, 0.01)
+		}
+		if same {
+			c := found[0]
+			d.capacity = &c
+			d.setField("capacity_mw", where[0])
+			d.addEvidence(where[0])
+		}
+	}
+}
+
+// onlyParty reports a sentence whose only counterparty is e.
+func onlyParty(a analysis, e *Entity) bool {
+	ps := a.parties()
+	return len(ps) == 1 && ps[0].e == e
 }

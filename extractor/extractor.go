@@ -74,8 +74,10 @@ func (x *Extractor) FromPage(p *Page, url string) []schemas.Contract {
 		}
 	}
 	main := mainOperator(x.g, p, as)
-	drafts := findDeals(as, main, x.g)
-	fillFromHeadline(drafts, analyze(Sentence{Text: p.Title, Block: -1, Kind: "h"}, x.g, decimalComma))
+	mentions := findDeals(as, main, x.g)
+	fillFromHeadline(mentions, analyze(Sentence{Text: p.Title, Block: -1, Kind: "h"}, x.g, decimalComma))
+	drafts := mergeDrafts(mentions)
+	attachCapacities(drafts, as)
 	attachUnitPrices(drafts, as)
 	src := schemas.Source{URL: url, Title: strPtr(p.Title), Outlet: strPtr(p.Outlet), PublishedAt: strPtr(p.Published)}
 	out := make([]schemas.Contract, 0, len(drafts))
@@ -168,8 +170,12 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 		c.EndUser = &schemas.Party{Name: d.endUser.Name}
 	}
 	text := d.text.String()
-	// The deal's own words first, then its section heading, then the headline.
-	c.ContractType = contractType(text)
+	// The words that named the deal first, then the rest of its sentences, its
+	// section heading, the headline.
+	c.ContractType = contractType(d.anchorText)
+	if c.ContractType == schemas.TypeUnknown {
+		c.ContractType = contractType(text)
+	}
 	if c.ContractType == schemas.TypeUnknown {
 		c.ContractType = contractType(d.heading)
 	}
