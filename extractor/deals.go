@@ -81,6 +81,9 @@ type draft struct {
 	block        int
 	heading      string // lower-cased heading of the section the deal was read in
 	anchorText   string // lower-cased words of the sentences that named the deal
+	until        int    // "through 2040": the year the contract runs to
+	energyOnly   bool   // the only capacity figure was energy (MWh)
+	annualOnly   bool   // the only amount was annual revenue, not contract value
 }
 
 func (d *draft) label() string {
@@ -174,7 +177,7 @@ func moneyKind(lower string, m Money) string {
 		return "prepayment"
 	case containsAny(cutClause(firstBytes(lower[m.End:], 28))+" | "+clauseBefore(lastRunes(lower[:m.Start], 28)), []string{"guarantee", "backstop", "back-stop", "担保", "擔保", "garantie", "garanzia", "garantía", "bürgschaft"}):
 		return "guarantee"
-	case containsAny(after, []string{"in annual", "annual revenue", "annualized", "recurring revenue", " arr", "per year", "a year", "per annum", "annually", "of revenue", "in revenue", "ebitda", "net operating income", " noi", "年收入", "年化"}) ||
+	case !containsAny(after, []string{"per mw", "/mw", "per megawatt", "a megawatt", "每兆瓦"}) && containsAny(after, []string{"in annual", "annual revenue", "annualized", "recurring revenue", " arr", "per year", "a year", "per annum", "annually", "of revenue", "in revenue", "ebitda", "net operating income", " noi", "年收入", "年化"}) ||
 		containsAny(before, []string{"revenue of", "annual revenue", "ebitda of", "noi of", "annualized", "generate ", "generating "}):
 		return "annual"
 	case containsAny(wide, []string{"acquisition", "acquire", "takeover", "merger", "all-stock", "buyout", "offer for", "收购", "收購", "übernahme", "rachat", "acquisizione", "adquisición"}):
@@ -317,6 +320,10 @@ func (d *draft) fill(a analysis, seg segment, anchor bool) {
 			}
 		case "total":
 			totals = append(totals, m)
+		case "annual":
+			if anchor && d.value == nil {
+				d.annualOnly = true
+			}
 		case "prepayment":
 			if d.prepayment == nil {
 				d.prepayment = &m
@@ -339,6 +346,9 @@ func (d *draft) fill(a analysis, seg segment, anchor bool) {
 	var capTotals []Capacity
 	for i := range a.caps {
 		c := a.caps[i]
+		if anchor && c.Energy && inSeg(c.Start, seg) {
+			d.energyOnly = true
+		}
 		if !inSeg(c.Start, seg) || !capacityIsContract(a.lower, c) {
 			continue
 		}
@@ -362,7 +372,11 @@ func (d *draft) fill(a analysis, seg segment, anchor bool) {
 			continue
 		}
 		if t.Until != 0 {
-			continue // resolved against the announcement year in finish
+			if d.until == 0 && (anchor || a.deal) {
+				d.until = t.Until // resolved against the announcement year in finish
+				d.setField("term_years", a.Text)
+			}
+			continue
 		}
 		// "over five years" next to warrants is the warrant's life, not the contract's.
 		if strings.Contains(lastRunes(a.lower[:t.Start], 60), "shares") {
@@ -679,6 +693,9 @@ func (d *draft) absorb(o *draft) {
 	}
 	if d.term == nil {
 		d.term = o.term
+	}
+	if d.until == 0 {
+		d.until = o.until
 	}
 	if d.unitPrice == nil {
 		d.unitPrice = o.unitPrice

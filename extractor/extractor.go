@@ -14,7 +14,7 @@ import (
 
 // Version is written into every record so that a re-run with a better extractor
 // can be told apart. Bump it when the rules change what they extract.
-const Version = "mwledger-extractor/0.1.0"
+const Version = "mwledger-extractor/0.2.0"
 
 // Extractor turns articles into contract records. It is safe for concurrent use.
 type Extractor struct {
@@ -192,6 +192,11 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 	sort.Strings(c.Terms)
 	warnings := append([]string(nil), d.warnings...)
 	conf := 0.9
+	if d.date != "" {
+		c.AnnouncedOn = &d.date
+	} else if strings.Contains(text, "today") && p.Published != "" {
+		c.AnnouncedOn = strPtr(p.Published)
+	}
 	if d.value != nil {
 		c.TotalValueUSD = f64(d.value.Value)
 		if d.value.IsRange() {
@@ -202,6 +207,16 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 		}
 	} else {
 		conf -= 0.15
+	}
+	if d.energyOnly && d.capacity == nil {
+		warnings = append(warnings, "only an energy figure (MWh) was stated, not capacity in MW")
+	}
+	if d.annualOnly && d.value == nil {
+		warnings = append(warnings, "the amount stated is annual revenue, not the contract value")
+	}
+	if d.capacity != nil && containsAny(firstBytes(strings.ToLower(d.fieldEv["capacity_mw"]), 400), []string{"gross", "utility power", "grid connection", "interconnection"}) &&
+		!strings.Contains(strings.ToLower(d.fieldEv["capacity_mw"]), "it load") && !strings.Contains(strings.ToLower(d.fieldEv["capacity_mw"]), "it capacity") {
+		warnings = append(warnings, "capacity may be gross or grid power rather than critical IT load")
 	}
 	if d.capacity != nil {
 		c.CapacityMW = f64(round(d.capacity.MW, 3))
@@ -214,6 +229,11 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 	if d.term != nil {
 		c.TermYears = f64(d.term.Years)
 	}
+	if c.AnnouncedOn != nil && c.TermYears == nil && d.until != 0 { // "through 2040", signed 2025
+		if y := atoi((*c.AnnouncedOn)[:4]); d.until > y {
+			c.TermYears = f64(float64(d.until - y))
+		}
+	}
 	if d.prepayment != nil {
 		c.PrepaymentUSD = f64(d.prepayment.Value)
 	}
@@ -225,11 +245,6 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 	}
 	c.Location = strPtr(findLocation(d.evidence))
 	c.Hardware = strPtr(findHardware(text))
-	if d.date != "" {
-		c.AnnouncedOn = &d.date
-	} else if strings.Contains(text, "today") && p.Published != "" {
-		c.AnnouncedOn = strPtr(p.Published)
-	}
 	if c.USDPerMWYear = schemas.DerivedUSDPerMWYear(c.TotalValueUSD, c.CapacityMW, c.TermYears); c.USDPerMWYear != nil {
 		u := *c.USDPerMWYear
 		if u < 500_000 || u > 25_000_000 {
@@ -248,6 +263,12 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 	conf -= 0.15 * float64(len(warnings))
 	c.Confidence = round(math.Max(0.05, math.Min(0.99, conf)), 2)
 	c.Warnings = warnings
+	if len(d.evidence) > 0 {
+		for _, f := range []string{"operator", "counterparty", "contract_type"} {
+			d.setField(f, d.evidence[0])
+		}
+		c.FieldEvidence = d.fieldEv
+	}
 	c.ID = DealID(c)
 	return c
 }

@@ -25,8 +25,8 @@ echo "== tests"
 go test -race -p 1 -count=1 -timeout 20m ./...
 
 # Fuzz targets run briefly on top of their checked-in corpora.
-for target in FuzzParseMoney; do
-  go test -run '^$' -fuzz "^${target}\$" -fuzztime 10s ./extractor/
+for target in FuzzParseMoney FuzzParseCapacity FuzzParseTerms FuzzParseDates FuzzReadHTML; do
+  go test -run '^$' -fuzz "^${target}\$" -fuzztime 5s ./extractor/
 done
 
 echo "== done in $(( $(date +%s) - start ))s"
