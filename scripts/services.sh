@@ -14,6 +14,10 @@
 # Configuration (environment):
 #   MWLEDGER_KAFKA_PORT              Kafka listener                 (19092)
 #   MWLEDGER_KAFKA_CONTROLLER_PORT   KRaft controller listener      (19093)
+#   MWLEDGER_KAFKA_SASL_PORT         SASL_PLAINTEXT (SCRAM) listener  (Kafka port + 2)
+#   MWLEDGER_KAFKA_SASL_SSL_PORT     SASL_SSL (SCRAM over TLS)       (Kafka port + 3)
+#                                    test user mwledger / mwledger-secret (SCRAM-SHA-256 and -512);
+#                                    the self-signed CA is .services/kafka/tls/ca.pem
 #   MWLEDGER_ES_PORT                 Elasticsearch HTTP             (19200)
 #   MWLEDGER_ES_TRANSPORT_PORT       Elasticsearch transport        (19300)
 #   MWLEDGER_STATE_DIR    pids, logs, data, config   (<repo>/.services)
@@ -45,6 +49,10 @@ REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 
 KAFKA_PORT="${MWLEDGER_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${MWLEDGER_KAFKA_CONTROLLER_PORT:-19093}"
+KAFKA_SASL_PORT="${MWLEDGER_KAFKA_SASL_PORT:-$((KAFKA_PORT + 2))}"
+KAFKA_SASL_SSL_PORT="${MWLEDGER_KAFKA_SASL_SSL_PORT:-$((KAFKA_PORT + 3))}"
+KAFKA_SCRAM_USER=mwledger
+KAFKA_SCRAM_PASSWORD=mwledger-secret
 ES_PORT="${MWLEDGER_ES_PORT:-19200}"
 ES_TRANSPORT_PORT="${MWLEDGER_ES_TRANSPORT_PORT:-19300}"
 STATE_DIR="${MWLEDGER_STATE_DIR:-$REPO_ROOT/.services}"
@@ -226,11 +234,21 @@ write_kafka_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://$HOST:$KAFKA_SASL_PORT,SASL_SSL://$HOST:$KAFKA_SASL_SSL_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT,SASL_PLAINTEXT://$HOST:$KAFKA_SASL_PORT,SASL_SSL://$HOST:$KAFKA_SASL_SSL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL
+# Secured listeners for the client security tests: SCRAM users are created when
+# the log dir is formatted; TLS uses a self-signed certificate for 127.0.0.1.
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$KAFKA_STATE/tls/broker.pem
+message.max.bytes=20971520
 log.dirs=$KAFKA_STATE/data
 num.partitions=3
 auto.create.topics.enable=true
@@ -271,8 +289,23 @@ kafka_java() { # run a class from the Kafka classpath with the quiet tools loggi
         -Dlog4j2.configurationFile="$KAFKA_STATE/tools-log4j2.properties" -cp "$KAFKA_LIBS/*" "$@"
 }
 
+# make_kafka_tls writes a self-signed certificate for 127.0.0.1 (kept across starts)
+# and the PEM keystore Kafka reads: the unencrypted PKCS#8 key and the certificate.
+make_kafka_tls() {
+    local dir="$KAFKA_STATE/tls"
+    [[ -f $dir/broker.pem && -f $dir/ca.pem ]] && return 0
+    command -v openssl >/dev/null || die "openssl is needed to make the test certificate for Kafka's TLS listener (apt-get install openssl)"
+    mkdir -p "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -subj "/CN=127.0.0.1" \
+        -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+        -keyout "$dir/key.pem" -out "$dir/ca.pem" >/dev/null 2>&1 || die "openssl could not make the Kafka test certificate"
+    openssl pkcs8 -topk8 -nocrypt -in "$dir/key.pem" -out "$dir/key.pk8.pem" || die "openssl could not convert the Kafka test key"
+    cat "$dir/key.pk8.pem" "$dir/ca.pem" >"$dir/broker.pem"
+}
+
 start_kafka() {
     write_kafka_config
+    make_kafka_tls
     [[ $KEEP_DATA == 1 ]] || rm -rf "$KAFKA_STATE/data"
     : >"$KAFKA_LOG"
     local cluster_id
@@ -281,7 +314,9 @@ start_kafka() {
     if [[ -f $KAFKA_STATE/data/meta.properties ]]; then
         echo "reusing the formatted log dir $KAFKA_STATE/data (MWLEDGER_KEEP_DATA=1)" >>"$KAFKA_LOG"
     elif ! kafka_java kafka.tools.StorageTool format \
-        --config "$KAFKA_STATE/server.properties" --cluster-id "$cluster_id" >>"$KAFKA_LOG" 2>&1; then
+        --config "$KAFKA_STATE/server.properties" --cluster-id "$cluster_id" \
+        --add-scram "SCRAM-SHA-256=[name=$KAFKA_SCRAM_USER,password=$KAFKA_SCRAM_PASSWORD]" \
+        --add-scram "SCRAM-SHA-512=[name=$KAFKA_SCRAM_USER,password=$KAFKA_SCRAM_PASSWORD]" >>"$KAFKA_LOG" 2>&1; then
         log "formatting the Kafka log dir failed"
         log_tail kafka "$KAFKA_LOG"
         die "formatting the Kafka log dir $KAFKA_STATE/data failed"
@@ -472,7 +507,9 @@ cmd_up() {
 
     local -a ports=()
     ((need_kafka)) && ports+=("$KAFKA_PORT" MWLEDGER_KAFKA_PORT "Kafka listener"
-        "$KAFKA_CONTROLLER_PORT" MWLEDGER_KAFKA_CONTROLLER_PORT "Kafka controller")
+        "$KAFKA_CONTROLLER_PORT" MWLEDGER_KAFKA_CONTROLLER_PORT "Kafka controller"
+        "$KAFKA_SASL_PORT" MWLEDGER_KAFKA_SASL_PORT "Kafka SASL listener"
+        "$KAFKA_SASL_SSL_PORT" MWLEDGER_KAFKA_SASL_SSL_PORT "Kafka SASL_SSL listener")
     ((need_es)) && ports+=("$ES_PORT" MWLEDGER_ES_PORT "Elasticsearch HTTP"
         "$ES_TRANSPORT_PORT" MWLEDGER_ES_TRANSPORT_PORT "Elasticsearch transport")
     ((${#ports[@]})) && check_ports_free "${ports[@]}"
@@ -569,6 +606,12 @@ cmd_status() {
 cmd_env() {
     echo "export MWLEDGER_KAFKA=$KAFKA_ADDR"
     echo "export MWLEDGER_ES=$ES_URL"
+    # The secured listeners, for the client security tests.
+    echo "export MWLEDGER_TEST_KAFKA_SASL=$HOST:$KAFKA_SASL_PORT"
+    echo "export MWLEDGER_TEST_KAFKA_SASL_SSL=$HOST:$KAFKA_SASL_SSL_PORT"
+    echo "export MWLEDGER_TEST_KAFKA_CA=$KAFKA_STATE/tls/ca.pem"
+    echo "export MWLEDGER_TEST_KAFKA_USER=$KAFKA_SCRAM_USER"
+    echo "export MWLEDGER_TEST_KAFKA_PASSWORD=$KAFKA_SCRAM_PASSWORD"
 }
 
 cmd_kafka_tool() {
@@ -588,11 +631,13 @@ usage() {
 main() {
     check_port_number "$KAFKA_PORT" MWLEDGER_KAFKA_PORT
     check_port_number "$KAFKA_CONTROLLER_PORT" MWLEDGER_KAFKA_CONTROLLER_PORT
+    check_port_number "$KAFKA_SASL_PORT" MWLEDGER_KAFKA_SASL_PORT
+    check_port_number "$KAFKA_SASL_SSL_PORT" MWLEDGER_KAFKA_SASL_SSL_PORT
     check_port_number "$ES_PORT" MWLEDGER_ES_PORT
     check_port_number "$ES_TRANSPORT_PORT" MWLEDGER_ES_TRANSPORT_PORT
     local -A seen=()
     local p
-    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$ES_PORT" "$ES_TRANSPORT_PORT"; do
+    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$KAFKA_SASL_SSL_PORT" "$ES_PORT" "$ES_TRANSPORT_PORT"; do
         [[ -z ${seen[$p]:-} ]] || die "port $p is configured twice: MWLEDGER_KAFKA_PORT=$KAFKA_PORT MWLEDGER_KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT MWLEDGER_ES_PORT=$ES_PORT MWLEDGER_ES_TRANSPORT_PORT=$ES_TRANSPORT_PORT must all differ"
         seen[$p]=1
     done

@@ -26,6 +26,8 @@ type KafkaConfig struct {
 	// Dial, when set, replaces the network dialer (tests use it to refuse
 	// non-loopback addresses).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Security is TLS and SASL. Default: plaintext, no authentication.
+	Security Security
 }
 
 // Validate names the first bad field.
@@ -41,7 +43,7 @@ func (c *KafkaConfig) Validate() error {
 	if c.BatchTimeout < 0 || c.MaxMessageBytes < 0 || c.Partitions < 0 {
 		return errors.New("kafka: BatchTimeout, MaxMessageBytes and Partitions must not be negative")
 	}
-	return nil
+	return c.Security.Validate()
 }
 
 func (c KafkaConfig) withDefaults() KafkaConfig {
@@ -68,20 +70,34 @@ func ParseBrokers(s string) []string {
 	return out
 }
 
-func (c KafkaConfig) transport() *kafka.Transport {
+func (c KafkaConfig) transport() (*kafka.Transport, error) {
 	t := &kafka.Transport{DialTimeout: 5 * time.Second, IdleTimeout: 30 * time.Second, MetadataTTL: 5 * time.Second}
 	if c.Dial != nil {
 		t.Dial = c.Dial
 	}
-	return t
+	var err error
+	if t.TLS, err = c.Security.tlsConfig(); err != nil {
+		return nil, err
+	}
+	if t.SASL, err = c.Security.mechanism(); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
-func (c KafkaConfig) dialer() *kafka.Dialer {
+func (c KafkaConfig) dialer() (*kafka.Dialer, error) {
 	d := &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true}
 	if c.Dial != nil {
 		d.DialFunc = c.Dial
 	}
-	return d
+	var err error
+	if d.TLS, err = c.Security.tlsConfig(); err != nil {
+		return nil, err
+	}
+	if d.SASLMechanism, err = c.Security.mechanism(); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // KafkaPublisher writes to Kafka with acks from all in-sync replicas and keys hashed
@@ -98,6 +114,10 @@ func NewKafkaPublisher(cfg KafkaConfig) (*KafkaPublisher, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	tr, err := cfg.transport()
+	if err != nil {
+		return nil, err
+	}
 	w := &kafka.Writer{
 		Addr:         kafka.TCP(cfg.Brokers...),
 		Balancer:     &kafka.Hash{},
@@ -106,7 +126,7 @@ func NewKafkaPublisher(cfg KafkaConfig) (*KafkaPublisher, error) {
 		BatchBytes:   cfg.MaxMessageBytes,
 		Compression:  kafka.Snappy,
 		MaxAttempts:  5,
-		Transport:    cfg.transport(),
+		Transport:    tr,
 	}
 	return &KafkaPublisher{w: w}, nil
 }
@@ -157,11 +177,15 @@ func NewKafkaConsumer(cfg KafkaConfig, group, topic string) (*KafkaConsumer, err
 		return nil, errors.New("kafka consumer: group and topic are required")
 	}
 	cfg = cfg.withDefaults()
+	dialer, err := cfg.dialer()
+	if err != nil {
+		return nil, err
+	}
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:        cfg.Brokers,
 		GroupID:        group,
 		Topic:          topic,
-		Dialer:         cfg.dialer(),
+		Dialer:         dialer,
 		MinBytes:       1,
 		MaxBytes:       int(cfg.MaxMessageBytes) * 2,
 		MaxWait:        100 * time.Millisecond,
@@ -227,7 +251,11 @@ func EnsureTopics(ctx context.Context, cfg KafkaConfig, topics ...TopicSpec) err
 		return err
 	}
 	cfg = cfg.withDefaults()
-	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 15 * time.Second, Transport: cfg.transport()}
+	tr, err := cfg.transport()
+	if err != nil {
+		return err
+	}
+	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 15 * time.Second, Transport: tr}
 	req := &kafka.CreateTopicsRequest{}
 	for _, t := range topics {
 		n := t.Partitions
@@ -287,4 +315,25 @@ func allHaveLeaders(md *kafka.MetadataResponse) bool {
 		}
 	}
 	return true
+}
+
+// Ping connects to the first reachable broker with the configured TLS and SASL and
+// returns why it could not: a clear error at start-up instead of retries later.
+func Ping(ctx context.Context, cfg KafkaConfig) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	d, err := cfg.withDefaults().dialer()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, b := range cfg.Brokers {
+		conn, err := d.DialContext(ctx, "tcp", b)
+		if err == nil {
+			return conn.Close()
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", b, err))
+	}
+	return fmt.Errorf("connecting to kafka (%s): %w", cfg.Security, errors.Join(errs...))
 }

@@ -102,6 +102,9 @@ func consumeArticles(ctx context.Context, e *env, x *extractor.Extractor, sf ser
 // ensureTopics creates the pipeline's topics with the partition count and
 // retention they need: articles are kept (30 days) so that they can be replayed.
 func ensureTopics(ctx context.Context, cfg bus.KafkaConfig) error {
+	if err := bus.Ping(ctx, cfg); err != nil {
+		return err
+	}
 	return bus.EnsureTopics(ctx, cfg,
 		bus.TopicSpec{Name: schemas.TopicArticles, Configs: map[string]string{"retention.ms": fmt.Sprint(int64(30 * 24 * 3600 * 1000))}},
 		bus.TopicSpec{Name: schemas.TopicContracts},

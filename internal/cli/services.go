@@ -2,6 +2,8 @@ package cli
 
 import (
 	"flag"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/mwledger/mwledger/internal/bus"
@@ -23,5 +25,19 @@ func (s *serviceFlags) register(fs *flag.FlagSet, withES bool) {
 }
 
 func (s *serviceFlags) kafkaConfig() bus.KafkaConfig {
-	return bus.KafkaConfig{Brokers: bus.ParseBrokers(s.kafka)}
+	return bus.KafkaConfig{Brokers: bus.ParseBrokers(s.kafka), Security: kafkaSecurity()}
+}
+
+// kafkaSecurity reads TLS and SASL settings from the environment only, so that
+// secrets never appear in a command line or a process list.
+func kafkaSecurity() bus.Security {
+	return bus.Security{
+		TLS:      strings.EqualFold(os.Getenv("MWLEDGER_KAFKA_TLS"), "true"),
+		CAFile:   os.Getenv("MWLEDGER_KAFKA_CA_FILE"),
+		CertFile: os.Getenv("MWLEDGER_KAFKA_CERT_FILE"),
+		KeyFile:  os.Getenv("MWLEDGER_KAFKA_KEY_FILE"),
+		SASL:     os.Getenv("MWLEDGER_KAFKA_SASL"),
+		Username: os.Getenv("MWLEDGER_KAFKA_USERNAME"),
+		Password: os.Getenv("MWLEDGER_KAFKA_PASSWORD"),
+	}
 }
