@@ -1,10 +1,12 @@
 package indexer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -13,27 +15,66 @@ import (
 	"github.com/mwledger/mwledger/schemas"
 )
 
-var dealsBucket = []byte("deals")
+// Buckets of the embedded ledger: deals (id → Deal JSON, the same document as in
+// Elasticsearch), records (extractor record id → deal id), byop (squashed
+// operator name + 0x00 + deal id → nothing: the candidates of identity
+// resolution) and outbox (alert id → deal id, while a sink has not acknowledged
+// it). All four change in the same transaction.
+var (
+	dealsBucket   = []byte("deals")
+	recordsBucket = []byte("records")
+	byOpBucket    = []byte("byop")
+	outboxBucket  = []byte("outbox")
+)
 
 // BoltStore is the embedded ledger of `mwledger run`: one bbolt file, one key per
-// deal id, the same merge as Elasticsearch. Searches scan it (fine for the tens
-// of thousands of deals a desk keeps).
+// deal id, the same identity resolution, merge and alerts as Elasticsearch.
+// Searches scan it (fine for the tens of thousands of deals a desk keeps).
 type BoltStore struct {
 	db  *bolt.DB
 	now func() time.Time
+
+	mu     sync.Mutex
+	policy AlertPolicy
+	notify func(dealIDs []string)
 }
 
 var _ Store = (*BoltStore)(nil)
 
-// OpenBolt opens (or creates) the store at path.
+// OpenBolt opens (or creates) the store at path. A ledger written before the
+// index buckets existed gets them built on open.
 func OpenBolt(path string) (*BoltStore, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w (is another mwledger using it?)", path, err)
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(dealsBucket)
-		return err
+		deals, err := tx.CreateBucketIfNotExists(dealsBucket)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucketIfNotExists(outboxBucket); err != nil {
+			return err
+		}
+		if tx.Bucket(byOpBucket) != nil {
+			return nil
+		}
+		recs, err := tx.CreateBucketIfNotExists(recordsBucket)
+		if err != nil {
+			return err
+		}
+		byop, err := tx.CreateBucket(byOpBucket)
+		if err != nil {
+			return err
+		}
+		return deals.ForEach(func(k, v []byte) error {
+			var d Deal
+			if json.Unmarshal(v, &d) != nil {
+				return nil
+			}
+			d.ID = string(k)
+			return indexDeal(recs, byop, nil, &d)
+		})
 	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("initialising ledger %s: %w", path, err)
@@ -44,7 +85,58 @@ func OpenBolt(path string) (*BoltStore, error) {
 // Close closes the file.
 func (s *BoltStore) Close() error { return s.db.Close() }
 
-// Upsert merges the records in one transaction.
+// SetAlerts makes every Upsert evaluate policy on the deals it changes and store
+// the alerts it raises in the same transaction; notify (may be nil) is called
+// with the ids of the deals that got new alerts, after the commit.
+func (s *BoltStore) SetAlerts(policy AlertPolicy, notify func(dealIDs []string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.policy, s.notify = policy, notify
+}
+
+func opKey(op, id string) []byte { return []byte(squash(op) + "\x00" + id) }
+
+// indexDeal writes the lookup entries of a deal (records, byop, outbox).
+func indexDeal(recs, byop, outbox *bolt.Bucket, d *Deal) error {
+	for _, r := range d.RecordIDs {
+		if err := recs.Put([]byte(r), []byte(d.ID)); err != nil {
+			return err
+		}
+	}
+	if err := byop.Put(opKey(d.Operator.Name, d.ID), nil); err != nil {
+		return err
+	}
+	if outbox == nil {
+		return nil
+	}
+	for _, a := range d.Alerts {
+		var err error
+		if len(a.Pending) > 0 {
+			err = outbox.Put([]byte(a.ID), []byte(d.ID))
+		} else {
+			err = outbox.Delete([]byte(a.ID))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func getDeal(b *bolt.Bucket, id string) *Deal {
+	v := b.Get([]byte(id))
+	if v == nil {
+		return nil
+	}
+	d := &Deal{}
+	if err := json.Unmarshal(v, d); err != nil {
+		return nil // a corrupt entry is replaced
+	}
+	d.ID = id
+	return d
+}
+
+// Upsert resolves, merges and alerts in one transaction.
 func (s *BoltStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 	errs := make([]error, len(cs))
 	if err := ctx.Err(); err != nil {
@@ -53,25 +145,53 @@ func (s *BoltStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 		}
 		return errs
 	}
+	s.mu.Lock()
+	policy, notify := s.policy, s.notify
+	s.mu.Unlock()
 	now := s.now()
+	var alerted []string
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(dealsBucket)
-		for i, c := range cs {
-			var old *Deal
-			if v := b.Get([]byte(c.ID)); v != nil {
-				old = &Deal{}
-				if err := json.Unmarshal(v, old); err != nil {
-					old = nil // a corrupt entry is replaced
+		deals, recs, byop, outbox := tx.Bucket(dealsBucket), tx.Bucket(recordsBucket), tx.Bucket(byOpBucket), tx.Bucket(outboxBucket)
+		w := newWorking()
+		for _, c := range cs {
+			if d := getDeal(deals, c.ID); d != nil {
+				w.load(d)
+			}
+			if id := recs.Get([]byte(c.ID)); id != nil {
+				if d := getDeal(deals, string(id)); d != nil {
+					w.load(d)
 				}
 			}
-			d := merge(old, c, now)
+			prefix := []byte(squash(c.Operator.Name) + "\x00")
+			cur := byop.Cursor()
+			for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+				if d := getDeal(deals, string(k[len(prefix):])); d != nil {
+					w.load(d)
+				}
+			}
+		}
+		recordsOf := map[string][]int{}
+		for i, c := range cs {
+			id := w.apply(c, now)
+			recordsOf[id] = append(recordsOf[id], i)
+		}
+		for _, id := range w.finish(policy, now) {
+			d := w.deals[id]
 			v, err := json.Marshal(d)
+			if err == nil {
+				err = deals.Put([]byte(id), v)
+			}
+			if err == nil {
+				err = indexDeal(recs, byop, outbox, d)
+			}
 			if err != nil {
-				errs[i] = pipeline.Permanent("index", "encode", err)
+				for _, i := range recordsOf[id] {
+					errs[i] = pipeline.Permanent("index", "store_rejected", err)
+				}
 				continue
 			}
-			if err := b.Put([]byte(c.ID), v); err != nil {
-				errs[i] = pipeline.Permanent("index", "store_rejected", err)
+			if len(d.Alerts) > alertCount(w.before[id]) {
+				alerted = append(alerted, id)
 			}
 		}
 		return nil
@@ -82,8 +202,76 @@ func (s *BoltStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 				errs[i] = pipeline.Retryable("index", "store_unavailable", err)
 			}
 		}
+		return errs
+	}
+	if len(alerted) > 0 && notify != nil {
+		notify(alerted)
 	}
 	return errs
+}
+
+// PendingAlerts returns alerts some sink has not acknowledged, oldest first.
+func (s *BoltStore) PendingAlerts(ctx context.Context, dealIDs []string, limit int) ([]PendingAlert, error) {
+	var deals []Deal
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(dealsBucket)
+		seen := map[string]bool{}
+		add := func(id string) {
+			if seen[id] {
+				return
+			}
+			seen[id] = true
+			if d := getDeal(b, id); d != nil {
+				deals = append(deals, *d)
+			}
+		}
+		if len(dealIDs) > 0 {
+			for _, id := range dealIDs {
+				add(id)
+			}
+			return nil
+		}
+		return tx.Bucket(outboxBucket).ForEach(func(_, v []byte) error {
+			add(string(v))
+			return ctx.Err()
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading alert outbox: %w", err)
+	}
+	return pendingOf(deals, limit), nil
+}
+
+// AckAlert records that sink delivered the alert.
+func (s *BoltStore) AckAlert(_ context.Context, dealID, alertID, sink string, at time.Time) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(dealsBucket)
+		d := getDeal(b, dealID)
+		if d == nil {
+			return fmt.Errorf("acknowledging alert %s: deal %s not found", alertID, dealID)
+		}
+		if !ackAlert(d, alertID, sink, at) {
+			return nil
+		}
+		v, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte(dealID), v); err != nil {
+			return err
+		}
+		return indexDeal(tx.Bucket(recordsBucket), tx.Bucket(byOpBucket), tx.Bucket(outboxBucket), d)
+	})
+}
+
+// Get returns one deal by id (nil when absent).
+func (s *BoltStore) Get(_ context.Context, id string) (*Deal, error) {
+	var d *Deal
+	err := s.db.View(func(tx *bolt.Tx) error {
+		d = getDeal(tx.Bucket(dealsBucket), id)
+		return nil
+	})
+	return d, err
 }
 
 // Search scans the ledger.

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
@@ -19,11 +22,15 @@ import (
 	"github.com/mwledger/mwledger/schemas"
 )
 
-// Alias is the name searches and writes use; the index behind it is versioned.
+// Alias is the name searches and writes use; the index behind it is versioned
+// (IndexPrefix + N). MappingVersion is the first version whose mapping this code
+// writes: an alias on an older index is migrated by a reindex (reindex.go).
 const (
-	Alias        = "mwledger-contracts"
-	IndexVersion = "mwledger-contracts-v1"
-	templateName = "mwledger-contracts"
+	Alias          = "mwledger-contracts"
+	IndexPrefix    = Alias + "-v"
+	MappingVersion = 2
+	IndexVersion   = IndexPrefix + "2"
+	templateName   = "mwledger-contracts"
 )
 
 // ESConfig says how to reach Elasticsearch.
@@ -36,6 +43,12 @@ type ESConfig struct {
 	Timeout time.Duration
 	// DialContext, when set, replaces the dialer (tests refuse non-loopback addresses with it).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Log receives the store's logs (migrations, reindex). Default: discard.
+	Log *slog.Logger
+	// Alias is the alias searches and writes use; its indices are named
+	// Alias + "-vN" (the index template matches mwledger-contracts-*, so an alias
+	// must start with "mwledger-contracts"). Default mwledger-contracts.
+	Alias string
 }
 
 // Validate names the first bad field.
@@ -48,6 +61,9 @@ func (c *ESConfig) Validate() error {
 			return fmt.Errorf("elasticsearch: address %q must start with http:// or https://", a)
 		}
 	}
+	if c.Alias != "" && !strings.HasPrefix(c.Alias, Alias) {
+		return fmt.Errorf("elasticsearch: Alias %q must start with %q (the index template's pattern)", c.Alias, Alias)
+	}
 	if c.APIKey != "" && c.Username != "" {
 		return errors.New("elasticsearch: set either APIKey or Username/Password, not both")
 	}
@@ -58,6 +74,12 @@ func (c *ESConfig) Validate() error {
 type ESStore struct {
 	es    *elasticsearch.Client
 	alias string
+	log   *slog.Logger
+
+	mu     sync.Mutex
+	dirty  bool // written since the last refresh: searches for candidates must refresh first
+	policy AlertPolicy
+	notify func(dealIDs []string)
 }
 
 var _ Store = (*ESStore)(nil)
@@ -94,38 +116,68 @@ func NewESStore(cfg ESConfig) (*ESStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("elasticsearch client: %w", err)
 	}
-	return &ESStore{es: es, alias: Alias}, nil
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	alias := cfg.Alias
+	if alias == "" {
+		alias = Alias
+	}
+	return &ESStore{es: es, alias: alias, log: log}, nil
 }
+
+// SetAlerts makes every Upsert evaluate policy on the deals it changes and store
+// the alerts it raises in the same write; notify (may be nil) is called with the
+// ids of the deals that got new alerts, after they were written.
+func (s *ESStore) SetAlerts(policy AlertPolicy, notify func(dealIDs []string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.policy, s.notify = policy, notify
+}
+
+// AliasName is the alias this store reads and writes.
+func (s *ESStore) AliasName() string { return s.alias }
+
+// indexName is the name of version n of the index behind the alias.
+func (s *ESStore) indexName(n int) string { return s.alias + "-v" + strconv.Itoa(n) }
 
 // Client exposes the underlying client (tests and search use it).
 func (s *ESStore) Client() *elasticsearch.Client { return s.es }
 
 // EnsureIndex installs the index template and creates the first versioned index
-// behind the alias when the alias does not exist yet.
+// behind the alias when the alias does not exist yet. When the alias points to
+// an index older than MappingVersion, it migrates: a reindex into the next
+// version, then an atomic alias swap (see Reindex).
 func (s *ESStore) EnsureIndex(ctx context.Context) error {
 	res, err := s.es.Indices.PutIndexTemplate(templateName, bytes.NewReader(schemas.IndexTemplate()), s.es.Indices.PutIndexTemplate.WithContext(ctx))
 	if err := check(res, err, "installing index template"); err != nil {
 		return err
 	}
-	res, err = s.es.Indices.ExistsAlias([]string{s.alias}, s.es.Indices.ExistsAlias.WithContext(ctx))
+	cur, err := s.aliasIndex(ctx)
 	if err != nil {
-		return pipeline.Retryable("index", "es_unavailable", fmt.Errorf("checking alias %s: %w", s.alias, err))
+		return err
 	}
-	res.Body.Close()
-	if res.StatusCode == http.StatusOK {
+	if cur != "" {
+		if v := s.indexVersion(cur); v < MappingVersion {
+			s.log.Info("index mapping is older than this indexer's, migrating", "index", cur, "mapping_version", MappingVersion)
+			_, err := s.Reindex(ctx)
+			return err
+		}
 		return nil
 	}
 	body := fmt.Sprintf(`{"aliases":{%q:{"is_write_index":true}}}`, s.alias)
-	res, err = s.es.Indices.Create(IndexVersion, s.es.Indices.Create.WithBody(strings.NewReader(body)), s.es.Indices.Create.WithContext(ctx))
+	first := s.indexName(MappingVersion)
+	res, err = s.es.Indices.Create(first, s.es.Indices.Create.WithBody(strings.NewReader(body)), s.es.Indices.Create.WithContext(ctx))
 	if err == nil && res.StatusCode == http.StatusBadRequest {
 		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		if bytes.Contains(b, []byte("resource_already_exists_exception")) {
 			return nil // created by another indexer at the same moment
 		}
-		return fmt.Errorf("creating index %s: %s", IndexVersion, b)
+		return fmt.Errorf("creating index %s: %s", first, b)
 	}
-	return check(res, err, "creating index "+IndexVersion)
+	return check(res, err, "creating index "+first)
 }
 
 // check turns a response into an error (retryable for 429, 5xx and transport errors).
@@ -143,166 +195,6 @@ func check(res *esapi.Response, err error, what string) error {
 		return pipeline.Permanent("index", "es_rejected", e)
 	}
 	return nil
-}
-
-// Upsert merges the records into their deals and writes them in one bulk request,
-// reporting per record. The merge runs here, in Go (the same merge as the embedded
-// store), with optimistic concurrency: each deal is read with its sequence number
-// and written only if nobody changed it meanwhile; a conflict is read and merged
-// again. (The integ-test distribution of Elasticsearch has no Painless, so a
-// scripted upsert is not an option, and this way both stores share one merge.)
-func (s *ESStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
-	errs := make([]error, len(cs))
-	// Records of one deal in one batch are folded together first, in order.
-	byID := map[string][]int{}
-	var ids []string
-	for i, c := range cs {
-		if _, ok := byID[c.ID]; !ok {
-			ids = append(ids, c.ID)
-		}
-		byID[c.ID] = append(byID[c.ID], i)
-	}
-	todo := ids
-	for attempt := 0; len(todo) > 0; attempt++ {
-		if attempt == 5 {
-			for _, id := range todo {
-				for _, i := range byID[id] {
-					errs[i] = pipeline.Retryable("index", "conflict", fmt.Errorf("deal %s: still conflicting after %d attempts", id, attempt))
-				}
-			}
-			break
-		}
-		conflicts, err := s.writeDeals(ctx, todo, byID, cs, errs)
-		if err != nil {
-			for _, id := range todo {
-				for _, i := range byID[id] {
-					errs[i] = err
-				}
-			}
-			break
-		}
-		todo = conflicts
-	}
-	return errs
-}
-
-type stored struct {
-	deal          *Deal
-	seqNo, primTm int64
-}
-
-// writeDeals reads, merges and writes the deals in ids; it returns the ids that
-// hit a version conflict and must be tried again.
-func (s *ESStore) writeDeals(ctx context.Context, ids []string, byID map[string][]int, cs []schemas.Contract, errs []error) ([]string, error) {
-	current, err := s.read(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now().UTC()
-	var buf bytes.Buffer
-	var sent []string
-	for _, id := range ids {
-		cur := current[id]
-		d := cur.deal
-		for _, i := range byID[id] {
-			m := merge(d, cs[i], now)
-			d = &m
-		}
-		doc, err := json.Marshal(d)
-		if err != nil {
-			for _, i := range byID[id] {
-				errs[i] = pipeline.Permanent("index", "encode", err)
-			}
-			continue
-		}
-		if cur.deal == nil {
-			fmt.Fprintf(&buf, `{"create":{"_index":%q,"_id":%q}}`, s.alias, id)
-		} else {
-			fmt.Fprintf(&buf, `{"index":{"_index":%q,"_id":%q,"if_seq_no":%d,"if_primary_term":%d}}`, s.alias, id, cur.seqNo, cur.primTm)
-		}
-		buf.WriteByte('\n')
-		buf.Write(doc)
-		buf.WriteByte('\n')
-		sent = append(sent, id)
-	}
-	if len(sent) == 0 {
-		return nil, nil
-	}
-	res, err := s.es.Bulk(bytes.NewReader(buf.Bytes()), s.es.Bulk.WithContext(ctx))
-	if err := check0(res, err); err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	var br struct {
-		Items []map[string]struct {
-			ID     string          `json:"_id"`
-			Status int             `json:"status"`
-			Error  json.RawMessage `json:"error"`
-		} `json:"items"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&br); err != nil {
-		return nil, pipeline.Retryable("index", "es_bad_response", fmt.Errorf("decoding bulk response: %w", err))
-	}
-	if len(br.Items) != len(sent) {
-		return nil, pipeline.Retryable("index", "es_bad_response", fmt.Errorf("bulk response has %d items for %d requests", len(br.Items), len(sent)))
-	}
-	var conflicts []string
-	for k, id := range sent {
-		for _, it := range br.Items[k] {
-			var e error
-			switch {
-			case it.Status >= 200 && it.Status < 300:
-			case it.Status == http.StatusConflict:
-				conflicts = append(conflicts, id)
-			case it.Status == 429 || it.Status >= 500:
-				e = pipeline.Retryable("index", "es_unavailable", fmt.Errorf("deal %s: status %d: %s", id, it.Status, it.Error))
-			default:
-				e = pipeline.Permanent("index", "es_rejected", fmt.Errorf("deal %s: status %d: %s", id, it.Status, it.Error))
-			}
-			for _, i := range byID[id] {
-				errs[i] = e
-			}
-		}
-	}
-	return conflicts, nil
-}
-
-// read fetches the stored deals with their sequence numbers.
-func (s *ESStore) read(ctx context.Context, ids []string) (map[string]stored, error) {
-	body, _ := json.Marshal(map[string]any{"ids": ids})
-	res, err := s.es.Mget(bytes.NewReader(body), s.es.Mget.WithIndex(s.alias), s.es.Mget.WithContext(ctx))
-	if err := check0(res, err); err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	var mr struct {
-		Docs []struct {
-			ID          string          `json:"_id"`
-			Found       bool            `json:"found"`
-			SeqNo       int64           `json:"_seq_no"`
-			PrimaryTerm int64           `json:"_primary_term"`
-			Source      json.RawMessage `json:"_source"`
-			Error       json.RawMessage `json:"error"`
-		} `json:"docs"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&mr); err != nil {
-		return nil, pipeline.Retryable("index", "es_bad_response", fmt.Errorf("decoding mget response: %w", err))
-	}
-	out := map[string]stored{}
-	for _, d := range mr.Docs {
-		if len(d.Error) > 0 {
-			return nil, pipeline.Retryable("index", "es_unavailable", fmt.Errorf("reading deal %s: %s", d.ID, d.Error))
-		}
-		if !d.Found {
-			continue
-		}
-		var deal Deal
-		if err := json.Unmarshal(d.Source, &deal); err != nil {
-			deal = Deal{} // an unreadable stored deal is replaced, as in the embedded store
-		}
-		out[d.ID] = stored{&deal, d.SeqNo, d.PrimaryTerm}
-	}
-	return out, nil
 }
 
 func check0(res *esapi.Response, err error) error {
@@ -384,6 +276,13 @@ func esQuery(q Query) m {
 				"must":     []any{m{"term": m{"counterparty.descriptor": m{"value": q.Counterparty, "case_insensitive": true}}}},
 				"must_not": []any{m{"exists": m{"field": "counterparty.name"}}},
 			}},
+			m{"nested": m{"path": "provenance", "query": m{"bool": m{"filter": []any{
+				m{"term": m{"provenance.field": "counterparty"}},
+				m{"bool": m{"should": []any{
+					m{"term": m{"provenance.value": m{"value": q.Counterparty, "case_insensitive": true}}},
+					m{"term": m{"provenance.value": m{"value": undisclosedPrefix + q.Counterparty, "case_insensitive": true}}},
+				}, "minimum_should_match": 1}},
+			}}}}},
 		}, "minimum_should_match": 1}})
 	}
 	if q.ContractType != "" {

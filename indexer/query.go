@@ -58,7 +58,7 @@ func (q Query) matches(d Deal) bool {
 	if q.Operator != "" && !strings.EqualFold(q.Operator, d.Operator.Name) && !eqPtr(d.Operator.Ticker, q.Operator) {
 		return false
 	}
-	if q.Counterparty != "" && !strings.EqualFold(q.Counterparty, d.Counterparty.Label()) {
+	if q.Counterparty != "" && !counterpartyMatches(d, q.Counterparty) {
 		return false
 	}
 	if q.ContractType != "" && q.ContractType != d.ContractType {
@@ -88,6 +88,20 @@ func (q Query) matches(d Deal) bool {
 		}
 	}
 	return true
+}
+
+// counterpartyMatches: the shown name (or descriptor when undisclosed), or any
+// name or descriptor a source gave for the deal.
+func counterpartyMatches(d Deal, want string) bool {
+	if strings.EqualFold(want, d.Counterparty.Label()) {
+		return true
+	}
+	for _, p := range d.Provenance {
+		if p.Field == "counterparty" && (strings.EqualFold(p.Value, want) || strings.EqualFold(p.Value, undisclosedPrefix+want)) {
+			return true
+		}
+	}
+	return false
 }
 
 func eqPtr(p *string, s string) bool { return p != nil && strings.EqualFold(*p, s) }

@@ -2,20 +2,52 @@ package indexer
 
 import (
 	"context"
-	"sort"
+	"encoding/json"
 	"time"
 
 	"github.com/mwledger/mwledger/schemas"
 )
 
-// Deal is a ledger document: the contract's fields and every source that reported it.
+// Deal is a ledger document: one contract, however many articles reported it.
+// The embedded Contract holds the values shown for the deal (per field, the value
+// of the most authoritative source, see authority.go); Provenance keeps what every
+// source said, Conflicts names the fields on which sources disagree, Events the
+// lifecycle changes (upsize, extension, …) linked to the deal.
 type Deal struct {
 	schemas.Contract
-	Sources   []DealSource `json:"sources"`
-	IndexedAt time.Time    `json:"indexed_at"`
+	// Status is "active" or "cancelled" (after a cancellation event).
+	Status string `json:"status"`
+	// Current holds the figures after the lifecycle events (nil when no event changed them).
+	Current *Figures `json:"current,omitempty"`
+	// Sources lists every article that reported the deal or one of its events, sorted by URL.
+	Sources []DealSource `json:"sources"`
+	// Provenance lists, per field, each distinct value and the sources that gave it.
+	Provenance []FieldClaim `json:"provenance"`
+	// Conflicts names the fields with more than one distinct value.
+	Conflicts []string `json:"conflicts"`
+	// Events are the lifecycle changes of the deal, in the order they were first seen.
+	Events []DealEvent `json:"events"`
+	// Parts (of an aggregate) and PartOf (of a part) link aggregates with the
+	// contracts they sum, when those are in the ledger.
+	Parts  []string `json:"parts,omitempty"`
+	PartOf []string `json:"part_of,omitempty"`
+	// RecordIDs are the extractor ids of every record that resolved to this deal:
+	// a record seen again resolves to the same deal, whatever else arrived meanwhile.
+	RecordIDs []string `json:"record_ids"`
+	// Alerts raised for the deal, with their delivery state (the outbox).
+	Alerts    []Alert   `json:"alerts"`
+	IndexedAt time.Time `json:"indexed_at"`
 }
 
-// DealSource is one article that reported a deal.
+// Figures are a deal's size.
+type Figures struct {
+	CapacityMW    *float64 `json:"capacity_mw"`
+	TotalValueUSD *float64 `json:"total_value_usd"`
+	TermYears     *float64 `json:"term_years"`
+}
+
+// DealSource is one article that reported a deal (Role "report") or one of its
+// events (Role "event"), with what it claimed.
 type DealSource struct {
 	URL              string   `json:"url"`
 	Title            *string  `json:"title"`
@@ -23,60 +55,90 @@ type DealSource struct {
 	PublishedAt      *string  `json:"published_at"`
 	Evidence         []string `json:"evidence"`
 	ExtractorVersion string   `json:"extractor_version"`
+	// RecordID is the id the extractor gave the record.
+	RecordID string `json:"record_id,omitempty"`
+	// Role is "report" or "event".
+	Role string `json:"role,omitempty"`
+	// Authority ranks the source (see authority.go); AuthorityReason says why.
+	Authority       int    `json:"authority"`
+	AuthorityReason string `json:"authority_reason,omitempty"`
+	// Match says how the record found this deal: id, record_id, figures, parties, new.
+	Match string `json:"match,omitempty"`
+	// Claims is the record as the extractor wrote it (stored, not indexed): the
+	// deal is recomputed from the claims of all its sources.
+	Claims *schemas.Contract `json:"claims,omitempty"`
 }
 
-func sourceOf(c schemas.Contract) DealSource {
-	return DealSource{URL: c.Source.URL, Title: c.Source.Title, Outlet: c.Source.Outlet, PublishedAt: c.Source.PublishedAt,
-		Evidence: c.Evidence, ExtractorVersion: c.ExtractorVersion}
+// FieldClaim is one value of one field and the sources that gave it.
+type FieldClaim struct {
+	Field     string   `json:"field"`
+	Value     string   `json:"value"`
+	Number    *float64 `json:"number,omitempty"`
+	Sources   []string `json:"sources"`
+	Authority int      `json:"authority"`
+	Shown     bool     `json:"shown"`
 }
 
-// merge folds a new record into the stored deal (nil when new). The record's
-// known fields replace the deal's, its unknown (null) fields leave what an earlier
-// source said, $/MW/year is derived again from the merged inputs, and its source
-// replaces an earlier entry for the same URL. Applying the same record twice gives
-// the same deal: replays are harmless.
-// TODO(issue 5): provenance per field and visible conflicts instead of last-wins.
-func merge(old *Deal, c schemas.Contract, now time.Time) Deal {
-	d := Deal{Contract: c, IndexedAt: now}
-	if old != nil {
-		o := old.Contract
-		keep := func(dst **float64, prev *float64) {
-			if *dst == nil {
-				*dst = prev
-			}
-		}
-		keep(&d.CapacityMW, o.CapacityMW)
-		keep(&d.TotalValueUSD, o.TotalValueUSD)
-		keep(&d.TermYears, o.TermYears)
-		keep(&d.ReportedUSDPerMWYear, o.ReportedUSDPerMWYear)
-		keep(&d.PrepaymentUSD, o.PrepaymentUSD)
-		keep(&d.GuaranteeUSD, o.GuaranteeUSD)
-		for _, p := range []struct{ dst, prev **string }{{&d.Location, &o.Location}, {&d.Hardware, &o.Hardware}, {&d.AnnouncedOn, &o.AnnouncedOn}} {
-			if *p.dst == nil {
-				*p.dst = *p.prev
-			}
-		}
-		if d.EndUser == nil {
-			d.EndUser = o.EndUser
-		}
-		if d.Guarantor == nil {
-			d.Guarantor = o.Guarantor
-		}
-		if d.ContractType == schemas.TypeUnknown {
-			d.ContractType = o.ContractType
-		}
-		d.Terms = union(o.Terms, c.Terms)
-		d.Evidence = union(o.Evidence, c.Evidence)
-		for _, s := range old.Sources {
-			if s.URL != c.Source.URL {
-				d.Sources = append(d.Sources, s)
-			}
-		}
-	}
-	d.USDPerMWYear = schemas.DerivedUSDPerMWYear(d.TotalValueUSD, d.CapacityMW, d.TermYears)
-	d.Sources = append(d.Sources, sourceOf(c))
-	sort.Slice(d.Sources, func(i, j int) bool { return d.Sources[i].URL < d.Sources[j].URL })
-	return d
+// DealEvent is a lifecycle change linked to a deal.
+type DealEvent struct {
+	ID string `json:"id"`
+	schemas.Event
+	// Sources are the URLs of the articles that reported the change.
+	Sources   []string  `json:"sources"`
+	FirstSeen time.Time `json:"first_seen"`
+}
+
+// Alert is one notification raised for a deal. It is written in the same
+// conditional write as the deal change that raised it, and Key is unique per
+// deal, so a record seen again (another outlet, a replay, a restart) never raises
+// it twice. Pending lists the sinks it still has to reach: the deal document is
+// also the outbox that the alert dispatcher drains.
+type Alert struct {
+	ID        string          `json:"id"`
+	Key       string          `json:"key"`
+	Kind      string          `json:"kind"`
+	Rule      string          `json:"rule"`
+	CreatedAt time.Time       `json:"created_at"`
+	Pending   []string        `json:"pending"`
+	Delivered []Delivery      `json:"delivered"`
+	Payload   json.RawMessage `json:"payload"`
+}
+
+// Delivery records that a sink acknowledged an alert.
+type Delivery struct {
+	Sink string    `json:"sink"`
+	At   time.Time `json:"at"`
+}
+
+// AlertPolicy decides which alerts a deal change raises. before is the deal as
+// stored before the change (nil for a new deal). The indexer drops alerts whose
+// Key the deal already carries, and fills ID.
+type AlertPolicy interface {
+	Evaluate(before *Deal, after *Deal, now time.Time) []Alert
+}
+
+// PendingAlert is an alert that some sink has not acknowledged yet.
+type PendingAlert struct {
+	DealID string
+	Alert  Alert
+}
+
+// Outbox is the delivery side of the alerts stored in the deals.
+type Outbox interface {
+	// PendingAlerts returns up to limit alerts with a pending sink, oldest first:
+	// those of the deals dealIDs when given (read in real time), else any.
+	PendingAlerts(ctx context.Context, dealIDs []string, limit int) ([]PendingAlert, error)
+	// AckAlert records that sink delivered the alert.
+	AckAlert(ctx context.Context, dealID, alertID, sink string, at time.Time) error
+}
+
+// Store is where the indexer writes deals.
+type Store interface {
+	// Upsert writes the records and returns one error per record (nil = stored).
+	// A returned error that is retryable (see pipeline.IsRetryable) may succeed later.
+	Upsert(ctx context.Context, cs []schemas.Contract) []error
+	// Search answers a query over the ledger.
+	Search(ctx context.Context, q Query) (Result, error)
 }
 
 // union keeps a's order and appends what b adds.
@@ -93,13 +155,4 @@ func union(a, b []string) []string {
 		}
 	}
 	return out
-}
-
-// Store is where the indexer writes deals.
-type Store interface {
-	// Upsert writes the records and returns one error per record (nil = stored).
-	// A returned error that is retryable (see pipeline.IsRetryable) may succeed later.
-	Upsert(ctx context.Context, cs []schemas.Contract) []error
-	// Search answers a query over the ledger.
-	Search(ctx context.Context, q Query) (Result, error)
 }

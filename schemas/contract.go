@@ -30,6 +30,50 @@ type Contract struct {
 	Warnings             []string          `json:"warnings,omitempty"`
 	Confidence           float64           `json:"confidence"`
 	ExtractorVersion     string            `json:"extractor_version"`
+	// Event, when set, says the article reports a change to an existing deal
+	// (upsize, extension, amendment, added guarantee, cancellation) rather than a
+	// new deal. Optional: records without it are ordinary deal reports.
+	Event *Event `json:"event,omitempty"`
+}
+
+// Event types of Contract.Event.
+const (
+	EventUpsize         = "upsize"
+	EventExtension      = "extension"
+	EventAmendment      = "amendment"
+	EventGuaranteeAdded = "guarantee_added"
+	EventCancellation   = "cancellation"
+)
+
+// EventTypes lists every event type, in a stable order.
+var EventTypes = []string{EventUpsize, EventExtension, EventAmendment, EventGuaranteeAdded, EventCancellation}
+
+// Event is a change to an existing deal as one article reports it. In a record
+// that carries an Event, the top-level operator and counterparty name the deal
+// that changed and the top-level figures (capacity_mw, total_value_usd,
+// term_years, announced_on, location) restate the ORIGINAL deal as the article
+// gives it (null when not restated): the indexer uses them only to find the deal.
+// The change itself is described here. Every field but Type is optional.
+type Event struct {
+	// Type is one of upsize, extension, amendment, guarantee_added, cancellation.
+	Type string `json:"type"`
+	// On is when the change was announced or takes effect (YYYY-MM-DD or YYYY-MM).
+	On *string `json:"on,omitempty"`
+	// AddedMW, AddedValueUSD and AddedTermYears are what the change adds
+	// ("an option for 150 MW more" → AddedMW 150).
+	AddedMW        *float64 `json:"added_mw,omitempty"`
+	AddedValueUSD  *float64 `json:"added_value_usd,omitempty"`
+	AddedTermYears *float64 `json:"added_term_years,omitempty"`
+	// NewCapacityMW, NewTotalValueUSD and NewTermYears are the deal's totals after
+	// the change, when the article states them ("bringing the lease to 350 MW").
+	NewCapacityMW    *float64 `json:"new_capacity_mw,omitempty"`
+	NewTotalValueUSD *float64 `json:"new_total_value_usd,omitempty"`
+	NewTermYears     *float64 `json:"new_term_years,omitempty"`
+	// Guarantor and GuaranteeUSD describe an added guarantee.
+	Guarantor    *Party   `json:"guarantor,omitempty"`
+	GuaranteeUSD *float64 `json:"guarantee_usd,omitempty"`
+	// Summary is the sentence that reports the change.
+	Summary *string `json:"summary,omitempty"`
 }
 
 // Contract types.

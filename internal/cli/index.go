@@ -2,9 +2,14 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/alert"
 	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -19,38 +24,131 @@ func esConfig(addr string) indexer.ESConfig {
 	}
 }
 
+// alertFlags are the alert options shared by index and run.
+type alertFlags struct {
+	rules    string
+	webhook  string
+	disabled bool
+	drain    time.Duration
+}
+
+func (a *alertFlags) register(fs interface {
+	StringVar(p *string, name, value, usage string)
+	BoolVar(p *bool, name string, value bool, usage string)
+	DurationVar(p *time.Duration, name string, value time.Duration, usage string)
+}) {
+	fs.StringVar(&a.rules, "alert-rules", envOr("MWLEDGER_ALERT_RULES", ""), "alert rules YAML file (env MWLEDGER_ALERT_RULES; default: the built-in rules)")
+	fs.StringVar(&a.webhook, "alert-webhook", envOr("MWLEDGER_ALERT_WEBHOOK", ""), "also POST alerts as JSON (Slack-compatible) to this URL (env MWLEDGER_ALERT_WEBHOOK)")
+	fs.BoolVar(&a.disabled, "no-alerts", false, "raise no alerts")
+	fs.DurationVar(&a.drain, "alert-drain", 10*time.Second, "on a clean stop, how long to keep delivering pending alerts")
+}
+
+// setup builds the policy and dispatcher for a store; nil when alerts are off.
+func (a *alertFlags) setup(e *env, outbox indexer.Outbox, extra ...alert.Sink) (*alert.Policy, *alert.Dispatcher, error) {
+	if a.disabled {
+		return nil, nil, nil
+	}
+	rules := alert.DefaultRules()
+	if a.rules != "" {
+		r, err := alert.LoadRules(a.rules)
+		if err != nil {
+			return nil, nil, err
+		}
+		rules = r
+	}
+	sinks := append([]alert.Sink{alert.LogSink{Log: e.log}}, extra...)
+	if a.webhook != "" {
+		w, err := alert.NewWebhookSink(alert.WebhookConfig{URL: a.webhook})
+		if err != nil {
+			return nil, nil, err
+		}
+		sinks = append(sinks, w)
+	}
+	d, err := alert.NewDispatcher(alert.DispatcherConfig{Outbox: outbox, Sinks: sinks, Log: e.log})
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := alert.NewPolicy(rules, d.SinkNames())
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, d, nil
+}
+
 func runIndex(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "index", "[flags]")
 	group := fs.String("group", "mwledger-indexer", "Kafka consumer group")
 	batch := fs.Int("batch", 500, "records per bulk request")
+	reindex := fs.Bool("reindex", false, "copy the ledger into the next index version, swap the alias, and exit")
 	var sf serviceFlags
 	sf.register(fs, true)
+	var af alertFlags
+	af.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := indexer.NewESStore(esConfig(sf.es))
+	cfg := esConfig(sf.es)
+	cfg.Log = e.log
+	store, err := indexer.NewESStore(cfg)
 	if err != nil {
 		return err
 	}
 	if err := store.EnsureIndex(ctx); err != nil {
 		return err
 	}
-	cfg := sf.kafkaConfig()
-	if err := ensureTopics(ctx, cfg); err != nil {
+	if *reindex {
+		st, err := store.Reindex(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "reindexed %d deal(s) from %s to %s (+%d caught up) in %s; alias %s now points to %s\n",
+			st.Copied, st.From, st.To, st.CaughtUp, st.Took.Round(time.Millisecond), indexer.Alias, st.To)
+		return nil
+	}
+	kcfg := sf.kafkaConfig()
+	if err := ensureTopics(ctx, kcfg); err != nil {
 		return err
 	}
-	in, err := bus.NewKafkaConsumer(cfg, *group, schemas.TopicContracts)
+	if err := bus.EnsureTopics(ctx, kcfg, bus.TopicSpec{Name: alert.Topic}); err != nil {
+		return err
+	}
+	in, err := bus.NewKafkaConsumer(kcfg, *group, schemas.TopicContracts)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	dlq, err := bus.NewKafkaPublisher(cfg)
+	pub, err := bus.NewKafkaPublisher(kcfg)
 	if err != nil {
 		return err
 	}
-	defer dlq.Close()
-	e.log.Info("indexer stage started", "kafka", sf.kafka, "es", sf.es, "group", *group, "alias", indexer.Alias)
-	st, err := indexer.RunStage(ctx, in, store, dlq, indexer.StageConfig{BatchSize: *batch, IdleExit: sf.idleExit, Log: e.log})
+	defer pub.Close()
+	policy, disp, err := af.setup(e, store, alert.KafkaSink{Pub: pub})
+	if err != nil {
+		return err
+	}
+	e.log.Info("indexer stage started", "kafka", sf.kafka, "es", sf.es, "group", *group, "alias", indexer.Alias, "alerts", disp != nil)
+	var st indexer.StageStats
+	g, gctx := errgroup.WithContext(ctx)
+	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(gctx))
+	defer stopDispatch()
+	if disp != nil {
+		store.SetAlerts(policy, disp.Notify)
+		g.Go(func() error { return disp.Run(dctx) })
+	}
+	g.Go(func() error {
+		defer stopDispatch()
+		var err error
+		st, err = indexer.RunStage(gctx, in, store, pub, indexer.StageConfig{BatchSize: *batch, IdleExit: sf.idleExit, Log: e.log})
+		if err == nil && disp != nil && ctx.Err() == nil {
+			// A clean stop (idle exit): deliver what is pending before leaving;
+			// what is left stays in the outbox for the next run.
+			dc, cancel := context.WithTimeout(context.WithoutCancel(ctx), af.drain)
+			defer cancel()
+			disp.Drain(dc)
+		}
+		return err
+	})
+	err = g.Wait()
 	e.log.Info("indexer stage stopped", "records", st.Records, "indexed", st.Indexed, "dead_letters", st.DeadLetters, "retries", st.Retries)
 	if err == nil {
 		err = store.Refresh(context.WithoutCancel(ctx))

@@ -24,6 +24,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	sourcesFile := fs.String("sources", "", "sources file to crawl (default: the bundled fixture articles, served on a loopback address)")
 	ledger := fs.String("ledger", defaultLedger(), "embedded ledger file (env MWLEDGER_LEDGER)")
 	limit := fs.Int("limit", 100, "deals to print")
+	var af alertFlags
+	af.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -57,6 +59,10 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer store.Close()
+	policy, disp, err := af.setup(e, store)
+	if err != nil {
+		return err
+	}
 	x, err := extractor.New()
 	if err != nil {
 		return err
@@ -69,6 +75,12 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	var xst extractor.StageStats
 	var ist indexer.StageStats
 	g, gctx := errgroup.WithContext(ctx)
+	dctx, stopDispatch := context.WithCancel(gctx)
+	defer stopDispatch()
+	if disp != nil {
+		store.SetAlerts(policy, disp.Notify)
+		g.Go(func() error { return disp.Run(dctx) })
+	}
 	g.Go(func() error {
 		defer mem.CloseTopic(schemas.TopicArticles)
 		c := crawler.New(crawler.Config{}, mem, e.log)
@@ -83,8 +95,16 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	})
 	g.Go(func() error {
+		defer stopDispatch()
 		var err error
 		ist, err = indexer.RunStage(gctx, mem.Consumer(schemas.TopicContracts), store, mem, indexer.StageConfig{Log: e.log})
+		if err == nil && disp != nil {
+			// Deliver the alerts of this run; what a sink could not take stays
+			// in the ledger's outbox and goes out on the next run.
+			dc, cancel := context.WithTimeout(context.WithoutCancel(gctx), af.drain)
+			defer cancel()
+			disp.Drain(dc)
+		}
 		return err
 	})
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {

@@ -1,0 +1,88 @@
+package indexer
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/mwledger/mwledger/schemas"
+)
+
+// Authority levels of a source. When sources disagree on a field, the value shown
+// is the one given by the highest level (then by more sources, then by the
+// earliest publication, then by URL: the choice is deterministic).
+const (
+	// AuthorityReport is any other article: news, analysis, a rewrite, a blog.
+	AuthorityReport = 1
+	// AuthorityOperator is the operator's own announcement: a press release on a
+	// newswire, a page on the operator's own domain or investor-relations site.
+	AuthorityOperator = 3
+	// AuthorityFiling is a regulatory filing (SEC EDGAR, SEDAR, ASX announcements).
+	AuthorityFiling = 4
+)
+
+// Hosts and outlet names that carry issuers' own press releases or filings. A
+// source on one of them speaks for the operator; everything else is a report.
+var (
+	filingHosts  = []string{"sec.gov", "sedarplus.ca", "sedar.com", "asx.com.au"}
+	wireHosts    = []string{"prnewswire", "globenewswire", "businesswire", "accesswire", "newsfilecorp", "prnewsdesk", "einpresswire"}
+	wireOutlets  = []string{"pr newswire", "globenewswire", "business wire", "accesswire", "newsfile", "pr newsdesk", "press release"}
+	releasePaths = []string{"/press-release", "/press-releases/", "/news-release", "/releases/", "/investor-news/"}
+)
+
+// authorityOf ranks the source of a record:
+//
+//  1. a filing host (sec.gov, …) → AuthorityFiling;
+//  2. a press-release wire (by host or outlet name), a press-release path
+//     (/press-release…, /releases/), or a host that is the operator's own
+//     domain (its name without spaces or punctuation is a label of the host, e.g.
+//     iren.com, investors.hut8.com) → AuthorityOperator;
+//  3. anything else → AuthorityReport.
+func authorityOf(c schemas.Contract) (int, string) {
+	u, err := url.Parse(c.Source.URL)
+	host, path := "", ""
+	if err == nil {
+		host, path = strings.ToLower(u.Hostname()), strings.ToLower(u.EscapedPath())
+	}
+	for _, h := range filingHosts {
+		if host == h || strings.HasSuffix(host, "."+h) {
+			return AuthorityFiling, "filing:" + h
+		}
+	}
+	for _, h := range wireHosts {
+		if strings.Contains(host, h) {
+			return AuthorityOperator, "press_release_wire:" + h
+		}
+	}
+	if c.Source.Outlet != nil {
+		o := strings.ToLower(*c.Source.Outlet)
+		for _, w := range wireOutlets {
+			if strings.Contains(o, w) {
+				return AuthorityOperator, "press_release_outlet:" + w
+			}
+		}
+	}
+	if op := squash(c.Operator.Name); op != "" && host != "" {
+		for _, label := range strings.Split(host, ".") {
+			if squash(label) == op {
+				return AuthorityOperator, "operator_domain:" + host
+			}
+		}
+	}
+	for _, p := range releasePaths {
+		if strings.Contains(path, p) {
+			return AuthorityOperator, "press_release_path"
+		}
+	}
+	return AuthorityReport, "report"
+}
+
+// squash lower-cases s and keeps letters and digits only ("Hut 8" → "hut8").
+func squash(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

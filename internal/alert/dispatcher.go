@@ -1,0 +1,276 @@
+package alert
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/pipeline"
+)
+
+// DispatcherConfig configures the outbox drainer.
+type DispatcherConfig struct {
+	// Outbox is the store holding the alerts. Required.
+	Outbox indexer.Outbox
+	// Sinks deliver the alerts; an alert waits for each sink it names. Required.
+	Sinks []Sink
+	// PollInterval is how often the whole outbox is swept (alerts left by an
+	// earlier process, sinks that failed). Default 2s.
+	PollInterval time.Duration
+	// MinBackoff and MaxBackoff bound the wait before a failing sink is tried
+	// again (exponential with jitter). Defaults 200ms and 30s.
+	MinBackoff, MaxBackoff time.Duration
+	// Batch is the most alerts read at once. Default 100.
+	Batch int
+	// Log receives the dispatcher's logs. Default: discard.
+	Log *slog.Logger
+}
+
+// Validate names the first bad field.
+func (c *DispatcherConfig) Validate() error {
+	if c.Outbox == nil {
+		return errors.New("alert dispatcher: Outbox is required")
+	}
+	if len(c.Sinks) == 0 {
+		return errors.New("alert dispatcher: Sinks is empty")
+	}
+	seen := map[string]bool{}
+	for _, s := range c.Sinks {
+		if seen[s.Name()] {
+			return errors.New("alert dispatcher: two sinks named " + s.Name())
+		}
+		seen[s.Name()] = true
+	}
+	if c.PollInterval < 0 || c.MinBackoff < 0 || c.MaxBackoff < 0 || c.Batch < 0 {
+		return errors.New("alert dispatcher: PollInterval, MinBackoff, MaxBackoff and Batch must not be negative")
+	}
+	return nil
+}
+
+// Dispatcher drains the alert outbox: for each pending alert and each sink it
+// still waits for, Send, then acknowledge in the store. Delivery is
+// at-least-once per sink; a sink that fails is retried with backoff while the
+// other sinks go on, and nothing is dropped: the alert stays pending in the
+// store (across restarts) until the sink acknowledged it. Run one dispatcher per
+// ledger.
+type Dispatcher struct {
+	cfg   DispatcherConfig
+	sinks map[string]Sink
+	kick  chan struct{}
+
+	sweepMu sync.Mutex // one sweep at a time: Run and Drain may overlap
+	mu      sync.Mutex
+	hot     map[string]bool // deals with alerts we were told about and have not delivered
+	retry   map[string]time.Time
+	backof  map[string]*pipeline.Backoff
+	warned  map[string]bool
+	// Delivered counts successful sends per sink.
+	delivered map[string]int
+}
+
+// NewDispatcher validates cfg.
+func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 2 * time.Second
+	}
+	if cfg.MinBackoff == 0 {
+		cfg.MinBackoff = 200 * time.Millisecond
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = 30 * time.Second
+	}
+	if cfg.Batch == 0 {
+		cfg.Batch = 100
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	d := &Dispatcher{cfg: cfg, sinks: map[string]Sink{}, kick: make(chan struct{}, 1), hot: map[string]bool{},
+		retry: map[string]time.Time{}, backof: map[string]*pipeline.Backoff{}, warned: map[string]bool{}, delivered: map[string]int{}}
+	for _, s := range cfg.Sinks {
+		d.sinks[s.Name()] = s
+		d.backof[s.Name()] = &pipeline.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff}
+	}
+	return d, nil
+}
+
+// SinkNames are the names of the configured sinks (for the policy).
+func (d *Dispatcher) SinkNames() []string {
+	out := make([]string, 0, len(d.sinks))
+	for n := range d.sinks {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Notify tells the dispatcher that these deals got new alerts (the store's
+// notify hook). It never blocks.
+func (d *Dispatcher) Notify(dealIDs []string) {
+	d.mu.Lock()
+	for _, id := range dealIDs {
+		d.hot[id] = true
+	}
+	d.mu.Unlock()
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Delivered returns how many messages each sink acknowledged so far.
+func (d *Dispatcher) Delivered() map[string]int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range d.delivered {
+		out[k] = v
+	}
+	return out
+}
+
+// Run delivers until ctx ends: at once for notified deals, and every
+// PollInterval over the whole outbox.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	t := time.NewTicker(d.cfg.PollInterval)
+	defer t.Stop()
+	d.sweep(ctx, true)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.kick:
+			d.sweep(ctx, false)
+		case <-t.C:
+			d.sweep(ctx, true)
+		}
+	}
+}
+
+// Drain delivers what is pending now and returns when nothing deliverable is
+// left, or ctx ends (e.g. a batch run that stops).
+func (d *Dispatcher) Drain(ctx context.Context) error {
+	for {
+		left := d.sweep(ctx, true)
+		if left == 0 || ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := pipeline.Sleep(ctx, d.cfg.MinBackoff); err != nil {
+			return err
+		}
+	}
+}
+
+// sweep delivers the alerts of the notified deals and, when all is set, of the
+// whole outbox. It returns how many (alert, sink) deliveries are still pending.
+func (d *Dispatcher) sweep(ctx context.Context, all bool) int {
+	d.sweepMu.Lock()
+	defer d.sweepMu.Unlock()
+	d.mu.Lock()
+	ids := make([]string, 0, len(d.hot))
+	for id := range d.hot {
+		ids = append(ids, id)
+	}
+	d.mu.Unlock()
+	sort.Strings(ids)
+	var pend []indexer.PendingAlert
+	var err error
+	if len(ids) > 0 {
+		pend, err = d.cfg.Outbox.PendingAlerts(ctx, ids, 0)
+		if err != nil {
+			d.cfg.Log.Warn("reading alert outbox", "err", err)
+			return 1
+		}
+		d.mu.Lock()
+		for _, id := range ids {
+			delete(d.hot, id)
+		}
+		d.mu.Unlock()
+	}
+	if all {
+		more, err := d.cfg.Outbox.PendingAlerts(ctx, nil, d.cfg.Batch)
+		if err != nil {
+			d.cfg.Log.Warn("reading alert outbox", "err", err)
+			return 1
+		}
+		seen := map[string]bool{}
+		for _, p := range pend {
+			seen[p.Alert.ID] = true
+		}
+		for _, p := range more {
+			if !seen[p.Alert.ID] {
+				pend = append(pend, p)
+			}
+		}
+	}
+	left := 0
+	for _, p := range pend {
+		for _, sink := range p.Alert.Pending {
+			if ctx.Err() != nil {
+				return left + 1
+			}
+			if !d.deliver(ctx, p, sink) {
+				left++
+				d.mu.Lock()
+				d.hot[p.DealID] = true // try again without waiting for a sweep
+				d.mu.Unlock()
+			}
+		}
+	}
+	return left
+}
+
+// deliver sends one alert to one sink and acknowledges it; false when it must be tried again.
+func (d *Dispatcher) deliver(ctx context.Context, p indexer.PendingAlert, name string) bool {
+	s, ok := d.sinks[name]
+	if !ok {
+		d.mu.Lock()
+		if !d.warned[name] {
+			d.warned[name] = true
+			d.cfg.Log.Warn("alert waits for a sink this process does not run", "sink", name, "alert_id", p.Alert.ID)
+		}
+		d.mu.Unlock()
+		return true // not ours to retry
+	}
+	d.mu.Lock()
+	wait := time.Until(d.retry[name])
+	d.mu.Unlock()
+	if wait > 0 {
+		return false
+	}
+	var msg Message
+	if err := json.Unmarshal(p.Alert.Payload, &msg); err != nil {
+		d.cfg.Log.Error("alert payload unreadable, acknowledging to unblock", "alert_id", p.Alert.ID, "err", err)
+		return d.ack(ctx, p, name)
+	}
+	if err := s.Send(ctx, msg); err != nil {
+		d.mu.Lock()
+		w := d.backof[name].Next()
+		d.retry[name] = time.Now().Add(w)
+		d.mu.Unlock()
+		d.cfg.Log.Warn("alert delivery failed, will retry", "sink", name, "alert_id", p.Alert.ID, "wait", w, "err", err)
+		return false
+	}
+	d.mu.Lock()
+	d.backof[name].Reset()
+	d.delivered[name]++
+	d.mu.Unlock()
+	return d.ack(ctx, p, name)
+}
+
+func (d *Dispatcher) ack(ctx context.Context, p indexer.PendingAlert, sink string) bool {
+	if err := d.cfg.Outbox.AckAlert(ctx, p.DealID, p.Alert.ID, sink, time.Now().UTC()); err != nil {
+		// Delivered but not recorded: the sink may see it again (at-least-once).
+		d.cfg.Log.Warn("acknowledging alert", "sink", sink, "alert_id", p.Alert.ID, "err", err)
+		return false
+	}
+	return true
+}
