@@ -4,6 +4,8 @@ import (
 	"math"
 	"regexp"
 	"strings"
+
+	"github.com/mwledger/mwledger/schemas"
 )
 
 // analysis is what the rules found in one sentence.
@@ -79,11 +81,12 @@ type draft struct {
 	fieldEv      map[string]string
 	warnings     []string
 	block        int
-	heading      string // lower-cased heading of the section the deal was read in
-	anchorText   string // lower-cased words of the sentences that named the deal
-	until        int    // "through 2040": the year the contract runs to
-	energyOnly   bool   // the only capacity figure was energy (MWh)
-	annualOnly   bool   // the only amount was annual revenue, not contract value
+	heading      string         // lower-cased heading of the section the deal was read in
+	anchorText   string         // lower-cased words of the sentences that named the deal
+	until        int            // "through 2040": the year the contract runs to
+	event        *schemas.Event // set when the mention reports a change to an existing deal
+	energyOnly   bool           // the only capacity figure was energy (MWh)
+	annualOnly   bool           // the only amount was annual revenue, not contract value
 }
 
 func (d *draft) label() string {
@@ -547,6 +550,17 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 				d.text.WriteByte(' ')
 			}
 			segText := a.lower[seg.start:seg.end]
+			if t := eventType(a.lower); t != "" {
+				// A change to a deal: its figures are read apart, and the next
+				// sentences of the paragraph restate or total it.
+				d.event = &schemas.Event{Type: t}
+				d.fillEvent(a)
+				for j := i + 1; j < len(as) && j <= i+4 && as[j].Block <= a.Block+1 && as[j].Kind != "h" && !startsOtherDeal(as[j], d); j++ {
+					d.fillEvent(as[j])
+				}
+				drafts = append(drafts, d)
+				continue
+			}
 			d.aggregate = reAggregate.MatchString(segText) && countsContracts(segText)
 			d.fill(a, seg, true)
 			// Facts spread over the next sentences of the same or the next block.
@@ -648,12 +662,16 @@ func mergeDrafts(ds []*draft) []*draft {
 	var out, partial []*draft
 next:
 	for _, d := range ds {
+		if d.event != nil {
+			out = append(out, d) // a change is its own record, linked to its deal by the ledger
+			continue
+		}
 		if d.value == nil && d.capacity == nil {
 			partial = append(partial, d)
 			continue
 		}
 		for _, o := range out {
-			if o.operator == d.operator && o.label() == d.label() && compatible(o, d) {
+			if o.event == nil && o.operator == d.operator && o.label() == d.label() && compatible(o, d) {
 				o.absorb(d)
 				continue next
 			}
@@ -662,7 +680,7 @@ next:
 	}
 	for _, p := range partial {
 		for _, o := range out {
-			if o.operator == p.operator && o.label() == p.label() && compatible(o, p) {
+			if o.event == nil && o.operator == p.operator && o.label() == p.label() && compatible(o, p) {
 				o.absorb(p)
 				break
 			}

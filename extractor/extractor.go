@@ -269,6 +269,19 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 		}
 		c.FieldEvidence = d.fieldEv
 	}
+	if d.event != nil {
+		ev := *d.event
+		if len(d.evidence) > 0 {
+			ev.Summary = strPtr(d.evidence[0])
+		}
+		if d.date != "" {
+			ev.On = strPtr(d.date)
+		} else if p.Published != "" {
+			ev.On = strPtr(p.Published)
+		}
+		c.Event = &ev
+		c.AnnouncedOn = nil // the record restates the original deal; the date is the event's
+	}
 	c.ID = DealID(c)
 	return c
 }

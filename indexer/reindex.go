@@ -95,6 +95,12 @@ func (s *ESStore) Reindex(ctx context.Context) (ReindexStats, error) {
 	if err != nil {
 		return st, err
 	}
+	// Make the copy searchable before the alias points at it: a search right after
+	// the swap must not see an empty index.
+	res, err = s.es.Indices.Refresh(s.es.Indices.Refresh.WithIndex(to), s.es.Indices.Refresh.WithContext(ctx))
+	if err := check(res, err, "refreshing "+to); err != nil {
+		return st, err
+	}
 	body := fmt.Sprintf(`{"actions":[{"remove":{"index":%q,"alias":%q}},{"add":{"index":%q,"alias":%q,"is_write_index":true}}]}`, from, s.alias, to, s.alias)
 	res, err = s.es.Indices.UpdateAliases(strings.NewReader(body), s.es.Indices.UpdateAliases.WithContext(ctx))
 	if err := check(res, err, "swapping alias "+s.alias); err != nil {

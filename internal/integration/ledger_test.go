@@ -30,9 +30,9 @@ import (
 // the seed documents about IREN–Microsoft: an analyst note without MW or term,
 // a rewrite calling the operator "Iris Energy", a blog, a crypto-media piece
 // without MW) and from fixtures/en-pr-apld-coreweave.html (the original
-// Applied Digital–CoreWeave leases), plus two hand-built records: the upsize
-// event the extractor does not emit yet (for upsize-apld-coreweave-option.html)
-// and a mention of the IREN–Microsoft deal by capacity only, whose extractor id
+// Applied Digital–CoreWeave leases; the upsize article gives an event record),
+// plus one hand-built record: a mention of the IREN–Microsoft deal by capacity
+// only, whose extractor id
 // differs from the valued one (so identity resolution, not the id, must join it).
 func ledgerRecords(t *testing.T) []schemas.Contract {
 	t.Helper()
@@ -69,9 +69,6 @@ func ledgerRecords(t *testing.T) []schemas.Contract {
 	out = append(out, apld)
 	var blogIREN schemas.Contract
 	for _, n := range names {
-		if strings.HasPrefix(n, "upsize-") {
-			continue
-		}
 		for _, c := range read(dir, n) {
 			out = append(out, c)
 			if n == "blog-miners-pivot.html" && c.Operator.Name == "IREN" {
@@ -79,15 +76,17 @@ func ledgerRecords(t *testing.T) []schemas.Contract {
 			}
 		}
 	}
-	// The upsize, as the extractor should write it (see the event field of
-	// schemas/contract.schema.json): the top-level figures restate the original.
-	up := apld
-	up.Source = schemas.Source{URL: "https://www.datacenterledger.example/2025/08/applied-digital-coreweave-option-150mw",
-		Outlet: ptr("Data Center Ledger"), Title: ptr("CoreWeave takes up its option for 150 MW more at Applied Digital's Ellendale campus"), PublishedAt: ptr("2025-08-20T13:00:00Z")}
-	up.Evidence = []string{"CoreWeave has exercised its option to lease an additional 150 MW of critical IT load from Applied Digital at the Ellendale, North Dakota campus, the operator said."}
-	up.Event = &schemas.Event{Type: schemas.EventUpsize, On: ptr("2025-08-20"), AddedMW: num(150), NewCapacityMW: num(400), Summary: &up.Evidence[0]}
-	up.ID = extractor.DealID(up)
-	out = append(out, up)
+	// The upsize article is read by the extractor like the others: its record
+	// carries the event and restates the original deal.
+	upsizes := 0
+	for _, c := range out {
+		if c.Event != nil && c.Event.Type == schemas.EventUpsize {
+			upsizes++
+		}
+	}
+	if upsizes != 1 {
+		t.Fatalf("the extractor wrote %d upsize events for the fixtures, want 1", upsizes)
+	}
 	// IREN–Microsoft by capacity only.
 	mwOnly := blogIREN
 	mwOnly.TotalValueUSD, mwOnly.TermYears, mwOnly.USDPerMWYear, mwOnly.PrepaymentUSD = nil, nil, nil, nil
