@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"net"
 	"net/url"
 	"path"
 	"sort"
@@ -27,10 +28,14 @@ func Canonical(raw string) (string, error) {
 	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
 		port = ""
 	}
-	if port != "" {
-		host += ":" + port
+	host = strings.TrimPrefix(host, "amp.")
+	switch {
+	case port != "":
+		host = net.JoinHostPort(host, port)
+	case strings.Contains(host, ":"): // IPv6 literal
+		host = "[" + host + "]"
 	}
-	u.Host = strings.TrimPrefix(host, "amp.")
+	u.Host = host
 	u.Fragment, u.RawFragment = "", ""
 	u.User = nil
 	q := u.Query()

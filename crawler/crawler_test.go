@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,11 +9,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/mwledger/mwledger/crawler/crawltest"
 	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -130,13 +134,13 @@ func TestCrawlFeedsAndListings(t *testing.T) {
 	if st.Failed["too_large"] != 1 {
 		t.Errorf("oversized page: failed = %v, want too_large 1", st.Failed)
 	}
-	if st.Skipped["not_html"] != 1 {
-		t.Errorf("PDF: skipped = %v, want not_html 1", st.Skipped)
+	if st.Rejected["not_html"] != 1 {
+		t.Errorf("PDF: rejected = %v, want not_html 1", st.Rejected)
 	}
 	if st.Failed["robots_txt"] != 1 {
 		t.Errorf("robots.txt: failed = %v, want robots_txt 1", st.Failed)
 	}
-	if st.Failed["redirect_refused"]+st.Failed["fetch_error"] == 0 {
+	if st.Failed["redirect_offsite"] != 1 {
 		t.Errorf("redirect out of the allowed domains was not refused: %v", st.Failed)
 	}
 }
@@ -212,7 +216,8 @@ func TestSourceValidate(t *testing.T) {
 	}{
 		{"ok", Source{Name: "a", Feeds: []string{"https://x.example/feed"}}, ""},
 		{"no name", Source{Feeds: []string{"https://x.example/feed"}}, "name is required"},
-		{"nothing to crawl", Source{Name: "a"}, "at least one of feeds"},
+		{"nothing to crawl", Source{Name: "a"}, "at least one of feeds, sitemaps"},
+		{"negative interval", Source{Name: "a", URLs: []string{"https://x.example/"}, Interval: Duration{-time.Second}}, "interval must not be negative"},
 		{"bad url", Source{Name: "a", URLs: []string{"ftp://x.example/"}}, "not an http(s) URL"},
 		{"listing without selector", Source{Name: "a", Listings: []Listing{{URL: "https://x.example/"}}}, "no link_selector"},
 		{"negative parallelism", Source{Name: "a", URLs: []string{"https://x.example/"}, Parallelism: -1}, "must not be negative"},
@@ -230,5 +235,510 @@ func TestSourceValidate(t *testing.T) {
 				t.Fatalf("error %v, want it to contain %q", err, tt.errContains)
 			}
 		})
+	}
+}
+
+// siteSource is a source over a crawltest site reached through its dialer, with
+// politeness off and private addresses refused.
+func siteSource(site *crawltest.Site) Source {
+	return Source{
+		Name:     "test-site",
+		Feeds:    append(site.FeedURLs(), site.SpecialsURL()),
+		Sitemaps: []string{site.SitemapIndexURL()},
+		Listings: []Listing{{URL: site.ListingURL(), LinkSelector: "a.story", NextSelector: "a.next"}},
+		// intranet.test is allowed, but resolves to a private address (siteDialer).
+		AllowedDomains: []string{site.Host, "intranet.test"},
+		Delay:          Duration{time.Microsecond},
+		Parallelism:    8,
+	}
+}
+
+// siteDialer reaches the site through its loopback listener and plays a
+// resolver that answers 10.0.0.7 for intranet.test: the guard's refusal, with
+// the address recorded. Nothing outside 127.0.0.1 is ever dialled.
+type siteDialer struct {
+	site    *crawltest.Site
+	mu      sync.Mutex
+	refused []string
+}
+
+func (d *siteDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if host, _, _ := net.SplitHostPort(addr); host == "intranet.test" {
+		d.mu.Lock()
+		d.refused = append(d.refused, addr)
+		d.mu.Unlock()
+		return nil, ErrPrivateAddress{addr + " (10.0.0.7)"}
+	}
+	return d.site.Dial(ctx, network, addr)
+}
+
+func siteConfig(site *crawltest.Site) Config {
+	return Config{Dial: (&siteDialer{site: site}).dial, Timeout: 700 * time.Millisecond, MaxBodyBytes: 1 << 20, RetryBackoff: 10 * time.Millisecond}
+}
+
+// publishedAll reads every message of the articles topic, duplicates included.
+func publishedAll(t *testing.T, mem *bus.Memory) []schemas.Article {
+	t.Helper()
+	mem.CloseTopic(schemas.TopicArticles)
+	c := mem.Consumer(schemas.TopicArticles)
+	var out []schemas.Article
+	for {
+		m, err := c.Fetch(context.Background())
+		if errors.Is(err, bus.ErrClosed) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schemas.Validate("article.schema.json", m.Value); err != nil {
+			t.Errorf("published article does not match its schema: %v", err)
+		}
+		var a schemas.Article
+		if err := json.Unmarshal(m.Value, &a); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, a)
+	}
+}
+
+// TestCrawlTestSite crawls every start point of the test site, with its pages
+// that go wrong, three times: first pass, an unchanged second pass, and a pass
+// after one article was corrected.
+func TestCrawlTestSite(t *testing.T) {
+	site := crawltest.New(crawltest.Options{Articles: 20, Feeds: 2, Specials: true})
+	defer site.Close()
+	src := siteSource(site)
+	state := NewMemoryState()
+	cfg := siteConfig(site)
+	dialer := &siteDialer{site: site}
+	cfg.Dial = dialer.dial
+	cfg.State = state
+
+	mem := bus.NewMemory()
+	c := New(cfg, mem, nil)
+	if err := c.Crawl(context.Background(), []Source{src}); err != nil {
+		t.Fatal(err)
+	}
+	got := published(t, mem)
+	want := []string{site.Base + "/story/dup", site.Base + "/ratelimited", site.Base + "/cp1252", site.Base + "/gbk"}
+	for i := range 20 {
+		want = append(want, site.ArticleURL(i))
+	}
+	for _, w := range want {
+		a, ok := got[w]
+		if !ok {
+			t.Errorf("%s not published", w)
+			continue
+		}
+		if a.Version != 1 {
+			t.Errorf("%s: version %d, want 1", w, a.Version)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("published %d articles, want %d: %v", len(got), len(want), keys(got))
+	}
+	if a := got[site.Base+"/cp1252"]; !a.HTMLBase64 || a.Headers["Content-Type"] != "text/html; charset=windows-1252" {
+		t.Errorf("windows-1252 page not carried as received: base64 %v, headers %v", a.HTMLBase64, a.Headers)
+	} else if b, _ := a.Body(); !bytes.Contains(b, []byte{0x93, '3', '0', '0', ' ', 'M', 'W', 0x94}) {
+		t.Errorf("windows-1252 bytes were transcoded")
+	}
+	if a := got[site.Base+"/gbk"]; !a.HTMLBase64 {
+		t.Errorf("GBK page not carried as received (html_base64 false)")
+	}
+	st := c.Stats()
+	for reason, n := range map[string]int{"robots_txt": 1, "timeout": 1, "redirect_loop": 1, "redirect_offsite": 1, "redirect_private": 1,
+		"private_address": 1, "too_large": 1} {
+		if st.Failed[reason] != n {
+			t.Errorf("failed[%s] = %d, want %d (all: %v)", reason, st.Failed[reason], n, st.Failed)
+		}
+	}
+	for _, reason := range []string{"challenge", "captcha", "consent_wall", "empty", "not_html"} {
+		if st.Rejected[reason] != 1 {
+			t.Errorf("rejected[%s] = %d, want 1 (all: %v)", reason, st.Rejected[reason], st.Rejected)
+		}
+	}
+	if st.Retries != 1 {
+		t.Errorf("retries = %d, want 1 (429 with Retry-After)", st.Retries)
+	}
+	if r := site.Refused(); len(r) != 0 {
+		t.Errorf("the site's dialer was asked for %v (10.0.0.5 must be refused before any dial)", r)
+	}
+	if len(dialer.refused) == 0 || dialer.refused[0] != "intranet.test:80" {
+		t.Errorf("the resolver refused %v, want intranet.test:80", dialer.refused)
+	}
+
+	// Second pass, nothing changed: feeds and articles answer 304, nothing is published.
+	mem2 := bus.NewMemory()
+	c2 := New(cfg, mem2, nil)
+	if err := c2.Crawl(context.Background(), []Source{src}); err != nil {
+		t.Fatal(err)
+	}
+	if n := mem2.Len(schemas.TopicArticles); n != 0 {
+		t.Errorf("unchanged second pass published %d articles", n)
+	}
+	if st := c2.Stats(); st.Skipped["not_modified"] < 20 {
+		t.Errorf("second pass: skipped %v, want at least 20 not_modified", st.Skipped)
+	}
+	// The challenge page is not remembered: it is fetched again.
+	if n := site.Requests("/challenge"); n != 2 {
+		t.Errorf("challenge page fetched %d times in two passes, want 2", n)
+	}
+
+	// A correction: one new version.
+	site.Change(3)
+	mem3 := bus.NewMemory()
+	c3 := New(cfg, mem3, nil)
+	if err := c3.Crawl(context.Background(), []Source{src}); err != nil {
+		t.Fatal(err)
+	}
+	all := publishedAll(t, mem3)
+	if len(all) != 1 || all[0].CanonicalURL != site.ArticleURL(3) || all[0].Version != 2 {
+		var got []string
+		for _, a := range all {
+			got = append(got, fmt.Sprintf("%s v%d", a.CanonicalURL, a.Version))
+		}
+		t.Errorf("after a correction published %v, want %s v2", got, site.ArticleURL(3))
+	}
+	if st := c3.Stats(); st.Updated != 1 {
+		t.Errorf("updated = %d, want 1", st.Updated)
+	}
+}
+
+// cancelAfter publishes, and cancels the crawl once n articles were published.
+type cancelAfter struct {
+	bus.Publisher
+	n      int64
+	count  atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (p *cancelAfter) Publish(ctx context.Context, msgs ...bus.Message) error {
+	if err := p.Publisher.Publish(ctx, msgs...); err != nil {
+		return err
+	}
+	if p.count.Add(int64(len(msgs))) >= p.n {
+		p.cancel()
+	}
+	return nil
+}
+
+// TestCrawlRestartPublishesOnce stops a crawl halfway and starts it again on
+// the same state file: every article is published exactly once.
+func TestCrawlRestartPublishesOnce(t *testing.T) {
+	const articles = 300
+	site := crawltest.New(crawltest.Options{Articles: articles, Feeds: 5})
+	defer site.Close()
+	src := Source{Name: "restart", Feeds: site.FeedURLs(), Delay: Duration{time.Microsecond}, Parallelism: 8}
+	path := filepath.Join(t.TempDir(), "state.db")
+	mem := bus.NewMemory()
+
+	run := func(stopAfter int64) Stats {
+		st, err := OpenState(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		pub := &cancelAfter{Publisher: mem, n: stopAfter, cancel: cancel}
+		cfg := siteConfig(site)
+		cfg.State = st
+		c := New(cfg, pub, nil)
+		err = c.Crawl(ctx, []Source{src})
+		if stopAfter < articles && !errors.Is(err, context.Canceled) {
+			t.Fatalf("interrupted crawl: %v, want context.Canceled", err)
+		}
+		if stopAfter >= articles && err != nil {
+			t.Fatal(err)
+		}
+		return c.Stats()
+	}
+	first := run(articles / 2)
+	if first.Published < articles/2 || first.Published >= articles {
+		t.Fatalf("the first crawl published %d articles; want it stopped halfway", first.Published)
+	}
+	second := run(1 << 30)
+	counts := map[string]int{}
+	for _, a := range publishedAll(t, mem) {
+		counts[a.CanonicalURL]++
+	}
+	for i := range articles {
+		if n := counts[site.ArticleURL(i)]; n != 1 {
+			t.Errorf("%s published %d times", site.ArticleURL(i), n)
+		}
+	}
+	if len(counts) != articles {
+		t.Errorf("%d distinct articles published, want %d", len(counts), articles)
+	}
+	t.Logf("first run published %d, second %d (skipped %v)", first.Published, second.Published, second.Skipped)
+}
+
+// TestRunRepollsOnInterval runs the scheduler: a source with a short interval
+// is crawled again and again until the context ends.
+func TestRunRepollsOnInterval(t *testing.T) {
+	site := crawltest.New(crawltest.Options{Articles: 3, Feeds: 1})
+	defer site.Close()
+	src := Source{Name: "poll", Feeds: site.FeedURLs(), Delay: Duration{time.Microsecond}, Interval: Duration{100 * time.Millisecond}}
+	mem := bus.NewMemory()
+	c := New(siteConfig(site), mem, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+	defer cancel()
+	if err := c.Run(ctx, []Source{src}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if n := site.Requests("/feed/0.xml"); n < 3 {
+		t.Errorf("feed polled %d times in 600ms at a 100ms interval, want at least 3", n)
+	}
+	if n := mem.Len(schemas.TopicArticles); n != 3 {
+		t.Errorf("published %d articles over several passes, want 3", n)
+	}
+	if v := c.Metrics().Value(mLastSuccess, "source", "poll"); v == 0 {
+		t.Errorf("no last-success timestamp")
+	}
+	rec := httptest.NewRecorder()
+	c.Metrics().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("metrics content type %q", ct)
+	}
+	for _, want := range []string{`mwledger_crawler_pages_published_total{source="poll"} 3`, `mwledger_crawler_passes_total{result="ok",source="poll"}`,
+		`mwledger_crawler_pages_skipped_total{reason="not_modified",source="poll"}`, "mwledger_crawler_publish_duration_seconds_count 3"} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %q:\n%s", want, rec.Body.String())
+		}
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 0, false},
+		{"5", 5 * time.Second, true},
+		{"-3", 0, true},
+		{"Fri, 02 Jan 2026 10:00:30 GMT", 30 * time.Second, true},
+		{"Fri, 02 Jan 2026 09:00:00 GMT", 0, true},
+		{"soon", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := retryAfter(tt.in, now)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("retryAfter(%q) = %s, %v; want %s, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestRejectReason(t *testing.T) {
+	article := "<html><body><article>" + strings.Repeat("<p>IREN signed a 200 MW contract with Microsoft.</p>", 10) + "</article></body></html>"
+	long := "<html><body>" + strings.Repeat("<p>IREN signed a 200 MW contract with Microsoft for AI cloud capacity in Texas.</p>", 40)
+	tests := []struct {
+		name   string
+		status int
+		ct     string
+		body   string
+		want   string
+	}{
+		{"article", 200, "text/html; charset=utf-8", article, ""},
+		{"article without content type", 200, "", article, ""},
+		{"pdf", 200, "application/pdf", "%PDF-1.4 " + article, rejectNotHTML},
+		{"json", 200, "application/json", `{"a":1}`, rejectNotHTML},
+		{"octet-stream html", 200, "application/octet-stream", article, ""},
+		{"cloudflare challenge", 503, "text/html", `<html><title>Just a moment...</title><body>Checking your browser</body></html>`, rejectChallenge},
+		{"challenge 403", 403, "text/html", `<html><body><script src="/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page"></script></body></html>`, rejectChallenge},
+		{"captcha", 200, "text/html", `<html><body><div class="h-captcha"></div>` + strings.Repeat("<p>Please prove you are a person.</p>", 8) + `</body></html>`, rejectCaptcha},
+		{"consent wall", 200, "text/html", `<html><body><h1>Before you continue</h1>` + strings.Repeat("<p>We use cookies and data to deliver our services.</p>", 5) + `</body></html>`, rejectConsent},
+		{"long article with a cookie banner", 200, "text/html", long + `<div class="onetrust">Accept all cookies</div></body></html>`, ""},
+		{"long article with the analytics script", 200, "text/html", long + `<script src="/cdn-cgi/challenge-platform/scripts/jsd/main.js"></script></body></html>`, ""},
+		{"spa shell", 200, "text/html", `<html><head><script>` + strings.Repeat("x();", 500) + `</script></head><body><div id=app></div></body></html>`, rejectEmpty},
+		{"202", 202, "text/html", article, rejectAccepted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := visibleText([]byte(tt.body))
+			if got := rejectReason(tt.status, tt.ct, []byte(tt.body), text, 200); got != tt.want {
+				t.Errorf("rejectReason = %q, want %q (text %d bytes)", got, tt.want, len(text))
+			}
+		})
+	}
+}
+
+func TestSitemapLinks(t *testing.T) {
+	tests := []struct {
+		name        string
+		body        string
+		want        []Link
+		errContains string
+	}{
+		{"urlset", `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc> https://n.example/a </loc><lastmod>2026-01-02</lastmod></url><url><loc>https://n.example/b</loc></url></urlset>`,
+			[]Link{{URL: "https://n.example/a", Kind: kindArticle, Date: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)}, {URL: "https://n.example/b", Kind: kindArticle}}, ""},
+		{"news sitemap", `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url><loc>https://n.example/c</loc><news:news><news:publication_date>2026-01-03T10:00:00Z</news:publication_date></news:news></url></urlset>`,
+			[]Link{{URL: "https://n.example/c", Kind: kindArticle, Date: time.Date(2026, 1, 3, 10, 0, 0, 0, time.UTC)}}, ""},
+		{"index", `<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>https://n.example/s1.xml.gz</loc></sitemap></sitemapindex>`,
+			[]Link{{URL: "https://n.example/s1.xml.gz", Kind: kindSitemap}}, ""},
+		{"rss is not a sitemap", `<rss><channel></channel></rss>`, nil, "not a sitemap"},
+		{"garbage", `not xml at all`, nil, "EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := sitemapLinks([]byte(tt.body))
+			if tt.errContains != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errContains) {
+					t.Fatalf("error %v, want it to contain %q", err, tt.errContains)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i].URL != tt.want[i].URL || got[i].Kind != tt.want[i].Kind || !got[i].Date.Equal(tt.want[i].Date) {
+					t.Errorf("link %d = %+v, want %+v", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestMaxAgeSkipsOldEntries(t *testing.T) {
+	now := time.Now()
+	if !tooOld(Link{Date: now.Add(-48 * time.Hour)}, 24*time.Hour, now) {
+		t.Error("a two-day-old entry is not too old for max_age 24h")
+	}
+	if tooOld(Link{}, 24*time.Hour, now) || tooOld(Link{Date: now.Add(-48 * time.Hour)}, 0, now) {
+		t.Error("undated entries and max_age 0 must be kept")
+	}
+}
+
+func TestMentionsAny(t *testing.T) {
+	tests := []struct {
+		text string
+		kw   []string
+		want bool
+	}{
+		{"IREN signs AI cloud deal", []string{"AI cloud"}, true},
+		{"the company said nothing", []string{"AI"}, false},
+		{"a 200 MW lease", []string{"mw"}, true},
+		{"200MW lease", []string{"MW"}, false},
+		{"Colocation, hyperscaler.", []string{"hyperscaler"}, true},
+	}
+	for _, tt := range tests {
+		if got := mentionsAny(tt.text, tt.kw); got != tt.want {
+			t.Errorf("mentionsAny(%q, %v) = %v, want %v", tt.text, tt.kw, got, tt.want)
+		}
+	}
+}
+
+func TestParseSources(t *testing.T) {
+	tests := []struct {
+		name        string
+		yaml        string
+		errContains string
+	}{
+		{"ok", "sources:\n  - name: a\n    sitemaps: [https://x.example/sitemap.xml]\n    interval: 5m\n    max_age: 72h\n", ""},
+		{"zero delay", "sources:\n  - name: a\n    urls: [https://x.example/]\n    delay: 0s\n", "must be positive"},
+		{"bad duration", "sources:\n  - name: a\n    urls: [https://x.example/]\n    interval: often\n", "not a duration"},
+		{"unknown field", "sources:\n  - name: a\n    urls: [https://x.example/]\n    delai: 1s\n", "delai"},
+		{"duplicate names", "sources:\n  - name: a\n    urls: [https://x.example/]\n  - name: a\n    urls: [https://y.example/]\n", "used twice"},
+		{"bad sitemap", "sources:\n  - name: a\n    sitemaps: [x.example/sitemap.xml]\n", "sitemap"},
+		{"bad selector", "sources:\n  - name: a\n    urls: [https://x.example/]\n    content_selector: 'div[['\n", "content_selector"},
+		{"bad domain", "sources:\n  - name: a\n    urls: [https://x.example/]\n    allowed_domains: ['https://x.example']\n", "allowed_domains"},
+		{"empty", "sources: []\n", "no sources"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseSources("test.yaml", []byte(tt.yaml))
+			if tt.errContains == "" {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.errContains) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.errContains)
+			}
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name        string
+		cfg         Config
+		errContains string
+	}{
+		{"zero", Config{}, ""},
+		{"negative attempts", Config{MaxAttempts: -1}, "MaxAttempts"},
+		{"negative timeout", Config{Timeout: -time.Second}, "Timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			if (err == nil) != (tt.errContains == "") || (err != nil && !strings.Contains(err.Error(), tt.errContains)) {
+				t.Fatalf("Validate() = %v, want error containing %q", err, tt.errContains)
+			}
+		})
+	}
+}
+
+func TestMetricsText(t *testing.T) {
+	m := NewMetrics()
+	m.add(mFetched, 2, "source", "a")
+	m.add(mFailed, 1, "reason", "http_429", "source", `we"ird`)
+	m.set(mLastSuccess, 1767348000, "source", "a")
+	m.observe(mPublishLat, 3*time.Millisecond)
+	var b strings.Builder
+	if _, err := m.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"# TYPE mwledger_crawler_pages_fetched_total counter\nmwledger_crawler_pages_fetched_total{source=\"a\"} 2\n",
+		`mwledger_crawler_pages_failed_total{reason="http_429",source="we\"ird"} 1`,
+		"# TYPE mwledger_crawler_last_success_timestamp_seconds gauge\nmwledger_crawler_last_success_timestamp_seconds{source=\"a\"} 1767348000\n",
+		`mwledger_crawler_publish_duration_seconds_bucket{le="0.0025"} 0`,
+		`mwledger_crawler_publish_duration_seconds_bucket{le="0.005"} 1`,
+		`mwledger_crawler_publish_duration_seconds_bucket{le="+Inf"} 1`,
+		"mwledger_crawler_publish_duration_seconds_count 1\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBoltStateSurvivesReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	st, err := OpenState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutArticle("https://n.example/a", Entry{FetchURL: "https://n.example/a", TextHash: "sha256:1", Version: 2}, "https://n.example/amp/a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutDoc("https://n.example/feed", DocState{ETag: `"x"`, Links: []Link{{URL: "https://n.example/a", Kind: kindArticle}}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, err = OpenState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if e, ok, err := st.Article("https://n.example/a"); err != nil || !ok || e.Version != 2 {
+		t.Errorf("article after reopen = %+v, %v, %v", e, ok, err)
+	}
+	if k, ok, _ := st.Alias("https://n.example/amp/a"); !ok || k != "https://n.example/a" {
+		t.Errorf("alias after reopen = %q, %v", k, ok)
+	}
+	if d, ok, _ := st.Doc("https://n.example/feed"); !ok || d.ETag != `"x"` || len(d.Links) != 1 {
+		t.Errorf("doc after reopen = %+v, %v", d, ok)
+	}
+	if _, err := OpenState(filepath.Join(t.TempDir(), "missing", "dir", "s.db")); err == nil {
+		t.Error("opening a state file in a missing directory succeeded")
 	}
 }

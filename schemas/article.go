@@ -19,6 +19,10 @@ type Article struct {
 	HTMLBase64    bool              `json:"html_base64,omitempty"`
 	ContentHash   string            `json:"content_hash"`
 	Source        string            `json:"source"`
+	// Version counts the distinct contents published under CanonicalURL: 1 for the
+	// first, 2 after the page changed, and so on. Optional (absent in messages of
+	// crawlers that predate it); schema_version stays 1.
+	Version int `json:"version,omitempty"`
 }
 
 // SetBody stores the raw body, base64-encoded when it is not valid UTF-8 (JSON strings

@@ -612,6 +612,9 @@ cmd_env() {
     echo "export MWLEDGER_TEST_KAFKA_CA=$KAFKA_STATE/tls/ca.pem"
     echo "export MWLEDGER_TEST_KAFKA_USER=$KAFKA_SCRAM_USER"
     echo "export MWLEDGER_TEST_KAFKA_PASSWORD=$KAFKA_SCRAM_PASSWORD"
+    # The processes, for the fault tests that pause them (SIGSTOP / SIGCONT).
+    echo "export MWLEDGER_TEST_ES_PID_FILE=$ES_SERVER_PIDFILE"
+    echo "export MWLEDGER_TEST_KAFKA_PID_FILE=$KAFKA_PIDFILE"
 }
 
 cmd_kafka_tool() {

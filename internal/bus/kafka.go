@@ -21,7 +21,8 @@ type KafkaConfig struct {
 	// MaxMessageBytes is the largest message the writer sends. Default 16 MiB; the
 	// broker's message.max.bytes must allow it.
 	MaxMessageBytes int64
-	// Partitions is used when EnsureTopics creates a topic. Default 3.
+	// Partitions is used when EnsureTopics creates a topic. Default 6, so that up
+	// to six instances of a stage can share the work.
 	Partitions int
 	// Dial, when set, replaces the network dialer (tests use it to refuse
 	// non-loopback addresses).
@@ -54,7 +55,7 @@ func (c KafkaConfig) withDefaults() KafkaConfig {
 		c.MaxMessageBytes = 16 << 20
 	}
 	if c.Partitions == 0 {
-		c.Partitions = 3
+		c.Partitions = 6
 	}
 	return c
 }

@@ -48,6 +48,8 @@ func commands() []command {
 		{"run", "the whole pipeline in one process on embedded defaults (no Kafka, no Elasticsearch), then print the deals", runRun},
 		{"search", "query the ledger (Elasticsearch or the embedded store)", runSearch},
 		{"eval", "compare the extractor with the golden fixtures: precision, recall and F1 per field", runEval},
+		{"reprocess", "replay the archived articles (mwledger.articles) through the current extractor into mwledger.contracts", runReprocess},
+		{"fixture", "record URL|FILE: save a page into fixtures/ with a drafted golden; update --yes: rewrite the goldens", runFixture},
 	}
 }
 

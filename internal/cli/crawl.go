@@ -2,21 +2,34 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/segmentio/kafka-go"
 
 	"github.com/mwledger/mwledger/crawler"
 	"github.com/mwledger/mwledger/internal/bus"
 )
 
 func runCrawl(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "crawl", "--sources FILE [--once]")
+	fs := newFlags(e, "crawl", "--sources FILE [--once] [--state FILE] [--metrics-addr HOST:PORT]")
 	sources := fs.String("sources", envOr("MWLEDGER_SOURCES", ""), "sources file (YAML, see sources.example.yaml) (env MWLEDGER_SOURCES)")
 	once := fs.Bool("once", false, "make one pass over the sources and exit")
-	interval := fs.Duration("interval", 15*time.Minute, "time between passes when not --once")
+	interval := fs.Duration("interval", 15*time.Minute, "time between passes over a source that sets no interval of its own (when not --once)")
+	state := fs.String("state", envOr("MWLEDGER_CRAWL_STATE", ""), "seen-set file (bbolt) that survives restarts: what was published, with content hashes and validators (env MWLEDGER_CRAWL_STATE; default ~/.local/share/mwledger/crawl-state/<Kafka cluster id>.db, so that a new cluster starts from an empty seen-set)")
+	metricsAddr := fs.String("metrics-addr", envOr("MWLEDGER_METRICS_ADDR", ""), "serve Prometheus metrics on http://ADDR/metrics, e.g. 127.0.0.1:9464 (default off) (env MWLEDGER_METRICS_ADDR)")
+	progress := fs.Duration("progress", 5*time.Second, "with --once, print a progress line this often (0 = only at the end)")
 	ua := fs.String("user-agent", envOr("MWLEDGER_USER_AGENT", ""), "User-Agent header (default mwledger/0.1 …)")
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout of one request")
 	maxBody := fs.Int("max-body", 10<<20, "largest page in bytes; larger pages are refused and counted, never truncated")
+	attempts := fs.Int("max-attempts", 3, "fetches of one URL in a pass when the server answers 429 or 5xx (Retry-After honoured)")
 	var sf serviceFlags
 	sf.register(fs, false)
 	if err := parseFlags(fs, args); err != nil {
@@ -26,6 +39,9 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return usageError{"crawl: --sources is required"}
 	}
+	if !*once && *interval <= 0 {
+		return usageError{"crawl: --interval must be positive"}
+	}
 	srcs, err := crawler.LoadSources(*sources)
 	if err != nil {
 		return err
@@ -34,28 +50,117 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	if err := ensureTopics(ctx, cfg); err != nil {
 		return err
 	}
+	if *state == "" {
+		if *state, err = defaultCrawlState(ctx, cfg.Brokers); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(*state), 0o755); err != nil {
+		return fmt.Errorf("creating the directory of the crawl state: %w", err)
+	}
+	st, err := crawler.OpenState(*state)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	pub, err := bus.NewKafkaPublisher(cfg)
 	if err != nil {
 		return err
 	}
 	defer pub.Close()
-	c := crawler.New(crawler.Config{UserAgent: *ua, Timeout: *timeout, MaxBodyBytes: *maxBody}, pub, e.log)
-	for {
-		start := time.Now()
-		err := c.Crawl(ctx, srcs)
-		st := c.Stats()
-		fmt.Fprintf(e.stderr, "crawl: %d fetched, %d published, skipped %v, failed %v in %s\n",
-			st.Fetched, st.Published, st.Skipped, st.Failed, time.Since(start).Round(time.Millisecond))
-		if err != nil && ctx.Err() == nil {
+	metrics := crawler.NewMetrics()
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(e, *metricsAddr, metrics)
+		if err != nil {
 			return err
 		}
-		if *once || ctx.Err() != nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(*interval):
-		}
+		defer stop()
 	}
+	c := crawler.New(crawler.Config{UserAgent: *ua, Timeout: *timeout, MaxBodyBytes: *maxBody, MaxAttempts: *attempts, State: st, Metrics: metrics}, pub, e.log)
+	if !*once {
+		e.log.Info("crawler started", "sources", len(srcs), "interval", *interval, "state", *state, "kafka", sf.kafka)
+		err := c.Run(ctx, srcs, *interval)
+		printCrawlStats(e.stderr, c.Stats(), 0)
+		return err
+	}
+	start := time.Now()
+	done := make(chan struct{})
+	if *progress > 0 {
+		go func() {
+			t := time.NewTicker(*progress)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					printCrawlStats(e.stderr, c.Stats(), time.Since(start))
+				}
+			}
+		}()
+	}
+	err = c.Crawl(ctx, srcs)
+	close(done)
+	printCrawlStats(e.stderr, c.Stats(), time.Since(start))
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// printCrawlStats writes the progress line of a crawl.
+func printCrawlStats(w io.Writer, st crawler.Stats, elapsed time.Duration) {
+	rate := ""
+	if elapsed > 0 {
+		rate = fmt.Sprintf(" in %s (%.1f pages/s)", elapsed.Round(time.Millisecond), float64(st.Fetched)/elapsed.Seconds())
+	}
+	fmt.Fprintf(w, "crawl: %d fetched (%.1f MB), %d published (%d new versions), %d retries; skipped %v; rejected %v; failed %v%s\n",
+		st.Fetched, float64(st.Bytes)/1e6, st.Published, st.Updated, st.Retries, st.Skipped, st.Rejected, st.Failed, rate)
+}
+
+// serveMetrics serves /metrics on addr until stop is called.
+func serveMetrics(e *env, addr string, h http.Handler) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics address %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	e.log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}
+
+// defaultCrawlState names the seen-set after the Kafka cluster it describes: a
+// new (or wiped) cluster has a new id and so starts from an empty seen-set
+// instead of skipping articles its topic never held.
+func defaultCrawlState(ctx context.Context, brokers []string) (string, error) {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{})
+	if err != nil {
+		return "", fmt.Errorf("reading the Kafka cluster id to name the crawl state (or give --state): %w", err)
+	}
+	id := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, md.ClusterID)
+	if id == "" {
+		id = "default"
+	}
+	dir, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no home directory for the crawl state (give --state): %w", err)
+	}
+	return filepath.Join(dir, ".local", "share", "mwledger", "crawl-state", id+".db"), nil
 }

@@ -100,7 +100,6 @@ func ledgerRecords(t *testing.T) []schemas.Contract {
 }
 
 func ptr(s string) *string       { return &s }
-func num(f float64) *float64     { return &f }
 func runID(prefix string) string { return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()) }
 
 // webhookReceiver counts the alerts it accepted, by id; it answers 503 while down.

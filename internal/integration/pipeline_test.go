@@ -89,8 +89,13 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 
 	group := fmt.Sprintf("it-%d", time.Now().UnixNano())
+	// Each pass crawls with a fresh seen-set, so that the second pass publishes
+	// every article again: the replay the extractor and indexer must absorb.
+	passes := 0
 	pass := func() {
-		mwledger(t, ctx, "crawl", "--sources", sources, "--once")
+		passes++
+		state := filepath.Join(t.TempDir(), fmt.Sprintf("crawl-state-%d.db", passes))
+		mwledger(t, ctx, "crawl", "--sources", sources, "--once", "--state", state)
 		mwledger(t, ctx, "extract", "--consume", "--group", group+"-x", "--idle-exit", "4s")
 		mwledger(t, ctx, "index", "--group", group+"-i", "--idle-exit", "4s")
 	}

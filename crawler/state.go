@@ -1,0 +1,248 @@
+package crawler
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// Entry is what the seen-set remembers of one article, by canonical URL.
+type Entry struct {
+	// FetchURL is the (canonicalised) address whose content was recorded. Only it
+	// can publish a new version: alternates that declare the same rel=canonical
+	// (AMP, print, syndicated copies) are duplicates.
+	FetchURL string `json:"fetch_url"`
+	// TextHash is the sha256 of the page's visible text: markup, scripts and
+	// nonces that change on every request do not make a new version.
+	TextHash string `json:"text_hash"`
+	// ContentHash is the sha256 of the raw body last published.
+	ContentHash string `json:"content_hash,omitempty"`
+	// ETag and LastModified are the validators of FetchURL, for a conditional GET.
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
+	// Version is the number of contents published under the key; 0 when the page
+	// was seen but not published (keyword filter, no content).
+	Version     int       `json:"version"`
+	PublishedAt time.Time `json:"published_at,omitzero"`
+	CheckedAt   time.Time `json:"checked_at"`
+}
+
+// DocState is what the seen-set remembers of a feed or sitemap: its validators
+// and the links it held, so that a 304 still visits them (an interrupted pass
+// must not lose the articles of a feed that has not changed since).
+type DocState struct {
+	ETag         string    `json:"etag,omitempty"`
+	LastModified string    `json:"last_modified,omitempty"`
+	Links        []Link    `json:"links"`
+	CheckedAt    time.Time `json:"checked_at"`
+}
+
+// Store is the crawler's seen-set. Implementations are safe for concurrent use.
+type Store interface {
+	// Article returns the entry of a canonical URL.
+	Article(key string) (Entry, bool, error)
+	// PutArticle records an entry, and aliases (other canonicalised URLs that
+	// turned out to be the same page) pointing at it.
+	PutArticle(key string, e Entry, aliases ...string) error
+	// Alias returns the canonical URL a fetched URL turned out to be.
+	Alias(fetchURL string) (string, bool, error)
+	// Doc returns the state of a feed or sitemap.
+	Doc(url string) (DocState, bool, error)
+	// PutDoc records the state of a feed or sitemap.
+	PutDoc(url string, d DocState) error
+	Close() error
+}
+
+// MemoryState is a Store in memory: the seen-set of one process.
+type MemoryState struct {
+	mu       sync.Mutex
+	articles map[string]Entry
+	aliases  map[string]string
+	docs     map[string]DocState
+}
+
+var _ Store = (*MemoryState)(nil)
+
+// NewMemoryState returns an empty in-memory seen-set.
+func NewMemoryState() *MemoryState {
+	return &MemoryState{articles: map[string]Entry{}, aliases: map[string]string{}, docs: map[string]DocState{}}
+}
+
+// Article implements Store.
+func (m *MemoryState) Article(key string) (Entry, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.articles[key]
+	return e, ok, nil
+}
+
+// PutArticle implements Store.
+func (m *MemoryState) PutArticle(key string, e Entry, aliases ...string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.articles[key] = e
+	for _, a := range aliases {
+		if a != key {
+			m.aliases[a] = key
+		}
+	}
+	return nil
+}
+
+// Alias implements Store.
+func (m *MemoryState) Alias(u string) (string, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k, ok := m.aliases[u]
+	return k, ok, nil
+}
+
+// Doc implements Store.
+func (m *MemoryState) Doc(u string) (DocState, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.docs[u]
+	return d, ok, nil
+}
+
+// PutDoc implements Store.
+func (m *MemoryState) PutDoc(u string, d DocState) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.docs[u] = d
+	return nil
+}
+
+// Close implements Store.
+func (m *MemoryState) Close() error { return nil }
+
+// BoltState is a Store in a bbolt file: the seen-set survives restarts. Writes
+// are batched (bolt.DB.Batch) and each is durable when PutArticle returns.
+type BoltState struct {
+	db *bolt.DB
+}
+
+var _ Store = (*BoltState)(nil)
+
+var (
+	bucketArticles = []byte("articles")
+	bucketAliases  = []byte("aliases")
+	bucketDocs     = []byte("docs")
+)
+
+// OpenState opens (or creates) the seen-set file at path. Only one process may
+// hold it: a second one waits up to 5s and fails.
+func OpenState(path string) (*BoltState, error) {
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("opening crawl state %s: locked by another crawler", path)
+		}
+		return nil, fmt.Errorf("opening crawl state %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketArticles, bucketAliases, bucketDocs} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialising crawl state %s: %w", path, err)
+	}
+	return &BoltState{db: db}, nil
+}
+
+func (b *BoltState) get(bucket []byte, key string, v any) (bool, error) {
+	var raw []byte
+	err := b.db.View(func(tx *bolt.Tx) error {
+		if x := tx.Bucket(bucket).Get([]byte(key)); x != nil {
+			raw = append([]byte(nil), x...)
+		}
+		return nil
+	})
+	if err != nil || raw == nil {
+		return false, err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("crawl state: %s %s: %w", bucket, key, err)
+	}
+	return true, nil
+}
+
+// Article implements Store.
+func (b *BoltState) Article(key string) (Entry, bool, error) {
+	var e Entry
+	ok, err := b.get(bucketArticles, key, &e)
+	return e, ok, err
+}
+
+// PutArticle implements Store.
+func (b *BoltState) PutArticle(key string, e Entry, aliases ...string) error {
+	v, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return b.db.Batch(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketArticles).Put([]byte(key), v); err != nil {
+			return err
+		}
+		for _, a := range aliases {
+			if a == key {
+				continue
+			}
+			if err := tx.Bucket(bucketAliases).Put([]byte(a), []byte(key)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Alias implements Store.
+func (b *BoltState) Alias(u string) (string, bool, error) {
+	var k string
+	err := b.db.View(func(tx *bolt.Tx) error {
+		if x := tx.Bucket(bucketAliases).Get([]byte(u)); x != nil {
+			k = string(x)
+		}
+		return nil
+	})
+	return k, k != "", err
+}
+
+// Doc implements Store.
+func (b *BoltState) Doc(u string) (DocState, bool, error) {
+	var d DocState
+	ok, err := b.get(bucketDocs, u, &d)
+	return d, ok, err
+}
+
+// PutDoc implements Store.
+func (b *BoltState) PutDoc(u string, d DocState) error {
+	v, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	return b.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketDocs).Put([]byte(u), v) })
+}
+
+// Len returns the number of articles recorded.
+func (b *BoltState) Len() (int, error) {
+	n := 0
+	err := b.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketArticles).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// Close closes the file.
+func (b *BoltState) Close() error { return b.db.Close() }

@@ -1,0 +1,279 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/schemas"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// mwledgerBinary builds cmd/mwledger once, for the tests that kill a stage.
+func mwledgerBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mwledger-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "mwledger")
+		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/mwledger").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// faultRecords are n distinct deals of a run, each its own operator so that
+// identity resolution keeps them apart.
+func faultRecords(run string, n int) []schemas.Contract {
+	out := make([]schemas.Contract, n)
+	for i := range out {
+		mw, usd, years := float64(50+i%200), float64(1e9+float64(i)*1e7), 15.0
+		cp := "Fluidstack"
+		out[i] = schemas.Contract{
+			SchemaVersion: schemas.Version,
+			Operator:      schemas.Operator{Name: fmt.Sprintf("Fault %s %05d", run, i)},
+			Counterparty:  schemas.Counterparty{Name: &cp},
+			ContractType:  schemas.TypeColocation, CapacityMW: &mw, TotalValueUSD: &usd, TermYears: &years,
+			USDPerMWYear: schemas.DerivedUSDPerMWYear(&usd, &mw, &years), Terms: []string{},
+			Source:   schemas.Source{URL: fmt.Sprintf("https://fault.example/%s/%d", run, i)},
+			Evidence: []string{"synthetic"}, Confidence: 0.9, ExtractorVersion: "fault-test",
+		}
+		out[i].ID = fmt.Sprintf("deal-%016x", uint64(time.Now().UnixNano())+uint64(i)*7919)
+	}
+	return out
+}
+
+func publishRecords(t *testing.T, ctx context.Context, cfg bus.KafkaConfig, recs []schemas.Contract) {
+	t.Helper()
+	pub, err := bus.NewKafkaPublisher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	msgs := make([]bus.Message, len(recs))
+	for i, r := range recs {
+		v, _ := json.Marshal(r)
+		msgs[i] = bus.Message{Topic: schemas.TopicContracts, Key: []byte(r.ID), Value: v}
+	}
+	for i := 0; i < len(msgs); i += 500 {
+		if err := pub.Publish(ctx, msgs[i:min(i+500, len(msgs))]...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// runDeals counts the deals of a run in Elasticsearch and how many of them have
+// more than one source (a record indexed twice would add one).
+func runDeals(t *testing.T, ctx context.Context, store *indexer.ESStore, run string) (deals, twice int) {
+	t.Helper()
+	_ = store.Refresh(ctx)
+	body := fmt.Sprintf(`{"size":10000,"_source":["sources.url"],"query":{"prefix":{"operator.name":%q}}}`, "Fault "+run)
+	es := store.Client()
+	res, err := es.Search(es.Search.WithIndex(indexer.Alias), es.Search.WithBody(strings.NewReader(body)), es.Search.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var sr struct {
+		Hits struct {
+			Hits []struct {
+				Source struct {
+					Sources []struct {
+						URL string `json:"url"`
+					} `json:"sources"`
+				} `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&sr); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range sr.Hits.Hits {
+		if len(h.Source.Sources) != 1 {
+			twice++
+		}
+	}
+	return len(sr.Hits.Hits), twice
+}
+
+func waitFor(ctx context.Context, every time.Duration, cond func() bool) bool {
+	for ctx.Err() == nil {
+		if cond() {
+			return true
+		}
+		time.Sleep(every)
+	}
+	return false
+}
+
+// TestIndexerKilledMidStream SIGKILLs `mwledger index` while it works through a
+// backlog, restarts it in the same consumer group, and checks that every deal
+// is in Elasticsearch exactly once.
+func TestIndexerKilledMidStream(t *testing.T) {
+	kafka, es := testenv.Kafka(t), testenv.ES(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	bin := mwledgerBinary(t)
+	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
+	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	const n = 3000
+	if err := store.EnsureIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicContracts}, bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	publishRecords(t, ctx, cfg, faultRecords(run, n))
+
+	group := "fault-kill-" + run
+	// The idle exit must outlast the group's session timeout (10 s): the restarted
+	// member gets partitions only once the coordinator has given up on the killed one.
+	start := func() *exec.Cmd {
+		cmd := exec.CommandContext(ctx, bin, "index", "--group", group, "--batch", "100", "--idle-exit", "25s", "--no-alerts")
+		cmd.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafka, "MWLEDGER_ES="+es, "MWLEDGER_LOG_LEVEL=warn")
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	first := start()
+	if !waitFor(ctx, 100*time.Millisecond, func() bool { d, _ := runDeals(t, ctx, store, run); return d >= n/5 }) {
+		t.Fatal("the indexer made no progress")
+	}
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	killedAt, _ := runDeals(t, ctx, store, run)
+	if killedAt >= n {
+		t.Fatalf("the indexer finished (%d deals) before it could be killed; raise n", killedAt)
+	}
+	second := start()
+	if err := second.Wait(); err != nil {
+		t.Fatalf("restarted indexer: %v", err)
+	}
+	deals, twice := runDeals(t, ctx, store, run)
+	if deals != n || twice != 0 {
+		t.Fatalf("after the kill at %d deals and a restart: %d deals (want %d), %d with a record indexed twice", killedAt, deals, n, twice)
+	}
+	t.Logf("killed at %d of %d deals; after the restart %d deals, none twice", killedAt, n, deals)
+}
+
+// TestElasticsearchPausedWhileIndexing freezes the Elasticsearch process for 30 s
+// (SIGSTOP) while records flow, then thaws it: the indexer must ride it out with
+// retries, never fail, and index everything.
+func TestElasticsearchPausedWhileIndexing(t *testing.T) {
+	kafka, es := testenv.Kafka(t), testenv.ES(t)
+	pidFile := os.Getenv("MWLEDGER_TEST_ES_PID_FILE")
+	if pidFile == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("MWLEDGER_TEST_ES_PID_FILE is not set (eval \"$(scripts/services.sh env)\")")
+		}
+		t.Skip("MWLEDGER_TEST_ES_PID_FILE is not set")
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
+	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	recs := faultRecords(run, 600)
+	publishRecords(t, ctx, cfg, recs[:200])
+
+	in, err := bus.NewKafkaConsumer(cfg, "fault-pause-"+run, schemas.TopicContracts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	dlq, err := bus.NewKafkaPublisher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlq.Close()
+	stageCtx, stopStage := context.WithCancel(ctx)
+	defer stopStage()
+	stageErr := make(chan error, 1)
+	go func() {
+		_, err := indexer.RunStage(stageCtx, in, store, dlq, indexer.StageConfig{BatchSize: 50})
+		stageErr <- err
+	}()
+	if !waitFor(ctx, 100*time.Millisecond, func() bool { d, _ := runDeals(t, ctx, store, run); return d >= 100 }) {
+		t.Fatal("no progress before the pause")
+	}
+
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	thawed := false
+	thaw := func() {
+		if !thawed {
+			thawed = true
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}
+	defer thaw()                            // never leave Elasticsearch frozen, whatever happens
+	publishRecords(t, ctx, cfg, recs[200:]) // articles keep flowing while it is down
+	time.Sleep(30 * time.Second)
+	thaw()
+
+	drainCtx, drainCancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer drainCancel()
+	ok := waitFor(drainCtx, 500*time.Millisecond, func() bool { d, _ := runDeals(t, ctx, store, run); return d >= len(recs) })
+	select {
+	case err := <-stageErr:
+		t.Fatalf("the indexer stopped: %v", err)
+	default:
+	}
+	deals, twice := runDeals(t, ctx, store, run)
+	if !ok || deals != len(recs) || twice != 0 {
+		t.Fatalf("after a 30 s pause: %d of %d deals, %d indexed twice", deals, len(recs), twice)
+	}
+	stopStage()
+	if err := <-stageErr; err != nil {
+		t.Fatalf("indexer stage: %v", err)
+	}
+	t.Logf("Elasticsearch paused 30 s; backlog drained, %d deals, none lost or doubled", deals)
+}
