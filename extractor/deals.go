@@ -480,12 +480,6 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 		if op := firstOperator(a); op != nil && blockOp[a.Block] == nil {
 			blockOp[a.Block] = op
 		}
-		ops := 0
-		for _, m := range a.ents {
-			if m.E.Role == "operator" {
-				ops++
-			}
-		}
 		if a.rumour || a.Kind == "h" {
 			if op := firstOperator(a); op != nil {
 				lastOp = op
@@ -584,7 +578,6 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 		if op := firstOperator(a); op != nil {
 			lastOp = op
 		}
-		_ = ops
 	}
 	return drafts
 }
