@@ -4,7 +4,7 @@ import "strings"
 
 // Word lists the rules read. Each is matched on the lower-cased sentence.
 var (
-	dealCues = []string{"contract", "agreement", "deal", "lease", "leasing", "order", "signed", "signs", "inked", "secured",
+	dealCues = []string{"contract", "agreement", "deal", "lease", "leasing", "lessee", "lessor", "tenant", "order", "signed", "signs", "inked", "secured",
 		"awarded", "colocation", "hosting", "partnership", "合同", "协议", "協議", "签署", "簽署", "签订", "簽訂", "订单", "訂單", "租赁", "租賃",
 		"vertrag", "vereinbarung", "abkommen", "contrat", "accord", "contratto", "accordo", "contrato", "acuerdo", "firmó", "signé", "unterzeichnet", "firmato",
 		"bail", "baux", "loue", "alquiler", "arrendamiento", "locazione", "签下", "簽下", "租约", "租約", "合约", "合約"}

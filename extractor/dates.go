@@ -22,7 +22,7 @@ var months = map[string]int{
 var (
 	reISODate    = regexp.MustCompile(`\b(20\d\d)[-/.](\d{1,2})[-/.](\d{1,2})\b`)
 	reCJKDate    = regexp.MustCompile(`(20\d\d)\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?`)
-	reMonthDate  = regexp.MustCompile(`(?i)\b(?:(\d{1,2})\.?\s+)?(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|avril|juin|juillet|août|septembre|octobre|novembre|décembre|gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|enero|febrero|abril|mayo|junio|julio|septiembre|octubre|noviembre|diciembre)\.?(?:\s+(\d{1,2})(?:st|nd|rd|th)?,?)?(?:\s+(?:de(?:l)?\s+)?(20\d\d))\b`)
+	reMonthDate  = regexp.MustCompile(`(?i)\b(?:(\d{1,2})\.?\s+)?(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|avril|juin|juillet|août|septembre|octobre|novembre|décembre|gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|enero|febrero|abril|mayo|junio|julio|septiembre|octubre|noviembre|diciembre)\.?(?:\s+(\d{1,2})(?:st|nd|rd|th)?,?)?(?:(?:\s+|-)(?:de(?:l)?\s+)?(20\d\d))\b`)
 	reSeasonDate = regexp.MustCompile(`(?i)\b(early|mid|late|end of|end-)[ -]?(20\d\d)\b`)
 )
 

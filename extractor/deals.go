@@ -84,6 +84,7 @@ type draft struct {
 	heading      string         // lower-cased heading of the section the deal was read in
 	anchorText   string         // lower-cased words of the sentences that named the deal
 	until        int            // "through 2040": the year the contract runs to
+	site         string         // location read from a table's site column
 	event        *schemas.Event // set when the mention reports a change to an existing deal
 	energyOnly   bool           // the only capacity figure was energy (MWh)
 	annualOnly   bool           // the only amount was annual revenue, not contract value
@@ -208,7 +209,9 @@ func capacityIsContract(lower string, c Capacity) bool {
 	if containsAny(after, []string{"portfolio", "pipeline", "reserve", "of power", "power capacity", "ai power", "convertible", "approved", "secured power",
 		"of grid", "interconnect", "of energized", "of energised", "of total", "of gross", "under development", "of capacity across", "电力储备", "储备", "儲備"}) ||
 		containsAny(before, []string{"负载达", "負載達", "合计达", "累计"}) ||
-		containsAny(before, []string{"option on", "option for", "option to", "additional", "a further", "expand", "expansion", "portfolio of", "pipeline of", "has ", "holds ", "possesses ", "owns ", "controls ", "reserves of", "total of", "拥有", "擁有"}) {
+		containsAny(before, []string{"option on", "option for", "option to", "additional", "a further", "expand", "expansion", "portfolio of", "pipeline of", "reserves of", "total of", "拥有", "擁有"}) ||
+		// "has 662MW", "holds 1.7 GW": a company's own power, not a contract ("has taken 245 MW" is one).
+		hasAnySuffix(strings.TrimRight(before, " "), []string{" has", " holds", " possesses", " owns", " controls", " has about", " has roughly", " has some"}) {
 		return false
 	}
 	return true
@@ -289,6 +292,15 @@ func inSeg(start int, s segment) bool { return start >= s.start && start < s.end
 func conditional(lower string) bool {
 	return strings.HasPrefix(lower, "if ") || strings.Contains(lower, " would ") || strings.Contains(lower, " if exercised") ||
 		strings.Contains(lower, "option to") || strings.Contains(lower, "option on") || strings.Contains(lower, "option for")
+}
+
+func hasAnySuffix(s string, ss []string) bool {
+	for _, x := range ss {
+		if strings.HasSuffix(s, x) {
+			return true
+		}
+	}
+	return false
 }
 
 // fill takes what a sentence (or the part of it in seg) says about d.
@@ -494,6 +506,15 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 			continue
 		}
 		ps := a.parties()
+		// "… is committed to CoreWeave. The AI cloud company has signed two hosting
+		// agreements with Galaxy covering 393 MW": a sentence with an operator and
+		// figures but no counterparty takes the one customer its predecessor named.
+		if len(ps) == 0 && i > 0 && as[i-1].Block == a.Block && firstOperator(a) != nil && len(a.caps)+len(a.money) > 0 &&
+			containsAny(a.lower, []string{" signed", " agreed", " inked", " entered", " secured", " leased", " has taken"}) && !containsAny(a.lower, hedgeWords) {
+			if prev := as[i-1].parties(); len(prev) == 1 && prev[0].e != nil {
+				ps = []party{{e: prev[0].e}}
+			}
+		}
 		if containsAny(a.lower, totalCues) && !reAggregate.MatchString(a.lower) {
 			ps = nil
 		}

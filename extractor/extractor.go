@@ -244,6 +244,9 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 		c.ReportedUSDPerMWYear = f64(d.unitPrice.USD)
 	}
 	c.Location = strPtr(findLocation(d.evidence))
+	if d.site != "" {
+		c.Location = strPtr(d.site)
+	}
 	c.Hardware = strPtr(findHardware(text))
 	if c.USDPerMWYear = schemas.DerivedUSDPerMWYear(c.TotalValueUSD, c.CapacityMW, c.TermYears); c.USDPerMWYear != nil {
 		u := *c.USDPerMWYear

@@ -18,6 +18,7 @@ const (
 	colUnitPrice
 	colType
 	colDate
+	colSite
 )
 
 func columnKind(h string) (int, float64) {
@@ -31,16 +32,19 @@ func columnKind(h string) (int, float64) {
 	case strings.Contains(l, "$m") || strings.Contains(l, "million") || strings.Contains(l, "mn"):
 		scale = 1e6
 	}
+	squashed := strings.ReplaceAll(l, " ", "")
 	switch {
-	case containsAny(l, []string{"/mw", "per mw", "unit price", "单价", "單價", "每兆瓦"}):
+	case containsAny(squashed, []string{"/mw", "permw", "unitprice", "mw-yr", "mw-year", "mw/yr", "单价", "單價", "每兆瓦"}):
 		return colUnitPrice, scale
+	case containsAny(l, []string{"site", "location", "campus", "地点", "地點", "园区"}):
+		return colSite, scale
 	case containsAny(l, []string{"counterparty", "client", "customer", "tenant", "lessee", "客户", "客戶", "交易对手", "对手方"}):
 		return colCounterparty, scale
 	case containsAny(l, []string{"operator", "company", "miner", "lessor", "provider", "公司", "运营商", "運營商", "矿企", "礦企"}):
 		return colOperator, scale
 	case containsAny(l, []string{"mw", "capacity", "load", "兆瓦", "容量", "负荷"}):
 		return colMW, scale
-	case containsAny(l, []string{"value", "amount", "金额", "金額", "价值", "價值", "总额", "$"}):
+	case containsAny(l, []string{"value", "amount", "tcv", "金额", "金額", "价值", "價值", "总额", "$"}):
 		return colValue, scale
 	case containsAny(l, []string{"term", "years", "duration", "期限", "年限", "租期"}):
 		return colTerm, scale
@@ -76,9 +80,9 @@ func tableDeal(a analysis, lastOp *Entity, g *Gazetteer) *draft {
 						d.endUser = m.E
 					}
 				}
-			} else if ds := findDescriptors(cell); len(ds) > 0 {
+			} else if ds := findDescriptors(strings.TrimRight(cell, "0123456789*†")); len(ds) > 0 {
 				d.descriptor = ds[0].Text
-			} else if c := strings.TrimSpace(cell); c != "" && c != "-" {
+			} else if c := strings.TrimRight(strings.TrimSpace(cell), "0123456789*†"); c != "" && c != "-" {
 				d.descriptor = strings.ToLower(c)
 			}
 		case colMW:
@@ -119,6 +123,15 @@ func tableDeal(a analysis, lastOp *Entity, g *Gazetteer) *draft {
 			if ds := parseDates(cell); len(ds) > 0 {
 				d.date = ds[0].Value
 			}
+		case colSite:
+			if loc := findLocation([]string{cell}); loc != "" {
+				d.site = loc
+			}
+		default:
+			// Notes and other columns: their words tell terms and type, and the
+			// amounts and parties they name ("US$1.94bn prepaid", "Google backstop").
+			notes := analyze(Sentence{Text: cell}, g, false)
+			d.fill(notes, segment{0, len(cell), party{}}, false)
 		}
 	}
 	if d.operator == nil {
