@@ -128,7 +128,7 @@ type segment struct {
 	p          party
 }
 
-var reAggregate = regexp.MustCompile(`(?i)\b(two|three|four|both|\d|due|tre|dos|tres|deux|trois|zwei|drei)\s+(?:separate\s+|new\s+|long-term\s+|separati\s+|nuevos\s+)?(?:contracts|agreements|leases|deals|orders|contratti|contratos|contrats|verträge|vereinbarungen|mietverträge)\b|totall?ing|combined|in total|complessiv|合计|合計|共计|共計|两份|兩份|insgesamt|au total|in totale|en total|en conjunto`)
+var reAggregate = regexp.MustCompile(`(?i)\b(two|three|four|both|\d|due|tre|dos|tres|deux|trois|zwei|drei)\s+(?:[a-z-]+\s+){0,2}?(?:contracts|agreements|leases|deals|orders|contratti|contratos|contrats|verträge|vereinbarungen|mietverträge)\b|totall?ing|combined|in total|complessiv|合计|合計|共计|共計|两份|兩份|insgesamt|au total|in totale|en total|en conjunto`)
 
 var clauseSeparators = []string{"; ", " plus ", ", while ", " while ", " as well as ", " in addition", ", and ", " and a ", " and an ", " and "}
 
@@ -181,7 +181,7 @@ func moneyKind(lower string, m Money) string {
 		return "prepayment"
 	case containsAny(cutClause(firstBytes(lower[m.End:], 28))+" | "+clauseBefore(lastRunes(lower[:m.Start], 28)), []string{"guarantee", "backstop", "back-stop", "担保", "擔保", "garantie", "garanzia", "garantía", "bürgschaft"}):
 		return "guarantee"
-	case !containsAny(after, []string{"per mw", "/mw", "per megawatt", "a megawatt", "每兆瓦"}) && containsAny(after, []string{"in annual", "annual revenue", "annualized", "recurring revenue", " arr", "per year", "a year", "per annum", "annually", "of revenue", "in revenue", "ebitda", "net operating income", " noi", "年收入", "年化"}) ||
+	case !containsAny(after, []string{"per mw", "/mw", "per megawatt", "a megawatt", "每兆瓦"}) && containsAny(after, []string{"in annual", "annual revenue", "annualized", "recurring revenue", " arr", "per year", "a year", "per annum", "annually", "ebitda", "net operating income", " noi", "年收入", "年化"}) ||
 		containsAny(before, []string{"revenue of", "annual revenue", "ebitda of", "noi of", "annualized", "generate ", "generating "}):
 		return "annual"
 	case containsAny(wide, []string{"acquisition", "acquire", "takeover", "merger", "all-stock", "buyout", "offer for", "收购", "收購", "übernahme", "rachat", "acquisizione", "adquisición"}):
@@ -586,7 +586,7 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 				}
 				// The next paragraph continues the deal only when it opens by
 				// referring back to it ("Both agreements are …", "The lease …").
-				if b.Block != a.Block && (b.Block != a.Block+1 || !(hasAnyPrefix(b.lower, anaphora) || onlyNames(b, d.operator))) {
+				if b.Block != a.Block && (b.Block != a.Block+1 || !refersBack(b, d.operator)) {
 					break
 				}
 				if startsOtherDeal(b, d) {
@@ -608,6 +608,20 @@ var valueWords = []string{"worth", "valued", "value", "valore", "valor", "valeur
 
 var anaphora = []string{"the service", "the deployment", "the capacity", "the facility", "the site", "both agreements", "both contracts", "both leases", "the agreement", "the agreements", "the contract", "the contracts",
 	"the deal", "the lease", "the leases", "under the agreement", "under the contract", "under the lease", "each lease", "each contract", "the two"}
+
+// refersBack reports a sentence of the next paragraph that goes on about the deal:
+// it opens by referring back ("Both agreements …"), names only the deal's
+// operator, or names no one and speaks of "the contract" or of its value ("The
+// headline value is US$7bn over the base term").
+func refersBack(b analysis, op *Entity) bool {
+	if hasAnyPrefix(b.lower, anaphora) || onlyNames(b, op) {
+		return true
+	}
+	if len(b.ents) > 0 || len(b.descs) > 0 {
+		return false
+	}
+	return containsAny(b.lower, []string{"the contract", "the lease", "the agreement", "the deal"}) || containsAny(b.lower, valueWords)
+}
 
 // onlyNames reports a sentence whose only company is op ("IREN will deliver the
 // service from …"): it goes on about the same deal.
