@@ -51,5 +51,34 @@ func parseCapacity(s string, decimalComma bool) []Capacity {
 		c.Approx, c.Bound = moneyQualifiers(s[:m[2]])
 		out = append(out, c)
 	}
+	if len(out) == 0 && strings.Contains(strings.ToLower(s), "watts") {
+		out = parseSpelledCapacity(s)
+	}
+	return out
+}
+
+var reCapacityWords = regexp.MustCompile(`(?i)\b(one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|twenty-five|thirty|forty|fifty|sixty|seventy|eighty|ninety|one hundred|two hundred|three hundred)\s+(megawatts|gigawatts)\b`)
+
+var spelledHundreds = map[string]float64{"forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "one hundred": 100, "two hundred": 200, "three hundred": 300}
+
+// parseSpelledCapacity reads "Twenty-five megawatts" when no figure in digits
+// follows it in parentheses.
+func parseSpelledCapacity(s string) []Capacity {
+	var out []Capacity
+	for _, m := range reCapacityWords.FindAllStringSubmatchIndex(s, -1) {
+		w := strings.ToLower(s[m[2]:m[3]])
+		v, ok := numberWords[w]
+		if !ok {
+			v, ok = spelledHundreds[w]
+		}
+		if !ok {
+			continue
+		}
+		mw := v
+		if strings.HasPrefix(strings.ToLower(s[m[4]:m[5]]), "giga") {
+			mw *= 1000
+		}
+		out = append(out, Capacity{MW: mw, Start: m[0], End: m[1], Unit: s[m[4]:m[5]]})
+	}
 	return out
 }

@@ -56,6 +56,7 @@ func (a *analysis) addFigures(decimalComma bool) {
 		a.dates = parseDates(s.Text)
 	} else {
 		a.terms = parseTerms(s.Text) // "five-year"
+		a.caps = parseCapacity(s.Text, decimalComma) // "Twenty-five megawatts"
 	}
 }
 

@@ -23,6 +23,8 @@ func TestParseCapacity(t *testing.T) {
 		{name: "german decimal comma", in: "1,7 Gigawatt Leistung", decimalComma: true, want: []float64{1700}},
 		{name: "energy", in: "stores 400 MWh", want: []float64{400}, energy: true},
 		{name: "not a unit inside a word", in: "the 5 mwords", want: nil},
+		{name: "spelled out", in: "Twenty-five megawatts of critical IT load", want: []float64{25}},
+		{name: "spelled with digits too", in: "Two hundred megawatts (200 MW) of load", want: []float64{200}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
