@@ -55,7 +55,7 @@ func (a *analysis) addFigures(decimalComma bool) {
 		a.prices = parseUnitPrices(s.Text)
 		a.dates = parseDates(s.Text)
 	} else {
-		a.terms = parseTerms(s.Text) // "five-year"
+		a.terms = parseTerms(s.Text)                 // "five-year"
 		a.caps = parseCapacity(s.Text, decimalComma) // "Twenty-five megawatts"
 	}
 }
