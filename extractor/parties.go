@@ -15,7 +15,7 @@ const (
 )
 
 var (
-	guarantorBefore = []string{"backed by", "guaranteed by", "backstopped by", "backstop from", "guarantee from", "guarantees from",
+	guarantorBefore = []string{"backed by", "behind them is", "behind it is", "behind the lease is", "behind the leases is", "guaranteed by", "backstopped by", "backstop from", "guarantee from", "guarantees from",
 		"credit support from", "supported by", "support from", "由", "garantiert von", "garanti par", "garantito da", "garantizado por", "respaldado por", "unterstützt von"}
 	guarantorAfter = []string{"-backed", " backed", " backstop", " will backstop", " has agreed to backstop", " agreed to backstop", " guarantee",
 		" will guarantee", " is guaranteeing", " provides a backstop", " providing a backstop", " provided a backstop", "'s backstop", "’s backstop",
@@ -50,6 +50,10 @@ func roleOf(lower string, m Mention) partyRole {
 	// "Google has agreed to provide a financial backstop covering …": the rest of
 	// the name's clause speaks of backing the lease.
 	clause := firstBytes(after, 70)
+	// "Google, which has agreed to backstop …": a relative clause describes the name.
+	for _, rel := range []string{", which ", ", who ", ", that "} {
+		clause = strings.TrimPrefix(clause, rel)
+	}
 	clause = cutClause(clause)
 	if containsAny(clause, []string{"backstop", "guarantee", "guarantor", "credit support", "担保", "擔保", "garantie", "garantiza", "garantisce", "bürgt"}) {
 		return roleGuarantor
