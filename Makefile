@@ -44,8 +44,11 @@ golden:
 eval:
 	$(GO) run ./cmd/mwledger eval
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./extractor/
+## bench: one table of figures (extraction on one core; end to end, peak RSS and
+## alert latency on the real services, which must be up: make services-up)
+BENCH_ARGS ?=
+bench: build
+	$(GO) run ./cmd/mwledger-bench -bin bin/mwledger $(BENCH_ARGS)
 
 clean:
 	rm -rf bin

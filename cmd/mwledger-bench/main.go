@@ -1,0 +1,500 @@
+// Command mwledger-bench prints the numbers of issue 7 as one table: extraction
+// speed and memory on one core over the fixtures; the whole pipeline on the real
+// Kafka and Elasticsearch over a generated site (the three stages as
+// subprocesses, consumer lag sampled every second, peak RSS of each); and the
+// latency from the crawler fetching a new hyperscaler deal to the webhook
+// receiving its alert. It assumes the services are up (make services-up) and
+// only talks to loopback. Run it with `make bench`.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mwledger/mwledger/crawler"
+	"github.com/mwledger/mwledger/extractor"
+	"github.com/mwledger/mwledger/fixtures"
+	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/alert"
+	"github.com/mwledger/mwledger/internal/benchtool"
+	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/schemas"
+)
+
+type row struct{ section, metric, value string }
+
+func main() {
+	articles := flag.Int("articles", 10000, "articles of the generated site for the end-to-end run (0 skips it)")
+	deals := flag.Int("alert-deals", 200, "new hyperscaler deals for the alert latency (0 skips it)")
+	bin := flag.String("bin", "bin/mwledger", "the mwledger binary run as the stages")
+	flag.Parse()
+	kafka := envOr("MWLEDGER_KAFKA", "127.0.0.1:19092")
+	es := envOr("MWLEDGER_ES", "http://127.0.0.1:19200")
+	for _, a := range []string{kafka, es} {
+		if !strings.Contains(a, "127.0.0.1") && !strings.Contains(a, "localhost") {
+			fatal(fmt.Errorf("%s is not a loopback address: the bench only talks to loopback", a))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+
+	var rows []row
+	rows = append(rows, extraction()...)
+	if *articles > 0 {
+		r, err := endToEnd(ctx, *bin, kafka, es, *articles)
+		if err != nil {
+			fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	if *deals > 0 {
+		r, err := alertLatency(ctx, kafka, es, *deals)
+		if err != nil {
+			fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	fmt.Printf("mwledger bench: %d cores (GOMAXPROCS %d), %s, Kafka %s, Elasticsearch %s\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), kafkaVersion(), esVersion(ctx, es))
+	w := 0
+	for _, r := range rows {
+		w = max(w, len(r.section)+len(r.metric)+3)
+	}
+	fmt.Printf("%-*s  %s\n", w, "stage / metric", "value")
+	fmt.Println(strings.Repeat("-", w+40))
+	for _, r := range rows {
+		fmt.Printf("%-*s  %s\n", w, r.section+" / "+r.metric, r.value)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "mwledger-bench:", err)
+	os.Exit(1)
+}
+
+func envOr(k, d string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return d
+}
+
+func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
+
+// ---------------------------------------------------------------- extraction
+
+func extraction() []row {
+	x, err := extractor.New()
+	if err != nil {
+		fatal(err)
+	}
+	var pages [][]byte
+	total := 0
+	for _, name := range fixtures.Cases() {
+		b, err := fs.ReadFile(fixtures.FS(), name+".html")
+		if err != nil {
+			fatal(err)
+		}
+		pages = append(pages, b)
+		total += len(b)
+	}
+	if p, err := extractor.ReadHTML(pages[0], ""); err == nil {
+		x.FromPage(p, "")
+	}
+	prev := runtime.GOMAXPROCS(1)
+	res := testing.Benchmark(func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, body := range pages {
+				p, err := extractor.ReadHTML(body, "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				x.FromPage(p, "")
+			}
+		}
+	})
+	runtime.GOMAXPROCS(prev)
+	perIter := res.T.Seconds() / float64(res.N)
+	n := float64(len(pages))
+	return []row{
+		{"extract (1 core)", fmt.Sprintf("%d fixture pages, %.1f KB average", len(pages), float64(total)/n/1024), fmt.Sprintf("%d iterations", res.N)},
+		{"extract (1 core)", "articles/s", fmt.Sprintf("%.0f", n/perIter)},
+		{"extract (1 core)", "MB/s", fmt.Sprintf("%.2f", float64(total)/perIter/1e6)},
+		{"extract (1 core)", "memory per article", fmt.Sprintf("%.0f KB allocated, %.0f allocs", float64(res.AllocedBytesPerOp())/n/1024, float64(res.AllocsPerOp())/n)},
+		{"extract (1 core)", "without POS tagging", "not measured: prose POS tagging is not switchable from outside extractor/ (NER is never used)"},
+	}
+}
+
+// ---------------------------------------------------------------- end to end
+
+type proc struct {
+	name  string
+	cmd   *exec.Cmd
+	start time.Time
+	end   time.Time
+	hwmKB int64
+	err   error
+	done  chan struct{}
+}
+
+func startProc(ctx context.Context, name, bin string, env []string, args ...string) (*proc, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout = io.Discard
+	cmd.Stderr = os.Stderr
+	p := &proc{name: name, cmd: cmd, start: time.Now(), done: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	go func() {
+		p.err = cmd.Wait()
+		p.end = time.Now()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// sampleHWM reads the process's peak RSS (VmHWM) while it runs.
+func (p *proc) sampleHWM() {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			p.hwmKB = max(p.hwmKB, kb)
+		}
+	}
+}
+
+func (p *proc) running() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+func endToEnd(ctx context.Context, bin, kafka, es string, n int) ([]row, error) {
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("%s: %w (make build)", bin, err)
+	}
+	brokers := []string{kafka}
+	cfg := bus.KafkaConfig{Brokers: brokers}
+	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}, bus.TopicSpec{Name: schemas.TopicContracts}, bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
+		return nil, err
+	}
+	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}})
+	if err != nil {
+		return nil, err
+	}
+	if err := store.EnsureIndex(ctx); err != nil {
+		return nil, err
+	}
+	now := time.Now().UnixNano()
+	run := strconv.FormatInt(now, 36)
+	seed := int(now % benchtool.Combos)
+	site := benchtool.NewSite("/bench-"+run, n, 20, func(i int) benchtool.Deal { return benchtool.DealOf(seed, i) })
+	defer site.Close()
+	gx, gi := "bench-x-"+run, "bench-i-"+run
+	if err := benchtool.SkipBacklog(ctx, brokers, gx, schemas.TopicArticles); err != nil {
+		return nil, err
+	}
+	if err := benchtool.SkipBacklog(ctx, brokers, gi, schemas.TopicContracts); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "mwledger-bench")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	sources := filepath.Join(dir, "sources.yaml")
+	var feeds strings.Builder
+	for _, f := range site.FeedURLs() {
+		fmt.Fprintf(&feeds, "      - %s\n", f)
+	}
+	if err := os.WriteFile(sources, []byte(fmt.Sprintf("sources:\n  - name: bench\n    feeds:\n%s    allow_private: true\n    delay: 1ns\n    parallelism: 16\n", feeds.String())), 0o644); err != nil {
+		return nil, err
+	}
+	env := []string{"MWLEDGER_KAFKA=" + kafka, "MWLEDGER_ES=" + es, "MWLEDGER_LOG_LEVEL=warn"}
+	logf("end to end: %d articles, crawl + extract + index as subprocesses", n)
+	start := time.Now()
+	xp, err := startProc(ctx, "extract", bin, env, "extract", "--consume", "--group", gx, "--idle-exit", "10s")
+	if err != nil {
+		return nil, err
+	}
+	ip, err := startProc(ctx, "index", bin, env, "index", "--group", gi, "--no-alerts", "--idle-exit", "10s")
+	if err != nil {
+		return nil, err
+	}
+	cp, err := startProc(ctx, "crawl", bin, env, "crawl", "--sources", sources, "--once", "--state", filepath.Join(dir, "state.db"), "--progress", "0")
+	if err != nil {
+		return nil, err
+	}
+	procs := []*proc{cp, xp, ip}
+	// Peak RSS is read often: the crawl of a small site ends within a second.
+	hctx, stopHWM := context.WithCancel(ctx)
+	defer stopHWM()
+	var hwmMu sync.Mutex
+	go func() {
+		for hctx.Err() == nil {
+			hwmMu.Lock()
+			for _, p := range procs {
+				if p.running() {
+					p.sampleHWM()
+				}
+			}
+			hwmMu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	type sample struct {
+		at       time.Duration
+		xl, il   int64
+		crawling bool
+	}
+	var samples []sample
+	var xDone, iDone time.Duration // last moment each group still had lag
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for xp.running() || ip.running() {
+		xl, _ := benchtool.Lag(ctx, brokers, gx, schemas.TopicArticles)
+		il, _ := benchtool.Lag(ctx, brokers, gi, schemas.TopicContracts)
+		at := time.Since(start)
+		samples = append(samples, sample{at, xl, il, cp.running()})
+		if xl > 0 || cp.running() {
+			xDone = at
+		}
+		if il > 0 || xl > 0 || cp.running() {
+			iDone = at
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-tick.C:
+		}
+	}
+	stopHWM()
+	hwmMu.Lock()
+	defer hwmMu.Unlock()
+	for _, p := range procs {
+		<-p.done
+		if p.err != nil {
+			return nil, fmt.Errorf("%s: %v", p.name, p.err)
+		}
+	}
+	// Everything is committed, hence indexed, once both lags are 0.
+	wall := iDone + time.Second // the first sample with no lag left
+	counts, err := benchtool.SourceCounts(ctx, store, site.URL+"/")
+	if err != nil {
+		return nil, err
+	}
+	var lag strings.Builder
+	step := max(1, len(samples)/12)
+	for i := 0; i < len(samples); i += step {
+		s := samples[i]
+		fmt.Fprintf(&lag, "%ds:%d/%d ", int(s.at.Seconds()), s.xl, s.il)
+	}
+	sec := func(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+	crawlTook := cp.end.Sub(cp.start)
+	rows := []row{
+		{"end to end", "articles crawled, extracted, indexed", fmt.Sprintf("%d generated, %d records in Elasticsearch", n, len(counts))},
+		{"end to end", "wall time (to both lags 0)", sec(wall)},
+		{"end to end", "articles/s", fmt.Sprintf("%.0f", float64(n)/wall.Seconds())},
+		{"end to end", "crawl stage time", fmt.Sprintf("%s (%.0f articles/s, fetch + synchronous publish)", sec(crawlTook), float64(n)/crawlTook.Seconds())},
+		{"end to end", "extract stage done at", fmt.Sprintf("%s (%s after the crawl ended)", sec(xDone+time.Second), sec(max(0, xDone+time.Second-crawlTook)))},
+		{"end to end", "index stage done at", fmt.Sprintf("%s (%s after extraction ended)", sec(wall), sec(wall-xDone-time.Second))},
+		{"end to end", "consumer lag t:articles/contracts", strings.TrimSpace(lag.String())},
+	}
+	for _, p := range procs {
+		rows = append(rows, row{"peak RSS", p.name, fmt.Sprintf("%.0f MB (VmHWM)", float64(p.hwmKB)/1024)})
+	}
+	return rows, nil
+}
+
+// ---------------------------------------------------------------- alert latency
+
+func alertLatency(ctx context.Context, kafka, es string, n int) ([]row, error) {
+	brokers := []string{kafka}
+	cfg := bus.KafkaConfig{Brokers: brokers}
+	now := time.Now().UnixNano()
+	run := strconv.FormatInt(now, 36)
+	// A fresh alias: every deal is new there, so each one raises its alert.
+	alias := indexer.Alias + "-bench" + run
+	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Alias: alias})
+	if err != nil {
+		return nil, err
+	}
+	if err := store.EnsureIndex(ctx); err != nil {
+		return nil, err
+	}
+	defer deleteIndices(store, alias)
+
+	seed := int(now % benchtool.Combos)
+	site := benchtool.NewSite("/alert-"+run, n, 1, func(i int) benchtool.Deal { return benchtool.DealOfHyperscaler(seed, i) })
+	defer site.Close()
+
+	var mu sync.Mutex
+	got := map[string]time.Time{}
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m alert.Message
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		at := time.Now()
+		mu.Lock()
+		for _, s := range m.Sources {
+			if _, ok := got[s.URL]; !ok {
+				got[s.URL] = at
+			}
+		}
+		mu.Unlock()
+	}))
+	defer hook.Close()
+
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pub, err := bus.NewKafkaPublisher(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer pub.Close()
+	gx, gi := "bench-alert-x-"+run, "bench-alert-i-"+run
+	if err := benchtool.SkipBacklog(ctx, brokers, gx, schemas.TopicArticles); err != nil {
+		return nil, err
+	}
+	if err := benchtool.SkipBacklog(ctx, brokers, gi, schemas.TopicContracts); err != nil {
+		return nil, err
+	}
+	xin, err := bus.NewKafkaConsumer(cfg, gx, schemas.TopicArticles)
+	if err != nil {
+		return nil, err
+	}
+	defer xin.Close()
+	iin, err := bus.NewKafkaConsumer(cfg, gi, schemas.TopicContracts)
+	if err != nil {
+		return nil, err
+	}
+	defer iin.Close()
+	x, err := extractor.New()
+	if err != nil {
+		return nil, err
+	}
+	wh, err := alert.NewWebhookSink(alert.WebhookConfig{URL: hook.URL})
+	if err != nil {
+		return nil, err
+	}
+	disp, err := alert.NewDispatcher(alert.DispatcherConfig{Outbox: store, Sinks: []alert.Sink{wh}, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	policy, err := alert.NewPolicy(alert.DefaultRules(), disp.SinkNames())
+	if err != nil {
+		return nil, err
+	}
+	store.SetAlerts(policy, disp.Notify)
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); _ = disp.Run(sctx) }()
+	go func() { defer wg.Done(); _, _ = x.RunStage(sctx, xin, pub, extractor.StageConfig{Log: log}) }()
+	go func() {
+		defer wg.Done()
+		_, _ = indexer.RunStage(sctx, iin, store, pub, indexer.StageConfig{BatchSize: 100, FlushInterval: 5 * time.Millisecond, Log: log})
+	}()
+	// Let both consumers join their groups before the first article.
+	time.Sleep(3 * time.Second)
+	logf("alert latency: %d new hyperscaler deals, crawled at 20 articles/s", n)
+	c := crawler.New(crawler.Config{}, pub, log)
+	src := crawler.Source{Name: "bench-alert", Feeds: site.FeedURLs(), AllowPrivate: true, Delay: crawler.Duration{Duration: 50 * time.Millisecond}, Parallelism: 1}
+	if err := c.Crawl(ctx, []crawler.Source{src}); err != nil {
+		return nil, fmt.Errorf("crawl: %w", err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		k := len(got)
+		mu.Unlock()
+		if k >= n {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+	wg.Wait()
+	var lat []time.Duration
+	mu.Lock()
+	for i := range n {
+		at, ok := got[site.ArticleURL(i)]
+		if served := site.ServedAt(i); ok && !served.IsZero() {
+			lat = append(lat, at.Sub(served))
+		}
+	}
+	mu.Unlock()
+	if len(lat) == 0 {
+		return nil, fmt.Errorf("no alert arrived at the webhook")
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(p float64) string {
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))].Round(time.Millisecond).String()
+	}
+	return []row{
+		{"alert latency", "fetch → webhook, new hyperscaler deals", fmt.Sprintf("%d of %d alerted (in-process stages on the real Kafka/ES, 20 articles/s)", len(lat), n)},
+		{"alert latency", "p50 / p95 / p99 / max", fmt.Sprintf("%s / %s / %s / %s", q(0.50), q(0.95), q(0.99), lat[len(lat)-1].Round(time.Millisecond))},
+	}, nil
+}
+
+func deleteIndices(store *indexer.ESStore, alias string) {
+	es := store.Client()
+	res, err := es.Indices.Delete([]string{alias + "-v*"})
+	if err == nil {
+		res.Body.Close()
+	}
+}
+
+// ---------------------------------------------------------------- versions
+
+func kafkaVersion() string {
+	// The Kafka protocol does not report the broker's release: this is the one
+	// scripts/services.sh starts.
+	return envOr("MWLEDGER_KAFKA_VERSION", "4.1.1") + " (services.sh)"
+}
+
+func esVersion(ctx context.Context, es string) string {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(es, "/")+"/_nodes/_local", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	defer res.Body.Close()
+	var nr struct {
+		Nodes map[string]struct {
+			Version string `json:"version"`
+		} `json:"nodes"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&nr); err != nil {
+		return "unknown"
+	}
+	for _, n := range nr.Nodes {
+		return n.Version
+	}
+	return "unknown"
+}

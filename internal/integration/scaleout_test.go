@@ -1,0 +1,160 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mwledger/mwledger/extractor"
+	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/benchtool"
+	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/schemas"
+)
+
+// TestScaleOutSurvivesKills runs two `mwledger extract --consume` and two
+// `mwledger index` processes in their consumer groups over a backlog of
+// generated articles (6 partitions per topic), SIGKILLs one of each mid-stream,
+// and checks that the survivors took the work over: every contract the
+// extractor finds in the articles is in Elasticsearch, none twice.
+func TestScaleOutSurvivesKills(t *testing.T) {
+	kafka, es := testenv.Kafka(t), testenv.ES(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	bin := mwledgerBinary(t)
+	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
+	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}, bus.TopicSpec{Name: schemas.TopicContracts},
+		bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixNano()
+	run := strconv.FormatInt(now, 36)
+	base := "https://scaleout.example/" + run
+	seed := int(now % benchtool.Combos)
+	const n = 1500
+
+	// What the extractor finds in-process is what must arrive, once each.
+	x, err := extractor.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	msgs := make([]bus.Message, n)
+	for i := range n {
+		a := benchtool.Article(base, seed, i)
+		page, err := extractor.ReadHTML([]byte(a.HTML), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range x.FromPage(page, a.CanonicalURL) {
+			want[c.Source.URL]++
+		}
+		v, _ := json.Marshal(a)
+		msgs[i] = bus.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v}
+	}
+	if len(want) < n*9/10 {
+		t.Fatalf("the extractor finds contracts in only %d of %d generated articles", len(want), n)
+	}
+
+	// New groups that skip what other tests left on the shared topics.
+	gx, gi := "scaleout-x-"+run, "scaleout-i-"+run
+	if err := benchtool.SkipBacklog(ctx, cfg.Brokers, gx, schemas.TopicArticles); err != nil {
+		t.Fatal(err)
+	}
+	if err := benchtool.SkipBacklog(ctx, cfg.Brokers, gi, schemas.TopicContracts); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := bus.NewKafkaPublisher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	for i := 0; i < n; i += 500 {
+		if err := pub.Publish(ctx, msgs[i:min(i+500, n)]...); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The idle exit outlasts the session timeout (10 s), so that a survivor is
+	// still there when the coordinator hands it the dead member's partitions.
+	start := func(args ...string) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, bin, append(args, "--idle-exit", "25s")...)
+		cmd.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafka, "MWLEDGER_ES="+es, "MWLEDGER_LOG_LEVEL=warn")
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+	began := time.Now()
+	x1 := start("extract", "--consume", "--group", gx)
+	x2 := start("extract", "--consume", "--group", gx)
+	i1 := start("index", "--group", gi, "--batch", "50", "--no-alerts")
+	i2 := start("index", "--group", gi, "--batch", "50", "--no-alerts")
+
+	indexed := func() int {
+		got, err := benchtool.SourceCounts(ctx, store, base+"/")
+		if err != nil {
+			t.Logf("counting: %v", err)
+			return 0
+		}
+		return len(got)
+	}
+	if !waitFor(ctx, 200*time.Millisecond, func() bool { return indexed() >= len(want)/5 }) {
+		t.Fatal("the stages made no progress")
+	}
+	for _, c := range []*exec.Cmd{x1, i1} {
+		if err := c.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.Wait()
+	}
+	killedAt := indexed()
+	if killedAt >= len(want) {
+		t.Fatalf("everything was indexed (%d) before the kill; raise n", killedAt)
+	}
+	for _, c := range []*exec.Cmd{x2, i2} {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("surviving %s: %v", c.Args[1], err)
+		}
+	}
+	got, err := benchtool.SourceCounts(ctx, store, base+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing, twice := 0, 0
+	for u := range want {
+		switch got[u] {
+		case 0:
+			missing++
+			if missing <= 5 {
+				t.Errorf("%s: its contract is not in Elasticsearch", u)
+			}
+		case 1:
+		default:
+			twice++
+			if twice <= 5 {
+				t.Errorf("%s: in %d deals/sources, want 1", u, got[u])
+			}
+		}
+	}
+	if missing > 0 || twice > 0 || len(got) != len(want) {
+		t.Fatalf("%d articles with contracts: %d indexed, %d missing, %d twice", len(want), len(got), missing, twice)
+	}
+	t.Logf("%d articles, 2+2 processes, one of each SIGKILLed at %d indexed; survivors finished in %s: %d records, none lost, none twice",
+		n, killedAt, time.Since(began).Round(time.Millisecond), len(got))
+}
