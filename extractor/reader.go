@@ -38,7 +38,7 @@ type Block struct {
 
 // MaxHTMLBytes is the largest page the reader parses. Larger pages are an error
 // the caller dead-letters.
-const MaxHTMLBytes = 12 << 20
+const MaxHTMLBytes = 10 << 20 // the crawler refuses larger pages too
 
 // boilerplate selects elements that are never article text.
 const boilerplate = `script, style, noscript, template, iframe, svg, form, button, select, nav, footer, aside,

@@ -230,11 +230,16 @@ func TestPoisonMessagesGoToDLQ(t *testing.T) {
 		ContentHash: "sha256:" + strings.Repeat("0", 64), Source: "test"}
 	binary.SetBody([]byte{0x89, 'P', 'N', 'G', 0, 0, 0, 0x0d, 0xff, 0xfe})
 	binMsg, _ := json.Marshal(binary)
-	want := map[string]string{run + "-json": "invalid_json", run + "-version": "schema_version", run + "-binary": "not_html"}
+	huge := binary
+	huge.CanonicalURL, huge.URL = "https://huge.example/x", "https://huge.example/x"
+	huge.SetBody([]byte("<html><body><p>" + strings.Repeat("IREN signed a contract. ", 460_000) + "</p></body></html>")) // ~10.5 MB
+	hugeMsg, _ := json.Marshal(huge)
+	want := map[string]string{run + "-json": "invalid_json", run + "-version": "schema_version", run + "-binary": "not_html", run + "-huge": "too_large"}
 	if err := pub.Publish(ctx,
 		bus.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-json"), Value: []byte("{not json")},
 		bus.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-version"), Value: oldVersion},
 		bus.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-binary"), Value: binMsg},
+		bus.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-huge"), Value: hugeMsg},
 	); err != nil {
 		t.Fatal(err)
 	}
