@@ -474,7 +474,7 @@ func operatorIn(a analysis, seg segment) *Entity {
 
 // findDeals assembles the mentions of contracts in the analysed sentences of a
 // page; mergeDrafts then folds the mentions of one contract together.
-func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
+func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer, pos bool) []*draft {
 	var drafts []*draft
 	var lastOp *Entity
 	heading := ""
@@ -530,7 +530,7 @@ func findDeals(as []analysis, mainOperator *Entity, g *Gazetteer) []*draft {
 		var tags tagged
 		didTag := false
 		tagsOf := func() tagged {
-			if !didTag {
+			if !didTag && pos {
 				tags, didTag = tag(a.Text), true
 			}
 			return tags

@@ -18,16 +18,30 @@ const Version = "mwledger-extractor/0.2.0"
 
 // Extractor turns articles into contract records. It is safe for concurrent use.
 type Extractor struct {
-	g *Gazetteer
+	g     *Gazetteer
+	noPOS bool
 }
 
+// Option changes how an Extractor works.
+type Option func(*Extractor)
+
+// WithoutPOS turns off part-of-speech tagging (hedged deals and unknown
+// proper-noun operators are then not recognised); for measuring its cost.
+func WithoutPOS() Option { return func(x *Extractor) { x.noPOS = true } }
+
 // New returns an extractor with the embedded company gazetteer.
-func New() (*Extractor, error) {
+func New(opts ...Option) (*Extractor, error) {
 	if _, err := punktTokenizer(); err != nil {
 		return nil, fmt.Errorf("loading sentence model: %w", err)
 	}
-	model() // the part-of-speech model, once (~0.3 s)
-	return &Extractor{g: DefaultGazetteer()}, nil
+	x := &Extractor{g: DefaultGazetteer()}
+	for _, o := range opts {
+		o(x)
+	}
+	if !x.noPOS {
+		model() // the part-of-speech model, once (~0.3 s)
+	}
+	return x, nil
 }
 
 // Extract reads one article and returns its contracts (none is a valid answer).
@@ -74,7 +88,7 @@ func (x *Extractor) FromPage(p *Page, url string) []schemas.Contract {
 		}
 	}
 	main := mainOperator(x.g, p, as)
-	mentions := findDeals(as, main, x.g)
+	mentions := findDeals(as, main, x.g, !x.noPOS)
 	fillFromHeadline(mentions, analyze(Sentence{Text: p.Title, Block: -1, Kind: "h"}, x.g, decimalComma))
 	drafts := mergeDrafts(mentions)
 	attachCapacities(drafts, as)
