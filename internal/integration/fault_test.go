@@ -194,21 +194,7 @@ func TestIndexerKilledMidStream(t *testing.T) {
 // retries, never fail, and index everything.
 func TestElasticsearchPausedWhileIndexing(t *testing.T) {
 	kafka, es := testenv.Kafka(t), testenv.ES(t)
-	pidFile := os.Getenv("MWLEDGER_TEST_ES_PID_FILE")
-	if pidFile == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("MWLEDGER_TEST_ES_PID_FILE is not set (eval \"$(scripts/services.sh env)\")")
-		}
-		t.Skip("MWLEDGER_TEST_ES_PID_FILE is not set")
-	}
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pid := testenv.ServicePID(t, "MWLEDGER_TEST_ES_PID_FILE")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cfg := bus.KafkaConfig{Brokers: []string{kafka}}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,21 +27,7 @@ import (
 // (a restart would also lose nothing that was acknowledged with acks=all).
 func TestKafkaPausedWhileCrawling(t *testing.T) {
 	kafka := testenv.Kafka(t)
-	pidFile := os.Getenv("MWLEDGER_TEST_KAFKA_PID_FILE")
-	if pidFile == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("MWLEDGER_TEST_KAFKA_PID_FILE is not set (eval \"$(scripts/services.sh env)\")")
-		}
-		t.Skip("MWLEDGER_TEST_KAFKA_PID_FILE is not set")
-	}
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pid := testenv.ServicePID(t, "MWLEDGER_TEST_KAFKA_PID_FILE")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	bin := mwledgerBinary(t)

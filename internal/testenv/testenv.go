@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -55,4 +57,27 @@ func require(t testing.TB, what, hostport string) {
 		t.Skipf("%s is not reachable at %s; start the services with `make services-up` (%v)", what, hostport, err)
 	}
 	c.Close()
+}
+
+// ServicePID returns the pid of a test service from the pid file named by the
+// environment variable envVar (set by `eval "$(scripts/services.sh env)"`), for
+// the fault tests that freeze a service.
+func ServicePID(t testing.TB, envVar string) int {
+	t.Helper()
+	pidFile := os.Getenv(envVar)
+	if pidFile == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set (eval \"$(scripts/services.sh env)\")", envVar)
+		}
+		t.Skipf("%s is not set", envVar)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("%s: %v", pidFile, err)
+	}
+	return pid
 }
