@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -37,6 +36,8 @@ type BoltStore struct {
 	mu     sync.Mutex
 	policy AlertPolicy
 	notify func(dealIDs []string)
+
+	search searchCache // what queries read of every deal (bolt_search.go)
 }
 
 var _ Store = (*BoltStore)(nil)
@@ -272,48 +273,6 @@ func (s *BoltStore) Get(_ context.Context, id string) (*Deal, error) {
 		return nil
 	})
 	return d, err
-}
-
-// Search scans the ledger.
-func (s *BoltStore) Search(ctx context.Context, q Query) (Result, error) {
-	if err := q.Validate(); err != nil {
-		return Result{}, err
-	}
-	var hits []Deal
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(dealsBucket).ForEach(func(_, v []byte) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			var d Deal
-			if err := json.Unmarshal(v, &d); err != nil {
-				return nil
-			}
-			if q.matches(d) {
-				hits = append(hits, d)
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return Result{}, fmt.Errorf("searching ledger: %w", err)
-	}
-	sort.SliceStable(hits, func(i, j int) bool {
-		a, aok := q.sortKey(hits[i])
-		b, bok := q.sortKey(hits[j])
-		if aok != bok {
-			return aok
-		}
-		if a != b {
-			return a > b
-		}
-		return hits[i].ID < hits[j].ID
-	})
-	res := Result{Total: len(hits), Deals: []Deal{}}
-	from := min(q.From, len(hits))
-	to := min(from+q.size(), len(hits))
-	res.Deals = append(res.Deals, hits[from:to]...)
-	return res, nil
 }
 
 // Count is the number of deals in the ledger.

@@ -224,38 +224,96 @@ func (s *ESStore) Search(ctx context.Context, q Query) (Result, error) {
 	if err := q.Validate(); err != nil {
 		return Result{}, err
 	}
-	body, err := json.Marshal(esQuery(q))
+	total, hits, err := s.searchPage(ctx, esQuery(q), true)
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := s.es.Search(s.es.Search.WithIndex(s.alias), s.es.Search.WithBody(bytes.NewReader(body)),
-		s.es.Search.WithContext(ctx), s.es.Search.WithTrackTotalHits(true))
+	out := Result{Total: total, Deals: []Deal{}}
+	for _, h := range hits {
+		out.Deals = append(out.Deals, h.Source)
+	}
+	return out, nil
+}
+
+// Scan calls fn with every deal the query matches, in the query's order,
+// ignoring Size and From: pages of scanBatch deals with search_after (no
+// result-window limit). Aggregations read their deals with it.
+func (s *ESStore) Scan(ctx context.Context, q Query, fn func(Deal) error) error {
+	return s.scan(ctx, q, m{"excludes": []string{"sources.claims", "alerts", "record_ids"}}, false, fn)
+}
+
+// scanSummary is Scan of summaryFields only (what aggregations read), in id
+// order rather than the query's, in larger pages.
+func (s *ESStore) scanSummary(ctx context.Context, q Query, fn func(Deal) error) error {
+	return s.scan(ctx, q, m{"includes": summaryFields}, true, fn)
+}
+
+func (s *ESStore) scan(ctx context.Context, q Query, source m, byID bool, fn func(Deal) error) error {
+	if err := q.Validate(); err != nil {
+		return err
+	}
+	body := esQuery(q)
+	delete(body, "from")
+	batch := scanBatch
+	if byID {
+		body["sort"] = []any{m{"id": "asc"}}
+		batch = 5 * scanBatch
+	}
+	body["size"] = batch
+	body["_source"] = source
+	for {
+		_, hits, err := s.searchPage(ctx, body, false)
+		if err != nil {
+			return err
+		}
+		for _, h := range hits {
+			if err := fn(h.Source); err != nil {
+				return err
+			}
+		}
+		if len(hits) < batch {
+			return nil
+		}
+		body["search_after"] = hits[len(hits)-1].Sort
+	}
+}
+
+const scanBatch = 1000
+
+type esHit struct {
+	Source Deal  `json:"_source"`
+	Sort   []any `json:"sort"`
+}
+
+func (s *ESStore) searchPage(ctx context.Context, query m, trackTotal bool) (int, []esHit, error) {
+	body, err := json.Marshal(query)
 	if err != nil {
-		return Result{}, fmt.Errorf("searching %s: %w", s.alias, err)
+		return 0, nil, err
+	}
+	res, err := s.es.Search(s.es.Search.WithIndex(s.alias), s.es.Search.WithBody(bytes.NewReader(body)),
+		s.es.Search.WithContext(ctx), s.es.Search.WithTrackTotalHits(trackTotal))
+	if err != nil {
+		return 0, nil, fmt.Errorf("searching %s: %w", s.alias, err)
 	}
 	defer res.Body.Close()
 	if res.IsError() {
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-		return Result{}, fmt.Errorf("searching %s: %s: %s", s.alias, res.Status(), b)
+		return 0, nil, fmt.Errorf("searching %s: %s: %s", s.alias, res.Status(), b)
 	}
 	var sr struct {
 		Hits struct {
 			Total struct {
 				Value int `json:"value"`
 			} `json:"total"`
-			Hits []struct {
-				Source Deal `json:"_source"`
-			} `json:"hits"`
+			Hits []esHit `json:"hits"`
 		} `json:"hits"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&sr); err != nil {
-		return Result{}, fmt.Errorf("decoding search response: %w", err)
+	dec := json.NewDecoder(res.Body)
+	dec.UseNumber()
+	if err := dec.Decode(&sr); err != nil {
+		return 0, nil, fmt.Errorf("decoding search response: %w", err)
 	}
-	out := Result{Total: sr.Hits.Total.Value, Deals: []Deal{}}
-	for _, h := range sr.Hits.Hits {
-		out.Deals = append(out.Deals, h.Source)
-	}
-	return out, nil
+	return sr.Hits.Total.Value, sr.Hits.Hits, nil
 }
 
 type m = map[string]any
@@ -291,28 +349,63 @@ func esQuery(q Query) m {
 	if q.HyperscalerOnly {
 		filter = append(filter, m{"term": m{"counterparty.hyperscaler": true}})
 	}
-	if q.MinMW > 0 || q.MaxMW > 0 {
-		r := m{}
-		if q.MinMW > 0 {
-			r["gte"] = q.MinMW
+	filter = appendRange(filter, "capacity_mw", q.MinMW, q.MaxMW)
+	filter = appendRange(filter, "usd_per_mw_year", q.MinUSDPerMWYear, q.MaxUSDPerMWYear)
+	filter = appendRange(filter, "total_value_usd", q.MinValue, q.MaxValue)
+	if q.AnnouncedFrom != "" || q.AnnouncedTo != "" {
+		r := m{"format": "yyyy-MM-dd"}
+		if from, _ := dateBound(q.AnnouncedFrom, false); from != "" {
+			r["gte"] = from
 		}
-		if q.MaxMW > 0 {
-			r["lte"] = q.MaxMW
+		if to, _ := dateBound(q.AnnouncedTo, true); to != "" {
+			r["lte"] = to
 		}
-		filter = append(filter, m{"range": m{"capacity_mw": r}})
+		filter = append(filter, m{"range": m{"announced_on": r}})
+	}
+	if q.Location != "" {
+		filter = append(filter, m{"wildcard": m{"location": m{"value": "*" + wildcardEscape(q.Location) + "*", "case_insensitive": true}}})
+	}
+	if q.Hardware != "" {
+		filter = append(filter, m{"wildcard": m{"hardware": m{"value": "*" + wildcardEscape(q.Hardware) + "*", "case_insensitive": true}}})
 	}
 	var must []any
-	if q.Text != "" {
+	// Every word somewhere: in a party name or the deal's evidence, or in a
+	// source's title or evidence (Query.matches).
+	for _, w := range words(q.Text) {
 		must = append(must, m{"bool": m{"should": []any{
-			m{"multi_match": m{"query": q.Text, "fields": []string{"operator.name.text", "counterparty.name.text", "counterparty.descriptor.text", "evidence"}, "operator": "and"}},
-			m{"nested": m{"path": "sources", "query": m{"multi_match": m{"query": q.Text, "fields": []string{"sources.title", "sources.evidence"}, "operator": "and"}}}},
+			m{"multi_match": m{"query": w, "fields": []string{"operator.name.text", "counterparty.name.text", "counterparty.descriptor.text", "evidence"}}},
+			m{"nested": m{"path": "sources", "query": m{"multi_match": m{"query": w, "fields": []string{"sources.title", "sources.evidence"}}}}},
 		}, "minimum_should_match": 1}})
 	}
-	field := map[string]string{"": "total_value_usd", "value": "total_value_usd", "mw": "capacity_mw", "usd_per_mw_year": "usd_per_mw_year", "announced": "announced_on"}[q.Sort]
+	field := map[string]string{"": "total_value_usd", "value": "total_value_usd", "mw": "capacity_mw", "usd_per_mw_year": "usd_per_mw_year",
+		"announced": "announced_on", "confidence": "confidence"}[q.Sort]
+	order := "desc"
+	if q.Order == "asc" {
+		order = "asc"
+	}
 	return m{
 		"query": m{"bool": m{"filter": filter, "must": must}},
-		"sort":  []any{m{field: m{"order": "desc", "missing": "_last"}}, m{"id": "asc"}},
+		"sort":  []any{m{field: m{"order": order, "missing": "_last"}}, m{"id": "asc"}},
 		"size":  q.size(),
 		"from":  q.From,
 	}
+}
+
+func appendRange(filter []any, field string, lo, hi float64) []any {
+	if lo <= 0 && hi <= 0 {
+		return filter
+	}
+	r := m{}
+	if lo > 0 {
+		r["gte"] = lo
+	}
+	if hi > 0 {
+		r["lte"] = hi
+	}
+	return append(filter, m{"range": m{field: r}})
+}
+
+// wildcardEscape quotes the wildcard query's special characters.
+func wildcardEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`).Replace(s)
 }

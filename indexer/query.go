@@ -2,23 +2,65 @@ package indexer
 
 import (
 	"errors"
+	"fmt"
+	"sort"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/mwledger/mwledger/schemas"
 )
 
-// Query selects deals. Zero values mean "any".
+// Query selects deals. Zero values mean "any". Both stores give the same
+// answer for the same query and data: Query.matches is the reference
+// semantics (embedded store), esQuery its Elasticsearch translation.
 type Query struct {
-	Text            string // free text over title, evidence and names
-	Operator        string
-	Counterparty    string
-	ContractType    string
-	HyperscalerOnly bool
-	MinMW, MaxMW    float64
-	Sort            string // "value" (default), "mw", "usd_per_mw_year", "announced"
-	Size            int    // default 50
-	From            int
+	// Text is free text over titles, evidence and party names: every word
+	// (letters and digits, case-insensitive) must appear as a whole word somewhere.
+	Text string `json:"text,omitempty"`
+	// Operator is the operator's name or ticker (exact, case-insensitive).
+	Operator string `json:"operator,omitempty"`
+	// Counterparty is the shown name (or descriptor when undisclosed), or any
+	// name a source gave (exact, case-insensitive).
+	Counterparty string `json:"counterparty,omitempty"`
+	// ContractType is colocation, bare_metal, cloud_services or unknown.
+	ContractType string `json:"contract_type,omitempty"`
+	// HyperscalerOnly keeps deals with a hyperscaler counterparty.
+	HyperscalerOnly bool `json:"hyperscaler,omitempty"`
+	// MinMW, MaxMW bound capacity_mw (inclusive); a bound excludes deals without MW.
+	MinMW float64 `json:"min_mw,omitempty"`
+	MaxMW float64 `json:"max_mw,omitempty"`
+	// MinUSDPerMWYear, MaxUSDPerMWYear bound usd_per_mw_year (inclusive).
+	MinUSDPerMWYear float64 `json:"min_usd_per_mw_year,omitempty"`
+	MaxUSDPerMWYear float64 `json:"max_usd_per_mw_year,omitempty"`
+	// MinValue, MaxValue bound total_value_usd (inclusive).
+	MinValue float64 `json:"min_value,omitempty"`
+	MaxValue float64 `json:"max_value,omitempty"`
+	// AnnouncedFrom, AnnouncedTo bound announced_on (YYYY-MM-DD or YYYY-MM,
+	// inclusive; a month as upper bound means its last day). A deal announced
+	// as YYYY-MM counts as the first of that month (as Elasticsearch stores it).
+	AnnouncedFrom string `json:"announced_from,omitempty"`
+	AnnouncedTo   string `json:"announced_to,omitempty"`
+	// Location and Hardware match when the deal's value contains them
+	// (case-insensitive), e.g. "texas", "GB300".
+	Location string `json:"location,omitempty"`
+	Hardware string `json:"hardware,omitempty"`
+	// Sort is "value" (default), "mw", "usd_per_mw_year", "announced" or
+	// "confidence"; Order "desc" (default) or "asc". Missing values sort last,
+	// ties by id ascending.
+	Sort  string `json:"sort,omitempty"`
+	Order string `json:"order,omitempty"`
+	// Size is the page size (default 50, at most MaxPageSize); From skips deals.
+	Size int `json:"size,omitempty"`
+	From int `json:"from,omitempty"`
 }
+
+// MaxPageSize bounds Query.Size; From+Size must also stay within it
+// (Elasticsearch's result window). Use Scan for more.
+const MaxPageSize = 10000
+
+// Sorts lists the accepted Query.Sort values.
+var Sorts = []string{"value", "mw", "usd_per_mw_year", "announced", "confidence"}
 
 // Validate names a bad field.
 func (q *Query) Validate() error {
@@ -30,12 +72,27 @@ func (q *Query) Validate() error {
 		}
 	}
 	switch q.Sort {
-	case "", "value", "mw", "usd_per_mw_year", "announced":
+	case "", "value", "mw", "usd_per_mw_year", "announced", "confidence":
 	default:
-		return errors.New("query: sort must be value, mw, usd_per_mw_year or announced")
+		return errors.New("query: sort must be value, mw, usd_per_mw_year, announced or confidence")
 	}
-	if q.Size < 0 || q.From < 0 || q.MinMW < 0 || q.MaxMW < 0 {
-		return errors.New("query: size, from and MW bounds must not be negative")
+	switch q.Order {
+	case "", "asc", "desc":
+	default:
+		return errors.New("query: order must be asc or desc")
+	}
+	if q.Size < 0 || q.From < 0 || q.MinMW < 0 || q.MaxMW < 0 || q.MinUSDPerMWYear < 0 ||
+		q.MaxUSDPerMWYear < 0 || q.MinValue < 0 || q.MaxValue < 0 {
+		return errors.New("query: size, from and numeric bounds must not be negative")
+	}
+	if q.size()+q.From > MaxPageSize {
+		return fmt.Errorf("query: from + size must not exceed %d", MaxPageSize)
+	}
+	if _, err := dateBound(q.AnnouncedFrom, false); err != nil {
+		return fmt.Errorf("query: announced_from: %w", err)
+	}
+	if _, err := dateBound(q.AnnouncedTo, true); err != nil {
+		return fmt.Errorf("query: announced_to: %w", err)
 	}
 	return nil
 }
@@ -47,14 +104,145 @@ func (q Query) size() int {
 	return q.Size
 }
 
+// dateBound normalises a YYYY-MM-DD or YYYY-MM bound to YYYY-MM-DD: a month
+// is its first day as a lower bound and its last day as an upper bound.
+func dateBound(s string, upper bool) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t.Format("2006-01-02"), nil
+	}
+	t, err := time.Parse("2006-01", s)
+	if err != nil {
+		return "", fmt.Errorf("%q is not YYYY-MM-DD or YYYY-MM", s)
+	}
+	if upper {
+		t = t.AddDate(0, 1, -1)
+	}
+	return t.Format("2006-01-02"), nil
+}
+
+// dealDate is announced_on as YYYY-MM-DD (a month is its first day), "" when absent.
+func dealDate(d Deal) string {
+	if d.AnnouncedOn == nil {
+		return ""
+	}
+	s := *d.AnnouncedOn
+	if len(s) == 7 {
+		s += "-01"
+	}
+	return s
+}
+
 // Result is a page of deals and the total number of matches.
 type Result struct {
 	Total int    `json:"total"`
 	Deals []Deal `json:"deals"`
 }
 
-// matches is the reference semantics of a query, used by the embedded store.
-func (q Query) matches(d Deal) bool {
+// words splits text into lowercase words the way both stores compare free
+// text: an approximation of Unicode word boundaries (UAX #29), which
+// Elasticsearch's standard analyzer uses. Letters and digits form words;
+// "." and apostrophes join letters ("U.S.", "IREN's") or digits ("9.7"),
+// "," and ";" join digits ("1,000"), ":" joins letters; each Han, Hiragana or
+// Katakana character is a word of its own.
+func words(s string) []string {
+	rs := []rune(strings.ToLower(s))
+	alnum := func(i int) bool { return i >= 0 && i < len(rs) && (unicode.IsLetter(rs[i]) || unicode.IsDigit(rs[i])) }
+	ideo := func(r rune) bool {
+		return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana)
+	}
+	var out []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, string(cur))
+			cur = cur[:0]
+		}
+	}
+	for i, r := range rs {
+		switch {
+		case ideo(r):
+			flush()
+			out = append(out, string(r))
+		case alnum(i):
+			cur = append(cur, r)
+		case len(cur) > 0 && alnum(i+1) && !ideo(rs[i+1]) && joins(r, rs[i-1], rs[i+1]):
+			cur = append(cur, r)
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// joins says whether punctuation r between a and b stays inside a word.
+func joins(r, a, b rune) bool {
+	la, lb := unicode.IsLetter(a), unicode.IsLetter(b)
+	da, db := unicode.IsDigit(a), unicode.IsDigit(b)
+	switch r {
+	case '.', '\'', '’':
+		return (la && lb) || (da && db)
+	case ':', '·':
+		return la && lb
+	case ',', ';':
+		return da && db
+	}
+	return false
+}
+
+// textWords are the words free text searches: party names, the deal's
+// evidence, and every source's title and evidence.
+func textWords(d Deal) map[string]bool {
+	set := map[string]bool{}
+	add := func(s string) {
+		for _, w := range words(s) {
+			set[w] = true
+		}
+	}
+	add(d.Operator.Name)
+	if d.Counterparty.Name != nil {
+		add(*d.Counterparty.Name)
+	}
+	if d.Counterparty.Descriptor != nil {
+		add(*d.Counterparty.Descriptor)
+	}
+	for _, e := range d.Evidence {
+		add(e)
+	}
+	for _, s := range d.Sources {
+		if s.Title != nil {
+			add(*s.Title)
+		}
+		for _, e := range s.Evidence {
+			add(e)
+		}
+	}
+	return set
+}
+
+func inRange(p *float64, lo, hi float64) bool {
+	if lo <= 0 && hi <= 0 {
+		return true
+	}
+	if p == nil {
+		return false
+	}
+	return (lo <= 0 || *p >= lo) && (hi <= 0 || *p <= hi)
+}
+
+func containsFold(p *string, sub string) bool {
+	return p != nil && strings.Contains(strings.ToLower(*p), strings.ToLower(sub))
+}
+
+// matches is the reference semantics of a query (esQuery translates it).
+func (q Query) matches(d Deal) bool { return q.matchesWords(d, nil) }
+
+// matchesWords is matches with the deal's free-text words precomputed
+// (sorted, distinct; nil: computed from the deal).
+func (q Query) matchesWords(d Deal, have []string) bool {
 	if q.Operator != "" && !strings.EqualFold(q.Operator, d.Operator.Name) && !eqPtr(d.Operator.Ticker, q.Operator) {
 		return false
 	}
@@ -67,22 +255,36 @@ func (q Query) matches(d Deal) bool {
 	if q.HyperscalerOnly && !d.Counterparty.Hyperscaler {
 		return false
 	}
-	if q.MinMW > 0 && (d.CapacityMW == nil || *d.CapacityMW < q.MinMW) {
+	if !inRange(d.CapacityMW, q.MinMW, q.MaxMW) || !inRange(d.USDPerMWYear, q.MinUSDPerMWYear, q.MaxUSDPerMWYear) ||
+		!inRange(d.TotalValueUSD, q.MinValue, q.MaxValue) {
 		return false
 	}
-	if q.MaxMW > 0 && (d.CapacityMW == nil || *d.CapacityMW > q.MaxMW) {
+	if q.AnnouncedFrom != "" || q.AnnouncedTo != "" {
+		day := dealDate(d)
+		from, _ := dateBound(q.AnnouncedFrom, false)
+		to, _ := dateBound(q.AnnouncedTo, true)
+		if day == "" || (from != "" && day < from) || (to != "" && day > to) {
+			return false
+		}
+	}
+	if q.Location != "" && !containsFold(d.Location, q.Location) {
+		return false
+	}
+	if q.Hardware != "" && !containsFold(d.Hardware, q.Hardware) {
 		return false
 	}
 	if q.Text != "" {
-		hay := strings.ToLower(d.Operator.Name + " " + d.Counterparty.Label() + " " + strings.Join(d.Evidence, " "))
-		for _, s := range d.Sources {
-			if s.Title != nil {
-				hay += " " + strings.ToLower(*s.Title)
+		if have == nil {
+			set := textWords(d)
+			for _, w := range words(q.Text) {
+				if !set[w] {
+					return false
+				}
 			}
-			hay += " " + strings.ToLower(strings.Join(s.Evidence, " "))
+			return true
 		}
-		for _, w := range strings.Fields(strings.ToLower(q.Text)) {
-			if !strings.Contains(hay, w) {
+		for _, w := range words(q.Text) {
+			if i := sort.SearchStrings(have, w); i == len(have) || have[i] != w {
 				return false
 			}
 		}
@@ -106,7 +308,7 @@ func counterpartyMatches(d Deal, want string) bool {
 
 func eqPtr(p *string, s string) bool { return p != nil && strings.EqualFold(*p, s) }
 
-// sortKey returns the value a deal sorts by (descending), missing values last.
+// sortKey returns the value a deal sorts by, missing values last.
 func (q Query) sortKey(d Deal) (float64, bool) {
 	var p *float64
 	switch q.Sort {
@@ -114,19 +316,15 @@ func (q Query) sortKey(d Deal) (float64, bool) {
 		p = d.CapacityMW
 	case "usd_per_mw_year":
 		p = d.USDPerMWYear
+	case "confidence":
+		return d.Confidence, true
 	case "announced":
-		if d.AnnouncedOn == nil {
+		day := dealDate(d)
+		t, err := time.Parse("2006-01-02", day)
+		if err != nil {
 			return 0, false
 		}
-		s := strings.ReplaceAll(*d.AnnouncedOn, "-", "")
-		for len(s) < 8 {
-			s += "00"
-		}
-		var v float64
-		for _, c := range s {
-			v = v*10 + float64(c-'0')
-		}
-		return v, true
+		return float64(t.Unix()), true
 	default:
 		p = d.TotalValueUSD
 	}

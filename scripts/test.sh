@@ -15,6 +15,9 @@ make --no-print-directory tools
 echo "== lint"
 make --no-print-directory lint
 
+echo "== browser (Debian chromium, for the web page test)"
+bash scripts/install-chromium.sh
+
 echo "== services"
 trap 'bash scripts/services.sh down || true' EXIT
 bash scripts/services.sh up

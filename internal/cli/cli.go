@@ -47,6 +47,8 @@ func commands() []command {
 		{"index", "consume contract records from Kafka and write them to Elasticsearch", runIndex},
 		{"run", "the whole pipeline in one process on embedded defaults (no Kafka, no Elasticsearch), then print the deals", runRun},
 		{"search", "query the ledger (Elasticsearch or the embedded store)", runSearch},
+		{"serve", "serve the JSON API (api/openapi.yaml) and the web page over the ledger (embedded or es)", runServe},
+		{"review", "list the deals to review: warnings, conflicting sources or confidence below 0.7", runReview},
 		{"eval", "compare the extractor with the golden fixtures: precision, recall and F1 per field", runEval},
 		{"reprocess", "replay the archived articles (mwledger.articles) through the current extractor into mwledger.contracts", runReprocess},
 		{"fixture", "record URL|FILE: save a page into fixtures/ with a drafted golden; update --yes: rewrite the goldens", runFixture},

@@ -2,15 +2,19 @@ package cli
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/web"
 )
 
 func defaultLedger() string {
@@ -28,22 +32,51 @@ func defaultLedger() string {
 	return filepath.Join(dir, "mwledger", "ledger.db")
 }
 
+// ledger is what search, serve and review need of a store.
+type ledger interface {
+	indexer.Store
+	indexer.Scanner
+	Get(ctx context.Context, id string) (*indexer.Deal, error)
+}
+
+var (
+	_ ledger = (*indexer.BoltStore)(nil)
+	_ ledger = (*indexer.ESStore)(nil)
+)
+
+// openLedger opens the embedded ledger file or connects to Elasticsearch.
+func openLedger(kind, path, esURL string) (ledger, func(), error) {
+	switch kind {
+	case "embedded":
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil, fmt.Errorf("no ledger at %s: run `mwledger run` first, or pass --ledger", path)
+		}
+		b, err := indexer.OpenBolt(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		return b, func() { b.Close() }, nil
+	case "es":
+		s, err := indexer.NewESStore(esConfig(esURL))
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() {}, nil
+	}
+	return nil, nil, usageError{"--store must be embedded or es"}
+}
+
 func runSearch(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "search", "[filters] [free text]")
 	storeKind := fs.String("store", envOr("MWLEDGER_STORE", "embedded"), "embedded (the ledger file of mwledger run) or es (env MWLEDGER_STORE)")
-	ledger := fs.String("ledger", defaultLedger(), "embedded ledger file (env MWLEDGER_LEDGER)")
+	ledgerPath := fs.String("ledger", defaultLedger(), "embedded ledger file (env MWLEDGER_LEDGER)")
 	es := fs.String("es", envOr("MWLEDGER_ES", "http://127.0.0.1:19200"), "Elasticsearch URL (env MWLEDGER_ES)")
 	var q indexer.Query
-	fs.StringVar(&q.Operator, "operator", "", "operator name or ticker, e.g. IREN")
-	fs.StringVar(&q.Counterparty, "counterparty", "", "counterparty name (or descriptor when undisclosed)")
-	fs.StringVar(&q.ContractType, "type", "", "colocation, bare_metal, cloud_services or unknown")
-	fs.BoolVar(&q.HyperscalerOnly, "hyperscaler", false, "only deals with a hyperscaler counterparty")
-	fs.Float64Var(&q.MinMW, "min-mw", 0, "at least this many MW")
-	fs.Float64Var(&q.MaxMW, "max-mw", 0, "at most this many MW")
-	fs.StringVar(&q.Sort, "sort", "value", "value, mw, usd_per_mw_year or announced (descending)")
-	fs.IntVar(&q.Size, "limit", 50, "deals per page")
-	fs.IntVar(&q.From, "from", 0, "skip this many deals")
+	web.BindFlags(fs, &q)
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	asCSV := fs.Bool("csv", false, "print CSV (one row per deal, numbers unformatted) instead of a table")
+	all := fs.Bool("all", false, "every matching deal, not one page (with --json or --csv)")
+	agg := fs.String("agg", "", "aggregate the matching deals instead: "+strings.Join(indexer.Aggregations, ", "))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -51,39 +84,98 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	if err := q.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
-	var store indexer.Store
-	switch *storeKind {
-	case "embedded":
-		if _, err := os.Stat(*ledger); err != nil {
-			return fmt.Errorf("no ledger at %s: run `mwledger run` first, or pass --ledger", *ledger)
-		}
-		b, err := indexer.OpenBolt(*ledger)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		store = b
-	case "es":
-		s, err := indexer.NewESStore(esConfig(*es))
-		if err != nil {
-			return err
-		}
-		store = s
-	default:
-		return usageError{"search: --store must be embedded or es"}
+	if *asJSON && *asCSV {
+		return usageError{"search: --json and --csv exclude each other"}
 	}
-	res, err := store.Search(ctx, q)
+	if *agg != "" && !slices.Contains(indexer.Aggregations, *agg) {
+		return usageError{"search: --agg must be one of " + strings.Join(indexer.Aggregations, ", ")}
+	}
+	store, closeStore, err := openLedger(*storeKind, *ledgerPath, *es)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+	defer closeStore()
+	if *agg != "" {
+		r, err := indexer.AggregateStore(ctx, store, *agg, q)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(e.stdout, r)
+		}
+		if *asCSV {
+			return writeAggCSV(e.stdout, r)
+		}
+		printAgg(e.stdout, r)
+		return nil
+	}
+	var res indexer.Result
+	if *all {
+		res.Deals = []indexer.Deal{}
+		err = store.Scan(ctx, q, func(d indexer.Deal) error { res.Deals = append(res.Deals, d); return nil })
+		res.Total = len(res.Deals)
+	} else {
+		res, err = store.Search(ctx, q)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case *asJSON:
+		return writeJSON(e.stdout, res)
+	case *asCSV:
+		return web.WriteCSV(e.stdout, res.Deals)
 	}
 	printTable(e.stdout, res)
 	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func printAgg(w io.Writer, r indexer.AggResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if r.Name == "tiers" {
+		fmt.Fprintln(tw, "TIER\tOPERATOR\tHYPERSCALER-GRADE MW\tMW\tVALUE\tDEALS\tCOUNTERPARTIES")
+		for _, row := range r.Rows {
+			fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.0f\t%s\t%d\t%s\n", row.Tier, row.Key, row.HyperscalerMW, row.MW, money(&row.ValueUSD), row.Deals, strings.Join(row.Counterparties, ", "))
+		}
+	} else {
+		fmt.Fprintln(tw, "KEY\tDEALS\tMW\tVALUE\tPRICED\t$/MW/YR MEAN\tMEDIAN\tMIN\tMAX")
+		for _, row := range r.Rows {
+			p := row.USDPerMWYear
+			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%d\t%s\t%s\t%s\t%s\n", row.Key, row.Deals, row.MW, money(&row.ValueUSD), p.Count,
+				money(p.Mean), money(p.Median), money(p.Min), money(p.Max))
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%s over %d deal(s); %d skipped (cancelled, or aggregates whose parts are listed)\n", r.Name, r.Deals, r.Skipped)
+}
+
+func writeAggCSV(w io.Writer, r indexer.AggResult) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"key", "deals", "mw", "value_usd", "priced_deals", "usd_per_mw_year_mean", "usd_per_mw_year_median", "usd_per_mw_year_min", "usd_per_mw_year_max", "tier", "hyperscaler_mw", "counterparties"})
+	f := func(p *float64) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*p, 'f', -1, 64)
+	}
+	for _, row := range r.Rows {
+		p := row.USDPerMWYear
+		tier := ""
+		if row.Tier > 0 {
+			tier = strconv.Itoa(row.Tier)
+		}
+		cw.Write([]string{row.Key, strconv.Itoa(row.Deals), f(&row.MW), f(&row.ValueUSD), strconv.Itoa(p.Count), f(p.Mean), f(p.Median), f(p.Min), f(p.Max),
+			tier, f(&row.HyperscalerMW), strings.Join(row.Counterparties, " | ")})
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // printTable prints deals as an aligned table an analyst can read.

@@ -1,0 +1,229 @@
+package indexer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/mwledger/mwledger/schemas"
+)
+
+// searchCache keeps, in memory, the part of every deal that queries read
+// (matchView) and its free-text words, valid for one committed bbolt
+// transaction: any write (Upsert, AckAlert) moves the transaction id on and
+// the next search reloads it. Searches filter and sort the cache, then read
+// only the deals of the page from the file.
+type searchCache struct {
+	mu    sync.Mutex
+	txid  int
+	valid bool
+	deals []cachedDeal
+}
+
+type cachedDeal struct {
+	deal  Deal     // matchView fields only
+	words []string // sorted, distinct: textWords
+}
+
+// matchView is the part of a deal document that queries read.
+type matchView struct {
+	schemas.Contract
+	Status  string   `json:"status"`
+	Current *Figures `json:"current"`
+	Parts   []string `json:"parts"`
+	Sources []struct {
+		Title    *string  `json:"title"`
+		Evidence []string `json:"evidence"`
+	} `json:"sources"`
+	Provenance []struct {
+		Field string `json:"field"`
+		Value string `json:"value"`
+	} `json:"provenance"`
+}
+
+// load returns the cached deals of the transaction's snapshot.
+func (c *searchCache) load(ctx context.Context, tx *bolt.Tx) ([]cachedDeal, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.valid && c.txid == tx.ID() {
+		return c.deals, nil
+	}
+	var out []cachedDeal
+	err := tx.Bucket(dealsBucket).ForEach(func(k, v []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var mv matchView
+		if err := json.Unmarshal(v, &mv); err != nil {
+			return nil
+		}
+		d := Deal{Contract: mv.Contract, Status: mv.Status, Current: mv.Current, Parts: mv.Parts}
+		d.ID = string(k)
+		d.FieldEvidence = nil
+		for _, s := range mv.Sources {
+			d.Sources = append(d.Sources, DealSource{Title: s.Title, Evidence: s.Evidence})
+		}
+		for _, p := range mv.Provenance {
+			if p.Field == "counterparty" {
+				d.Provenance = append(d.Provenance, FieldClaim{Field: p.Field, Value: p.Value})
+			}
+		}
+		set := textWords(d)
+		ws := make([]string, 0, len(set))
+		for w := range set {
+			ws = append(ws, w)
+		}
+		sort.Strings(ws)
+		d.Evidence, d.Sources = nil, nil // only the words are needed from here on
+		out = append(out, cachedDeal{deal: d, words: ws})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.deals, c.txid, c.valid = out, tx.ID(), true
+	return out, nil
+}
+
+// matching returns the deals q matches (their matchView), sorted as q says
+// unless unsorted.
+func (s *BoltStore) matching(ctx context.Context, tx *bolt.Tx, q Query, unsorted ...bool) ([]Deal, error) {
+	all, err := s.search.load(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	type keyed struct {
+		key float64
+		ok  bool
+		d   *Deal
+	}
+	var hits []keyed
+	for i := range all {
+		if q.matchesWords(all[i].deal, all[i].words) {
+			k, ok := q.sortKey(all[i].deal)
+			hits = append(hits, keyed{k, ok, &all[i].deal})
+		}
+	}
+	if len(unsorted) == 0 || !unsorted[0] {
+		// The keys are computed once (dates are parsed), then compared as q.less does.
+		sort.Slice(hits, func(i, j int) bool {
+			a, b := hits[i], hits[j]
+			if a.ok != b.ok {
+				return a.ok
+			}
+			if a.key != b.key {
+				if q.Order == "asc" {
+					return a.key < b.key
+				}
+				return a.key > b.key
+			}
+			return a.d.ID < b.d.ID
+		})
+	}
+	out := make([]Deal, len(hits))
+	for i, h := range hits {
+		out[i] = *h.d
+	}
+	return out, nil
+}
+
+// Search filters and sorts the in-memory view of the ledger and reads the
+// deals of the page from the file.
+func (s *BoltStore) Search(ctx context.Context, q Query) (Result, error) {
+	if err := q.Validate(); err != nil {
+		return Result{}, err
+	}
+	res := Result{Deals: []Deal{}}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		hits, err := s.matching(ctx, tx, q)
+		if err != nil {
+			return err
+		}
+		res.Total = len(hits)
+		from := min(q.From, len(hits))
+		to := min(from+q.size(), len(hits))
+		b := tx.Bucket(dealsBucket)
+		for _, h := range hits[from:to] {
+			if d := getDeal(b, h.ID); d != nil {
+				res.Deals = append(res.Deals, *d)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("searching ledger: %w", err)
+	}
+	return res, nil
+}
+
+// Scan calls fn with every deal the query matches, in the query's order,
+// ignoring Size and From (as ESStore.Scan, and like it without the sources'
+// claims, the alerts and the record ids).
+func (s *BoltStore) Scan(ctx context.Context, q Query, fn func(Deal) error) error {
+	if err := q.Validate(); err != nil {
+		return err
+	}
+	var deals []Deal
+	err := s.db.View(func(tx *bolt.Tx) error {
+		hits, err := s.matching(ctx, tx, q)
+		if err != nil {
+			return err
+		}
+		b := tx.Bucket(dealsBucket)
+		deals = make([]Deal, 0, len(hits))
+		for _, h := range hits {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if d := getDeal(b, h.ID); d != nil {
+				deals = append(deals, scanView(*d))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("scanning ledger: %w", err)
+	}
+	for _, d := range deals {
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanView drops what Scan leaves out (ESStore.Scan's _source excludes).
+func scanView(d Deal) Deal {
+	d.Alerts, d.RecordIDs = nil, nil
+	for i := range d.Sources {
+		d.Sources[i].Claims = nil
+	}
+	return d
+}
+
+// scanSummary calls fn with the summary (summaryFields) of every deal q
+// matches, from memory: what aggregations read.
+func (s *BoltStore) scanSummary(ctx context.Context, q Query, fn func(Deal) error) error {
+	if err := q.Validate(); err != nil {
+		return err
+	}
+	var hits []Deal
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		hits, err = s.matching(ctx, tx, q, true) // aggregations do not need an order
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("scanning ledger: %w", err)
+	}
+	for _, d := range hits {
+		if err := fn(summary(d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,38 @@
+package indexer_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/web"
+)
+
+// BenchmarkBoltSearch: one search over 3000 generated deals in the embedded store.
+func BenchmarkBoltSearch(b *testing.B) {
+	s, err := indexer.OpenBolt(filepath.Join(b.TempDir(), "l.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	recs := web.SampleContracts("bench", 3000, 1)
+	for i := range recs {
+		k, _ := strconv.Atoi(strings.TrimPrefix(recs[i].ID, "bench-"))
+		recs[i].Operator.Name = fmt.Sprintf("%s %03d", recs[i].Operator.Name, k%76)
+	}
+	for _, err := range s.Upsert(context.Background(), recs) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.Search(context.Background(), indexer.Query{HyperscalerOnly: true, Sort: "mw"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,187 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServe runs `mwledger serve` on a free loopback port over ledger and
+// returns its base URL; it stops with the test.
+func startServe(t *testing.T, ledger string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var out syncBuffer
+	go func() {
+		done <- Run(ctx, []string{"serve", "--addr", addr, "--store", "embedded", "--ledger", ledger}, strings.NewReader(""), &out, io.Discard)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	base := "http://" + addr
+	for i := 0; i < 100; i++ {
+		if res, err := http.Get(base + "/api/deals?limit=1"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return base
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("serve did not answer on %s: %s", addr, out.String())
+	return ""
+}
+
+func TestServeAnswers(t *testing.T) {
+	base := startServe(t, sampleLedger(t, 20))
+	res, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !strings.Contains(string(b), "/static/app.js") || res.Header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("page: %d %q", res.StatusCode, b)
+	}
+}
+
+// chromium runs headless Chromium on url with the given output flag and returns
+// its stdout.
+func chromium(t *testing.T, url string, extra ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps",
+		"--user-data-dir=" + t.TempDir(), "--window-size=1200,900", "--virtual-time-budget=5000"}, extra...)
+	args = append(args, url)
+	cmd := exec.CommandContext(ctx, chromiumPath, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %s: %v\n%s", url, err, stderr.String())
+	}
+	return stdout.String()
+}
+
+// TestServeInChromium loads the page in a real headless Chromium: the deal
+// table after a search, a deal page, and a screenshot that is not blank.
+// It runs when /usr/bin/chromium exists (scripts/install-chromium.sh) and is
+// required under CI=true.
+func TestServeInChromium(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing (CI=true: the browser test must run; run scripts/install-chromium.sh)", chromiumPath)
+		}
+		t.Skipf("%s is missing: run scripts/install-chromium.sh", chromiumPath)
+	}
+	base := startServe(t, sampleLedger(t, 40))
+
+	// A search: the page reads it from the URL and fills the table.
+	dom := chromium(t, base+"/#/?q=texas&hyperscaler=true", "--dump-dom")
+	if !strings.Contains(dom, "matching “texas”") || !strings.Contains(dom, "<tr data-id=") {
+		t.Fatalf("search page did not render results:\n%s", head2k(dom))
+	}
+	// A deal page with its sources and evidence.
+	id := between(dom, `<tr data-id="`, `"`)
+	dom = chromium(t, base+"/#/deal/"+id, "--dump-dom")
+	for _, want := range []string{"Sources (", "class=\"evidence\"", "Deal id", id} {
+		if !strings.Contains(dom, want) {
+			t.Fatalf("deal page lacks %q:\n%s", want, head2k(dom))
+		}
+	}
+	// A screenshot of the search page with its charts.
+	shot := filepath.Join(t.TempDir(), "page.png")
+	chromium(t, base+"/", "--screenshot="+shot, "--hide-scrollbars")
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := colours(img); n < 16 {
+		t.Fatalf("screenshot has %d distinct colours: blank page?", n)
+	} else {
+		t.Logf("screenshot %s: %v, %d distinct colours", shot, img.Bounds().Size(), n)
+	}
+	if dir := os.Getenv("MWLEDGER_SCREENSHOT_DIR"); dir != "" {
+		b, _ := os.ReadFile(shot)
+		_ = os.WriteFile(filepath.Join(dir, "mwledger-page.png"), b, 0o644)
+	}
+}
+
+func colours(img image.Image) int {
+	seen := map[uint64]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, a := img.At(x, y).RGBA()
+			seen[uint64(r)<<48|uint64(g)<<32|uint64(bl)<<16|uint64(a)] = true
+		}
+	}
+	return len(seen)
+}
+
+func between(s, a, b string) string {
+	i := strings.Index(s, a)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(a):]
+	if j := strings.Index(s, b); j >= 0 {
+		return s[:j]
+	}
+	return s
+}
+
+func head2k(s string) string {
+	if len(s) > 2000 {
+		return s[:2000] + fmt.Sprintf("… (%d bytes)", len(s))
+	}
+	return s
+}

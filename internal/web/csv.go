@@ -1,0 +1,79 @@
+package web
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/mwledger/mwledger/indexer"
+)
+
+// CSVHeader are the export columns: one row per deal, numbers unformatted
+// (plain USD and MW), empty when unknown; multi-valued cells are joined with " | ".
+var CSVHeader = []string{
+	"id", "operator", "operator_ticker", "counterparty", "counterparty_hyperscaler", "end_user", "guarantor",
+	"contract_type", "capacity_mw", "total_value_usd", "term_years", "usd_per_mw_year", "reported_usd_per_mw_year",
+	"prepayment_usd", "guarantee_usd", "terms", "location", "hardware", "announced_on", "aggregate", "status",
+	"confidence", "warnings", "conflicts", "sources_count", "source_urls",
+}
+
+// WriteCSV writes the header and one row per deal.
+func WriteCSV(w io.Writer, deals []indexer.Deal) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	for _, d := range deals {
+		if err := cw.Write(CSVRow(d)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// CSVRow is one deal's row, in CSVHeader's order. Cells that a spreadsheet
+// would run as a formula (=, +, -, @ first) are prefixed with a quote.
+func CSVRow(d indexer.Deal) []string {
+	var urls []string
+	for _, s := range d.Sources {
+		urls = append(urls, s.URL)
+	}
+	var endUser, guarantor string
+	if d.EndUser != nil {
+		endUser = d.EndUser.Name
+	}
+	if d.Guarantor != nil {
+		guarantor = d.Guarantor.Name
+	}
+	row := []string{
+		d.ID, d.Operator.Name, str(d.Operator.Ticker), d.Counterparty.Label(), strconv.FormatBool(d.Counterparty.Hyperscaler), endUser, guarantor,
+		d.ContractType, fnum(d.CapacityMW), fnum(d.TotalValueUSD), fnum(d.TermYears), fnum(d.USDPerMWYear), fnum(d.ReportedUSDPerMWYear),
+		fnum(d.PrepaymentUSD), fnum(d.GuaranteeUSD), strings.Join(d.Terms, " | "), str(d.Location), str(d.Hardware), str(d.AnnouncedOn),
+		strconv.FormatBool(d.Aggregate), d.Status, strconv.FormatFloat(d.Confidence, 'f', -1, 64),
+		strings.Join(d.Warnings, " | "), strings.Join(d.Conflicts, " | "), strconv.Itoa(len(d.Sources)), strings.Join(urls, " | "),
+	}
+	for i, c := range row {
+		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+			if _, err := strconv.ParseFloat(c, 64); err != nil {
+				row[i] = "'" + c
+			}
+		}
+	}
+	return row
+}
+
+func fnum(p *float64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*p, 'f', -1, 64)
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

@@ -1,0 +1,188 @@
+// Package web serves the ledger over HTTP: a JSON API (api/openapi.yaml) and
+// a single-page UI from embedded static files. Deal data comes from articles
+// and is hostile: the API writes it only as JSON (HTML characters escaped),
+// the page builds its DOM with textContent, and every response carries a
+// strict Content-Security-Policy.
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/mwledger/mwledger/indexer"
+)
+
+// Ledger is what the server reads: both indexer.BoltStore and indexer.ESStore.
+type Ledger interface {
+	Search(ctx context.Context, q indexer.Query) (indexer.Result, error)
+	Scan(ctx context.Context, q indexer.Query, fn func(indexer.Deal) error) error
+	Get(ctx context.Context, id string) (*indexer.Deal, error)
+}
+
+//go:embed static
+var staticFiles embed.FS
+
+// CSP is the Content-Security-Policy of every response: scripts, styles and
+// data only from this origin, no inline script or style, no plugins, no framing.
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// MaxExport bounds the deals one CSV export writes.
+const MaxExport = 200000
+
+// NewHandler returns the API and the page.
+func NewHandler(store Ledger, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{store: store, log: log}
+	static, _ := fs.Sub(staticFiles, "static")
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/deals", h.deals)
+	mux.HandleFunc("GET /api/deals/{id}", h.deal)
+	mux.HandleFunc("GET /api/aggregations/{name}", h.aggregation)
+	mux.HandleFunc("GET /api/export.csv", h.export)
+	mux.HandleFunc("GET /api/export.json", h.export)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, static, "index.html")
+	})
+	return secure(mux)
+}
+
+type handler struct {
+	store Ledger
+	log   *slog.Logger
+}
+
+// secure sets the security headers on every response.
+func secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", CSP)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func (h *handler) json(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w) // escapes <, > and & as \u003c …
+	if err := enc.Encode(v); err != nil {
+		h.log.Debug("writing response", "err", err)
+	}
+}
+
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Warn("api request failed", "path", r.URL.Path, "err", err)
+	h.json(w, http.StatusBadGateway, apiError{"the ledger could not answer: " + err.Error()})
+}
+
+func (h *handler) deals(w http.ResponseWriter, r *http.Request) {
+	q, err := QueryFromValues(r.URL.Query())
+	if err != nil {
+		h.json(w, http.StatusBadRequest, apiError{err.Error()})
+		return
+	}
+	res, err := h.store.Search(r.Context(), q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.json(w, http.StatusOK, res)
+}
+
+func (h *handler) deal(w http.ResponseWriter, r *http.Request) {
+	d, err := h.store.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if d == nil {
+		h.json(w, http.StatusNotFound, apiError{"no such deal"})
+		return
+	}
+	h.json(w, http.StatusOK, d)
+}
+
+func (h *handler) aggregation(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	q, err := QueryFromValues(r.URL.Query())
+	if err != nil {
+		h.json(w, http.StatusBadRequest, apiError{err.Error()})
+		return
+	}
+	if !validAgg(name) {
+		h.json(w, http.StatusNotFound, apiError{"aggregation must be one of " + strings.Join(indexer.Aggregations, ", ")})
+		return
+	}
+	res, err := indexer.AggregateStore(r.Context(), h.store, name, q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.json(w, http.StatusOK, res)
+}
+
+func validAgg(name string) bool {
+	for _, a := range indexer.Aggregations {
+		if a == name {
+			return true
+		}
+	}
+	return false
+}
+
+var errTooMany = errors.New("export too large")
+
+func (h *handler) export(w http.ResponseWriter, r *http.Request) {
+	q, err := QueryFromValues(r.URL.Query())
+	if err != nil {
+		h.json(w, http.StatusBadRequest, apiError{err.Error()})
+		return
+	}
+	var deals []indexer.Deal
+	err = h.store.Scan(r.Context(), q, func(d indexer.Deal) error {
+		if len(deals) >= MaxExport {
+			return errTooMany
+		}
+		deals = append(deals, d)
+		return nil
+	})
+	if errors.Is(err, errTooMany) {
+		h.json(w, http.StatusRequestEntityTooLarge, apiError{"more than 200000 deals match: narrow the search"})
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if strings.HasSuffix(r.URL.Path, ".json") {
+		w.Header().Set("Content-Disposition", `attachment; filename="mwledger-deals.json"`)
+		if deals == nil {
+			deals = []indexer.Deal{}
+		}
+		h.json(w, http.StatusOK, indexer.Result{Total: len(deals), Deals: deals})
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="mwledger-deals.csv"`)
+	if err := WriteCSV(w, deals); err != nil {
+		h.log.Debug("writing csv", "err", err)
+	}
+}
