@@ -80,10 +80,11 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nUsage: mwledger <command> [flags]   (mwledger <command> -h for its flags)")
 	fmt.Fprintln(w, "\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEnvironment: MWLEDGER_KAFKA (brokers, default 127.0.0.1:19092), MWLEDGER_ES (URL, default http://127.0.0.1:19200),")
-	fmt.Fprintln(w, "MWLEDGER_LOG_LEVEL (debug|info|warn|error, default info). Flags override the environment.")
+	fmt.Fprintln(w, "MWLEDGER_LEDGER (embedded ledger file), MWLEDGER_STORE (embedded|es), MWLEDGER_LOG_LEVEL (debug|info|warn|error,")
+	fmt.Fprintln(w, "default info); Kafka TLS/SASL and Elasticsearch credentials: see README. Flags override the environment.")
 }
 
 func newLogger(w io.Writer) *slog.Logger {
