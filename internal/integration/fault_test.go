@@ -8,13 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
@@ -87,38 +87,21 @@ func publishRecords(t *testing.T, ctx context.Context, cfg bus.KafkaConfig, recs
 	}
 }
 
-// runDeals counts the deals of a run in Elasticsearch and how many of them have
-// more than one source (a record indexed twice would add one).
+// runDeals counts the records of a run in Elasticsearch by their source URLs
+// (each fault record has its own): deals found, and records found in more than
+// one deal or more than once.
 func runDeals(t *testing.T, ctx context.Context, store *indexer.ESStore, run string) (deals, twice int) {
 	t.Helper()
-	_ = store.Refresh(ctx)
-	body := fmt.Sprintf(`{"size":10000,"_source":["sources.url"],"query":{"prefix":{"operator.name":%q}}}`, "Fault "+run)
-	es := store.Client()
-	res, err := es.Search(es.Search.WithIndex(indexer.Alias), es.Search.WithBody(strings.NewReader(body)), es.Search.WithContext(ctx))
+	counts, err := benchtool.SourceCounts(ctx, store, "https://fault.example/"+run+"/")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	var sr struct {
-		Hits struct {
-			Hits []struct {
-				Source struct {
-					Sources []struct {
-						URL string `json:"url"`
-					} `json:"sources"`
-				} `json:"_source"`
-			} `json:"hits"`
-		} `json:"hits"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&sr); err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range sr.Hits.Hits {
-		if len(h.Source.Sources) != 1 {
+	for _, n := range counts {
+		if n > 1 {
 			twice++
 		}
 	}
-	return len(sr.Hits.Hits), twice
+	return len(counts), twice
 }
 
 func waitFor(ctx context.Context, every time.Duration, cond func() bool) bool {
