@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -404,24 +403,6 @@ func TestCrawlTestSite(t *testing.T) {
 	}
 }
 
-// cancelAfter publishes, and cancels the crawl once n articles were published.
-type cancelAfter struct {
-	bus.Publisher
-	n      int64
-	count  atomic.Int64
-	cancel context.CancelFunc
-}
-
-func (p *cancelAfter) Publish(ctx context.Context, msgs ...bus.Message) error {
-	if err := p.Publisher.Publish(ctx, msgs...); err != nil {
-		return err
-	}
-	if p.count.Add(int64(len(msgs))) >= p.n {
-		p.cancel()
-	}
-	return nil
-}
-
 // TestCrawlRestartPublishesOnce stops a crawl halfway and starts it again on
 // the same state file: every article is published exactly once.
 func TestCrawlRestartPublishesOnce(t *testing.T) {
@@ -440,7 +421,7 @@ func TestCrawlRestartPublishesOnce(t *testing.T) {
 		defer st.Close()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		pub := &cancelAfter{Publisher: mem, n: stopAfter, cancel: cancel}
+		pub := &crawltest.CancelAfter{Publisher: mem, N: stopAfter, Cancel: cancel}
 		cfg := siteConfig(site)
 		cfg.State = st
 		c := New(cfg, pub, nil)

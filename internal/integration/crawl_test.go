@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -206,24 +205,6 @@ func TestCrawlTestSiteToKafka(t *testing.T) {
 	t.Logf("first pass %+v", st)
 }
 
-// cancelAfter cancels the crawl once n articles were published.
-type cancelAfter struct {
-	bus.Publisher
-	n      int64
-	count  atomic.Int64
-	cancel context.CancelFunc
-}
-
-func (p *cancelAfter) Publish(ctx context.Context, msgs ...bus.Message) error {
-	if err := p.Publisher.Publish(ctx, msgs...); err != nil {
-		return err
-	}
-	if p.count.Add(int64(len(msgs))) >= p.n {
-		p.cancel()
-	}
-	return nil
-}
-
 // restartCrawl crawls a generated site of n articles over feeds, stops the
 // crawl after about half of them were published, restarts it with the command
 // line (`mwledger crawl --once` on the same state file) and checks on the real
@@ -265,7 +246,7 @@ func restartCrawl(t *testing.T, n, feeds int) {
 		t.Fatal(err)
 	}
 	cctx, stop := context.WithCancel(ctx)
-	c := crawler.New(crawler.Config{State: st}, &cancelAfter{Publisher: pub, n: int64(n / 2), cancel: stop}, nil)
+	c := crawler.New(crawler.Config{State: st}, &crawltest.CancelAfter{Publisher: pub, N: int64(n / 2), Cancel: stop}, nil)
 	err = c.Crawl(cctx, srcs)
 	stop()
 	st.Close()
