@@ -37,15 +37,7 @@ func TestEvents(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := ReadHTML([]byte("<html><body><article>"+tt.html+"</article></body></html>"), "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			cs := x.FromPage(p, "https://t.example/")
-			if len(cs) != 1 {
-				t.Fatalf("got %d records", len(cs))
-			}
-			c := cs[0]
+			c := onlyRecord(t, x, tt.html)
 			if tt.typ == "" {
 				if c.Event != nil {
 					t.Fatalf("event %+v on a new deal", c.Event)

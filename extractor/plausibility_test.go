@@ -48,15 +48,7 @@ func TestPlausibilityWarnings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := ReadHTML([]byte("<html><body><article>"+tt.html+"</article></body></html>"), "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			cs := x.FromPage(p, "https://t.example/")
-			if len(cs) != 1 {
-				t.Fatalf("got %d records", len(cs))
-			}
-			c := cs[0]
+			c := onlyRecord(t, x, tt.html)
 			joined := strings.Join(c.Warnings, "; ")
 			if tt.warning == "" && len(c.Warnings) > 0 || tt.warning != "" && !strings.Contains(joined, tt.warning) {
 				t.Errorf("warnings = %q, want %q", joined, tt.warning)

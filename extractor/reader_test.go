@@ -123,15 +123,7 @@ func TestExtractRoles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := ReadHTML([]byte("<html><body><article>"+tt.html+"</article></body></html>"), "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			cs := x.FromPage(p, "https://t.example/")
-			if len(cs) != 1 {
-				t.Fatalf("got %d records: %+v", len(cs), cs)
-			}
-			c := cs[0]
+			c := onlyRecord(t, x, tt.html)
 			if c.Operator.Name != tt.operator || c.Counterparty.Label() != tt.counterparty {
 				t.Errorf("parties = %s / %s, want %s / %s", c.Operator.Name, c.Counterparty.Label(), tt.operator, tt.counterparty)
 			}
@@ -157,4 +149,18 @@ func v(p *float64) float64 {
 		return -1
 	}
 	return *p
+}
+
+// onlyRecord extracts an article body snippet and returns its one record.
+func onlyRecord(t *testing.T, x *Extractor, body string) schemas.Contract {
+	t.Helper()
+	p, err := ReadHTML([]byte("<html><body><article>"+body+"</article></body></html>"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := x.FromPage(p, "https://t.example/")
+	if len(cs) != 1 {
+		t.Fatalf("got %d records: %+v", len(cs), cs)
+	}
+	return cs[0]
 }
