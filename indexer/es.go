@@ -28,8 +28,8 @@ import (
 const (
 	Alias          = "mwledger-contracts"
 	IndexPrefix    = Alias + "-v"
-	MappingVersion = 2
-	IndexVersion   = IndexPrefix + "2"
+	MappingVersion = 3
+	IndexVersion   = IndexPrefix + "3"
 	templateName   = "mwledger-contracts"
 )
 

@@ -35,8 +35,38 @@ type Deal struct {
 	// a record seen again resolves to the same deal, whatever else arrived meanwhile.
 	RecordIDs []string `json:"record_ids"`
 	// Alerts raised for the deal, with their delivery state (the outbox).
-	Alerts    []Alert   `json:"alerts"`
+	Alerts []Alert `json:"alerts"`
+	// Review is a reviewer's verdict (nil: never reviewed). Its corrections
+	// override what the sources say, and survive every later merge.
+	Review    *Review   `json:"review,omitempty"`
 	IndexedAt time.Time `json:"indexed_at"`
+}
+
+// Review statuses.
+const (
+	ReviewAccepted  = "accepted"
+	ReviewCorrected = "corrected"
+)
+
+// Review is a reviewer's verdict on a deal: accepted as shown, or corrected
+// field by field. RecordCount is the number of records the deal had when it was
+// reviewed: a record arriving later puts the deal back in the review queue when
+// it brings warnings or conflicts of its own.
+type Review struct {
+	Status      string       `json:"status"`
+	By          string       `json:"by"`
+	At          time.Time    `json:"at"`
+	Note        string       `json:"note,omitempty"`
+	RecordCount int          `json:"record_count"`
+	Corrections []Correction `json:"corrections,omitempty"`
+}
+
+// Correction replaces the value of one field (see ReviewFields) with Value; Was
+// is the value the sources gave when the correction was made.
+type Correction struct {
+	Field string `json:"field"`
+	Value string `json:"value"`
+	Was   string `json:"was,omitempty"`
 }
 
 // Figures are a deal's size.
