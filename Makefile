@@ -44,10 +44,17 @@ golden:
 eval:
 	$(GO) run ./cmd/mwledger eval
 
-## bench: one table of figures (extraction on one core; end to end, peak RSS and
-## alert latency on the real services, which must be up: make services-up)
+## bench: one table of figures (extraction on one core; end to end, peak RSS,
+## extractor scale-out and alert latency on the real services, which must be up:
+## make services-up). It finds them as services.sh does (MWLEDGER_STATE_DIR,
+## MWLEDGER_KAFKA_PORT, MWLEDGER_ES_PORT, ...) unless MWLEDGER_KAFKA or
+## MWLEDGER_ES say otherwise. BENCH_ARGS: -articles, -scale-articles,
+## -alert-deals, -alert-trace (go run ./cmd/mwledger-bench -h).
 BENCH_ARGS ?=
 bench: build
+	@k="$$MWLEDGER_KAFKA" e="$$MWLEDGER_ES"; eval "$$(bash $(SERVICES_SH) env)"; \
+	export MWLEDGER_KAFKA="$${k:-$$MWLEDGER_KAFKA}" MWLEDGER_ES="$${e:-$$MWLEDGER_ES}"; \
+	echo "bench: Kafka $$MWLEDGER_KAFKA, Elasticsearch $$MWLEDGER_ES"; \
 	$(GO) run ./cmd/mwledger-bench -bin bin/mwledger $(BENCH_ARGS)
 
 clean:

@@ -34,9 +34,11 @@ type Source struct {
 	// AllowPrivate allows loopback and private addresses (tests and intranets only).
 	// Default false.
 	AllowPrivate bool `yaml:"allow_private"`
-	// Delay between requests to one domain. Default 1s; must be positive when given.
+	// Delay between requests to the source's hosts: requests start at least
+	// Delay / Parallelism apart, so each of the Parallelism slots waits Delay on
+	// average; a fetched page is published at once. Default 1s; must be positive when given.
 	Delay Duration `yaml:"delay"`
-	// Parallelism is the number of concurrent requests per domain. Default 2.
+	// Parallelism is the number of concurrent requests to the source's hosts. Default 2.
 	Parallelism int `yaml:"parallelism"`
 	// Interval between two passes over this source when the crawler runs
 	// continuously. Default: the crawl command's --interval (15m).

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -409,7 +410,8 @@ func TestCrawlRestartPublishesOnce(t *testing.T) {
 	const articles = 300
 	site := crawltest.New(crawltest.Options{Articles: articles, Feeds: 5})
 	defer site.Close()
-	src := Source{Name: "restart", Feeds: site.FeedURLs(), Delay: Duration{time.Microsecond}, Parallelism: 8}
+	// Paced (a request every 2.5 ms) so that the cancel lands mid-crawl.
+	src := Source{Name: "restart", Feeds: site.FeedURLs(), Delay: Duration{10 * time.Millisecond}, Parallelism: 4}
 	path := filepath.Join(t.TempDir(), "state.db")
 	mem := bus.NewMemory()
 
@@ -721,5 +723,53 @@ func TestBoltStateSurvivesReopen(t *testing.T) {
 	}
 	if _, err := OpenState(filepath.Join(t.TempDir(), "missing", "dir", "s.db")); err == nil {
 		t.Error("opening a state file in a missing directory succeeded")
+	}
+}
+
+// timedPublisher records when each article was published.
+type timedPublisher struct {
+	bus.Publisher
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func (p *timedPublisher) Publish(ctx context.Context, msgs ...bus.Message) error {
+	p.mu.Lock()
+	for _, m := range msgs {
+		p.at[string(m.Key)] = time.Now()
+	}
+	p.mu.Unlock()
+	return p.Publisher.Publish(ctx, msgs...)
+}
+
+// TestDelayPacesRequestsNotPublishing: the politeness delay spaces the
+// requests, but a fetched article is published at once (colly's own delay
+// would hold every page back by it: a second of alert latency by default).
+func TestDelayPacesRequestsNotPublishing(t *testing.T) {
+	const delay = 600 * time.Millisecond
+	site := crawltest.New(crawltest.Options{Articles: 3, Feeds: 1})
+	defer site.Close()
+	pub := &timedPublisher{Publisher: bus.NewMemory(), at: map[string]time.Time{}}
+	c := New(siteConfig(site), pub, nil)
+	if err := c.Crawl(context.Background(), []Source{{Name: "paced", Feeds: site.FeedURLs(), Delay: Duration{delay}, Parallelism: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	var served []time.Time
+	for i := range 3 {
+		at, ok := pub.at[site.ArticleURL(i)]
+		if !ok {
+			t.Fatalf("article %d not published", i)
+		}
+		s := site.ServedAt(i)
+		if lag := at.Sub(s); lag > delay/2 {
+			t.Errorf("article %d published %v after it was served: held back by the delay", i, lag)
+		}
+		served = append(served, s)
+	}
+	slices.SortFunc(served, func(a, b time.Time) int { return a.Compare(b) })
+	for i := 1; i < len(served); i++ {
+		if gap := served[i].Sub(served[i-1]); gap < delay-50*time.Millisecond {
+			t.Errorf("requests %v apart, want at least the delay %v", gap, delay)
+		}
 	}
 }

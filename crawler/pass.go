@@ -26,6 +26,7 @@ type pass struct {
 	ctx    context.Context // ends when the crawl's context ends or a publish failed
 	cancel context.CancelCauseFunc
 	col    *colly.Collector
+	pace   *pacer
 
 	errOnce sync.Once
 	err     error
@@ -43,7 +44,7 @@ func (c *Crawler) crawlSource(ctx context.Context, s Source) error {
 	start := time.Now()
 	pctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	p := &pass{c: c, s: s, ctx: pctx, cancel: cancel}
+	p := &pass{c: c, s: s, ctx: pctx, cancel: cancel, pace: newPacer(s)}
 	col, err := c.newCollector(pctx, s)
 	if err != nil {
 		return err
@@ -118,11 +119,10 @@ func (c *Crawler) newCollector(ctx context.Context, s Source) (*colly.Collector,
 		CheckRedirect: c.checkRedirect(s),
 	})
 	col.SetRequestTimeout(c.cfg.Timeout)
-	delay := s.Delay.Duration
-	if delay == 0 {
-		delay = time.Second
-	}
-	if err := col.Limit(&colly.LimitRule{DomainGlob: "*", Parallelism: par, Delay: delay}); err != nil {
+	// No Delay here: colly sleeps it after reading a page and before handing it
+	// over, which would hold every article back by the delay; the pass paces
+	// the starts of requests instead (pacer).
+	if err := col.Limit(&colly.LimitRule{DomainGlob: "*", Parallelism: par}); err != nil {
 		return nil, fmt.Errorf("limit rule: %w", err)
 	}
 	return col, nil
@@ -270,7 +270,7 @@ func (p *pass) known(canon string) string {
 }
 
 func (p *pass) onRequest(r *colly.Request) {
-	if p.ctx.Err() != nil {
+	if p.ctx.Err() != nil || p.pace.wait(p.ctx) != nil {
 		r.Abort() // shutting down: do not start new fetches
 		return
 	}
@@ -589,4 +589,46 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 		return max(t.Sub(now), 0), true
 	}
 	return 0, false
+}
+
+// pacer spaces the starts of a source's requests by Delay / Parallelism: on
+// average each of the Parallelism slots waits Delay between its requests, as
+// colly's own delay would, but a fetched page is handed over at once.
+type pacer struct {
+	mu   sync.Mutex
+	gap  time.Duration
+	next time.Time
+}
+
+func newPacer(s Source) *pacer {
+	delay, par := s.Delay.Duration, s.Parallelism
+	if delay == 0 {
+		delay = time.Second
+	}
+	if par <= 0 {
+		par = 2
+	}
+	return &pacer{gap: delay / time.Duration(par)}
+}
+
+// wait blocks until this request may start, or ctx ends.
+func (p *pacer) wait(ctx context.Context) error {
+	p.mu.Lock()
+	now := time.Now()
+	at := p.next
+	if at.Before(now) {
+		at = now
+	}
+	p.next = at.Add(p.gap)
+	p.mu.Unlock()
+	if d := time.Until(at); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }

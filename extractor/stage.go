@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mwledger/mwledger/internal/bus"
@@ -18,8 +21,31 @@ type StageConfig struct {
 	// IdleExit, when positive, ends the stage once no article arrived for that
 	// long (batch runs and tests). Default 0: run until the context ends.
 	IdleExit time.Duration
+	// BatchSize is the most articles read, extracted, published and committed
+	// together. Default 64.
+	BatchSize int
+	// Linger bounds how long a partial batch waits for more articles. Default 10ms.
+	Linger time.Duration
+	// Workers extract the articles of a batch in parallel. Default GOMAXPROCS.
+	Workers int
 	// Log receives the stage's logs. Default: discard.
 	Log *slog.Logger
+}
+
+func (c StageConfig) withDefaults() StageConfig {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 64
+	}
+	if c.Linger <= 0 {
+		c.Linger = 10 * time.Millisecond
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	return c
 }
 
 // StageStats counts what the stage did.
@@ -27,67 +53,99 @@ type StageStats struct {
 	Articles, Contracts, DeadLetters int
 }
 
-// RunStage consumes articles, publishes their contracts and commits each article
-// only after its contracts (or its dead letter) were acknowledged.
+// RunStage consumes articles and publishes their contracts, a batch at a time:
+// the articles of a batch are extracted in parallel, their contracts and dead
+// letters published in one call, and the articles committed only after the bus
+// acknowledged everything they produced. A batch is one article when they
+// arrive one by one (it waits only Linger for more).
 func (x *Extractor) RunStage(ctx context.Context, in bus.Consumer, out bus.Publisher, cfg StageConfig) (StageStats, error) {
+	cfg = cfg.withDefaults()
 	log := cfg.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	var st StageStats
 	for {
-		fctx, cancel := ctx, context.CancelFunc(func() {})
-		if cfg.IdleExit > 0 {
-			fctx, cancel = context.WithTimeout(ctx, cfg.IdleExit)
-		}
-		msg, err := in.Fetch(fctx)
-		cancel()
-		switch {
-		case errors.Is(err, bus.ErrClosed):
-			return st, nil
-		case err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
-			log.Info("extractor idle, stopping", "idle", cfg.IdleExit, "articles", st.Articles)
-			return st, nil
-		case err != nil:
+		batch, end, err := bus.FetchBatch(ctx, in, cfg.BatchSize, cfg.Linger, cfg.IdleExit)
+		if err != nil {
 			if ctx.Err() != nil {
 				return st, nil
 			}
 			return st, fmt.Errorf("fetching articles: %w", err)
 		}
-		st.Articles++
-		contracts, perr := x.processMessage(ctx, msg)
-		backoff := pipeline.Backoff{Min: 200 * time.Millisecond, Max: 10 * time.Second}
-		onRetry := func(err error, wait time.Duration) {
-			log.Warn("publish failed, retrying", "err", err, "wait", wait, "offset", msg.Offset)
-		}
-		if perr != nil {
-			log.Warn("article to dead-letter topic", "key", string(msg.Key), "partition", msg.Partition, "offset", msg.Offset, "err", perr)
-			if err := pipeline.Retry(ctx, &backoff, onRetry, func() error {
-				return pipeline.DeadLetter(ctx, out, "extract", msg, perr)
-			}); err != nil {
+		if len(batch) > 0 {
+			if err := x.runBatch(ctx, batch, in, out, cfg, &st); err != nil {
 				return st, err
 			}
-			st.DeadLetters++
-		} else if len(contracts) > 0 {
-			msgs := make([]bus.Message, len(contracts))
-			for i, c := range contracts {
-				v, err := json.Marshal(c)
-				if err != nil {
-					return st, fmt.Errorf("encoding contract %s: %w", c.ID, err)
-				}
-				msgs[i] = bus.Message{Topic: schemas.TopicContracts, Key: []byte(c.ID), Value: v,
-					Headers: map[string]string{"extractor_version": Version}}
-			}
-			if err := pipeline.Retry(ctx, &backoff, onRetry, func() error { return out.Publish(ctx, msgs...) }); err != nil {
-				return st, err
-			}
-			st.Contracts += len(contracts)
-			log.Debug("published contracts", "url", string(msg.Key), "contracts", len(contracts))
 		}
-		if err := pipeline.Retry(ctx, &backoff, nil, func() error { return in.Commit(ctx, msg) }); err != nil {
-			return st, err
+		if end != bus.More {
+			if end == bus.Idle {
+				log.Info("extractor idle, stopping", "idle", cfg.IdleExit, "articles", st.Articles)
+			}
+			return st, nil
 		}
 	}
+}
+
+// result is what one article of a batch produced.
+type result struct {
+	contracts []schemas.Contract
+	err       error
+}
+
+func (x *Extractor) runBatch(ctx context.Context, batch []bus.Message, in bus.Consumer, out bus.Publisher, cfg StageConfig, st *StageStats) error {
+	results := make([]result, len(batch))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(cfg.Workers, len(batch)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(batch); i = int(next.Add(1) - 1) {
+				results[i].contracts, results[i].err = x.processMessage(ctx, batch[i])
+			}
+		}()
+	}
+	wg.Wait()
+
+	var msgs []bus.Message
+	contracts, dead := 0, 0
+	for i, r := range results {
+		msg := batch[i]
+		if r.err != nil {
+			cfg.Log.Warn("article to dead-letter topic", "key", string(msg.Key), "partition", msg.Partition, "offset", msg.Offset, "err", r.err)
+			dl, err := pipeline.DeadLetterMessage("extract", msg, r.err)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, dl)
+			dead++
+			continue
+		}
+		for _, c := range r.contracts {
+			v, err := json.Marshal(c)
+			if err != nil {
+				return fmt.Errorf("encoding contract %s: %w", c.ID, err)
+			}
+			msgs = append(msgs, bus.Message{Topic: schemas.TopicContracts, Key: []byte(c.ID), Value: v,
+				Headers: map[string]string{"extractor_version": Version}})
+			contracts++
+		}
+	}
+	backoff := pipeline.Backoff{Min: 200 * time.Millisecond, Max: 10 * time.Second}
+	onRetry := func(err error, wait time.Duration) {
+		cfg.Log.Warn("publish failed, retrying", "err", err, "wait", wait, "articles", len(batch), "first_offset", batch[0].Offset)
+	}
+	if len(msgs) > 0 {
+		if err := pipeline.Retry(ctx, &backoff, onRetry, func() error { return out.Publish(ctx, msgs...) }); err != nil {
+			return err
+		}
+	}
+	if err := pipeline.Retry(ctx, &backoff, nil, func() error { return in.Commit(ctx, batch...) }); err != nil {
+		return err
+	}
+	st.Articles += len(batch)
+	st.Contracts += contracts
+	st.DeadLetters += dead
+	cfg.Log.Debug("batch done", "articles", len(batch), "contracts", contracts, "dead_letters", dead)
+	return nil
 }
 
 // processMessage decodes, checks and extracts one article message.

@@ -35,6 +35,7 @@ type matchView struct {
 	Status  string   `json:"status"`
 	Current *Figures `json:"current"`
 	Parts   []string `json:"parts"`
+	Reasons []string `json:"review_reasons"`
 	Sources []struct {
 		Title    *string  `json:"title"`
 		Evidence []string `json:"evidence"`
@@ -61,7 +62,7 @@ func (c *searchCache) load(ctx context.Context, tx *bolt.Tx) ([]cachedDeal, erro
 		if err := json.Unmarshal(v, &mv); err != nil {
 			return nil
 		}
-		d := Deal{Contract: mv.Contract, Status: mv.Status, Current: mv.Current, Parts: mv.Parts}
+		d := Deal{Contract: mv.Contract, Status: mv.Status, Current: mv.Current, Parts: mv.Parts, ReviewReasons: mv.Reasons}
 		d.ID = string(k)
 		d.FieldEvidence = nil
 		for _, s := range mv.Sources {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,8 +38,21 @@ const (
 type ESConfig struct {
 	// Addresses of the nodes, e.g. http://127.0.0.1:19200. Required.
 	Addresses []string
-	// Username and Password for basic auth, or APIKey. Default: none.
+	// Username and Password for basic auth, or APIKey (the base64 "encoded" form
+	// Elasticsearch returns, sent as "Authorization: ApiKey …"). Never logged,
+	// never in an error message. Default: none.
 	Username, Password, APIKey string
+	// CAFile is a PEM file of the certificate authorities trusted for https://
+	// addresses, instead of the system roots (a self-managed cluster's
+	// config/certs/http_ca.crt). Default: the system roots.
+	CAFile string
+	// CertFingerprint pins the server's certificate: the SHA-256 fingerprint, in
+	// hex (colons allowed), of its certificate or of a CA in the chain it presents,
+	// as Elasticsearch prints it at its first start. Without CAFile it replaces
+	// the verification against the roots (a pinned CA must still have signed the
+	// server's certificate; host names are not checked); with CAFile both apply.
+	// Default: none.
+	CertFingerprint string
 	// Timeout of one request. Default 30s.
 	Timeout time.Duration
 	// DialContext, when set, replaces the dialer (tests refuse non-loopback addresses with it).
@@ -56,10 +70,27 @@ func (c *ESConfig) Validate() error {
 	if len(c.Addresses) == 0 {
 		return errors.New("elasticsearch: Addresses is empty (set --es or MWLEDGER_ES, e.g. http://127.0.0.1:19200)")
 	}
+	anyHTTPS := false
 	for _, a := range c.Addresses {
-		if !strings.HasPrefix(a, "http://") && !strings.HasPrefix(a, "https://") {
-			return fmt.Errorf("elasticsearch: address %q must start with http:// or https://", a)
+		u, err := url.Parse(a)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("elasticsearch: address %q must be an http:// or https:// URL", redactURL(a))
 		}
+		if u.User != nil {
+			return fmt.Errorf("elasticsearch: address %s carries credentials: give them as Username/Password or APIKey (MWLEDGER_ES_USERNAME, MWLEDGER_ES_PASSWORD, MWLEDGER_ES_API_KEY), which are never printed", u.Redacted())
+		}
+		anyHTTPS = anyHTTPS || u.Scheme == "https"
+	}
+	if (c.CAFile != "" || c.CertFingerprint != "") && !anyHTTPS {
+		return errors.New("elasticsearch: CAFile or CertFingerprint is set but no address is https://")
+	}
+	if c.CertFingerprint != "" {
+		if _, err := parseFingerprint(c.CertFingerprint); err != nil {
+			return err
+		}
+	}
+	if (c.Username == "") != (c.Password == "") {
+		return errors.New("elasticsearch: give both Username and Password (MWLEDGER_ES_USERNAME, MWLEDGER_ES_PASSWORD), or neither")
 	}
 	if c.Alias != "" && !strings.HasPrefix(c.Alias, Alias) {
 		return fmt.Errorf("elasticsearch: Alias %q must start with %q (the index template's pattern)", c.Alias, Alias)
@@ -98,6 +129,21 @@ func NewESStore(cfg ESConfig) (*ESStore, error) {
 	if cfg.DialContext != nil {
 		dial = cfg.DialContext
 	}
+	tlsCfg, err := cfg.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Username != "" || cfg.APIKey != "" {
+		for _, a := range cfg.Addresses {
+			if u, _ := url.Parse(a); u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+				log.Warn("elasticsearch credentials are sent in clear text: use an https:// address", "address", a)
+			}
+		}
+	}
 	es, err := elasticsearch.NewClient(elasticsearch.Config{
 		Addresses: cfg.Addresses,
 		Username:  cfg.Username,
@@ -107,18 +153,19 @@ func NewESStore(cfg ESConfig) (*ESStore, error) {
 		RetryOnStatus: []int{429, 502, 503, 504},
 		MaxRetries:    3,
 		RetryBackoff:  func(attempt int) time.Duration { return time.Duration(attempt*attempt) * 100 * time.Millisecond },
-		Transport: &http.Transport{
+		// Refused credentials and untrusted certificates do not get better by
+		// themselves within a request: the caller's backoff retries them.
+		RetryOnError: func(_ *http.Request, err error) bool { return !isConfigError(err) },
+		Transport: newESTransport(&http.Transport{
 			DialContext:           dial,
 			ResponseHeaderTimeout: timeout,
 			MaxIdleConnsPerHost:   8,
-		},
+			TLSClientConfig:       tlsCfg,
+			TLSHandshakeTimeout:   10 * time.Second,
+		}, cfg),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("elasticsearch client: %w", err)
-	}
-	log := cfg.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
 	}
 	alias := cfg.Alias
 	if alias == "" {
@@ -367,6 +414,9 @@ func esQuery(q Query) m {
 	}
 	if q.Hardware != "" {
 		filter = append(filter, m{"wildcard": m{"hardware": m{"value": "*" + wildcardEscape(q.Hardware) + "*", "case_insensitive": true}}})
+	}
+	if q.NeedsReview {
+		filter = append(filter, m{"exists": m{"field": "review_reasons"}})
 	}
 	var must []any
 	// Every word somewhere: in a party name or the deal's evidence, or in a

@@ -86,8 +86,7 @@ func merge(old *Deal, id string, c schemas.Contract, match string, now time.Time
 	if c.Event != nil {
 		addEvent(&d, c, now)
 	}
-	recompute(&d)
-	applyEvents(&d)
+	rederive(&d)
 	d.IndexedAt = now
 	return d
 }
@@ -254,11 +253,15 @@ func recompute(d *Deal) {
 		c.Evidence = union(c.Evidence, s.Evidence)
 		c.Terms = union(c.Terms, s.Claims.Terms)
 		c.Confidence = math.Max(c.Confidence, s.Claims.Confidence)
+		c.Warnings = union(c.Warnings, s.Claims.Warnings)
 		if c.Operator.Ticker == nil {
 			c.Operator.Ticker = s.Claims.Operator.Ticker
 		}
 	}
 	sort.Strings(c.Terms)
+	if len(c.Warnings) == 0 {
+		c.Warnings = nil
+	}
 	d.Provenance, d.Conflicts = []FieldClaim{}, []string{}
 	for _, f := range fields {
 		var groups []*claimGroup

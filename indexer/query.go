@@ -45,6 +45,10 @@ type Query struct {
 	// (case-insensitive), e.g. "texas", "GB300".
 	Location string `json:"location,omitempty"`
 	Hardware string `json:"hardware,omitempty"`
+	// NeedsReview keeps the deals in the review queue: confidence below
+	// ReviewThreshold, conflicting sources or failed plausibility checks, unless
+	// a reviewer saw them and no record arrived since (see ReviewReasons).
+	NeedsReview bool `json:"needs_review,omitempty"`
 	// Sort is "value" (default), "mw", "usd_per_mw_year", "announced" or
 	// "confidence"; Order "desc" (default) or "asc". Missing values sort last,
 	// ties by id ascending.
@@ -271,6 +275,9 @@ func (q Query) matchesWords(d Deal, have []string) bool {
 		return false
 	}
 	if q.Hardware != "" && !containsFold(d.Hardware, q.Hardware) {
+		return false
+	}
+	if q.NeedsReview && len(d.ReviewReasons) == 0 {
 		return false
 	}
 	if q.Text != "" {

@@ -3,7 +3,6 @@ package indexer
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -49,9 +48,9 @@ func RunStage(ctx context.Context, in bus.Consumer, store Store, dlq bus.Publish
 	cfg = cfg.withDefaults()
 	var st StageStats
 	for {
-		batch, done, err := fetchBatch(ctx, in, cfg)
+		batch, end, err := bus.FetchBatch(ctx, in, cfg.BatchSize, cfg.FlushInterval, cfg.IdleExit)
 		if err != nil {
-			return st, err
+			return st, fmt.Errorf("fetching contracts: %w", err)
 		}
 		if len(batch) > 0 {
 			if err := indexBatch(ctx, batch, store, dlq, cfg, &st); err != nil {
@@ -61,47 +60,13 @@ func RunStage(ctx context.Context, in bus.Consumer, store Store, dlq bus.Publish
 				return st, err
 			}
 		}
-		if done {
+		if end != bus.More {
+			if end == bus.Idle {
+				cfg.Log.Info("indexer idle, stopping", "idle", cfg.IdleExit)
+			}
 			return st, nil
 		}
 	}
-}
-
-// fetchBatch waits for one message, then takes what else arrives within FlushInterval.
-func fetchBatch(ctx context.Context, in bus.Consumer, cfg StageConfig) (batch []bus.Message, done bool, err error) {
-	for len(batch) < cfg.BatchSize {
-		var fctx context.Context
-		var cancel context.CancelFunc
-		switch {
-		case len(batch) > 0:
-			fctx, cancel = context.WithTimeout(ctx, cfg.FlushInterval)
-		case cfg.IdleExit > 0:
-			fctx, cancel = context.WithTimeout(ctx, cfg.IdleExit)
-		default:
-			fctx, cancel = context.WithCancel(ctx)
-		}
-		msg, err := in.Fetch(fctx)
-		cancel()
-		switch {
-		case err == nil:
-			batch = append(batch, msg)
-			continue
-		case errors.Is(err, bus.ErrClosed):
-			return batch, true, nil
-		case ctx.Err() != nil:
-			// Stopping: what was fetched but not stored stays uncommitted and comes back.
-			return nil, true, nil
-		case errors.Is(err, context.DeadlineExceeded):
-			if len(batch) == 0 { // idle
-				cfg.Log.Info("indexer idle, stopping", "idle", cfg.IdleExit)
-				return nil, true, nil
-			}
-			return batch, false, nil
-		default:
-			return batch, false, fmt.Errorf("fetching contracts: %w", err)
-		}
-	}
-	return batch, false, nil
 }
 
 type pending struct {

@@ -38,8 +38,11 @@ type Deal struct {
 	Alerts []Alert `json:"alerts"`
 	// Review is a reviewer's verdict (nil: never reviewed). Its corrections
 	// override what the sources say, and survive every later merge.
-	Review    *Review   `json:"review,omitempty"`
-	IndexedAt time.Time `json:"indexed_at"`
+	Review *Review `json:"review,omitempty"`
+	// ReviewReasons says why the deal is in the review queue (see
+	// ReviewReasons); empty when it is not.
+	ReviewReasons []string  `json:"review_reasons,omitempty"`
+	IndexedAt     time.Time `json:"indexed_at"`
 }
 
 // Review statuses.

@@ -7,6 +7,13 @@
 #   scripts/services.sh down     stop what `up` started
 #   scripts/services.sh status   say what runs (exit 0 when both run, 3 if not)
 #   scripts/services.sh env      print `export MWLEDGER_KAFKA=...` / `MWLEDGER_ES=...`
+#   scripts/services.sh stop-kafka     stop only the broker (SIGTERM, wait for it to exit)
+#   scripts/services.sh start-kafka    start only the broker again, with its data, and
+#                                      wait until ready (nothing to do if it runs)
+#   scripts/services.sh restart-kafka  stop-kafka, then start-kafka
+#                                these three take the configuration `up` saved in
+#                                the state dir (services.env), whatever the environment
+#                                says: only MWLEDGER_STATE_DIR must match
 #   scripts/services.sh kafka-tool CLASS [ARGS...]
 #                                run a Kafka tool class from the cached classpath,
 #                                e.g. org.apache.kafka.tools.TopicCommand --list ...
@@ -41,11 +48,42 @@
 # which then needs read access to the cache dir.
 set -euo pipefail
 
-KAFKA_VERSION="${MWLEDGER_KAFKA_VERSION:-4.1.1}"
-ES_VERSION="${MWLEDGER_ES_VERSION:-8.19.8}"
-
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+STATE_DIR="${MWLEDGER_STATE_DIR:-$REPO_ROOT/.services}"
+
+# The settings `up` saves in the state dir (one NAME=value a line, unquoted, not
+# for sourcing), so that start-kafka restarts the broker exactly as it was.
+SAVED_CONFIG="$STATE_DIR/services.env"
+SAVED_NAMES=(MWLEDGER_KAFKA_VERSION MWLEDGER_KAFKA_PORT MWLEDGER_KAFKA_CONTROLLER_PORT
+    MWLEDGER_KAFKA_SASL_PORT MWLEDGER_KAFKA_SASL_SSL_PORT MWLEDGER_ES_PORT MWLEDGER_ES_TRANSPORT_PORT
+    MWLEDGER_CACHE_DIR MWLEDGER_KAFKA_HEAP MWLEDGER_SERVICES_TIMEOUT MWLEDGER_STOP_TIMEOUT JAVA_HOME)
+
+# load_saved_config exports the saved settings (only the names above).
+load_saved_config() {
+    if [[ ! -f $SAVED_CONFIG ]]; then
+        printf '%s\n' "services: error: $SAVED_CONFIG is missing: start the services with \`$0 up\` (same MWLEDGER_STATE_DIR) first" >&2
+        exit 1
+    fi
+    local line name value known
+    while IFS= read -r line || [[ -n $line ]]; do
+        [[ $line == *=* ]] || continue
+        name=${line%%=*} value=${line#*=}
+        for known in "${SAVED_NAMES[@]}"; do
+            if [[ $name == "$known" ]]; then
+                export "$name=$value"
+                break
+            fi
+        done
+    done <"$SAVED_CONFIG"
+}
+
+case ${1:-} in
+stop-kafka | start-kafka | restart-kafka) load_saved_config ;;
+esac
+
+KAFKA_VERSION="${MWLEDGER_KAFKA_VERSION:-4.1.1}"
+ES_VERSION="${MWLEDGER_ES_VERSION:-8.19.8}"
 
 KAFKA_PORT="${MWLEDGER_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${MWLEDGER_KAFKA_CONTROLLER_PORT:-19093}"
@@ -55,7 +93,6 @@ KAFKA_SCRAM_USER=mwledger
 KAFKA_SCRAM_PASSWORD=mwledger-secret
 ES_PORT="${MWLEDGER_ES_PORT:-19200}"
 ES_TRANSPORT_PORT="${MWLEDGER_ES_TRANSPORT_PORT:-19300}"
-STATE_DIR="${MWLEDGER_STATE_DIR:-$REPO_ROOT/.services}"
 CACHE_DIR="${MWLEDGER_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:?neither HOME nor MWLEDGER_CACHE_DIR is set}/.cache}/mwledger}"
 KEEP_DATA="${MWLEDGER_KEEP_DATA:-0}"
 TIMEOUT="${MWLEDGER_SERVICES_TIMEOUT:-120}"
@@ -486,6 +523,73 @@ check_ports_free() { # PORT VARNAME WHAT ...
     done
 }
 
+# wait_ready KAFKA ES: wait until each service that is "new" (started by this
+# run) or "running" (was running) is ready; "skip" leaves it out. A new one that
+# exits, or either that is not ready within TIMEOUT, ends the script.
+wait_ready() {
+    local kmode=$1 emode=$2 kafka_pid es_pid kafka_ok=0 es_ok=0
+    [[ $kmode == skip ]] && kafka_ok=1
+    [[ $emode == skip ]] && es_ok=1
+    kafka_pid=$(read_pid "$KAFKA_PIDFILE")
+    es_pid=$(read_pid "$ES_PIDFILE")
+    local deadline=$(($(date +%s) + TIMEOUT))
+    while ((!kafka_ok || !es_ok)); do
+        if ((!kafka_ok)); then
+            if ! { [[ $kmode == new ]] && kill -0 "$kafka_pid" 2>/dev/null; } && ! kafka_running; then
+                log "Kafka exited during startup"
+                log_tail kafka "$KAFKA_LOG"
+                die "Kafka exited during startup (log: $KAFKA_LOG)"
+            fi
+            if [[ $kmode != new ]] || grep -q 'Kafka Server started' "$KAFKA_LOG" 2>/dev/null; then
+                kafka_ready && kafka_ok=1
+            fi
+        fi
+        if ((!es_ok)); then
+            if ! { [[ $emode == new ]] && kill -0 "$es_pid" 2>/dev/null; } && ! es_running; then
+                log "Elasticsearch exited during startup"
+                log_tail elasticsearch "$ES_LOG"
+                die "Elasticsearch exited during startup (log: $ES_LOG)"
+            fi
+            es_ready && es_ok=1
+        fi
+        ((kafka_ok && es_ok)) && break
+        if (($(date +%s) >= deadline)); then
+            if ((!kafka_ok)); then
+                log "Kafka did not become ready within ${TIMEOUT}s (MWLEDGER_SERVICES_TIMEOUT)"
+                log_tail kafka "$KAFKA_LOG"
+            fi
+            if ((!es_ok)); then
+                log "Elasticsearch did not become ready within ${TIMEOUT}s (MWLEDGER_SERVICES_TIMEOUT)"
+                log_tail elasticsearch "$ES_LOG"
+            fi
+            die "services not ready within ${TIMEOUT}s"
+        fi
+        sleep 0.5
+    done
+}
+
+# save_config records the settings start-kafka needs to start the broker again
+# as `up` started it (see SAVED_NAMES).
+save_config() {
+    local tmp="$SAVED_CONFIG.tmp.$$"
+    {
+        echo "# written by scripts/services.sh up; read by start-kafka / restart-kafka"
+        echo "MWLEDGER_KAFKA_VERSION=$KAFKA_VERSION"
+        echo "MWLEDGER_KAFKA_PORT=$KAFKA_PORT"
+        echo "MWLEDGER_KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT"
+        echo "MWLEDGER_KAFKA_SASL_PORT=$KAFKA_SASL_PORT"
+        echo "MWLEDGER_KAFKA_SASL_SSL_PORT=$KAFKA_SASL_SSL_PORT"
+        echo "MWLEDGER_ES_PORT=$ES_PORT"
+        echo "MWLEDGER_ES_TRANSPORT_PORT=$ES_TRANSPORT_PORT"
+        echo "MWLEDGER_CACHE_DIR=$CACHE_DIR"
+        echo "MWLEDGER_KAFKA_HEAP=$KAFKA_HEAP"
+        echo "MWLEDGER_SERVICES_TIMEOUT=$TIMEOUT"
+        echo "MWLEDGER_STOP_TIMEOUT=$STOP_TIMEOUT"
+        echo "JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$JAVA")")")"
+    } >"$tmp"
+    mv "$tmp" "$SAVED_CONFIG"
+}
+
 cmd_up() {
     local t0
     t0=$(now_ms)
@@ -501,6 +605,7 @@ cmd_up() {
     ((need_es)) && rm -f "$ES_PIDFILE" "$ES_SERVER_PIDFILE"
 
     if ((need_kafka == 0 && need_es == 0)) && kafka_ready && es_ready; then
+        [[ -f $SAVED_CONFIG ]] || save_config
         log "already running: Kafka $KAFKA_ADDR (pid $(read_pid "$KAFKA_PIDFILE")), Elasticsearch $ES_URL (pid $(read_pid "$ES_PIDFILE"))"
         return 0
     fi
@@ -522,46 +627,12 @@ cmd_up() {
     ((need_kafka)) && start_kafka
     ((need_es)) && start_es
 
-    # wait for both in parallel
-    local kafka_pid es_pid
-    kafka_pid=$(read_pid "$KAFKA_PIDFILE")
-    es_pid=$(read_pid "$ES_PIDFILE")
-    local deadline=$(($(date +%s) + TIMEOUT)) kafka_ok=0 es_ok=0
-    while ((!kafka_ok || !es_ok)); do
-        if ((!kafka_ok)); then
-            if ! { ((need_kafka)) && kill -0 "$kafka_pid" 2>/dev/null; } && ! kafka_running; then
-                log "Kafka exited during startup"
-                log_tail kafka "$KAFKA_LOG"
-                die "Kafka exited during startup (log: $KAFKA_LOG)"
-            fi
-            if grep -q 'Kafka Server started' "$KAFKA_LOG" 2>/dev/null || ((!need_kafka)); then
-                kafka_ready && kafka_ok=1
-            fi
-        fi
-        if ((!es_ok)); then
-            if ! { ((need_es)) && kill -0 "$es_pid" 2>/dev/null; } && ! es_running; then
-                log "Elasticsearch exited during startup"
-                log_tail elasticsearch "$ES_LOG"
-                die "Elasticsearch exited during startup (log: $ES_LOG)"
-            fi
-            es_ready && es_ok=1
-        fi
-        ((kafka_ok && es_ok)) && break
-        if (($(date +%s) >= deadline)); then
-            if ((!kafka_ok)); then
-                log "Kafka did not become ready within ${TIMEOUT}s (MWLEDGER_SERVICES_TIMEOUT)"
-                log_tail kafka "$KAFKA_LOG"
-            fi
-            if ((!es_ok)); then
-                log "Elasticsearch did not become ready within ${TIMEOUT}s (MWLEDGER_SERVICES_TIMEOUT)"
-                log_tail elasticsearch "$ES_LOG"
-            fi
-            die "services not ready within ${TIMEOUT}s"
-        fi
-        sleep 0.5
-    done
+    wait_ready "$( ((need_kafka)) && echo new || echo running)" "$( ((need_es)) && echo new || echo running)"
     UP_DONE=1
     trap - EXIT INT TERM
+    if ((need_kafka)) || [[ ! -f $SAVED_CONFIG ]]; then
+        save_config
+    fi
 
     local rel="$STATE_DIR"
     [[ $rel == "$PWD"/* ]] && rel=${rel#"$PWD"/}
@@ -575,6 +646,51 @@ cmd_down() {
     stop_kafka
     stop_es
     log "stopped (state dir $STATE_DIR kept)"
+}
+
+cmd_stop_kafka() {
+    local t0 pid
+    t0=$(now_ms)
+    pid=$(read_pid "$KAFKA_PIDFILE")
+    if ! kafka_running; then
+        rm -f "$KAFKA_PIDFILE"
+        log "Kafka is not running"
+        return 0
+    fi
+    stop_kafka
+    kill -0 "$pid" 2>/dev/null && die "Kafka (pid $pid) is still running"
+    log "Kafka stopped in $(elapsed "$t0") s (data kept in $KAFKA_STATE/data)"
+}
+
+# cmd_start_kafka starts the broker on the data it had (a restart, not a fresh
+# cluster), with the configuration `up` saved, and waits until it is ready.
+cmd_start_kafka() {
+    local t0
+    t0=$(now_ms)
+    mkdir -p "$STATE_DIR"
+    find_java
+    if kafka_running; then
+        wait_ready running skip
+        log "Kafka already running (pid $(read_pid "$KAFKA_PIDFILE"))"
+        return 0
+    fi
+    rm -f "$KAFKA_PIDFILE"
+    [[ -f $KAFKA_STATE/data/meta.properties ]] ||
+        log "no formatted log dir in $KAFKA_STATE/data: starting an empty broker"
+    check_ports_free "$KAFKA_PORT" MWLEDGER_KAFKA_PORT "Kafka listener" \
+        "$KAFKA_CONTROLLER_PORT" MWLEDGER_KAFKA_CONTROLLER_PORT "Kafka controller" \
+        "$KAFKA_SASL_PORT" MWLEDGER_KAFKA_SASL_PORT "Kafka SASL listener" \
+        "$KAFKA_SASL_SSL_PORT" MWLEDGER_KAFKA_SASL_SSL_PORT "Kafka SASL_SSL listener"
+    [[ -f $KAFKA_DIR/.complete ]] || with_cache_lock fetch_kafka
+    [[ -f $KAFKA_LOG ]] && mv -f "$KAFKA_LOG" "$KAFKA_LOG.prev"
+    trap cleanup_failed_up EXIT
+    trap 'exit 130' INT TERM
+    KEEP_DATA=1 # a restart: the broker keeps its topics, offsets and cluster id
+    start_kafka
+    wait_ready new skip
+    UP_DONE=1
+    trap - EXIT INT TERM
+    log "Kafka started in $(elapsed "$t0") s on $KAFKA_ADDR (pid $(read_pid "$KAFKA_PIDFILE"), log $KAFKA_LOG)"
 }
 
 cmd_status() {
@@ -615,6 +731,10 @@ cmd_env() {
     # The processes, for the fault tests that pause them (SIGSTOP / SIGCONT).
     echo "export MWLEDGER_TEST_ES_PID_FILE=$ES_SERVER_PIDFILE"
     echo "export MWLEDGER_TEST_KAFKA_PID_FILE=$KAFKA_PIDFILE"
+    # This script and its state dir, for the fault tests that restart the broker:
+    # MWLEDGER_STATE_DIR=<dir> bash <script> stop-kafka | start-kafka
+    echo "export MWLEDGER_TEST_SERVICES_SH=$SCRIPT_DIR/services.sh"
+    echo "export MWLEDGER_TEST_SERVICES_STATE_DIR=$STATE_DIR"
 }
 
 cmd_kafka_tool() {
@@ -654,6 +774,12 @@ main() {
     status) cmd_status ;;
     env) cmd_env ;;
     kafka-tool) cmd_kafka_tool "$@" ;;
+    stop-kafka) cmd_stop_kafka ;;
+    start-kafka) cmd_start_kafka ;;
+    restart-kafka)
+        cmd_stop_kafka
+        cmd_start_kafka
+        ;;
     -h | --help | help) usage ;;
     *) usage ;;
     esac

@@ -1,10 +1,12 @@
 // Command mwledger-bench prints the numbers of issue 7 as one table: extraction
 // speed and memory on one core over the fixtures; the whole pipeline on the real
 // Kafka and Elasticsearch over a generated site (the three stages as
-// subprocesses, consumer lag sampled every second, peak RSS of each); and the
-// latency from the crawler fetching a new hyperscaler deal to the webhook
-// receiving its alert. It assumes the services are up (make services-up) and
-// only talks to loopback. Run it with `make bench`.
+// subprocesses, consumer lag sampled every second, peak RSS of each); the
+// extractor, the slowest stage, with one and with two processes over the same
+// backlog (scaleout.go); and the latency from the crawler fetching a new
+// hyperscaler deal to the webhook receiving its alert, step by step (alert.go).
+// It assumes the services are up (make services-up; it reads MWLEDGER_KAFKA and
+// MWLEDGER_ES) and only talks to loopback. Run it with `make bench`.
 package main
 
 import (
@@ -14,25 +16,20 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/crawler"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/fixtures"
 	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/alert"
 	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/schemas"
@@ -42,7 +39,9 @@ type row struct{ section, metric, value string }
 
 func main() {
 	articles := flag.Int("articles", 10000, "articles of the generated site for the end-to-end run (0 skips it)")
+	scale := flag.Int("scale-articles", 3000, "backlog of generated articles for the extractor scale-out, 1 vs 2 processes (0 skips it)")
 	deals := flag.Int("alert-deals", 200, "new hyperscaler deals for the alert latency (0 skips it)")
+	trace := flag.String("alert-trace", "", "write each alert-latency article's times per step to this CSV file")
 	bin := flag.String("bin", "bin/mwledger", "the mwledger binary run as the stages")
 	flag.Parse()
 	kafka := envOr("MWLEDGER_KAFKA", "127.0.0.1:19092")
@@ -55,6 +54,12 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 
+	if *scale > 0 {
+		// Before the long runs: a topic with too few partitions fails at once.
+		if err := checkPartitions(ctx, bus.KafkaConfig{Brokers: []string{kafka}}); err != nil {
+			fatal(err)
+		}
+	}
 	var rows []row
 	rows = append(rows, extraction()...)
 	if *articles > 0 {
@@ -64,8 +69,15 @@ func main() {
 		}
 		rows = append(rows, r...)
 	}
+	if *scale > 0 {
+		r, err := scaleOut(ctx, *bin, kafka, *scale)
+		if err != nil {
+			fatal(err)
+		}
+		rows = append(rows, r...)
+	}
 	if *deals > 0 {
-		r, err := alertLatency(ctx, kafka, es, *deals)
+		r, err := alertLatency(ctx, kafka, es, *deals, *trace)
 		if err != nil {
 			fatal(err)
 		}
@@ -94,6 +106,13 @@ func envOr(k, d string) string {
 		return v
 	}
 	return d
+}
+
+// ensureTopics creates the pipeline's topics if they are missing (6 partitions each,
+// bus.KafkaConfig's default; one for the dead letters).
+func ensureTopics(ctx context.Context, cfg bus.KafkaConfig) error {
+	return bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}, bus.TopicSpec{Name: schemas.TopicContracts},
+		bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1})
 }
 
 func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
@@ -212,7 +231,7 @@ func endToEnd(ctx context.Context, bin, kafka, es string, n int) ([]row, error) 
 	}
 	brokers := []string{kafka}
 	cfg := bus.KafkaConfig{Brokers: brokers}
-	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}, bus.TopicSpec{Name: schemas.TopicContracts}, bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
+	if err := ensureTopics(ctx, cfg); err != nil {
 		return nil, err
 	}
 	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}})
@@ -341,144 +360,6 @@ func endToEnd(ctx context.Context, bin, kafka, es string, n int) ([]row, error) 
 		rows = append(rows, row{"peak RSS", p.name, fmt.Sprintf("%.0f MB (VmHWM)", float64(p.hwmKB)/1024)})
 	}
 	return rows, nil
-}
-
-// ---------------------------------------------------------------- alert latency
-
-func alertLatency(ctx context.Context, kafka, es string, n int) ([]row, error) {
-	brokers := []string{kafka}
-	cfg := bus.KafkaConfig{Brokers: brokers}
-	now := time.Now().UnixNano()
-	run := strconv.FormatInt(now, 36)
-	// A fresh alias: every deal is new there, so each one raises its alert.
-	alias := indexer.Alias + "-bench" + run
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Alias: alias})
-	if err != nil {
-		return nil, err
-	}
-	if err := store.EnsureIndex(ctx); err != nil {
-		return nil, err
-	}
-	defer deleteIndices(store, alias)
-
-	seed := int(now % benchtool.Combos)
-	site := benchtool.NewSite("/alert-"+run, n, 1, func(i int) benchtool.Deal { return benchtool.DealOfHyperscaler(seed, i) })
-	defer site.Close()
-
-	var mu sync.Mutex
-	got := map[string]time.Time{}
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m alert.Message
-		_ = json.NewDecoder(r.Body).Decode(&m)
-		at := time.Now()
-		mu.Lock()
-		for _, s := range m.Sources {
-			if _, ok := got[s.URL]; !ok {
-				got[s.URL] = at
-			}
-		}
-		mu.Unlock()
-	}))
-	defer hook.Close()
-
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pub, err := bus.NewKafkaPublisher(cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer pub.Close()
-	gx, gi := "bench-alert-x-"+run, "bench-alert-i-"+run
-	if err := benchtool.SkipBacklog(ctx, brokers, gx, schemas.TopicArticles); err != nil {
-		return nil, err
-	}
-	if err := benchtool.SkipBacklog(ctx, brokers, gi, schemas.TopicContracts); err != nil {
-		return nil, err
-	}
-	xin, err := bus.NewKafkaConsumer(cfg, gx, schemas.TopicArticles)
-	if err != nil {
-		return nil, err
-	}
-	defer xin.Close()
-	iin, err := bus.NewKafkaConsumer(cfg, gi, schemas.TopicContracts)
-	if err != nil {
-		return nil, err
-	}
-	defer iin.Close()
-	x, err := extractor.New()
-	if err != nil {
-		return nil, err
-	}
-	wh, err := alert.NewWebhookSink(alert.WebhookConfig{URL: hook.URL})
-	if err != nil {
-		return nil, err
-	}
-	disp, err := alert.NewDispatcher(alert.DispatcherConfig{Outbox: store, Sinks: []alert.Sink{wh}, Log: log})
-	if err != nil {
-		return nil, err
-	}
-	policy, err := alert.NewPolicy(alert.DefaultRules(), disp.SinkNames())
-	if err != nil {
-		return nil, err
-	}
-	store.SetAlerts(policy, disp.Notify)
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { defer wg.Done(); _ = disp.Run(sctx) }()
-	go func() { defer wg.Done(); _, _ = x.RunStage(sctx, xin, pub, extractor.StageConfig{Log: log}) }()
-	go func() {
-		defer wg.Done()
-		_, _ = indexer.RunStage(sctx, iin, store, pub, indexer.StageConfig{BatchSize: 100, FlushInterval: 5 * time.Millisecond, Log: log})
-	}()
-	// Let both consumers join their groups before the first article.
-	time.Sleep(3 * time.Second)
-	logf("alert latency: %d new hyperscaler deals, crawled at 20 articles/s", n)
-	c := crawler.New(crawler.Config{}, pub, log)
-	src := crawler.Source{Name: "bench-alert", Feeds: site.FeedURLs(), AllowPrivate: true, Delay: crawler.Duration{Duration: 50 * time.Millisecond}, Parallelism: 1}
-	if err := c.Crawl(ctx, []crawler.Source{src}); err != nil {
-		return nil, fmt.Errorf("crawl: %w", err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		mu.Lock()
-		k := len(got)
-		mu.Unlock()
-		if k >= n {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	stop()
-	wg.Wait()
-	var lat []time.Duration
-	mu.Lock()
-	for i := range n {
-		at, ok := got[site.ArticleURL(i)]
-		if served := site.ServedAt(i); ok && !served.IsZero() {
-			lat = append(lat, at.Sub(served))
-		}
-	}
-	mu.Unlock()
-	if len(lat) == 0 {
-		return nil, fmt.Errorf("no alert arrived at the webhook")
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	q := func(p float64) string {
-		return lat[min(len(lat)-1, int(p*float64(len(lat))))].Round(time.Millisecond).String()
-	}
-	return []row{
-		{"alert latency", "fetch → webhook, new hyperscaler deals", fmt.Sprintf("%d of %d alerted (in-process stages on the real Kafka/ES, 20 articles/s)", len(lat), n)},
-		{"alert latency", "p50 / p95 / p99 / max", fmt.Sprintf("%s / %s / %s / %s", q(0.50), q(0.95), q(0.99), lat[len(lat)-1].Round(time.Millisecond))},
-	}, nil
-}
-
-func deleteIndices(store *indexer.ESStore, alias string) {
-	es := store.Client()
-	res, err := es.Indices.Delete([]string{alias + "-v*"})
-	if err == nil {
-		res.Body.Close()
-	}
 }
 
 // ---------------------------------------------------------------- versions

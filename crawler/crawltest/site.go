@@ -1,6 +1,7 @@
 // Package crawltest serves a generated news site for the crawler's tests and
-// benchmarks: feeds, a sitemap index with a news sitemap, a paginated listing,
-// articles with ETags, and the pages that go wrong (the same story under three
+// benchmarks (internal/benchtool serves its generated deals with it): feeds, a
+// sitemap index with a news sitemap, a paginated listing, articles with ETags
+// (and first-fetch times), and the pages that go wrong (the same story under three
 // URLs, robots.txt disallow, a slow page, 429 with Retry-After, redirect loops,
 // redirects off the site and to private addresses, a 50 MB page, windows-1252
 // and GBK pages, bot walls).
@@ -56,6 +57,9 @@ type Options struct {
 	RateLimited int
 	// HugeBytes is the size of /huge, streamed without Content-Length. Default 50 MB.
 	HugeBytes int
+	// Page renders generated article i, whose canonical URL is canonical.
+	// Default: a lease by "Test Operator i" (a correction appended per Change).
+	Page func(canonical string, i int) []byte
 }
 
 // Site is a running test news site.
@@ -66,9 +70,10 @@ type Site struct {
 	srv  *httptest.Server
 
 	mu       sync.Mutex
-	requests map[string]int // by path
-	versions map[int]int    // article → content version
-	refused  []string       // addresses Dial refused
+	requests map[string]int    // by path
+	versions map[int]int       // article → content version
+	served   map[int]time.Time // article → first served
+	refused  []string          // addresses Dial refused
 }
 
 // New starts a site; Close it when done.
@@ -97,7 +102,7 @@ func New(o Options) *Site {
 	if o.HugeBytes == 0 {
 		o.HugeBytes = 50 << 20
 	}
-	s := &Site{Options: o, requests: map[string]int{}, versions: map[int]int{}}
+	s := &Site{Options: o, requests: map[string]int{}, versions: map[int]int{}, served: map[int]time.Time{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	if o.Loopback {
 		s.Host = s.srv.Listener.Addr().String()
@@ -137,7 +142,16 @@ func (s *Site) Requests(path string) int {
 	return s.requests[s.Prefix+path]
 }
 
-// Change gives article i new content (a correction): its next fetch differs.
+// ServedAt is when generated article i was first served (zero if never): the
+// crawler's fetch, for latency measurements.
+func (s *Site) ServedAt(i int) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.served[i]
+}
+
+// Change gives article i new content (a correction): its next fetch differs
+// (the default Page only).
 func (s *Site) Change(i int) {
 	s.mu.Lock()
 	s.versions[i]++
@@ -279,8 +293,17 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 		v := s.versions[i]
+		if _, ok := s.served[i]; !ok {
+			s.served[i] = time.Now()
+		}
 		s.mu.Unlock()
-		s.conditional(w, r, "text/html; charset=utf-8", []byte(page(s.ArticleURL(i), fmt.Sprintf("Story %d", i), i, strings.Repeat(" Correction.", v))))
+		var body []byte
+		if s.Page != nil {
+			body = s.Page(s.ArticleURL(i), i)
+		} else {
+			body = []byte(page(s.ArticleURL(i), fmt.Sprintf("Story %d", i), i, strings.Repeat(" Correction.", v)))
+		}
+		s.conditional(w, r, "text/html; charset=utf-8", body)
 	case p == "/amp/story/dup":
 		s.conditional(w, r, "text/html; charset=utf-8", []byte(`<!doctype html><html amp><head><title>AMP</title><link rel="canonical" href="`+s.Base+`/story/dup"></head><body>`+
 			strings.Repeat("<p>Hut 8 and Fluidstack signed a 245 MW lease, the AMP copy says.</p>", 6)+`</body></html>`))

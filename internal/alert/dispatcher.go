@@ -13,6 +13,17 @@ import (
 	"github.com/mwledger/mwledger/internal/pipeline"
 )
 
+// Defaults of DispatcherConfig. The backoff cap bounds how late a receiver that
+// comes back hears of the alerts it missed: within DefaultMaxBackoff (plus a
+// poll interval) of its return. At 10 s a receiver that stays down gets at most
+// about 12 attempts a minute from each indexer (with 30 s it could wait half a
+// minute after coming back; TestWebhookDownForAMinute measures it).
+const (
+	DefaultPollInterval = 2 * time.Second
+	DefaultMinBackoff   = 200 * time.Millisecond
+	DefaultMaxBackoff   = 10 * time.Second
+)
+
 // DispatcherConfig configures the outbox drainer.
 type DispatcherConfig struct {
 	// Outbox is the store holding the alerts. Required.
@@ -23,7 +34,7 @@ type DispatcherConfig struct {
 	// earlier process, sinks that failed). Default 2s.
 	PollInterval time.Duration
 	// MinBackoff and MaxBackoff bound the wait before a failing sink is tried
-	// again (exponential with jitter). Defaults 200ms and 30s.
+	// again (exponential with jitter). Defaults 200ms and 10s.
 	MinBackoff, MaxBackoff time.Duration
 	// Batch is the most alerts read at once. Default 100.
 	Batch int
@@ -79,13 +90,13 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		return nil, err
 	}
 	if cfg.PollInterval == 0 {
-		cfg.PollInterval = 2 * time.Second
+		cfg.PollInterval = DefaultPollInterval
 	}
 	if cfg.MinBackoff == 0 {
-		cfg.MinBackoff = 200 * time.Millisecond
+		cfg.MinBackoff = DefaultMinBackoff
 	}
 	if cfg.MaxBackoff == 0 {
-		cfg.MaxBackoff = 30 * time.Second
+		cfg.MaxBackoff = DefaultMaxBackoff
 	}
 	if cfg.Batch == 0 {
 		cfg.Batch = 100

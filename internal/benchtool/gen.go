@@ -1,7 +1,8 @@
 // Package benchtool is shared by the scale-out and Kafka fault tests and by
 // cmd/mwledger-bench: generated articles that the extractor turns into one
-// contract each, a loopback news site that serves them, and a way for a new
-// consumer group to skip what earlier runs left on a shared topic.
+// contract each, a loopback news site that serves them (crawltest's, with
+// these pages), and consumer-group helpers: skip what earlier runs left on a
+// shared topic, read a group's lag, wait for a group to form.
 package benchtool
 
 import (
@@ -12,15 +13,10 @@ import (
 	"fmt"
 	"html"
 	"math"
-	"net/http"
-	"net/http/httptest"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
+	"github.com/mwledger/mwledger/crawler/crawltest"
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -99,188 +95,20 @@ func Article(base string, seed, i int) schemas.Article {
 	return a
 }
 
-// Site serves generated articles over RSS feeds on a loopback listener and
-// records when each article was first served (the crawler's fetch).
+// Site is a crawltest site on a loopback address (for the command line, with
+// allow_private) whose generated articles report DealOf-style deals: RSS
+// feeds, robots.txt, and when each article was first served (ServedAt).
 type Site struct {
-	URL      string // http://127.0.0.1:PORT/PREFIX
-	Articles int
-	Feeds    int
-	deal     func(int) Deal
-	srv      *httptest.Server
-	mu       sync.Mutex
-	served   map[int]time.Time
-	prefix   string
+	*crawltest.Site
+	// URL is http://127.0.0.1:PORT/PREFIX, the start of every article URL.
+	URL string
 }
 
 // NewSite starts a site of n articles over feeds feeds; deal gives article i's deal.
 func NewSite(prefix string, n, feeds int, deal func(int) Deal) *Site {
-	s := &Site{Articles: n, Feeds: feeds, deal: deal, served: map[int]time.Time{}, prefix: prefix}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL + prefix
-	return s
-}
-
-// Close stops the site.
-func (s *Site) Close() { s.srv.Close() }
-
-// FeedURLs are the site's RSS feeds.
-func (s *Site) FeedURLs() []string {
-	out := make([]string, s.Feeds)
-	for i := range out {
-		out[i] = fmt.Sprintf("%s/feed/%d.xml", s.URL, i)
-	}
-	return out
-}
-
-// ArticleURL is the canonical URL of article i.
-func (s *Site) ArticleURL(i int) string { return fmt.Sprintf("%s/story/%d", s.URL, i) }
-
-// ServedAt is when article i was first served (zero if never).
-func (s *Site) ServedAt(i int) time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.served[i]
-}
-
-func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/robots.txt" {
-		fmt.Fprint(w, "User-agent: *\nAllow: /\n")
-		return
-	}
-	p, ok := strings.CutPrefix(r.URL.Path, s.prefix)
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	switch {
-	case strings.HasPrefix(p, "/feed/"):
-		f, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(p, "/feed/"), ".xml"))
-		if err != nil || f < 0 || f >= s.Feeds {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/rss+xml")
-		var b strings.Builder
-		fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>feed %d</title>`, f)
-		for a := f; a < s.Articles; a += s.Feeds {
-			fmt.Fprintf(&b, "<item><title>Story %d</title><link>%s</link></item>", a, s.ArticleURL(a))
-		}
-		b.WriteString("</channel></rss>")
-		w.Write([]byte(b.String()))
-	case strings.HasPrefix(p, "/story/"):
-		i, err := strconv.Atoi(strings.TrimPrefix(p, "/story/"))
-		if err != nil || i < 0 || i >= s.Articles {
-			http.NotFound(w, r)
-			return
-		}
-		s.mu.Lock()
-		if _, ok := s.served[i]; !ok {
-			s.served[i] = time.Now()
-		}
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(ArticleHTML(s.ArticleURL(i), s.deal(i)))
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-// SkipBacklog commits, for a consumer group that has no offsets yet, the
-// current end of every partition of topic: the group then reads only what is
-// published from now on, not what earlier runs left on a shared topic.
-func SkipBacklog(ctx context.Context, brokers []string, group, topic string) error {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 15 * time.Second}
-	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err != nil {
-		return fmt.Errorf("metadata of %s: %w", topic, err)
-	}
-	if len(md.Topics) != 1 || md.Topics[0].Error != nil {
-		return fmt.Errorf("metadata of %s: %v", topic, md.Topics)
-	}
-	req := map[string][]kafka.OffsetRequest{}
-	for _, p := range md.Topics[0].Partitions {
-		req[topic] = append(req[topic], kafka.LastOffsetOf(p.ID))
-	}
-	lo, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: req})
-	if err != nil {
-		return fmt.Errorf("end offsets of %s: %w", topic, err)
-	}
-	var commits []kafka.OffsetCommit
-	for _, po := range lo.Topics[topic] {
-		if po.Error != nil {
-			return fmt.Errorf("end offset of %s/%d: %w", topic, po.Partition, po.Error)
-		}
-		commits = append(commits, kafka.OffsetCommit{Partition: po.Partition, Offset: po.LastOffset})
-	}
-	// On a new broker the offsets topic (and so the coordinator) appears with
-	// the first FindCoordinator: retry until it answers.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err = commitOnce(ctx, client, group, topic, commits)
-		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
-			return err
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
-func commitOnce(ctx context.Context, client *kafka.Client, group, topic string, commits []kafka.OffsetCommit) error {
-	fc, err := client.FindCoordinator(ctx, &kafka.FindCoordinatorRequest{Key: group, KeyType: kafka.CoordinatorKeyTypeConsumer})
-	if err != nil {
-		return fmt.Errorf("finding the coordinator of %s: %w", group, err)
-	}
-	if fc.Error != nil {
-		return fmt.Errorf("finding the coordinator of %s: %w", group, fc.Error)
-	}
-	cc := &kafka.Client{Addr: kafka.TCP(fmt.Sprintf("%s:%d", fc.Coordinator.Host, fc.Coordinator.Port)), Timeout: client.Timeout}
-	res, err := cc.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: group, GenerationID: -1, Topics: map[string][]kafka.OffsetCommit{topic: commits}})
-	if err != nil {
-		return fmt.Errorf("committing the end of %s for %s: %w", topic, group, err)
-	}
-	for _, ps := range res.Topics {
-		for _, p := range ps {
-			if p.Error != nil {
-				return fmt.Errorf("committing the end of %s/%d for %s: %w", topic, p.Partition, group, p.Error)
-			}
-		}
-	}
-	return nil
-}
-
-// Lag is how many messages of topic the group has not committed yet.
-func Lag(ctx context.Context, brokers []string, group, topic string) (int64, error) {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
-	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err != nil || len(md.Topics) != 1 {
-		return 0, fmt.Errorf("metadata of %s: %v", topic, err)
-	}
-	var ids []int
-	req := map[string][]kafka.OffsetRequest{}
-	for _, p := range md.Topics[0].Partitions {
-		ids = append(ids, p.ID)
-		req[topic] = append(req[topic], kafka.LastOffsetOf(p.ID))
-	}
-	lo, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: req})
-	if err != nil {
-		return 0, err
-	}
-	of, err := client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: ids}})
-	if err != nil {
-		return 0, err
-	}
-	committed := map[int]int64{}
-	for _, p := range of.Topics[topic] {
-		committed[p.Partition] = p.CommittedOffset
-	}
-	var lag int64
-	for _, po := range lo.Topics[topic] {
-		c := committed[po.Partition]
-		if c < 0 {
-			c = 0
-		}
-		lag += max(0, po.LastOffset-c)
-	}
-	return lag, nil
+	s := crawltest.New(crawltest.Options{Loopback: true, Prefix: prefix, Articles: n, Feeds: feeds,
+		Page: func(canonical string, i int) []byte { return ArticleHTML(canonical, deal(i)) }})
+	return &Site{Site: s, URL: s.Base}
 }
 
 // SourceCounts refreshes the store's alias and returns, for each source URL

@@ -48,7 +48,7 @@ func commands() []command {
 		{"run", "the whole pipeline in one process on embedded defaults (no Kafka, no Elasticsearch), then print the deals", runRun},
 		{"search", "query the ledger (Elasticsearch or the embedded store)", runSearch},
 		{"serve", "serve the JSON API (api/openapi.yaml) and the web page over the ledger (embedded or es)", runServe},
-		{"review", "list the deals to review: warnings, conflicting sources or confidence below 0.7", runReview},
+		{"review", "the review queue (list) and a reviewer's verdict on a deal: accept, correct FIELD=VALUE, reset", runReview},
 		{"eval", "compare the extractor with the golden fixtures: precision, recall and F1 per field", runEval},
 		{"reprocess", "replay the archived articles (mwledger.articles) through the current extractor into mwledger.contracts", runReprocess},
 		{"fixture", "record URL|FILE: save a page into fixtures/ with a drafted golden; update --yes: rewrite the goldens", runFixture},

@@ -16,6 +16,9 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "extract", "FILE... | --consume")
 	consume := fs.Bool("consume", false, "run the extractor stage: read mwledger.articles from Kafka, publish to mwledger.contracts")
 	group := fs.String("group", "mwledger-extractor", "Kafka consumer group (with --consume)")
+	var stage extractor.StageConfig
+	fs.IntVar(&stage.BatchSize, "batch", 64, "with --consume: most articles extracted, published and committed together")
+	fs.IntVar(&stage.Workers, "workers", 0, "with --consume: articles extracted in parallel (default: the number of CPUs)")
 	var sf serviceFlags
 	sf.register(fs, false)
 	if err := parseFlags(fs, args); err != nil {
@@ -29,7 +32,7 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 		if fs.NArg() > 0 {
 			return usageError{"extract: give files or --consume, not both"}
 		}
-		return consumeArticles(ctx, e, x, sf, *group)
+		return consumeArticles(ctx, e, x, sf, *group, stage)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
@@ -78,7 +81,7 @@ func extractFile(ctx context.Context, x *extractor.Extractor, path string) ([]sc
 	return x.FromPage(page, url), nil
 }
 
-func consumeArticles(ctx context.Context, e *env, x *extractor.Extractor, sf serviceFlags, group string) error {
+func consumeArticles(ctx context.Context, e *env, x *extractor.Extractor, sf serviceFlags, group string, stage extractor.StageConfig) error {
 	cfg := sf.kafkaConfig()
 	if err := ensureTopics(ctx, cfg); err != nil {
 		return err
@@ -94,7 +97,8 @@ func consumeArticles(ctx context.Context, e *env, x *extractor.Extractor, sf ser
 	}
 	defer out.Close()
 	e.log.Info("extractor stage started", "kafka", sf.kafka, "group", group, "topic", schemas.TopicArticles)
-	st, err := x.RunStage(ctx, in, out, extractor.StageConfig{IdleExit: sf.idleExit, Log: e.log})
+	stage.IdleExit, stage.Log = sf.idleExit, e.log
+	st, err := x.RunStage(ctx, in, out, stage)
 	e.log.Info("extractor stage stopped", "articles", st.Articles, "contracts", st.Contracts, "dead_letters", st.DeadLetters)
 	return err
 }

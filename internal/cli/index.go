@@ -14,13 +14,18 @@ import (
 	"github.com/mwledger/mwledger/schemas"
 )
 
-// esFlags are the Elasticsearch options (secrets come from the environment only).
+// esConfig is how index, search and serve reach Elasticsearch: the address from
+// --es / MWLEDGER_ES, the credentials and TLS trust from the environment only
+// (like Kafka's), so that secrets never appear in a command line, a process
+// list or a log line (indexer.ESConfig.Validate refuses credentials in the URL).
 func esConfig(addr string) indexer.ESConfig {
 	return indexer.ESConfig{
-		Addresses: strings.Split(addr, ","),
-		Username:  envOr("MWLEDGER_ES_USERNAME", ""),
-		Password:  envOr("MWLEDGER_ES_PASSWORD", ""),
-		APIKey:    envOr("MWLEDGER_ES_API_KEY", ""),
+		Addresses:       strings.Split(addr, ","),
+		Username:        envOr("MWLEDGER_ES_USERNAME", ""),
+		Password:        envOr("MWLEDGER_ES_PASSWORD", ""),
+		APIKey:          envOr("MWLEDGER_ES_API_KEY", ""),
+		CAFile:          envOr("MWLEDGER_ES_CA_FILE", ""),
+		CertFingerprint: envOr("MWLEDGER_ES_CERT_FINGERPRINT", ""),
 	}
 }
 
@@ -43,18 +48,22 @@ func (a *alertFlags) register(fs interface {
 	fs.DurationVar(&a.drain, "alert-drain", 10*time.Second, "on a clean stop, how long to keep delivering pending alerts")
 }
 
+// loadRules reads --alert-rules, or returns the built-in rules.
+func (a *alertFlags) loadRules() (alert.Rules, error) {
+	if a.rules == "" {
+		return alert.DefaultRules(), nil
+	}
+	return alert.LoadRules(a.rules)
+}
+
 // setup builds the policy and dispatcher for a store; nil when alerts are off.
 func (a *alertFlags) setup(e *env, outbox indexer.Outbox, extra ...alert.Sink) (*alert.Policy, *alert.Dispatcher, error) {
 	if a.disabled {
 		return nil, nil, nil
 	}
-	rules := alert.DefaultRules()
-	if a.rules != "" {
-		r, err := alert.LoadRules(a.rules)
-		if err != nil {
-			return nil, nil, err
-		}
-		rules = r
+	rules, err := a.loadRules()
+	if err != nil {
+		return nil, nil, err
 	}
 	sinks := append([]alert.Sink{alert.LogSink{Log: e.log}}, extra...)
 	if a.webhook != "" {

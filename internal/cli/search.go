@@ -36,7 +36,10 @@ func defaultLedger() string {
 type ledger interface {
 	indexer.Store
 	indexer.Scanner
+	indexer.Outbox
 	Get(ctx context.Context, id string) (*indexer.Deal, error)
+	Review(ctx context.Context, id string, a indexer.ReviewAction) (*indexer.Deal, error)
+	SetAlerts(policy indexer.AlertPolicy, notify func(dealIDs []string))
 }
 
 var (

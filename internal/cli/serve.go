@@ -18,6 +18,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	storeKind := fs.String("store", envOr("MWLEDGER_STORE", "embedded"), "embedded (the ledger file of mwledger run) or es (env MWLEDGER_STORE)")
 	ledgerPath := fs.String("ledger", defaultLedger(), "embedded ledger file (env MWLEDGER_LEDGER)")
 	es := fs.String("es", envOr("MWLEDGER_ES", "http://127.0.0.1:19200"), "Elasticsearch URL (env MWLEDGER_ES)")
+	var af alertFlags
+	af.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -29,6 +31,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeStore()
+	// Reviews made in the page raise the alerts a correction deserves.
+	disp, err := af.forReviews(e, store, *storeKind)
+	if err != nil {
+		return err
+	}
+	if disp != nil {
+		dctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go func() { _ = disp.Run(dctx) }()
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *addr, err)

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -12,10 +13,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/mwledger/mwledger/indexer"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -184,4 +190,74 @@ func head2k(s string) string {
 		return s[:2000] + fmt.Sprintf("… (%d bytes)", len(s))
 	}
 	return s
+}
+
+// TestReviewInChromium corrects a deal through the page in a real headless
+// Chromium driven over the DevTools protocol: it opens the review queue, opens
+// the first deal, fills the reviewer's form, saves, and checks that the page
+// and the ledger show the correction and the queue shrank.
+func TestReviewInChromium(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing (CI=true: the browser test must run; run scripts/install-chromium.sh)", chromiumPath)
+		}
+		t.Skipf("%s is missing: run scripts/install-chromium.sh", chromiumPath)
+	}
+	ledger := sampleLedger(t, 40)
+	base := startServe(t, ledger)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath), chromedp.NoSandbox,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 900), chromedp.Flag("disable-component-update", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelT()
+
+	var before, after, id, review string
+	var found bool
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/#/?needs-review=true"),
+		chromedp.WaitVisible(`#deals tbody tr`, chromedp.ByQuery),
+		chromedp.Text(`#page`, &before, chromedp.ByQuery),
+		chromedp.AttributeValue(`#deals tbody tr`, "data-id", &id, &found, chromedp.ByQuery),
+		chromedp.Click(`#deals tbody tr`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#review-form`, chromedp.ByQuery),
+		chromedp.SendKeys(`#review-by`, "ana", chromedp.ByQuery),
+		chromedp.Evaluate(`document.getElementById("review-field").value = "capacity_mw"`, nil),
+		chromedp.SendKeys(`#review-value`, "777", chromedp.ByQuery),
+		chromedp.Click(`#review-add`, chromedp.ByQuery),
+		chromedp.SendKeys(`#review-note`, "checked the filing", chromedp.ByQuery),
+		chromedp.Click(`#review-correct`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#review .corrections`, chromedp.ByQuery),
+		chromedp.Text(`#review`, &review, chromedp.ByQuery),
+		chromedp.Navigate(base+"/#/?needs-review=true"),
+		chromedp.WaitVisible(`#deals tbody tr`, chromedp.ByQuery),
+		chromedp.Text(`#page`, &after, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatalf("driving the page: %v", err)
+	}
+	if !strings.Contains(review, "corrected by ana") || !strings.Contains(review, "777") || !strings.Contains(review, "checked the filing") {
+		t.Errorf("the deal page does not show the correction:\n%s", review)
+	}
+	if total(before)-1 != total(after) {
+		t.Errorf("review queue %q before, %q after: want one deal fewer", before, after)
+	}
+	res, err := http.Get(base + "/api/deals/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var d indexer.Deal
+	if err := json.NewDecoder(res.Body).Decode(&d); err != nil || d.CapacityMW == nil || *d.CapacityMW != 777 || d.Review == nil || d.Review.By != "ana" {
+		t.Fatalf("the ledger after the page's correction: %v, %+v", err, d.Review)
+	}
+}
+
+// total reads N from the pager's "1–50 of N".
+func total(page string) int {
+	_, n, _ := strings.Cut(page, " of ")
+	v, _ := strconv.Atoi(strings.TrimSpace(n))
+	return v
 }

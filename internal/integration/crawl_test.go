@@ -232,7 +232,7 @@ func restartCrawl(t *testing.T, n, feeds int) {
 	for _, f := range site.FeedURLs() {
 		fmt.Fprintf(&feedLines, "      - %s\n", f)
 	}
-	if err := os.WriteFile(sources, []byte(fmt.Sprintf("sources:\n  - name: it-restart\n    feeds:\n%s    allow_private: true\n    delay: 1ns\n    parallelism: 16\n", feedLines.String())), 0o644); err != nil {
+	if err := os.WriteFile(sources, []byte(fmt.Sprintf("sources:\n  - name: it-restart\n    feeds:\n%s    allow_private: true\n    delay: 20ms\n    parallelism: 4\n", feedLines.String())), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	srcs, err := crawler.LoadSources(sources)

@@ -546,8 +546,8 @@ func TestLedgerReindexSwapsAliasWhileServing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(st.To, "-v3") || st.Copied != len(before) {
-		t.Errorf("reindex %+v; want a copy of %d deals into v3", st, len(before))
+	if next := fmt.Sprintf("-v%d", indexer.MappingVersion+1); !strings.HasSuffix(st.To, next) || st.Copied != len(before) {
+		t.Errorf("reindex %+v; want a copy of %d deals into %s", st, len(before), next)
 	}
 	if failures.Load() != 0 {
 		t.Errorf("%d of %d searches failed during the reindex", failures.Load(), searches.Load())

@@ -56,6 +56,15 @@ func IsRetryable(err error) bool {
 // It returns an error when the dead letter itself could not be written: the
 // caller must then not commit msg.
 func DeadLetter(ctx context.Context, pub bus.Publisher, stage string, msg bus.Message, cause error) error {
+	dl, err := DeadLetterMessage(stage, msg, cause)
+	if err != nil {
+		return err
+	}
+	return pub.Publish(ctx, dl)
+}
+
+// DeadLetterMessage is the mwledger.dlq message for msg, which stage could not process.
+func DeadLetterMessage(stage string, msg bus.Message, cause error) (bus.Message, error) {
 	reason := "error"
 	var se *StageError
 	if errors.As(cause, &se) {
@@ -79,10 +88,10 @@ func DeadLetter(ctx context.Context, pub bus.Publisher, stage string, msg bus.Me
 	}
 	v, err := json.Marshal(dl)
 	if err != nil {
-		return fmt.Errorf("encoding dead letter: %w", err)
+		return bus.Message{}, fmt.Errorf("encoding dead letter: %w", err)
 	}
-	return pub.Publish(ctx, bus.Message{Topic: schemas.TopicDLQ, Key: msg.Key, Value: v,
-		Headers: map[string]string{"reason": reason, "stage": stage}})
+	return bus.Message{Topic: schemas.TopicDLQ, Key: msg.Key, Value: v,
+		Headers: map[string]string{"reason": reason, "stage": stage}}, nil
 }
 
 // Backoff is an exponential backoff with full jitter.

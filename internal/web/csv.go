@@ -15,7 +15,7 @@ var CSVHeader = []string{
 	"id", "operator", "operator_ticker", "counterparty", "counterparty_hyperscaler", "end_user", "guarantor",
 	"contract_type", "capacity_mw", "total_value_usd", "term_years", "usd_per_mw_year", "reported_usd_per_mw_year",
 	"prepayment_usd", "guarantee_usd", "terms", "location", "hardware", "announced_on", "aggregate", "status",
-	"confidence", "warnings", "conflicts", "sources_count", "source_urls",
+	"confidence", "warnings", "conflicts", "sources_count", "source_urls", "review_status", "reviewed_by", "review_reasons",
 }
 
 // WriteCSV writes the header and one row per deal.
@@ -53,6 +53,10 @@ func CSVRow(d indexer.Deal) []string {
 		fnum(d.PrepaymentUSD), fnum(d.GuaranteeUSD), strings.Join(d.Terms, " | "), str(d.Location), str(d.Hardware), str(d.AnnouncedOn),
 		strconv.FormatBool(d.Aggregate), d.Status, strconv.FormatFloat(d.Confidence, 'f', -1, 64),
 		strings.Join(d.Warnings, " | "), strings.Join(d.Conflicts, " | "), strconv.Itoa(len(d.Sources)), strings.Join(urls, " | "),
+		"", "", strings.Join(d.ReviewReasons, " | "),
+	}
+	if d.Review != nil {
+		row[len(row)-3], row[len(row)-2] = d.Review.Status, d.Review.By
 	}
 	for i, c := range row {
 		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {

@@ -19,7 +19,7 @@ func TestOpenAPIDescribesEveryParameter(t *testing.T) {
 			t.Errorf("openapi.yaml does not describe parameter %s", p)
 		}
 	}
-	for _, path := range []string{"/api/deals:", "/api/deals/{id}:", "/api/aggregations/{name}:", "/api/export.csv:", "/api/export.json:"} {
+	for _, path := range []string{"/api/deals:", "/api/deals/{id}:", "/api/deals/{id}/review:", "/api/review-fields:", "/api/aggregations/{name}:", "/api/export.csv:", "/api/export.json:"} {
 		if !strings.Contains(doc, "  "+path) {
 			t.Errorf("openapi.yaml does not describe %s", path)
 		}

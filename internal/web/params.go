@@ -35,6 +35,7 @@ var params = []param{
 	{name: "until", usage: "announced on or before YYYY-MM-DD or YYYY-MM (a month: its last day)", str: func(q *indexer.Query) *string { return &q.AnnouncedTo }},
 	{name: "location", usage: "location contains this (case-insensitive), e.g. Texas", str: func(q *indexer.Query) *string { return &q.Location }},
 	{name: "hardware", usage: "hardware contains this (case-insensitive), e.g. GB300", str: func(q *indexer.Query) *string { return &q.Hardware }},
+	{name: "needs-review", usage: "only deals in the review queue (low confidence, conflicts, failed checks)", boolean: func(q *indexer.Query) *bool { return &q.NeedsReview }},
 	{name: "sort", usage: "value, mw, usd_per_mw_year, announced or confidence", str: func(q *indexer.Query) *string { return &q.Sort }},
 	{name: "order", usage: "desc or asc", str: func(q *indexer.Query) *string { return &q.Order }},
 	{name: "limit", usage: "deals per page (default 50)", integer: func(q *indexer.Query) *int { return &q.Size }},

@@ -49,6 +49,8 @@ func NewHandler(store Ledger, log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /api/aggregations/{name}", h.aggregation)
 	mux.HandleFunc("GET /api/export.csv", h.export)
 	mux.HandleFunc("GET /api/export.json", h.export)
+	mux.HandleFunc("POST /api/deals/{id}/review", h.review)
+	mux.HandleFunc("GET /api/review-fields", h.reviewFields)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, static, "index.html")

@@ -4,7 +4,7 @@
 "use strict";
 
 const PAGE = 50;
-const state = { q: "", type: "", operator: "", hyperscaler: false, sort: "value", order: "desc", from: 0 };
+const state = { q: "", type: "", operator: "", hyperscaler: false, review: false, sort: "value", order: "desc", from: 0 };
 const SVGNS = "http://www.w3.org/2000/svg";
 
 function el(tag, cls, ...children) {
@@ -49,6 +49,7 @@ function params(extra) {
   if (state.type) p.set("type", state.type);
   if (state.operator) p.set("operator", state.operator);
   if (state.hyperscaler) p.set("hyperscaler", "true");
+  if (state.review) p.set("needs-review", "true");
   for (const [k, v] of Object.entries(extra || {})) p.set(k, String(v));
   return p;
 }
@@ -90,7 +91,7 @@ function renderTable(res) {
       el("td", null, d.operator.name), cp, el("td", null, d.contract_type),
       el("td", "num", num(d.capacity_mw)), el("td", "num", money(d.total_value_usd)), el("td", "num", num(d.term_years, 1)),
       el("td", "num", money(d.usd_per_mw_year)), el("td", null, d.announced_on || "–"),
-      el("td", "num", num(d.confidence, 2)), el("td", "num", (d.sources || []).length));
+      el("td", "num", num(d.confidence, 2)), el("td", "num", (d.sources || []).length), reviewCell(d));
     tr.dataset.id = d.id;
     tr.addEventListener("click", () => { location.hash = "#/deal/" + encodeURIComponent(d.id); });
     tbody.append(tr);
@@ -150,6 +151,102 @@ async function loadOperators() {
   } catch (_) { /* the facet stays "any operator" */ }
 }
 
+function reviewCell(d) {
+  if ((d.review_reasons || []).length) {
+    const td = el("td", "warn", "⚑ " + d.review_reasons[0] + (d.review_reasons.length > 1 ? " (+" + (d.review_reasons.length - 1) + ")" : ""));
+    td.title = d.review_reasons.join("; ");
+    return td;
+  }
+  return el("td", "ok", d.review ? "✓ " + d.review.status : "");
+}
+
+// reviewer is remembered in this browser only.
+function reviewer() { try { return localStorage.getItem("mwledger-reviewer") || ""; } catch (_) { return ""; } }
+function rememberReviewer(v) { try { localStorage.setItem("mwledger-reviewer", v); } catch (_) { /* private mode */ } }
+
+async function postReview(id, body) {
+  const r = await fetch("/api/deals/" + encodeURIComponent(id) + "/review", {
+    method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body),
+  });
+  const res = await r.json();
+  if (!r.ok) throw new Error(res.error || r.statusText);
+  return res;
+}
+
+// reviewBox shows why the deal is queued, its review, and the reviewer's form.
+async function reviewBox(d) {
+  const box = el("section", "review-box", el("h3", null, "Review"));
+  box.id = "review";
+  if ((d.review_reasons || []).length) {
+    const ul = el("ul", "warn");
+    for (const r of d.review_reasons) ul.append(el("li", null, r));
+    box.append(el("p", null, "In the review queue:"), ul);
+  } else if (!d.review) {
+    box.append(el("p", null, "Not in the review queue."));
+  }
+  if (d.review) {
+    box.append(el("p", "ok", d.review.status + " by " + d.review.by + " on " + (d.review.at || "").slice(0, 10) + (d.review.note ? ": " + d.review.note : "")));
+    if ((d.review.corrections || []).length) {
+      const t = el("table", "corrections", el("thead", null, el("tr", null, el("th", null, "Field"), el("th", null, "Sources said"), el("th", null, "Corrected to"))));
+      const tb = el("tbody");
+      for (const c of d.review.corrections) tb.append(el("tr", null, el("td", null, c.field), el("td", null, c.was || "–"), el("td", null, c.value || "(not known)")));
+      t.append(tb);
+      box.append(t);
+    }
+  }
+  let fields = [];
+  try { fields = await getJSON("/api/review-fields"); } catch (_) { /* the form still accepts/resets */ }
+  const form = el("form", null);
+  form.id = "review-form";
+  const who = el("input");
+  who.type = "text"; who.id = "review-by"; who.placeholder = "your name"; who.value = reviewer(); who.required = true;
+  const field = el("select");
+  field.id = "review-field";
+  for (const f of fields) { const o = el("option", null, f); o.value = f; field.append(o); }
+  const value = el("input");
+  value.type = "text"; value.id = "review-value"; value.placeholder = "new value (- = not known)";
+  const note = el("input");
+  note.type = "text"; note.id = "review-note"; note.placeholder = "note (why)";
+  const pending = [];
+  const list = el("ul");
+  const add = el("button", null, "Add correction");
+  add.type = "button"; add.id = "review-add";
+  add.addEventListener("click", () => {
+    if (!field.value) return;
+    const i = pending.findIndex(c => c.field === field.value);
+    if (i >= 0) pending.splice(i, 1);
+    pending.push({ field: field.value, value: value.value.trim() });
+    list.replaceChildren(...pending.map(c => el("li", null, c.field + " → " + (c.value || "(not known)"))));
+    value.value = "";
+  });
+  const status = el("p", null);
+  status.id = "review-status";
+  const send = async (action) => {
+    const by = who.value.trim();
+    if (!by) { status.textContent = "say who you are first"; return; }
+    rememberReviewer(by);
+    const body = { action, by, note: note.value.trim() };
+    if (action === "correct") {
+      if (!pending.length) { status.textContent = "add a correction first"; return; }
+      body.corrections = pending;
+    }
+    status.textContent = "saving …";
+    try {
+      await postReview(d.id, body);
+      status.textContent = "saved";
+      showDeal(d.id);
+    } catch (e) {
+      status.textContent = "error: " + e.message;
+    }
+  };
+  const mk = (text, id, action) => { const b = el("button", null, text); b.type = "button"; b.id = id; b.addEventListener("click", () => send(action)); return b; };
+  form.append(who, " ", field, " ", value, " ", add, list, note, " ",
+    mk("Save corrections", "review-correct", "correct"), " ", mk("Accept as shown", "review-accept", "accept"), " ", mk("Reset review", "review-reset", "reset"));
+  form.addEventListener("submit", ev => ev.preventDefault());
+  box.append(form, status);
+  return box;
+}
+
 function facts(pairs) {
   const dl = el("dl", "facts");
   for (const [k, v] of pairs) dl.append(el("dt", null, k), el("dd", null, v === null || v === undefined || v === "" ? "–" : v));
@@ -187,6 +284,7 @@ async function showDeal(id) {
     parts.push(ul);
   }
   if ((d.conflicts || []).length) parts.push(el("p", "warn", "Sources disagree on: " + d.conflicts.join(", ")));
+  parts.push(await reviewBox(d));
   parts.push(el("h3", null, "Sources (" + (d.sources || []).length + ")"));
   for (const s of d.sources || []) {
     const box = el("div", "source", el("div", null, safeLink(s.url, s.title || s.url)),
@@ -228,6 +326,8 @@ function route() {
   }
   document.getElementById("deal-view").hidden = true;
   document.getElementById("search-view").hidden = false;
+  if (route.started && hashSearch()) search();
+  route.started = true;
   document.title = "mwledger — compute-infrastructure deals";
 }
 
@@ -239,10 +339,11 @@ function init() {
     state.type = document.getElementById("type").value;
     state.operator = document.getElementById("operator").value;
     state.hyperscaler = document.getElementById("hyperscaler").checked;
+    state.review = document.getElementById("needs-review").checked;
     state.from = 0;
     search();
   });
-  for (const id of ["type", "operator", "hyperscaler"]) {
+  for (const id of ["type", "operator", "hyperscaler", "needs-review"]) {
     document.getElementById(id).addEventListener("change", () => form.requestSubmit());
   }
   for (const th of document.querySelectorAll("th.sortable")) {
@@ -256,21 +357,29 @@ function init() {
   document.getElementById("prev").addEventListener("click", () => { state.from = Math.max(0, state.from - PAGE); search(); });
   document.getElementById("next").addEventListener("click", () => { state.from += PAGE; search(); });
   window.addEventListener("hashchange", route);
-  // A link may carry a search: #/?q=childress&type=colocation&hyperscaler=true
-  const m = location.hash.match(/^#\/\?(.*)$/);
-  if (m) {
-    const p = new URLSearchParams(m[1]);
-    state.q = p.get("q") || "";
-    state.type = p.get("type") || "";
-    state.operator = p.get("operator") || "";
-    state.hyperscaler = p.get("hyperscaler") === "true";
-    document.getElementById("q").value = state.q;
-    document.getElementById("type").value = state.type;
-    document.getElementById("hyperscaler").checked = state.hyperscaler;
-  }
+  hashSearch();
   loadOperators().then(() => { document.getElementById("operator").value = state.operator; });
   search();
   route();
+}
+
+// hashSearch takes a search from a link: #/?q=childress&type=colocation&hyperscaler=true&needs-review=true
+function hashSearch() {
+  const m = location.hash.match(/^#\/\?(.*)$/);
+  if (!m) return false;
+  const p = new URLSearchParams(m[1]);
+  state.q = p.get("q") || "";
+  state.type = p.get("type") || "";
+  state.operator = p.get("operator") || "";
+  state.hyperscaler = p.get("hyperscaler") === "true";
+  state.review = p.get("needs-review") === "true";
+  state.from = 0;
+  document.getElementById("q").value = state.q;
+  document.getElementById("type").value = state.type;
+  document.getElementById("operator").value = state.operator;
+  document.getElementById("hyperscaler").checked = state.hyperscaler;
+  document.getElementById("needs-review").checked = state.review;
+  return true;
 }
 
 document.addEventListener("DOMContentLoaded", init);

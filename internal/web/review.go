@@ -1,0 +1,112 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/review"
+)
+
+// Reviewer is a ledger that records reviews (both stores are).
+type Reviewer interface {
+	Review(ctx context.Context, id string, a indexer.ReviewAction) (*indexer.Deal, error)
+}
+
+// ReviewRequest is the body of POST /api/deals/{id}/review.
+type ReviewRequest struct {
+	// Action is accept, correct or reset.
+	Action string `json:"action"`
+	// Corrections (correct only): field and value, see indexer.ReviewFields.
+	Corrections []indexer.Correction `json:"corrections"`
+	By          string               `json:"by"`
+	Note        string               `json:"note"`
+}
+
+// ToAction checks the request and turns it into a ledger action.
+func (r ReviewRequest) ToAction() (indexer.ReviewAction, error) {
+	a := indexer.ReviewAction{By: strings.TrimSpace(r.By), Note: strings.TrimSpace(r.Note)}
+	switch r.Action {
+	case "accept":
+		a.Accept = true
+	case "reset":
+		a.Reset = true
+	case "correct":
+		if len(r.Corrections) == 0 {
+			return a, errors.New("correct: give at least one correction")
+		}
+	default:
+		return a, errors.New(`action must be "accept", "correct" or "reset"`)
+	}
+	if r.Action != "correct" && len(r.Corrections) > 0 {
+		return a, errors.New("corrections go with the correct action")
+	}
+	for _, c := range r.Corrections {
+		pc, err := indexer.ParseCorrection(c.Field, c.Value)
+		if err != nil {
+			return a, err
+		}
+		a.Corrections = append(a.Corrections, pc)
+	}
+	a.Corrections = review.CanonicalCorrections(a.Corrections)
+	return a, a.Validate()
+}
+
+// maxReviewBody bounds a review request.
+const maxReviewBody = 64 << 10
+
+// review applies a reviewer's verdict. Only JSON from this origin is taken: a
+// form on another site cannot send it (no CORS), and a browser's Origin header,
+// when present, must name this host.
+func (h *handler) review(w http.ResponseWriter, r *http.Request) {
+	rs, ok := h.store.(Reviewer)
+	if !ok {
+		h.json(w, http.StatusMethodNotAllowed, apiError{"this ledger is read-only"})
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		h.json(w, http.StatusUnsupportedMediaType, apiError{"send the review as application/json"})
+		return
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host {
+			h.json(w, http.StatusForbidden, apiError{"reviews are taken from this site's own page only"})
+			return
+		}
+	}
+	var req ReviewRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxReviewBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		h.json(w, http.StatusBadRequest, apiError{"the review is not valid JSON: " + err.Error()})
+		return
+	}
+	a, err := req.ToAction()
+	if err != nil {
+		h.json(w, http.StatusBadRequest, apiError{err.Error()})
+		return
+	}
+	d, err := rs.Review(r.Context(), r.PathValue("id"), a)
+	if errors.Is(err, indexer.ErrNoDeal) {
+		h.json(w, http.StatusNotFound, apiError{"no such deal"})
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("deal reviewed", "deal", d.ID, "by", a.By, "accept", a.Accept, "reset", a.Reset, "corrections", len(a.Corrections))
+	h.json(w, http.StatusOK, d)
+}
+
+// reviewFields lists the fields a correction may set (the page's form).
+func (h *handler) reviewFields(w http.ResponseWriter, _ *http.Request) {
+	h.json(w, http.StatusOK, indexer.ReviewFields)
+}
