@@ -209,3 +209,49 @@ func TestPolicyThresholdsAndRoles(t *testing.T) {
 		t.Errorf("message %+v (%v)", m, err)
 	}
 }
+
+// TestRetryDoesNotWaitForThePoll: a webhook that fails once is tried again when
+// its backoff ends, not at the next sweep of the whole outbox (a minute here).
+func TestRetryDoesNotWaitForThePoll(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	store, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	h := newHook(t)
+	w, err := alert.NewWebhookSink(alert.WebhookConfig{URL: h.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := alert.NewDispatcher(alert.DispatcherConfig{Outbox: store, Sinks: []alert.Sink{w}, PollInterval: time.Minute,
+		MinBackoff: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := alert.NewPolicy(alert.DefaultRules(), d.SinkNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.SetAlerts(p, d.Notify)
+	go d.Run(ctx)
+	for _, err := range store.Upsert(ctx, []schemas.Contract{record("deal-r", "https://a.example/r", sp("Microsoft"), nil, f(200), f(5e9))}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // the first attempt fails: the hook is down
+	if len(h.snapshot()) != 0 {
+		t.Fatal("delivered while down")
+	}
+	h.up.Store(true)
+	start := time.Now()
+	for len(h.snapshot()) == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("not retried within 10 s: the retry waited for the next poll")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("delivered %v after the webhook came back", time.Since(start).Round(time.Millisecond))
+}

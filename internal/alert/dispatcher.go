@@ -153,17 +153,43 @@ func (d *Dispatcher) Delivered() map[string]int {
 func (d *Dispatcher) Run(ctx context.Context) error {
 	t := time.NewTicker(d.cfg.PollInterval)
 	defer t.Stop()
-	d.sweep(ctx, true)
+	// retry wakes the loop when a failed sink's backoff ends, so a retry does
+	// not wait for the next poll or the next new alert.
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	after := func(left int) {
+		if left > 0 {
+			retry.Reset(d.untilRetry())
+		}
+	}
+	after(d.sweep(ctx, true))
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-d.kick:
-			d.sweep(ctx, false)
+			after(d.sweep(ctx, false))
+		case <-retry.C:
+			after(d.sweep(ctx, false))
 		case <-t.C:
-			d.sweep(ctx, true)
+			after(d.sweep(ctx, true))
 		}
 	}
+}
+
+// untilRetry is the wait until the earliest backoff of a failing sink ends, or
+// the poll interval when no backoff is running (a failed acknowledgement).
+func (d *Dispatcher) untilRetry() time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	wait := d.cfg.PollInterval
+	for _, at := range d.retry {
+		if w := time.Until(at); w > 0 && w < wait {
+			wait = w
+		}
+	}
+	return max(wait, d.cfg.MinBackoff)
 }
 
 // Drain delivers what is pending now and returns when nothing deliverable is
