@@ -102,6 +102,12 @@ func (h *hook) snapshot() map[string]int {
 // open is one "process": the embedded store with the policy and a dispatcher.
 func open(t *testing.T, path string, h *hook) (*indexer.BoltStore, *alert.Dispatcher) {
 	t.Helper()
+	return openWith(t, path, h, alert.DispatcherConfig{PollInterval: 50 * time.Millisecond, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+}
+
+// openWith opens the ledger with a dispatcher of cfg's timings delivering to h.
+func openWith(t *testing.T, path string, h *hook, cfg alert.DispatcherConfig) (*indexer.BoltStore, *alert.Dispatcher) {
+	t.Helper()
 	store, err := indexer.OpenBolt(path)
 	if err != nil {
 		t.Fatal(err)
@@ -110,8 +116,8 @@ func open(t *testing.T, path string, h *hook) (*indexer.BoltStore, *alert.Dispat
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := alert.NewDispatcher(alert.DispatcherConfig{Outbox: store, Sinks: []alert.Sink{w}, PollInterval: 50 * time.Millisecond,
-		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	cfg.Outbox, cfg.Sinks = store, []alert.Sink{w}
+	d, err := alert.NewDispatcher(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,26 +221,10 @@ func TestPolicyThresholdsAndRoles(t *testing.T) {
 func TestRetryDoesNotWaitForThePoll(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	store, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
 	h := newHook(t)
-	w, err := alert.NewWebhookSink(alert.WebhookConfig{URL: h.srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := alert.NewDispatcher(alert.DispatcherConfig{Outbox: store, Sinks: []alert.Sink{w}, PollInterval: time.Minute,
-		MinBackoff: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := alert.NewPolicy(alert.DefaultRules(), d.SinkNames())
-	if err != nil {
-		t.Fatal(err)
-	}
-	store.SetAlerts(p, d.Notify)
+	store, d := openWith(t, filepath.Join(t.TempDir(), "ledger.db"), h,
+		alert.DispatcherConfig{PollInterval: time.Minute, MinBackoff: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
+	defer store.Close()
 	go d.Run(ctx)
 	for _, err := range store.Upsert(ctx, []schemas.Contract{record("deal-r", "https://a.example/r", sp("Microsoft"), nil, f(200), f(5e9))}) {
 		if err != nil {
