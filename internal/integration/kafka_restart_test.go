@@ -40,19 +40,7 @@ func TestKafkaPausedWhileCrawling(t *testing.T) {
 	}
 
 	const n = 300
-	site := benchtool.NewSite(uniquePrefix("kafka-pause"), n, 4, func(i int) benchtool.Deal { return benchtool.DealOf(0, i) })
-	defer site.Close()
-	dir := t.TempDir()
-	sources := filepath.Join(dir, "sources.yaml")
-	var feeds strings.Builder
-	for _, f := range site.FeedURLs() {
-		fmt.Fprintf(&feeds, "      - %s\n", f)
-	}
-	// 2 requests at once, 50 ms apart: the crawl takes several seconds, so the
-	// broker freezes while pages are still being fetched and published.
-	if err := os.WriteFile(sources, []byte(fmt.Sprintf("sources:\n  - name: it-kafka-pause\n    feeds:\n%s    allow_private: true\n    delay: 50ms\n    parallelism: 2\n", feeds.String())), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	site, sources, dir := pacedSite(t, "kafka-pause", n)
 	var errb bytes.Buffer
 	crawl := exec.CommandContext(ctx, bin, "crawl", "--sources", sources, "--once", "--state", filepath.Join(dir, "state.db"), "--progress", "0")
 	crawl.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafka, "MWLEDGER_LOG_LEVEL=warn")
@@ -208,20 +196,9 @@ func TestKafkaRestartedWhileCrawling(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Site A, crawled by the CLI: 2 requests at once, 50 ms apart, so that the
-	// broker stops while pages are still being fetched and published.
+	// Site A, crawled by the CLI.
 	const n = 300
-	site := benchtool.NewSite(uniquePrefix("kafka-restart"), n, 4, func(i int) benchtool.Deal { return benchtool.DealOf(0, i) })
-	defer site.Close()
-	dir := t.TempDir()
-	sources := filepath.Join(dir, "sources.yaml")
-	var feeds strings.Builder
-	for _, f := range site.FeedURLs() {
-		fmt.Fprintf(&feeds, "      - %s\n", f)
-	}
-	if err := os.WriteFile(sources, []byte(fmt.Sprintf("sources:\n  - name: it-kafka-restart\n    feeds:\n%s    allow_private: true\n    delay: 50ms\n    parallelism: 2\n", feeds.String())), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	site, sources, dir := pacedSite(t, "kafka-restart", n)
 	state := filepath.Join(dir, "state.db")
 	crawlOnce := func() (*exec.Cmd, *bytes.Buffer) {
 		var errb bytes.Buffer
@@ -363,4 +340,25 @@ func crawlStart(site *benchtool.Site, n int) time.Time {
 		}
 	}
 	return first
+}
+
+// pacedSite serves n generated articles over 4 feeds and writes a sources file
+// crawling them 2 requests at once, 50 ms apart: the crawl takes several
+// seconds, so a broker outage lands while pages are still being fetched and
+// published. It returns the site (closed with the test), the sources file and
+// the directory it is in.
+func pacedSite(t *testing.T, name string, n int) (*benchtool.Site, string, string) {
+	t.Helper()
+	site := benchtool.NewSite(uniquePrefix(name), n, 4, func(i int) benchtool.Deal { return benchtool.DealOf(0, i) })
+	t.Cleanup(site.Close)
+	dir := t.TempDir()
+	sources := filepath.Join(dir, "sources.yaml")
+	var feeds strings.Builder
+	for _, f := range site.FeedURLs() {
+		fmt.Fprintf(&feeds, "      - %s\n", f)
+	}
+	if err := os.WriteFile(sources, []byte(fmt.Sprintf("sources:\n  - name: it-%s\n    feeds:\n%s    allow_private: true\n    delay: 50ms\n    parallelism: 2\n", name, feeds.String())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return site, sources, dir
 }
