@@ -11,8 +11,8 @@ import (
 )
 
 // Scanner streams every deal a query matches, in the query's order, ignoring
-// Size and From. Both stores implement it; aggregations read their deals with
-// it and compute in Go, so both stores aggregate identically.
+// Size and From. Both stores implement it; AggregateScan reads the deals with
+// it and aggregates in Go.
 type Scanner interface {
 	Scan(ctx context.Context, q Query, fn func(Deal) error) error
 }
@@ -25,10 +25,18 @@ var (
 // Aggregations lists the names Aggregate accepts.
 var Aggregations = []string{"by-type", "by-counterparty", "by-quarter", "by-operator", "tiers"}
 
-// Stats summarise a set of numbers (null when Count is 0).
+// Stats summarise a set of numbers (null when Count is 0). Both stores give
+// the same Count, Min, Max and Median (exactly: Elasticsearch's percentiles
+// run on every value, see esAggregate). Mean is rounded to cents; it is a sum
+// divided by Count, and sums agree between the stores to about 1e-15
+// relative (their summation orders differ), so in the rare case where the
+// exact mean lies within that distance of half a cent the two may differ by
+// one cent.
 type Stats struct {
-	Count  int      `json:"count"`
-	Mean   *float64 `json:"mean"`
+	Count int      `json:"count"`
+	Mean  *float64 `json:"mean"`
+	// Median is the middle value, or halfway between the two middle values:
+	// lo + (hi-lo)/2, as Elasticsearch computes it.
 	Median *float64 `json:"median"`
 	Min    *float64 `json:"min"`
 	Max    *float64 `json:"max"`
@@ -42,7 +50,8 @@ type AggRow struct {
 	// Deals is the number of deals in the group.
 	Deals int `json:"deals"`
 	// MW and ValueUSD sum the deals' figures (after lifecycle events); deals
-	// without the figure add nothing.
+	// without the figure add nothing. (Summed in different orders by the two
+	// stores: equal to about 1e-15 relative, exactly for whole numbers.)
 	MW       float64 `json:"mw"`
 	ValueUSD float64 `json:"value_usd"`
 	// USDPerMWYear summarises the deals' $/MW/year.
@@ -65,8 +74,22 @@ type AggResult struct {
 	Skipped int `json:"skipped"`
 }
 
-// AggregateStore runs aggregation name over the deals q matches in s.
+// AggregateStore runs aggregation name over the deals q matches in s:
+// Elasticsearch computes it with its own aggregations (esAggregate); other
+// stores stream their deals to Aggregate (AggregateScan).
 func AggregateStore(ctx context.Context, s Scanner, name string, q Query) (AggResult, error) {
+	if !validAgg(name) {
+		return AggResult{}, fmt.Errorf("aggregation must be one of %s", strings.Join(Aggregations, ", "))
+	}
+	if es, ok := s.(*ESStore); ok {
+		return es.esAggregate(ctx, name, q)
+	}
+	return AggregateScan(ctx, s, name, q)
+}
+
+// AggregateScan runs aggregation name in Go over the deals s streams for q
+// (the embedded store's way; on Elasticsearch it is the slow reference).
+func AggregateScan(ctx context.Context, s Scanner, name string, q Query) (AggResult, error) {
 	if !validAgg(name) {
 		return AggResult{}, fmt.Errorf("aggregation must be one of %s", strings.Join(Aggregations, ", "))
 	}
@@ -123,56 +146,72 @@ func validAgg(name string) bool {
 //     by the MW of those deals) then tier 2 (ranked by MW).
 //
 // Cancelled deals and aggregates whose parts are in the ledger are skipped.
+// Elasticsearch computes the same with its own aggregations (esAggregate).
 func Aggregate(name string, deals []Deal) (AggResult, error) {
 	if !validAgg(name) {
 		return AggResult{}, fmt.Errorf("aggregation must be one of %s", strings.Join(Aggregations, ", "))
 	}
 	out := AggResult{Name: name, Rows: []AggRow{}}
-	groups := map[string]*AggRow{}
-	prices := map[string][]float64{}
-	cps := map[string]map[string]bool{}
+	type group struct {
+		row           AggRow
+		mw, value, hw ksum
+		prices        []float64
+		cps           map[string]bool
+	}
+	groups := map[string]*group{}
 	for _, d := range deals {
-		if d.Status == "cancelled" || len(d.Parts) > 0 {
+		if skipped(d) {
 			out.Skipped++
 			continue
 		}
 		out.Deals++
 		key := aggKey(name, d)
-		r := groups[key]
-		if r == nil {
-			r = &AggRow{Key: key}
-			groups[key] = r
-			cps[key] = map[string]bool{}
+		g := groups[key]
+		if g == nil {
+			g = &group{row: AggRow{Key: key}, cps: map[string]bool{}}
+			groups[key] = g
 		}
-		r.Deals++
+		g.row.Deals++
 		mw, value := figures(d)
-		r.MW += mw
-		r.ValueUSD += value
+		g.mw.add(mw)
+		g.value.add(value)
 		if d.USDPerMWYear != nil {
-			prices[key] = append(prices[key], *d.USDPerMWYear)
+			g.prices = append(g.prices, *d.USDPerMWYear)
 		}
 		if name == "tiers" {
-			cps[key][d.Counterparty.Label()] = true
+			g.cps[d.Counterparty.Label()] = true
 			if HyperscalerGrade(d) {
-				r.Tier = 1
-				r.HyperscalerMW += mw
+				g.row.Tier = 1
+				g.hw.add(mw)
 			}
 		}
 	}
-	for key, r := range groups {
-		r.USDPerMWYear = stats(prices[key])
+	for _, g := range groups {
+		r := g.row
+		r.MW, r.ValueUSD = g.mw.value(), g.value.value()
+		r.USDPerMWYear = stats(g.prices)
 		if name == "tiers" {
+			r.HyperscalerMW = g.hw.value()
 			if r.Tier == 0 {
 				r.Tier = 2
 			}
-			for c := range cps[key] {
+			for c := range g.cps {
 				r.Counterparties = append(r.Counterparties, c)
 			}
 			sort.Strings(r.Counterparties)
 		}
-		out.Rows = append(out.Rows, *r)
+		out.Rows = append(out.Rows, r)
 	}
-	rows := out.Rows
+	sortAggRows(name, out.Rows)
+	return out, nil
+}
+
+// skipped says whether aggregations leave a deal out: cancelled, or an
+// aggregate whose parts are in the ledger.
+func skipped(d Deal) bool { return d.Status == "cancelled" || len(d.Parts) > 0 }
+
+// sortAggRows puts the rows of aggregation name in their order.
+func sortAggRows(name string, rows []AggRow) {
 	sort.Slice(rows, func(i, j int) bool {
 		a, b := rows[i], rows[j]
 		switch name {
@@ -191,7 +230,6 @@ func Aggregate(name string, deals []Deal) (AggResult, error) {
 		}
 		return a.Key < b.Key
 	})
-	return out, nil
 }
 
 // HyperscalerGrade says whether a deal counts for tier 1 in the tiering
@@ -245,17 +283,9 @@ func quarter(p *string) string {
 	return fmt.Sprintf("%s-Q%d", (*p)[:4], (mo-1)/3+1)
 }
 
-// figures are a deal's MW and value after its lifecycle events.
+// figures are a deal's MW and value after its lifecycle events (0 when unknown).
 func figures(d Deal) (mw, value float64) {
-	m, v := d.CapacityMW, d.TotalValueUSD
-	if d.Current != nil {
-		if d.Current.CapacityMW != nil {
-			m = d.Current.CapacityMW
-		}
-		if d.Current.TotalValueUSD != nil {
-			v = d.Current.TotalValueUSD
-		}
-	}
+	m, v := currentFigures(d)
 	if m != nil {
 		mw = *m
 	}
@@ -265,6 +295,36 @@ func figures(d Deal) (mw, value float64) {
 	return mw, value
 }
 
+// currentFigures are a deal's MW and value after its lifecycle events (nil when unknown).
+func currentFigures(d Deal) (mw, value *float64) {
+	mw, value = d.CapacityMW, d.TotalValueUSD
+	if d.Current != nil {
+		if d.Current.CapacityMW != nil {
+			mw = d.Current.CapacityMW
+		}
+		if d.Current.TotalValueUSD != nil {
+			value = d.Current.TotalValueUSD
+		}
+	}
+	return mw, value
+}
+
+// ksum is a compensated (Neumaier) sum: accurate to the last bit or so
+// whatever the order of the terms, like Elasticsearch's (Kahan) sums.
+type ksum struct{ sum, c float64 }
+
+func (k *ksum) add(x float64) {
+	t := k.sum + x
+	if math.Abs(k.sum) >= math.Abs(x) {
+		k.c += (k.sum - t) + x
+	} else {
+		k.c += (x - t) + k.sum
+	}
+	k.sum = t
+}
+
+func (k ksum) value() float64 { return k.sum + k.c }
+
 func stats(xs []float64) Stats {
 	st := Stats{Count: len(xs)}
 	if len(xs) == 0 {
@@ -272,17 +332,25 @@ func stats(xs []float64) Stats {
 	}
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
-	sum := 0.0
+	var sum ksum
 	for _, x := range s {
-		sum += x
-	}
-	mean := sum / float64(len(s))
-	med := s[len(s)/2]
-	if len(s)%2 == 0 {
-		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+		sum.add(x)
 	}
 	lo, hi := s[0], s[len(s)-1]
-	mean = math.Round(mean*100) / 100
+	mean := roundCents(sum.value() / float64(len(s)))
+	med := median(s)
 	st.Mean, st.Median, st.Min, st.Max = &mean, &med, &lo, &hi
 	return st
 }
+
+// median of sorted values: the middle one, or lo + (hi-lo)/2 for the two
+// middle ones (Elasticsearch's formula, so that both stores agree to the bit).
+func median(s []float64) float64 {
+	k := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[k]
+	}
+	return s[k-1] + 0.5*(s[k]-s[k-1])
+}
+
+func roundCents(x float64) float64 { return math.Round(x*100) / 100 }

@@ -90,7 +90,7 @@ func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []
 	}
 	var buf bytes.Buffer
 	for _, id := range write {
-		doc, err := json.Marshal(w.deals[id])
+		doc, err := ESDocument(w.deals[id])
 		if err != nil {
 			for _, i := range recordsOf[id] {
 				errs[i] = pipeline.Permanent("index", "encode", err)
@@ -351,7 +351,7 @@ func (s *ESStore) AckAlert(ctx context.Context, dealID, alertID, sink string, at
 		if !ackAlert(&d, alertID, sink, at) {
 			return nil
 		}
-		doc, err := json.Marshal(d)
+		doc, err := ESDocument(&d)
 		if err != nil {
 			return err
 		}

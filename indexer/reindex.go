@@ -176,8 +176,12 @@ func (s *ESStore) copyDeals(ctx context.Context, from, to string, since *time.Ti
 					continue
 				}
 			}
+			doc, err := withAggFields(h.Source)
+			if err != nil {
+				doc = h.Source // unreadable: copied as it is (aggregations then run in Go)
+			}
 			fmt.Fprintf(&buf, `{"index":{"_index":%q,"_id":%q}}`+"\n", to, h.ID)
-			buf.Write(h.Source)
+			buf.Write(doc)
 			buf.WriteByte('\n')
 			k++
 		}

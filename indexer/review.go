@@ -425,7 +425,7 @@ func (s *ESStore) Review(ctx context.Context, id string, a ReviewAction) (*Deal,
 		if policy != nil {
 			raiseAlerts(policy, cur.deal, &d, now)
 		}
-		doc, err := json.Marshal(d)
+		doc, err := ESDocument(&d)
 		if err != nil {
 			return nil, err
 		}

@@ -36,3 +36,33 @@ func BenchmarkBoltSearch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBoltAggregate: each aggregation over all of 3000 generated deals
+// in the embedded store (the Go path: scan, then Aggregate).
+func BenchmarkBoltAggregate(b *testing.B) {
+	s, err := indexer.OpenBolt(filepath.Join(b.TempDir(), "l.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	recs := web.SampleContracts("bench", 3000, 1)
+	for i := range recs {
+		k, _ := strconv.Atoi(strings.TrimPrefix(recs[i].ID, "bench-"))
+		recs[i].Operator.Name = fmt.Sprintf("%s %03d", recs[i].Operator.Name, k%76)
+	}
+	for _, err := range s.Upsert(context.Background(), recs) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, name := range indexer.Aggregations {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				r, err := indexer.AggregateStore(context.Background(), s, name, indexer.Query{})
+				if err != nil || len(r.Rows) == 0 {
+					b.Fatal(r, err)
+				}
+			}
+		})
+	}
+}

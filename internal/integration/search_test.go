@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,9 +30,15 @@ import (
 // alias (its own, so other tests' deals never show) and a temporary bbolt file.
 func searchStores(t *testing.T, ctx context.Context, recs []schemas.Contract) (*indexer.ESStore, *indexer.BoltStore) {
 	t.Helper()
+	return searchStoresLog(t, ctx, recs, nil)
+}
+
+// searchStoresLog is searchStores with the Elasticsearch store logging to log.
+func searchStoresLog(t *testing.T, ctx context.Context, recs []schemas.Contract, log *slog.Logger) (*indexer.ESStore, *indexer.BoltStore) {
+	t.Helper()
 	es := testenv.ES(t)
 	alias := fmt.Sprintf("mwledger-contracts-search-%d", time.Now().UnixNano())
-	ess, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Alias: alias})
+	ess, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Alias: alias, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,25 +165,216 @@ func TestSearchSameOnBothStores(t *testing.T) {
 			}
 		})
 	}
-	for _, name := range indexer.Aggregations {
-		t.Run("aggregation "+name, func(t *testing.T) {
-			q := indexer.Query{}
-			ea, err := indexer.AggregateStore(ctx, ess, name, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ba, err := indexer.AggregateStore(ctx, bs, name, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(ea, ba) {
-				t.Errorf("aggregations differ:\n es       %+v\n embedded %+v", ea, ba)
-			}
-			if len(ba.Rows) == 0 {
-				t.Error("no rows")
-			}
-		})
+}
+
+// lifecycleRecords are deals of one operator that exercise what aggregations
+// skip or derive: an upsize (current figures differ from the reported ones),
+// a cancellation, an aggregate whose parts are in the ledger (skipped) and one
+// whose parts are not (counted), a guarantee added by an event, undisclosed
+// counterparties (described, and not described at all) and missing figures.
+func lifecycleRecords(prefix string) []schemas.Contract {
+	n := 0
+	mk := func(cp *string, desc *string, hyper bool, mw, value, years *float64, on string) schemas.Contract {
+		n++
+		c := schemas.Contract{SchemaVersion: 1, ID: fmt.Sprintf("%s-%03d", prefix, n), Operator: schemas.Operator{Name: "Lifecycle Power"},
+			Counterparty: schemas.Counterparty{Name: cp, Descriptor: desc, Hyperscaler: hyper}, ContractType: schemas.TypeColocation,
+			CapacityMW: mw, TotalValueUSD: value, TermYears: years, Terms: []string{}, Confidence: 0.9, ExtractorVersion: "t",
+			Source:   schemas.Source{URL: fmt.Sprintf("https://lifecycle.example/%s/%d", prefix, n), Title: ptr("lifecycle")},
+			Evidence: []string{"lifecycle"}}
+		c.USDPerMWYear = schemas.DerivedUSDPerMWYear(value, mw, years)
+		if on != "" {
+			c.AnnouncedOn = ptr(on)
+		}
+		return c
 	}
+	f := func(v float64) *float64 { return &v }
+	ms, meta, oracle, fluid := ptr("Microsoft"), ptr("Meta"), ptr("Oracle"), ptr("Fluidstack")
+	up := mk(ms, nil, true, f(100), f(2e9), f(10), "2025-02-03")
+	upsize := mk(ms, nil, true, f(100), f(2e9), f(10), "")
+	upsize.Event = &schemas.Event{Type: schemas.EventUpsize, On: ptr("2025-09"), AddedMW: f(50), AddedValueUSD: f(1e9)}
+	gone := mk(meta, nil, true, f(300), f(6e9), f(15), "2025-03")
+	cancel := mk(meta, nil, true, f(300), f(6e9), f(15), "")
+	cancel.Event = &schemas.Event{Type: schemas.EventCancellation, On: ptr("2025-10")}
+	part1 := mk(oracle, nil, true, f(120), f(3e9), f(10), "2025-05")
+	part2 := mk(oracle, nil, true, f(80), f(2.1e9), f(10), "2025-05")
+	whole := mk(oracle, nil, true, f(200), f(5.1e9), f(10), "2025-05")
+	whole.Aggregate = true
+	lone := mk(oracle, nil, true, f(999), f(20e9), f(12), "2025-06")
+	lone.Aggregate = true
+	guaranteed := mk(fluid, nil, false, f(168), f(3.8e9), f(10), "2025-08")
+	guarantee := mk(fluid, nil, false, f(168), f(3.8e9), f(10), "")
+	guarantee.Event = &schemas.Event{Type: schemas.EventGuaranteeAdded, Guarantor: &schemas.Party{Name: "Google"}}
+	cloud := mk(nil, ptr("a large cloud provider"), false, nil, nil, nil, "")
+	nobody := mk(nil, nil, false, f(40), nil, f(5), "2024-12-31")
+	return []schemas.Contract{up, gone, part1, part2, whole, lone, guaranteed, cloud, nobody, upsize, cancel, guarantee}
+}
+
+// TestAggregationsSameOnBothStores: every aggregation, over several queries,
+// gives the same result on Elasticsearch (computed by its aggregations) and on
+// the embedded store (computed in Go): keys, order, counts and medians, min
+// and max exactly, sums and means to 1e-9 relative.
+func TestAggregationsSameOnBothStores(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var logs syncBuffer
+	// Groups of up to ~150 deals with prices, and more than one composite page for by-operator.
+	recs := append(web.SampleContracts("agg", 1200, 5), lifecycleRecords("life")...)
+	ess, bs := searchStoresLog(t, ctx, recs, slog.New(slog.NewTextHandler(&logs, nil)))
+
+	// The embedded store is the reference: check first that the data exercises
+	// every case.
+	life, err := indexer.AggregateStore(ctx, bs, "by-counterparty", indexer.Query{Operator: "Lifecycle Power"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]indexer.AggRow{}
+	for _, r := range life.Rows {
+		rows[r.Key] = r
+	}
+	if life.Skipped != 2 || life.Deals != 7 || len(life.Rows) != 5 {
+		t.Fatalf("lifecycle deals %d skipped %d rows %+v; want 7 counted, the cancelled deal and the aggregate with parts skipped", life.Deals, life.Skipped, life.Rows)
+	}
+	if r := rows["Microsoft"]; r.MW != 150 || r.ValueUSD != 3e9 {
+		t.Errorf("upsized deal counts %v MW %v $; want its current 150 MW and $3e9", r.MW, r.ValueUSD)
+	}
+	if r := rows["Oracle"]; r.Deals != 3 || r.MW != 1199 {
+		t.Errorf("Oracle row %+v; want the two parts and the aggregate without parts", r)
+	}
+	if r, ok := rows[""]; !ok || r.Deals != 1 || r.USDPerMWYear.Count != 0 {
+		t.Errorf("no-name, no-descriptor row %+v (present %v)", r, ok)
+	}
+	if r := rows["a large cloud provider"]; r.Deals != 1 || r.MW != 0 || r.USDPerMWYear.Mean != nil {
+		t.Errorf("figure-less undisclosed row %+v", r)
+	}
+	tiers, err := indexer.AggregateStore(ctx, bs, "tiers", indexer.Query{Operator: "Lifecycle Power"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tiers.Rows) != 1 || tiers.Rows[0].Tier != 1 || tiers.Rows[0].HyperscalerMW != 150+1199+168 ||
+		!reflect.DeepEqual(tiers.Rows[0].Counterparties, []string{"", "Fluidstack", "Microsoft", "Oracle", "a large cloud provider"}) {
+		t.Errorf("lifecycle tiers %+v; want tier 1 with the hyperscaler, guaranteed and cloud-provider deals' MW", tiers.Rows)
+	}
+
+	queries := []indexer.Query{
+		{},
+		{Operator: "Lifecycle Power"},
+		{HyperscalerOnly: true},
+		{ContractType: schemas.TypeBareMetal, MinMW: 100},
+		{AnnouncedFrom: "2025-01", AnnouncedTo: "2025-06-15"},
+		{Text: "childress"},
+		{Counterparty: "investment-grade hyperscaler"},
+		{Text: "zeppelin"}, // nothing
+	}
+	for _, name := range indexer.Aggregations {
+		for _, q := range queries {
+			t.Run(fmt.Sprintf("%s %+v", name, q), func(t *testing.T) {
+				ea, err := indexer.AggregateStore(ctx, ess, name, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ba, err := indexer.AggregateStore(ctx, bs, name, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				compareAgg(t, ea, ba)
+				if q.Text != "zeppelin" && len(ba.Rows) == 0 {
+					t.Error("no rows: the table should exercise this query")
+				}
+				if reflect.DeepEqual(q, indexer.Query{}) && len(ba.Rows) < 4 {
+					t.Errorf("%d rows; want several groups", len(ba.Rows))
+				}
+			})
+		}
+	}
+	if strings.Contains(logs.String(), "aggregating in Go") {
+		t.Fatalf("Elasticsearch fell back to the Go path:\n%s", logs.String())
+	}
+
+	// A deal written without the agg object (an older indexer) sends the
+	// aggregation to the Go path, with the same result.
+	all, err := bs.Search(ctx, indexer.Query{Operator: "Lifecycle Power", Size: 1})
+	if err != nil || len(all.Deals) != 1 {
+		t.Fatal(err)
+	}
+	old, _ := json.Marshal(all.Deals[0])
+	res, err := ess.Client().Index(ess.AliasName(), bytes.NewReader(old), ess.Client().Index.WithDocumentID(all.Deals[0].ID), ess.Client().Index.WithRefresh("true"))
+	if err != nil || res.IsError() {
+		t.Fatalf("indexing a deal without agg: %v %v", err, res)
+	}
+	res.Body.Close()
+	ea, err := indexer.AggregateStore(ctx, ess, "tiers", indexer.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ba, _ := indexer.AggregateStore(ctx, bs, "tiers", indexer.Query{})
+	compareAgg(t, ea, ba)
+	if !strings.Contains(logs.String(), "have no agg object") {
+		t.Errorf("no fallback logged for a deal without agg:\n%s", logs.String())
+	}
+
+	// A reindex (how an index of an older mapping migrates) writes the agg
+	// object of every deal: Elasticsearch aggregates again.
+	seen := len(logs.String())
+	st, err := ess.Reindex(ctx)
+	if every, _ := bs.Search(ctx, indexer.Query{Size: 1}); err != nil || st.Copied != every.Total {
+		t.Fatalf("reindex %+v: %v; want every deal (%d) copied", st, err, every.Total)
+	}
+	for _, name := range indexer.Aggregations {
+		ea, err := indexer.AggregateStore(ctx, ess, name, indexer.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ba, _ := indexer.AggregateStore(ctx, bs, name, indexer.Query{})
+		compareAgg(t, ea, ba)
+	}
+	if after := logs.String()[seen:]; strings.Contains(after, "aggregating in Go") {
+		t.Errorf("still aggregating in Go after the reindex:\n%s", after)
+	}
+}
+
+// compareAgg fails unless es and embedded agree: keys and order, counts,
+// medians, min and max exactly; sums and means to 1e-9 relative.
+func compareAgg(t *testing.T, es, embedded indexer.AggResult) {
+	t.Helper()
+	if es.Name != embedded.Name || es.Deals != embedded.Deals || es.Skipped != embedded.Skipped || len(es.Rows) != len(embedded.Rows) {
+		t.Fatalf("es %s: %d deals, %d skipped, %d rows; embedded %s: %d, %d, %d", es.Name, es.Deals, es.Skipped, len(es.Rows), embedded.Name, embedded.Deals, embedded.Skipped, len(embedded.Rows))
+	}
+	near := func(a, b float64) bool { return a == b || math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b)) }
+	exact := func(a, b *float64) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
+	for i, e := range es.Rows {
+		b := embedded.Rows[i]
+		ok := e.Key == b.Key && e.Deals == b.Deals && near(e.MW, b.MW) && near(e.ValueUSD, b.ValueUSD) &&
+			e.Tier == b.Tier && near(e.HyperscalerMW, b.HyperscalerMW) && reflect.DeepEqual(e.Counterparties, b.Counterparties)
+		es, bs := e.USDPerMWYear, b.USDPerMWYear
+		ok = ok && es.Count == bs.Count && exact(es.Median, bs.Median) && exact(es.Min, bs.Min) && exact(es.Max, bs.Max) &&
+			(es.Mean == nil) == (bs.Mean == nil) && (es.Mean == nil || near(*es.Mean, *bs.Mean))
+		if !ok {
+			t.Errorf("row %d differs:\n es       %s\n embedded %s", i, aggRowString(e), aggRowString(b))
+		}
+	}
+}
+
+func aggRowString(r indexer.AggRow) string {
+	b, _ := json.Marshal(r)
+	return string(b)
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers (a log handler).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func head(s []string) []string {
@@ -184,12 +384,13 @@ func head(s []string) []string {
 	return s
 }
 
-// TestSearchLatency measures search latency p50/p95 on both stores over
-// MWLEDGER_SEARCH_BENCH_DEALS generated records (skipped unless set). The
-// records go through the embedded store's Upsert (identity resolution and
-// merge); its deal documents are then bulk-indexed into Elasticsearch as they
-// are (the ES Upsert path resolves identity per batch and is too slow to load
-// 100,000 deals in a test), so both stores hold the same documents.
+// TestSearchLatency measures search and aggregation latency p50/p95 on both
+// stores over MWLEDGER_SEARCH_BENCH_DEALS generated records (skipped unless
+// set). The records go through the embedded store's Upsert (identity
+// resolution and merge); its deal documents are then bulk-indexed into
+// Elasticsearch as ESDocument writes them (the ES Upsert path resolves
+// identity per batch and is too slow to load 100,000 deals in a test), so
+// both stores hold the same deals.
 func TestSearchLatency(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("MWLEDGER_SEARCH_BENCH_DEALS"))
 	if n == 0 {
@@ -257,7 +458,7 @@ func TestSearchLatency(t *testing.T) {
 	k := 0
 	if err := bs.Scan(ctx, indexer.Query{}, func(d indexer.Deal) error {
 		meta, _ := json.Marshal(map[string]any{"index": map[string]any{"_id": d.ID}})
-		doc, err := json.Marshal(d)
+		doc, err := indexer.ESDocument(&d)
 		if err != nil {
 			return err
 		}
@@ -306,11 +507,78 @@ func TestSearchLatency(t *testing.T) {
 		}
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 		t.Logf("%s: %d deals, %d searches (page of 50): p50 %s p95 %s", st.name, deals, len(ds), ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*95/100].Round(time.Millisecond))
+	}
+	aggregationLatency(t, ctx, ess, bs, deals)
+}
+
+// aggregationLatency checks that every aggregation gives the same result on
+// both stores at this size (medians of groups of thousands of deals
+// included), then measures each one's latency p50/p95 over a few queries:
+// Elasticsearch with its request cache cleared before every request (and
+// once cached), the embedded store, and the Go path over Elasticsearch (what
+// Elasticsearch used to do).
+func aggregationLatency(t *testing.T, ctx context.Context, ess *indexer.ESStore, bs *indexer.BoltStore, deals int) {
+	queries := []indexer.Query{{}, {HyperscalerOnly: true}, {AnnouncedFrom: "2025-01", AnnouncedTo: "2025-12"}, {ContractType: schemas.TypeColocation}}
+	for _, name := range indexer.Aggregations {
+		for _, q := range queries[:2] {
+			ea, err1 := indexer.AggregateStore(ctx, ess, name, q)
+			ba, err2 := indexer.AggregateStore(ctx, bs, name, q)
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			compareAgg(t, ea, ba)
+			if q.HyperscalerOnly {
+				continue
+			}
+			largest := 0
+			for _, r := range ba.Rows {
+				largest = max(largest, r.USDPerMWYear.Count)
+			}
+			t.Logf("%s: %d groups, %d deals counted, %d skipped; largest group has %d prices", name, len(ba.Rows), ba.Deals, ba.Skipped, largest)
+		}
+	}
+	clearCache := func() {
+		c := ess.Client()
+		res, err := c.Indices.ClearCache(c.Indices.ClearCache.WithIndex(ess.AliasName()), c.Indices.ClearCache.WithRequest(true), c.Indices.ClearCache.WithContext(ctx))
+		if err != nil || res.IsError() {
+			t.Fatalf("clearing the request cache: %v %v", err, res)
+		}
+		res.Body.Close()
+	}
+	const rounds = 5
+	pct := func(ds []time.Duration) string {
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		return fmt.Sprintf("p50 %s p95 %s", ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*95/100].Round(time.Millisecond))
+	}
+	for _, name := range indexer.Aggregations {
+		var es, cached, embedded []time.Duration
+		for range rounds {
+			for _, q := range queries {
+				clearCache()
+				t0 := time.Now()
+				if _, err := indexer.AggregateStore(ctx, ess, name, q); err != nil {
+					t.Fatal(err)
+				}
+				es = append(es, time.Since(t0))
+				t0 = time.Now()
+				if _, err := indexer.AggregateStore(ctx, ess, name, q); err != nil {
+					t.Fatal(err)
+				}
+				cached = append(cached, time.Since(t0))
+				t0 = time.Now()
+				if _, err := indexer.AggregateStore(ctx, bs, name, q); err != nil {
+					t.Fatal(err)
+				}
+				embedded = append(embedded, time.Since(t0))
+			}
+		}
 		t0 := time.Now()
-		if _, err := indexer.AggregateStore(ctx, st.s.(indexer.Scanner), "by-type", indexer.Query{}); err != nil {
+		if _, err := indexer.AggregateScan(ctx, ess, name, queries[0]); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%s: aggregation by-type over all %d deals: %s", st.name, deals, time.Since(t0).Round(time.Millisecond))
+		scan := time.Since(t0)
+		t.Logf("aggregation %-15s over %d deals, %d requests each: elasticsearch %s (request cache %s); embedded %s; Go over elasticsearch (old path, all deals) %s",
+			name, deals, len(es), pct(es), pct(cached), pct(embedded), scan.Round(time.Millisecond))
 	}
 }
 
