@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -11,29 +10,15 @@ import (
 
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/indexer/indexertest"
-	"github.com/mwledger/mwledger/internal/testenv"
 )
 
 // TestReviewSameOnBothStores runs the reviewer's scenario (queue, correction
 // with an alert, replay, new source, accept, reset) on the real Elasticsearch
 // and on the embedded store, and compares the deal after every step.
 func TestReviewSameOnBothStores(t *testing.T) {
-	es := testenv.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	alias := fmt.Sprintf("mwledger-contracts-review-%d", time.Now().UnixNano())
-	ess, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Alias: alias})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ess.EnsureIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if res, err := ess.Client().Indices.Delete([]string{alias + "-v*"}); err == nil {
-			res.Body.Close()
-		}
-	})
+	ess := aliasStore(t, ctx, "review", nil)
 	bs, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "ledger.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -36,21 +36,7 @@ func searchStores(t *testing.T, ctx context.Context, recs []schemas.Contract) (*
 // searchStoresLog is searchStores with the Elasticsearch store logging to log.
 func searchStoresLog(t *testing.T, ctx context.Context, recs []schemas.Contract, log *slog.Logger) (*indexer.ESStore, *indexer.BoltStore) {
 	t.Helper()
-	es := testenv.ES(t)
-	alias := fmt.Sprintf("mwledger-contracts-search-%d", time.Now().UnixNano())
-	ess, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Alias: alias, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ess.EnsureIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c := ess.Client()
-		if res, err := c.Indices.Delete([]string{alias + "-v*"}); err == nil {
-			res.Body.Close()
-		}
-	})
+	ess := aliasStore(t, ctx, "search", log)
 	bs, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "ledger.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -398,20 +384,7 @@ func TestSearchLatency(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
 	defer cancel()
-	es := testenv.ES(t)
-	alias := fmt.Sprintf("mwledger-contracts-latency-%d", time.Now().UnixNano())
-	ess, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Alias: alias})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ess.EnsureIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if res, err := ess.Client().Indices.Delete([]string{alias + "-v*"}); err == nil {
-			res.Body.Close()
-		}
-	})
+	ess := aliasStore(t, ctx, "latency", nil)
 	bs, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "ledger.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -441,7 +414,7 @@ func TestSearchLatency(t *testing.T) {
 		if body.Len() == 0 {
 			return
 		}
-		res, err := ess.Client().Bulk(bytes.NewReader(body.Bytes()), ess.Client().Bulk.WithIndex(alias), ess.Client().Bulk.WithContext(ctx))
+		res, err := ess.Client().Bulk(bytes.NewReader(body.Bytes()), ess.Client().Bulk.WithIndex(ess.AliasName()), ess.Client().Bulk.WithContext(ctx))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -628,4 +601,26 @@ func TestAPISameOnBothStores(t *testing.T) {
 	if d.ID != all.Deals[0].ID {
 		t.Errorf("deal %s over es: %+v", all.Deals[0].ID, d)
 	}
+}
+
+// aliasStore is an Elasticsearch store on an alias of its own
+// (mwledger-contracts-NAME-<time>), so that other tests' deals never show; its
+// indices are deleted with the test.
+func aliasStore(t *testing.T, ctx context.Context, name string, log *slog.Logger) *indexer.ESStore {
+	t.Helper()
+	es := testenv.ES(t)
+	alias := fmt.Sprintf("mwledger-contracts-%s-%d", name, time.Now().UnixNano())
+	ess, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Alias: alias, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ess.EnsureIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if res, err := ess.Client().Indices.Delete([]string{alias + "-v*"}); err == nil {
+			res.Body.Close()
+		}
+	})
+	return ess
 }
