@@ -161,8 +161,8 @@ type Outbox interface {
 	// PendingAlerts returns up to limit alerts with a pending sink, oldest first:
 	// those of the deals dealIDs when given (read in real time), else any.
 	PendingAlerts(ctx context.Context, dealIDs []string, limit int) ([]PendingAlert, error)
-	// AckAlert records that sink delivered the alert.
-	AckAlert(ctx context.Context, dealID, alertID, sink string, at time.Time) error
+	// AckAlerts records that sinks delivered alerts (a batch: one write per deal).
+	AckAlerts(ctx context.Context, acks []Ack) error
 }
 
 // Store is where the indexer writes deals.

@@ -176,9 +176,9 @@ func (o *timedOutbox) PendingAlerts(ctx context.Context, dealIDs []string, limit
 	return o.Outbox.PendingAlerts(ctx, dealIDs, limit)
 }
 
-func (o *timedOutbox) AckAlert(ctx context.Context, dealID, alertID, sink string, at time.Time) error {
+func (o *timedOutbox) AckAlerts(ctx context.Context, acks []indexer.Ack) error {
 	defer o.ack.since(time.Now())
-	return o.Outbox.AckAlert(ctx, dealID, alertID, sink, at)
+	return o.Outbox.AckAlerts(ctx, acks)
 }
 
 // timedSink times the deliveries.

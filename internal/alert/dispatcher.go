@@ -249,24 +249,52 @@ func (d *Dispatcher) sweep(ctx context.Context, all bool) int {
 		}
 	}
 	left := 0
+	var acks []indexer.Ack
+	var acked []indexer.PendingAlert
+	retry := func(p indexer.PendingAlert) {
+		left++
+		d.mu.Lock()
+		d.hot[p.DealID] = true // try again without waiting for a sweep
+		d.mu.Unlock()
+	}
 	for _, p := range pend {
 		for _, sink := range p.Alert.Pending {
 			if ctx.Err() != nil {
-				return left + 1
-			}
-			if !d.deliver(ctx, p, sink) {
 				left++
-				d.mu.Lock()
-				d.hot[p.DealID] = true // try again without waiting for a sweep
-				d.mu.Unlock()
+				break
+			}
+			sent, ack := d.deliver(ctx, p, sink)
+			switch {
+			case ack:
+				acks = append(acks, indexer.Ack{DealID: p.DealID, AlertID: p.Alert.ID, Sink: sink, At: time.Now().UTC()})
+				acked = append(acked, p)
+			case !sent:
+				retry(p)
+			}
+		}
+	}
+	// The deliveries of the sweep are recorded together: sends do not wait
+	// for a store round trip each.
+	if len(acks) > 0 {
+		// Recorded even when stopping: the sends happened.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := d.cfg.Outbox.AckAlerts(actx, acks); err != nil {
+			// Delivered but not recorded: the sinks may see them again (at-least-once).
+			d.cfg.Log.Warn("acknowledging alerts", "alerts", len(acks), "err", err)
+			for _, p := range acked {
+				retry(p)
 			}
 		}
 	}
 	return left
 }
 
-// deliver sends one alert to one sink and acknowledges it; false when it must be tried again.
-func (d *Dispatcher) deliver(ctx context.Context, p indexer.PendingAlert, name string) bool {
+// deliver sends one alert to one sink. sent is false when it must be tried
+// again; ack says the delivery is to be recorded (also for an unreadable
+// payload, recorded to unblock the outbox, and never for a sink this process
+// does not run).
+func (d *Dispatcher) deliver(ctx context.Context, p indexer.PendingAlert, name string) (sent, ack bool) {
 	s, ok := d.sinks[name]
 	if !ok {
 		d.mu.Lock()
@@ -275,18 +303,18 @@ func (d *Dispatcher) deliver(ctx context.Context, p indexer.PendingAlert, name s
 			d.cfg.Log.Warn("alert waits for a sink this process does not run", "sink", name, "alert_id", p.Alert.ID)
 		}
 		d.mu.Unlock()
-		return true // not ours to retry
+		return true, false // not ours to retry
 	}
 	d.mu.Lock()
 	wait := time.Until(d.retry[name])
 	d.mu.Unlock()
 	if wait > 0 {
-		return false
+		return false, false
 	}
 	var msg Message
 	if err := json.Unmarshal(p.Alert.Payload, &msg); err != nil {
 		d.cfg.Log.Error("alert payload unreadable, acknowledging to unblock", "alert_id", p.Alert.ID, "err", err)
-		return d.ack(ctx, p, name)
+		return true, true
 	}
 	if err := s.Send(ctx, msg); err != nil {
 		d.mu.Lock()
@@ -294,20 +322,11 @@ func (d *Dispatcher) deliver(ctx context.Context, p indexer.PendingAlert, name s
 		d.retry[name] = time.Now().Add(w)
 		d.mu.Unlock()
 		d.cfg.Log.Warn("alert delivery failed, will retry", "sink", name, "alert_id", p.Alert.ID, "wait", w, "err", err)
-		return false
+		return false, false
 	}
 	d.mu.Lock()
 	d.backof[name].Reset()
 	d.delivered[name]++
 	d.mu.Unlock()
-	return d.ack(ctx, p, name)
-}
-
-func (d *Dispatcher) ack(ctx context.Context, p indexer.PendingAlert, sink string) bool {
-	if err := d.cfg.Outbox.AckAlert(ctx, p.DealID, p.Alert.ID, sink, time.Now().UTC()); err != nil {
-		// Delivered but not recorded: the sink may see it again (at-least-once).
-		d.cfg.Log.Warn("acknowledging alert", "sink", sink, "alert_id", p.Alert.ID, "err", err)
-		return false
-	}
-	return true
+	return true, true
 }
