@@ -43,8 +43,9 @@ func ESDocument(d *Deal) ([]byte, error) {
 }
 
 // withAggFields sets (or refreshes) the "agg" object of a stored deal
-// document, keeping every other field as it is (reindex: documents of an
-// older mapping have none).
+// document, and the review_reasons a document of an older mapping lacks (so
+// that migrated deals join the review queue), keeping every other field as it
+// is (reindex).
 func withAggFields(src json.RawMessage) ([]byte, error) {
 	var d Deal
 	if err := json.Unmarshal(src, &d); err != nil {
@@ -59,6 +60,13 @@ func withAggFields(src json.RawMessage) ([]byte, error) {
 		return nil, err
 	}
 	doc["agg"] = agg
+	if _, ok := doc["review_reasons"]; !ok {
+		if why := ReviewReasons(d); len(why) > 0 {
+			if doc["review_reasons"], err = json.Marshal(why); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return json.Marshal(doc)
 }
 

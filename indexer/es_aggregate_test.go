@@ -68,6 +68,7 @@ func TestESDocument(t *testing.T) {
 func TestWithAggFields(t *testing.T) {
 	d := aggDeal("u", "IREN", "Microsoft", true, schemas.TypeBareMetal, 200, 9.7e9, 9.7e6, "2025-11-03")
 	d.Current = &Figures{CapacityMW: f(350)}
+	d.Confidence = 0.9 // not for review: nothing else to add
 	plain, _ := json.Marshal(d)
 	stale := append(bytes.Clone(bytes.TrimSuffix(plain, []byte("}"))), `,"agg":{"skip":true,"mw":1,"value_usd":null,"hyperscaler_grade":false,"counterparty":"x"}}`...)
 	for name, src := range map[string][]byte{"older mapping, no agg": plain, "stale agg": stale} {
@@ -91,6 +92,17 @@ func TestWithAggFields(t *testing.T) {
 	}
 	if _, err := withAggFields([]byte(`{"id":`)); err == nil {
 		t.Error("broken document accepted")
+	}
+	// A deal of an older mapping with conflicting sources joins the review queue.
+	d.Conflicts = []string{"term_years"}
+	old, _ := json.Marshal(d)
+	out, err := withAggFields(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Deal
+	if err := json.Unmarshal(out, &got); err != nil || !reflect.DeepEqual(got.ReviewReasons, []string{"conflicts: term_years"}) {
+		t.Errorf("review_reasons %v (%v); want the conflict", got.ReviewReasons, err)
 	}
 }
 
