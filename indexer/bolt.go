@@ -1,7 +1,6 @@
 package indexer
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,9 +15,9 @@ import (
 
 // Buckets of the embedded ledger: deals (id → Deal JSON, the same document as in
 // Elasticsearch), records (extractor record id → deal id), byop (squashed
-// operator name + 0x00 + deal id → nothing: the candidates of identity
-// resolution) and outbox (alert id → deal id, while a sink has not acknowledged
-// it). All four change in the same transaction.
+// operator name + 0x00 + deal id → nothing), outbox (alert id → deal id, while
+// a sink has not acknowledged it) and the candidate index of identity
+// resolution (bolt_candidates.go). All change in the same transaction.
 var (
 	dealsBucket   = []byte("deals")
 	recordsBucket = []byte("records")
@@ -56,6 +55,11 @@ func OpenBolt(path string) (*BoltStore, error) {
 		}
 		if _, err := tx.CreateBucketIfNotExists(outboxBucket); err != nil {
 			return err
+		}
+		if candidatesStale(tx) {
+			if err := rebuildCandidates(tx); err != nil {
+				return err
+			}
 		}
 		if tx.Bucket(byOpBucket) != nil {
 			return nil
@@ -97,7 +101,8 @@ func (s *BoltStore) SetAlerts(policy AlertPolicy, notify func(dealIDs []string))
 
 func opKey(op, id string) []byte { return []byte(squash(op) + "\x00" + id) }
 
-// indexDeal writes the lookup entries of a deal (records, byop, outbox).
+// indexDeal writes the lookup entries of a deal (records, byop, the candidate
+// index of the same transaction, outbox).
 func indexDeal(recs, byop, outbox *bolt.Bucket, d *Deal) error {
 	for _, r := range d.RecordIDs {
 		if err := recs.Put([]byte(r), []byte(d.ID)); err != nil {
@@ -105,6 +110,9 @@ func indexDeal(recs, byop, outbox *bolt.Bucket, d *Deal) error {
 		}
 	}
 	if err := byop.Put(opKey(d.Operator.Name, d.ID), nil); err != nil {
+		return err
+	}
+	if err := indexCandidates(byop.Tx(), d); err != nil {
 		return err
 	}
 	if outbox == nil {
@@ -153,28 +161,18 @@ func (s *BoltStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 	var alerted []string
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		deals, recs, byop, outbox := tx.Bucket(dealsBucket), tx.Bucket(recordsBucket), tx.Bucket(byOpBucket), tx.Bucket(outboxBucket)
+		src := newBoltCandidates(tx, cs)
 		w := newWorking()
-		for _, c := range cs {
-			if d := getDeal(deals, c.ID); d != nil {
-				w.load(d)
-			}
-			if id := recs.Get([]byte(c.ID)); id != nil {
-				if d := getDeal(deals, string(id)); d != nil {
-					w.load(d)
-				}
-			}
-			prefix := []byte(squash(c.Operator.Name) + "\x00")
-			cur := byop.Cursor()
-			for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
-				if d := getDeal(deals, string(k[len(prefix):])); d != nil {
-					w.load(d)
-				}
-			}
+		if err := src.candidates(w, cs); err != nil {
+			return err
 		}
 		recordsOf := map[string][]int{}
 		for i, c := range cs {
 			id := w.apply(c, now)
 			recordsOf[id] = append(recordsOf[id], i)
+		}
+		if err := completeGroups(w, w, src); err != nil {
+			return err
 		}
 		for _, id := range w.finish(policy, now) {
 			d := w.deals[id]
@@ -241,28 +239,6 @@ func (s *BoltStore) PendingAlerts(ctx context.Context, dealIDs []string, limit i
 		return nil, fmt.Errorf("reading alert outbox: %w", err)
 	}
 	return pendingOf(deals, limit), nil
-}
-
-// AckAlert records that sink delivered the alert.
-func (s *BoltStore) AckAlert(_ context.Context, dealID, alertID, sink string, at time.Time) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(dealsBucket)
-		d := getDeal(b, dealID)
-		if d == nil {
-			return fmt.Errorf("acknowledging alert %s: deal %s not found", alertID, dealID)
-		}
-		if !ackAlert(d, alertID, sink, at) {
-			return nil
-		}
-		v, err := json.Marshal(d)
-		if err != nil {
-			return err
-		}
-		if err := b.Put([]byte(dealID), v); err != nil {
-			return err
-		}
-		return indexDeal(tx.Bucket(recordsBucket), tx.Bucket(byOpBucket), tx.Bucket(outboxBucket), d)
-	})
 }
 
 // Get returns one deal by id (nil when absent).

@@ -14,7 +14,7 @@ import (
 
 // searchCache keeps, in memory, the part of every deal that queries read
 // (matchView) and its free-text words, valid for one committed bbolt
-// transaction: any write (Upsert, AckAlert) moves the transaction id on and
+// transaction: any write (Upsert, AckAlerts, Review) moves the transaction id on and
 // the next search reloads it. Searches filter and sort the cache, then read
 // only the deals of the page from the file.
 type searchCache struct {

@@ -65,13 +65,11 @@ func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []
 		s.dirty = false
 		s.mu.Unlock()
 	}
-	ops := map[string]bool{}
-	var rids []string
-	for _, i := range todo {
-		ops[cs[i].Operator.Name] = true
-		rids = append(rids, cs[i].ID)
+	recs := make([]schemas.Contract, len(todo))
+	for k, i := range todo {
+		recs[k] = cs[i]
 	}
-	w, versions, err := s.loadWorking(ctx, ops, rids)
+	w, versions, err := s.loadWorking(ctx, recs)
 	if err != nil {
 		return nil, err
 	}
@@ -184,57 +182,19 @@ func (s *ESStore) bulk(ctx context.Context, body []byte, n int) ([]bulkItem, err
 	return out, nil
 }
 
-// loadWorking reads every deal of the given operators, and the deals that
-// records with these ids resolved to, with their sequence numbers.
-func (s *ESStore) loadWorking(ctx context.Context, ops map[string]bool, rids []string) (*working, map[string]versioned, error) {
-	names := make([]string, 0, len(ops))
-	for op := range ops {
-		names = append(names, op)
-	}
-	sort.Strings(names)
-	const size = 10000
-	q := m{"size": size, "seq_no_primary_term": true, "query": m{"bool": m{"should": []any{
-		m{"terms": m{"operator.name": names}},
-		m{"terms": m{"record_ids": rids}},
-		m{"ids": m{"values": rids}},
-	}, "minimum_should_match": 1}}}
-	body, _ := json.Marshal(q)
-	res, err := s.es.Search(s.es.Search.WithIndex(s.alias), s.es.Search.WithBody(bytes.NewReader(body)), s.es.Search.WithContext(ctx))
-	if err := check0(res, err); err != nil {
+// loadWorking reads what identity resolution needs for the records cs, with
+// the sequence numbers: the deals of their ids, those records with their ids
+// resolved to, the deals candidate may accept for one of them and the groups
+// aggregate linking must see whole (see "Candidates" in identity.go;
+// es_candidates.go builds the searches, one msearch per step). A search that
+// matches more than maxCandidates deals is the error too_many_candidates.
+func (s *ESStore) loadWorking(ctx context.Context, cs []schemas.Contract) (*working, map[string]versioned, error) {
+	src := newESCandidates(ctx, s, cs)
+	w, err := loadCandidates(src, cs)
+	if err != nil {
 		return nil, nil, err
 	}
-	defer res.Body.Close()
-	var sr struct {
-		Hits struct {
-			Total struct {
-				Value int `json:"value"`
-			} `json:"total"`
-			Hits []struct {
-				ID          string          `json:"_id"`
-				SeqNo       int64           `json:"_seq_no"`
-				PrimaryTerm int64           `json:"_primary_term"`
-				Source      json.RawMessage `json:"_source"`
-			} `json:"hits"`
-		} `json:"hits"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&sr); err != nil {
-		return nil, nil, pipeline.Retryable("index", "es_bad_response", fmt.Errorf("decoding candidate search: %w", err))
-	}
-	if sr.Hits.Total.Value > size {
-		return nil, nil, pipeline.Permanent("index", "too_many_candidates", fmt.Errorf("%d deals for operators %v: more than %d", sr.Hits.Total.Value, names, size))
-	}
-	w := newWorking()
-	versions := map[string]versioned{}
-	for _, h := range sr.Hits.Hits {
-		var d Deal
-		if err := json.Unmarshal(h.Source, &d); err != nil {
-			d = Deal{} // an unreadable stored deal is replaced, as in the embedded store
-		}
-		d.ID = h.ID
-		w.load(&d)
-		versions[h.ID] = versioned{h.SeqNo, h.PrimaryTerm}
-	}
-	return w, versions, nil
+	return w, src.versions, nil
 }
 
 // PendingAlerts returns alerts some sink has not acknowledged, oldest first:
@@ -334,42 +294,6 @@ func ackAlert(d *Deal, alertID, sink string, at time.Time) bool {
 		return true
 	}
 	return false
-}
-
-// AckAlert records that sink delivered the alert (a conditional write, retried on conflict).
-func (s *ESStore) AckAlert(ctx context.Context, dealID, alertID, sink string, at time.Time) error {
-	for attempt := 0; attempt < maxConflictRounds; attempt++ {
-		got, err := s.get(ctx, []string{dealID})
-		if err != nil {
-			return err
-		}
-		cur, ok := got[dealID]
-		if !ok {
-			return fmt.Errorf("acknowledging alert %s: deal %s not found", alertID, dealID)
-		}
-		d := *cur.deal
-		if !ackAlert(&d, alertID, sink, at) {
-			return nil
-		}
-		doc, err := ESDocument(&d)
-		if err != nil {
-			return err
-		}
-		res, err := s.es.Index(s.alias, bytes.NewReader(doc), s.es.Index.WithDocumentID(dealID),
-			s.es.Index.WithIfSeqNo(int(cur.seqNo)), s.es.Index.WithIfPrimaryTerm(int(cur.primTm)), s.es.Index.WithContext(ctx))
-		if err == nil && res.StatusCode == http.StatusConflict {
-			res.Body.Close()
-			continue
-		}
-		if err := check(res, err, "acknowledging alert "+alertID); err != nil {
-			return err
-		}
-		s.mu.Lock()
-		s.dirty = true
-		s.mu.Unlock()
-		return nil
-	}
-	return pipeline.Retryable("index", "conflict", fmt.Errorf("acknowledging alert %s: still conflicting", alertID))
 }
 
 type stored struct {

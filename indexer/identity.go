@@ -3,9 +3,14 @@ package indexer
 import (
 	"bytes"
 	"encoding/json"
+	"math"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
 
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -29,8 +34,10 @@ import (
 //     sources, then the smallest id;
 //  4. "new": otherwise the record starts a deal with its own id.
 //
-// A deal keeps the id it was created with. Both stores load the deals of the
-// operators in a batch into a working set and resolve through the same code.
+// A deal keeps the id it was created with. Both stores load into a working set
+// only the deals steps 1–3 may pick and what aggregate linking needs (see
+// "Candidates" below; bolt_candidates.go and es_candidates.go find them), and
+// resolve through the same code.
 const figureTolerance = 0.05
 
 // working is the set of deals one Upsert may read and change.
@@ -38,10 +45,19 @@ type working struct {
 	deals   map[string]*Deal
 	before  map[string]*Deal // as loaded; absent for deals created in this batch
 	touched map[string]bool
+	// owners maps a record id to the deals whose RecordIDs hold it; opOf a
+	// deal id to its squashed operator.
+	owners map[string][]string
+	opOf   map[string]string
+	// pools, when a store filled them, hold per record (by poolKey) the
+	// stored deals that candidate may accept; resolve then looks at those
+	// and the deals this batch changed, instead of at every deal.
+	pools map[string][]string
 }
 
 func newWorking() *working {
-	return &working{deals: map[string]*Deal{}, before: map[string]*Deal{}, touched: map[string]bool{}}
+	return &working{deals: map[string]*Deal{}, before: map[string]*Deal{}, touched: map[string]bool{},
+		owners: map[string][]string{}, opOf: map[string]string{}}
 }
 
 // load adds a stored deal.
@@ -52,6 +68,16 @@ func (w *working) load(d *Deal) {
 	c := cloneDeal(d)
 	w.before[d.ID] = d
 	w.deals[d.ID] = &c
+	w.opOf[d.ID] = squash(d.Operator.Name)
+	for _, r := range d.RecordIDs {
+		w.own(r, d.ID)
+	}
+}
+
+func (w *working) own(recordID, dealID string) {
+	if !contains(w.owners[recordID], dealID) {
+		w.owners[recordID] = append(w.owners[recordID], dealID)
+	}
 }
 
 // apply resolves c and merges it into its deal; it returns the deal id.
@@ -59,7 +85,9 @@ func (w *working) apply(c schemas.Contract, now time.Time) string {
 	id, how := w.resolve(c)
 	m := merge(w.deals[id], id, c, how, now)
 	w.deals[id] = &m
+	w.opOf[id] = squash(m.Operator.Name)
 	w.touched[id] = true
+	w.own(c.ID, id)
 	return id
 }
 
@@ -67,20 +95,38 @@ func (w *working) resolve(c schemas.Contract) (string, string) {
 	if _, ok := w.deals[c.ID]; ok {
 		return c.ID, "id"
 	}
-	ids := make([]string, 0, len(w.deals))
-	for id := range w.deals {
-		ids = append(ids, id)
+	if owners := w.owners[c.ID]; len(owners) > 0 {
+		return slices.Min(owners), "record_id" // the first in id order, as ever
 	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		if contains(w.deals[id].RecordIDs, c.ID) {
-			return id, "record_id"
+	var ids []string
+	if pool, ok := w.pools[poolKey(c)]; ok {
+		// The stored deals candidate may accept, and the deals of c's
+		// operator this batch changed (the only ones that differ from what
+		// is stored; candidate first compares the operators).
+		op := squash(c.Operator.Name)
+		ids = make([]string, 0, len(pool)+len(w.touched))
+		ids = append(ids, pool...)
+		for id := range w.touched {
+			if w.opOf[id] == op {
+				ids = append(ids, id)
+			}
 		}
+		sort.Strings(ids)
+		ids = slices.Compact(ids)
+	} else {
+		ids = make([]string, 0, len(w.deals))
+		for id := range w.deals {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
 	}
 	var best *Deal
 	bestScore, bestSame := -1, false
 	for _, id := range ids {
 		d := w.deals[id]
+		if d == nil {
+			continue // a pooled deal the store could not read
+		}
 		score, same, ok := candidate(d, c)
 		if !ok {
 			continue
@@ -242,3 +288,294 @@ func sameDeal(a, b *Deal) bool {
 	jb, err2 := json.Marshal(y)
 	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }
+
+// Candidates. A stored deal that candidate may accept for record c has c's
+// operator (squashed); for each figure c states, a known value within 5% or
+// none known; and either
+//
+//   - the same counterparty label (EqualFold); or
+//   - another label, an undisclosed counterparty on one side at least (so any
+//     deal when c's is undisclosed, undisclosed deals when c names one), and at
+//     least one of c's figures agreeing.
+//
+// Stores look up labels by labelKey (equal for labels EqualFold or
+// strings.ToLower equates) and figures by agreeRange; what they return may be
+// more than candidate accepts, never less. Aggregate linking compares the
+// deals of one operator and lower-cased label: completeGroups loads each such
+// group whole when it has an aggregate and this batch touches it.
+
+// candidateSource is what identity resolution reads from a store. Each method
+// loads deals into w (skipping those already there).
+type candidateSource interface {
+	// candidates loads the stored deals whose id is a record's id, those a
+	// record with this id resolved to before, and every stored deal that
+	// candidate may accept for a record (more is harmless); it sets w.pools.
+	candidates(w *working, cs []schemas.Contract) error
+	// aggregates loads the stored aggregate deals of the groups and returns
+	// the groups that have one.
+	aggregates(w *working, gs []dealGroup) ([]dealGroup, error)
+	// members loads every stored deal of the groups.
+	members(w *working, gs []dealGroup) error
+	// A store may load a deal partially: with what candidate, resolve and
+	// linkAggregates read (operator, counterparty, aggregate, figures, the
+	// sources' roles and number, record ids, links), not what merge needs.
+	// partial lists those of ids; full reads them whole into w.
+	partial(ids []string) []string
+	full(w *working, ids []string) error
+}
+
+// loadCandidates fills a working set for records cs from src: the candidates,
+// then whatever aggregate linking needs once cs are applied, and whole every
+// deal the batch will write. What the batch does is found by applying cs to a
+// copy, which resolves exactly as w will (resolving reads no more than a
+// partial deal holds); merging into a partial deal is garbage, so this is
+// repeated until every deal the copy merged into is whole.
+func loadCandidates(src candidateSource, cs []schemas.Contract) (*working, error) {
+	w := newWorking()
+	if err := src.candidates(w, cs); err != nil {
+		return nil, err
+	}
+	trial := trialRun(w, cs)
+	for {
+		part := src.partial(keysOf(trial.touched))
+		if len(part) == 0 {
+			break
+		}
+		if err := src.full(w, part); err != nil {
+			return nil, err
+		}
+		trial = trialRun(w, cs)
+	}
+	n := len(w.deals)
+	if err := completeGroups(w, trial, src); err != nil {
+		return nil, err
+	}
+	if len(w.deals) > n {
+		trial = trialRun(w, cs) // the same resolution, more deals to link
+	}
+	written := trial.finish(nil, time.Now().UTC())
+	if part := src.partial(written); len(part) > 0 {
+		if err := src.full(w, part); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// trialRun applies cs to a copy of w, as w will be.
+func trialRun(w *working, cs []schemas.Contract) *working {
+	trial := newWorking()
+	trial.pools = w.pools
+	for _, d := range w.before {
+		trial.load(d)
+	}
+	now := time.Now().UTC() // the trial's timestamps are thrown away
+	for _, c := range cs {
+		trial.apply(c, now)
+	}
+	return trial
+}
+
+func keysOf(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// dealGroup is what linkAggregates compares: the deals of one operator
+// (squashed) and one counterparty label (by labelKey, which never splits a
+// strings.ToLower group).
+type dealGroup struct{ op, label string }
+
+func groupOf(d *Deal) dealGroup {
+	return dealGroup{squash(d.Operator.Name), labelKey(d.Counterparty.Label())}
+}
+
+// completeGroups loads into w every stored deal of each group whose aggregate
+// links may change once the records are applied (after is w then): groups with
+// an aggregate in after, and the groups a touched deal left or joined when they
+// have a stored aggregate. linkAggregates then sees those groups whole and
+// computes what it computed over all the operator's deals; in every other
+// group it sees no aggregate and changes nothing, as it did there before.
+func completeGroups(w, after *working, src candidateSource) error {
+	need := map[dealGroup]bool{}
+	probe := map[dealGroup]bool{}
+	for id, d := range after.deals {
+		g := groupOf(d)
+		if d.Aggregate {
+			need[g] = true
+		}
+		if after.touched[id] {
+			probe[g] = true
+			if b := after.before[id]; b != nil {
+				probe[groupOf(b)] = true
+			}
+		}
+	}
+	var ask []dealGroup
+	for g := range probe {
+		if !need[g] {
+			ask = append(ask, g)
+		}
+	}
+	sortGroups(ask)
+	found, err := src.aggregates(w, ask)
+	if err != nil {
+		return err
+	}
+	for _, g := range found {
+		need[g] = true
+	}
+	all := make([]dealGroup, 0, len(need))
+	for g := range need {
+		all = append(all, g)
+	}
+	sortGroups(all)
+	return src.members(w, all)
+}
+
+func sortGroups(gs []dealGroup) {
+	sort.Slice(gs, func(i, j int) bool {
+		if gs[i].op != gs[j].op {
+			return gs[i].op < gs[j].op
+		}
+		return gs[i].label < gs[j].label
+	})
+}
+
+// recordFigure is a figure a record states, with the interval its agreeing
+// values lie in (none when no value can agree: NaN).
+type recordFigure struct {
+	field  string
+	lo, hi float64
+	ok     bool
+}
+
+// figureFields are the figures candidate compares.
+var figureFields = []string{"capacity_mw", "total_value_usd"}
+
+func recordFigures(c schemas.Contract) []recordFigure {
+	var out []recordFigure
+	for _, f := range []struct {
+		field string
+		v     *float64
+	}{{"capacity_mw", c.CapacityMW}, {"total_value_usd", c.TotalValueUSD}} {
+		if f.v != nil {
+			lo, hi, ok := agreeRange(*f.v)
+			out = append(out, recordFigure{f.field, lo, hi, ok})
+		}
+	}
+	return out
+}
+
+// agreeRange returns an interval that holds every k with within(k, v,
+// figureTolerance), a little wider for rounding; ok is false when there is
+// none (v is NaN). For v > 0 that is [0.95 v, v / 0.95].
+func agreeRange(v float64) (lo, hi float64, ok bool) {
+	switch {
+	case math.IsNaN(v):
+		return 0, 0, false
+	case math.IsInf(v, 0):
+		// |k - ∞| ≤ 0.05 ∞ holds for every finite k.
+		return math.Inf(-1), math.Inf(1), true
+	}
+	a, b := v*(1-figureTolerance), v/(1-figureTolerance)
+	lo, hi = min(a, b), max(a, b)
+	lo -= math.Abs(lo) * 1e-9
+	hi += math.Abs(hi) * 1e-9
+	return math.Nextafter(lo, math.Inf(-1)), math.Nextafter(hi, math.Inf(1)), true
+}
+
+// poolKey is what the candidates of record c depend on: records with the same
+// key have the same pool.
+func poolKey(c schemas.Contract) string {
+	var b strings.Builder
+	b.WriteString(squash(c.Operator.Name))
+	b.WriteByte(0)
+	b.WriteString(labelKey(c.Counterparty.Label()))
+	b.WriteByte(0)
+	if c.Counterparty.Name != nil {
+		b.WriteByte('n')
+	}
+	for _, v := range []*float64{c.CapacityMW, c.TotalValueUSD} {
+		b.WriteByte(0)
+		if v != nil {
+			b.WriteString(strconv.FormatUint(math.Float64bits(*v), 16))
+		}
+	}
+	return b.String()
+}
+
+// labelKey maps a counterparty label to its class under the equivalence that
+// strings.EqualFold (identity) and strings.ToLower (aggregate groups) use,
+// rune by rune: equal labels under either get the same key.
+func labelKey(s string) string {
+	fold := caseClasses()
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s { // an invalid byte is utf8.RuneError, as for EqualFold
+		if k, ok := fold.rep[r]; ok {
+			r = k
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// runeClasses are the classes of runes that simple case folding or lower-casing
+// relate (each class has two members or more): rep maps a rune to its class's
+// smallest member, members a representative to the whole class, sorted.
+type runeClasses struct {
+	rep     map[rune]rune
+	members map[rune][]rune
+}
+
+var caseClasses = sync.OnceValue(func() runeClasses {
+	parent := map[rune]rune{}
+	var find func(r rune) rune
+	find = func(r rune) rune {
+		p, ok := parent[r]
+		if !ok || p == r {
+			return r
+		}
+		root := find(p)
+		parent[r] = root
+		return root
+	}
+	union := func(a, b rune) {
+		ra, rb := find(a), find(b)
+		if ra == rb {
+			return
+		}
+		if rb < ra {
+			ra, rb = rb, ra
+		}
+		parent[ra] = ra
+		parent[rb] = ra
+	}
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if f := unicode.SimpleFold(r); f != r {
+			union(r, f)
+		}
+		if l := unicode.ToLower(r); l != r {
+			union(r, l)
+		}
+	}
+	cl := runeClasses{rep: map[rune]rune{}, members: map[rune][]rune{}}
+	for r := range parent {
+		root := find(r)
+		cl.rep[r] = root
+		cl.members[root] = append(cl.members[root], r)
+	}
+	for root, ms := range cl.members {
+		if !slices.Contains(ms, root) {
+			ms = append(ms, root)
+		}
+		slices.Sort(ms)
+		cl.members[root] = slices.Compact(ms)
+	}
+	return cl
+})

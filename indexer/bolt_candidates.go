@@ -1,0 +1,391 @@
+package indexer
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/mwledger/mwledger/schemas"
+)
+
+// The candidate index of the embedded ledger (see "Candidates" in
+// identity.go). Bucket candidatesBucket holds, per deal, keys ending in its id:
+//
+//	'L' op 0x00 uvarint(len(label)) label 'g' id            every deal of a group
+//	'L' op 0x00 uvarint(len(label)) label 'a' id            an aggregate
+//	'L' op 0x00 uvarint(len(label)) label 'f' fig value id  a known figure
+//	'L' op 0x00 uvarint(len(label)) label 'n' fig id        no known figure
+//	'L' op 0x00 uvarint(len(label)) label 'z' id            no known figure at all
+//	'X' op 0x00 cp fig value id                             a known figure, any label
+//
+// where op is the squashed operator, label the labelKey of the counterparty,
+// fig 'c' (capacity) or 'v' (value), value the figure as 8 bytes that sort like
+// the number, and cp 'n' (named counterparty) or 'u' (undisclosed).
+// candidateKeysBucket maps a deal id to the keys written for it, so that a
+// deal that changes loses its old ones. Both change in the deal's transaction.
+var (
+	candidatesBucket    = []byte("candidates.v1")
+	candidateKeysBucket = []byte("candidate_keys.v1")
+)
+
+func figTag(field string) byte {
+	if field == "capacity_mw" {
+		return 'c'
+	}
+	return 'v'
+}
+
+func groupPrefix(g dealGroup) []byte {
+	b := make([]byte, 0, len(g.op)+len(g.label)+8)
+	b = append(b, 'L')
+	b = append(b, g.op...)
+	b = append(b, 0)
+	b = binary.AppendUvarint(b, uint64(len(g.label)))
+	return append(b, g.label...)
+}
+
+func crossPrefix(op string, named bool, field string) []byte {
+	b := append([]byte{'X'}, op...)
+	cp := byte('u')
+	if named {
+		cp = 'n'
+	}
+	return append(b, 0, cp, figTag(field))
+}
+
+// sortableFloat encodes v so that byte order is numeric order.
+func sortableFloat(v float64) []byte {
+	u := math.Float64bits(v)
+	if u>>63 == 1 {
+		u = ^u
+	} else {
+		u |= 1 << 63
+	}
+	return binary.BigEndian.AppendUint64(nil, u)
+}
+
+func join(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+// candidateKeys are the index keys of d, sorted.
+func candidateKeys(d *Deal) [][]byte {
+	g := groupOf(d)
+	gp := groupPrefix(g)
+	id := []byte(d.ID)
+	keys := [][]byte{join(gp, []byte{'g'}, id)}
+	if d.Aggregate {
+		keys = append(keys, join(gp, []byte{'a'}, id))
+	}
+	none := 0
+	for _, field := range figureFields {
+		tag := figTag(field)
+		known := knownFigures(d, field)
+		if len(known) == 0 {
+			keys = append(keys, join(gp, []byte{'n', tag}, id))
+			none++
+			continue
+		}
+		xp := crossPrefix(g.op, d.Counterparty.Name != nil, field)
+		for _, v := range known {
+			keys = append(keys, join(gp, []byte{'f', tag}, sortableFloat(v), id), join(xp, sortableFloat(v), id))
+		}
+	}
+	if none == len(figureFields) {
+		keys = append(keys, join(gp, []byte{'z'}, id))
+	}
+	sort.Slice(keys, func(i, j int) bool { return bytes.Compare(keys[i], keys[j]) < 0 })
+	out := keys[:0]
+	for i, k := range keys {
+		if i == 0 || !bytes.Equal(k, keys[i-1]) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func encodeKeys(keys [][]byte) []byte {
+	var b []byte
+	for _, k := range keys {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+	}
+	return b
+}
+
+func decodeKeys(b []byte) ([][]byte, error) {
+	var out [][]byte
+	for len(b) > 0 {
+		n, w := binary.Uvarint(b)
+		if w <= 0 || uint64(len(b)-w) < n {
+			return nil, fmt.Errorf("corrupt candidate key list")
+		}
+		out = append(out, b[w:w+int(n)])
+		b = b[w+int(n):]
+	}
+	return out, nil
+}
+
+// indexCandidates writes the candidate keys of d and deletes those it had
+// before and no longer has.
+func indexCandidates(tx *bolt.Tx, d *Deal) error {
+	cands, rev := tx.Bucket(candidatesBucket), tx.Bucket(candidateKeysBucket)
+	if cands == nil || rev == nil {
+		return fmt.Errorf("indexing deal %s: the candidate index is missing", d.ID)
+	}
+	keys := candidateKeys(d)
+	enc := encodeKeys(keys)
+	prev := rev.Get([]byte(d.ID))
+	if bytes.Equal(prev, enc) {
+		return nil
+	}
+	old, err := decodeKeys(bytes.Clone(prev))
+	if err != nil {
+		old = nil // rewritten below; stale keys only widen candidate sets
+	}
+	keep := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		keep[string(k)] = true
+	}
+	for _, k := range old {
+		if !keep[string(k)] {
+			if err := cands.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range keys {
+		if err := cands.Put(k, nil); err != nil {
+			return err
+		}
+	}
+	return rev.Put([]byte(d.ID), enc)
+}
+
+// candidatesStale says whether the candidate index must be rebuilt: it is
+// missing (a ledger written before it existed, or by another version of it),
+// or it does not list every deal (deals written by an older mwledger).
+func candidatesStale(tx *bolt.Tx) bool {
+	cands, rev := tx.Bucket(candidatesBucket), tx.Bucket(candidateKeysBucket)
+	return cands == nil || rev == nil || rev.Stats().KeyN != tx.Bucket(dealsBucket).Stats().KeyN
+}
+
+// rebuildCandidates recreates the candidate index from the deals.
+func rebuildCandidates(tx *bolt.Tx) error {
+	for _, name := range [][]byte{candidatesBucket, candidateKeysBucket} {
+		if tx.Bucket(name) != nil {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.CreateBucket(name); err != nil {
+			return err
+		}
+	}
+	// Keys go in in order: bbolt splits its nodes only at commit, so many keys
+	// put in one transaction in random order make each insert slow.
+	cands, rev := tx.Bucket(candidatesBucket), tx.Bucket(candidateKeysBucket)
+	deals := tx.Bucket(dealsBucket)
+	var all [][]byte
+	if err := deals.ForEach(func(k, _ []byte) error {
+		d := getDeal(deals, string(k))
+		if d == nil {
+			// Unreadable: no keys (as before, it is no candidate) until a
+			// record replaces it.
+			return rev.Put(k, nil)
+		}
+		keys := candidateKeys(d)
+		all = append(all, keys...)
+		return rev.Put([]byte(d.ID), encodeKeys(keys))
+	}); err != nil {
+		return err
+	}
+	sort.Slice(all, func(i, j int) bool { return bytes.Compare(all[i], all[j]) < 0 })
+	for _, k := range all {
+		if err := cands.Put(k, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// boltCandidates is the candidateSource of one bbolt transaction.
+type boltCandidates struct {
+	deals, recs, cands, rev *bolt.Bucket
+	ops                     map[string]bool // the squashed operators of the batch
+}
+
+var _ candidateSource = (*boltCandidates)(nil)
+
+func newBoltCandidates(tx *bolt.Tx, cs []schemas.Contract) *boltCandidates {
+	b := &boltCandidates{deals: tx.Bucket(dealsBucket), recs: tx.Bucket(recordsBucket), cands: tx.Bucket(candidatesBucket),
+		rev: tx.Bucket(candidateKeysBucket), ops: map[string]bool{}}
+	for _, c := range cs {
+		b.ops[squash(c.Operator.Name)] = true
+	}
+	return b
+}
+
+func (b *boltCandidates) load(w *working, id string) {
+	if _, ok := w.deals[id]; ok {
+		return
+	}
+	if d := getDeal(b.deals, id); d != nil {
+		w.load(d)
+	}
+}
+
+// scan calls fn with the id ending each key under prefix; with a range, only
+// for keys whose next 8 bytes are a value in [lo, hi].
+func (b *boltCandidates) scan(prefix []byte, rng *recordFigure, fn func(id string)) {
+	c := b.cands.Cursor()
+	start := prefix
+	var hi []byte
+	if rng != nil {
+		start = join(prefix, sortableFloat(rng.lo))
+		hi = sortableFloat(rng.hi)
+	}
+	for k, _ := c.Seek(start); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		rest := k[len(prefix):]
+		if rng != nil {
+			if len(rest) < 8 || bytes.Compare(rest[:8], hi) > 0 {
+				return
+			}
+			rest = rest[8:]
+		}
+		fn(string(rest))
+	}
+}
+
+func (b *boltCandidates) candidates(w *working, cs []schemas.Contract) error {
+	w.pools = map[string][]string{}
+	for _, c := range cs {
+		b.load(w, c.ID)
+		if id := b.recs.Get([]byte(c.ID)); id != nil {
+			b.load(w, string(id))
+		}
+		key := poolKey(c)
+		if _, ok := w.pools[key]; ok {
+			continue
+		}
+		pool := b.pool(c)
+		for _, id := range pool {
+			b.load(w, id)
+		}
+		w.pools[key] = pool
+	}
+	return nil
+}
+
+// pool lists the stored deals candidate may accept for c (see identity.go):
+// the deals found by a figure of c (or, of c's label, those that know none of
+// c's figures), kept when every figure c states agrees or is unknown (read
+// from the deal's index keys, without decoding it).
+func (b *boltCandidates) pool(c schemas.Contract) []string {
+	op := squash(c.Operator.Name)
+	gp := groupPrefix(dealGroup{op, labelKey(c.Counterparty.Label())})
+	figs := recordFigures(c)
+	set := map[string]bool{}
+	if len(figs) == 0 {
+		b.scan(join(gp, []byte{'g'}), nil, func(id string) { set[id] = true })
+		return keysOf(set)
+	}
+	seen := map[string]bool{}
+	check := func(id string) {
+		if !seen[id] {
+			seen[id] = true
+			if b.agrees(id, figs) {
+				set[id] = true
+			}
+		}
+	}
+	// The same label.
+	none := []byte{'z'}
+	if len(figs) == 1 {
+		none = []byte{'n', figTag(figs[0].field)}
+	}
+	b.scan(join(gp, none), nil, check)
+	for i := range figs {
+		if f := &figs[i]; f.ok {
+			b.scan(join(gp, []byte{'f', figTag(f.field)}), f, check)
+		}
+	}
+	// Another label: an undisclosed side, and a figure that agrees.
+	for i := range figs {
+		f := &figs[i]
+		if !f.ok {
+			continue
+		}
+		b.scan(crossPrefix(op, false, f.field), f, check)
+		if c.Counterparty.Name == nil {
+			b.scan(crossPrefix(op, true, f.field), f, check)
+		}
+	}
+	return keysOf(set)
+}
+
+// agrees says whether each figure of figs is unknown for deal id or has a
+// known value in its range, reading the deal's 'X' keys.
+func (b *boltCandidates) agrees(id string, figs []recordFigure) bool {
+	keys, err := decodeKeys(b.rev.Get([]byte(id)))
+	if err != nil {
+		return true // unreadable: let candidate decide on the deal itself
+	}
+	for _, f := range figs {
+		tag := figTag(f.field)
+		lo, hi := sortableFloat(f.lo), sortableFloat(f.hi)
+		known, ok := false, false
+		for _, k := range keys {
+			if len(k) == 0 || k[0] != 'X' {
+				continue
+			}
+			i := bytes.IndexByte(k, 0)
+			if i < 0 || len(k) < i+3+8 || k[i+2] != tag {
+				continue
+			}
+			known = true
+			if v := k[i+3 : i+11]; f.ok && bytes.Compare(v, lo) >= 0 && bytes.Compare(v, hi) <= 0 {
+				ok = true
+				break
+			}
+		}
+		if known && !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (b *boltCandidates) aggregates(w *working, gs []dealGroup) ([]dealGroup, error) {
+	var found []dealGroup
+	for _, g := range gs {
+		if !b.ops[g.op] {
+			continue // not an operator of the batch: its deals were never all read
+		}
+		has := false
+		b.scan(join(groupPrefix(g), []byte{'a'}), nil, func(id string) {
+			has = true
+			b.load(w, id)
+		})
+		if has {
+			found = append(found, g)
+		}
+	}
+	return found, nil
+}
+
+func (b *boltCandidates) members(w *working, gs []dealGroup) error {
+	for _, g := range gs {
+		if !b.ops[g.op] {
+			continue
+		}
+		b.scan(join(groupPrefix(g), []byte{'g'}), nil, func(id string) { b.load(w, id) })
+	}
+	return nil
+}
+
+// The embedded store reads deals whole.
+func (b *boltCandidates) partial([]string) []string     { return nil }
+func (b *boltCandidates) full(*working, []string) error { return nil }
