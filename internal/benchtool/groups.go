@@ -2,6 +2,7 @@ package benchtool
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -109,6 +110,27 @@ func Lag(ctx context.Context, brokers []string, group, topic string) (int64, err
 // EndOffsets returns the end offset of every partition of topic (its length
 // in messages, as long as nothing was deleted).
 func EndOffsets(ctx context.Context, brokers []string, topic string) (map[int]int64, error) {
+	// A broker just started (or a topic just created) answers "not leader"
+	// for a few seconds: ask again for up to 30 s.
+	deadline := time.Now().Add(30 * time.Second)
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		out, err := endOffsets(ctx, brokers, topic)
+		if err == nil {
+			return out, nil
+		}
+		transient := errors.Is(err, kafka.NotLeaderForPartition) || errors.Is(err, kafka.LeaderNotAvailable) || errors.Is(err, kafka.UnknownTopicOrPartition)
+		if !transient || time.Now().After(deadline) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+func endOffsets(ctx context.Context, brokers []string, topic string) (map[int]int64, error) {
 	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
 	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
