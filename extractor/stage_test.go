@@ -3,11 +3,8 @@ package extractor_test
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
 	"slices"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/fixtures"
@@ -29,13 +26,10 @@ func TestStageBatchesInParallel(t *testing.T) {
 	var want []string
 	var msgs []bus.Message
 	for _, name := range fixtures.Cases() {
-		body, err := fs.ReadFile(fixtures.FS(), name+".html")
+		a, err := fixtures.Article(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := schemas.Article{SchemaVersion: schemas.Version, CanonicalURL: "https://fixtures.example/" + name, URL: "https://fixtures.example/" + name,
-			FetchedAt: time.Now().UTC(), Status: 200, ContentHash: "sha256:" + strings.Repeat("a", 64), Source: "fixtures"}
-		a.SetBody(body)
 		cs, err := x.Extract(ctx, a)
 		if err != nil {
 			t.Fatal(err)
