@@ -205,8 +205,16 @@ func TestReviewInChromium(t *testing.T) {
 	}
 	ledger := sampleLedger(t, 40)
 	base := startServe(t, ledger)
+	// Not t.TempDir: Chromium's helper processes may still write to the
+	// profile for a moment after the browser exits, and a failed removal would
+	// fail the test. Removed last, best effort.
+	profile, err := os.MkdirTemp("", "mwledger-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(profile)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath), chromedp.NoSandbox,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 900), chromedp.Flag("disable-component-update", true))
+		chromedp.UserDataDir(profile), chromedp.WindowSize(1200, 900), chromedp.Flag("disable-component-update", true))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
@@ -216,7 +224,7 @@ func TestReviewInChromium(t *testing.T) {
 
 	var before, after, id, review string
 	var found bool
-	err := chromedp.Run(ctx,
+	err = chromedp.Run(ctx,
 		chromedp.Navigate(base+"/#/?needs-review=true"),
 		chromedp.WaitVisible(`#deals tbody tr`, chromedp.ByQuery),
 		chromedp.Text(`#page`, &before, chromedp.ByQuery),
