@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"sort"
@@ -97,7 +98,7 @@ func ParseCorrection(field, value string) (Correction, error) {
 	default:
 		if isNumberField(field) && value != "" {
 			n, err := strconv.ParseFloat(strings.ReplaceAll(strings.ReplaceAll(value, ",", ""), "_", ""), 64)
-			if err != nil || n < 0 || n != n {
+			if err != nil || n < 0 || math.IsNaN(n) || math.IsInf(n, 0) {
 				return Correction{}, fmt.Errorf("%s: %q is not a non-negative number", field, value)
 			}
 			value = strconv.FormatFloat(n, 'f', -1, 64)

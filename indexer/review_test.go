@@ -41,6 +41,8 @@ func TestParseCorrection(t *testing.T) {
 		{"capacity_mw", "two hundred", "", "not a non-negative number"},
 		{"capacity_mw", "-5", "", "not a non-negative number"},
 		{"capacity_mw", "NaN", "", "not a non-negative number"},
+		{"total_value_usd", "Inf", "", "not a non-negative number"},
+		{"total_value_usd", "1e400", "", "not a non-negative number"},
 		{"operator", "", "", "cannot be empty"},
 		{"id", "x", "", "cannot correct"},
 	}
