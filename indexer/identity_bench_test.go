@@ -14,7 +14,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
 )
 
@@ -227,20 +226,7 @@ func TestIdentityThroughput(t *testing.T) {
 		if os.Getenv("MWLEDGER_ES") == "" {
 			t.Skip("MWLEDGER_ES is not set")
 		}
-		es := testenv.ES(t)
-		alias := fmt.Sprintf("%s-idbench-%d", Alias, time.Now().UnixNano())
-		s, err := NewESStore(ESConfig{Addresses: []string{es}, Alias: alias, Timeout: 5 * time.Minute})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.EnsureIndex(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if res, err := s.Client().Indices.Delete([]string{alias + "-v*"}); err == nil {
-				res.Body.Close()
-			}
-		})
+		s := esLedger(t, ctx, "idbench", 5*time.Minute)
 		t0 := time.Now()
 		preloadES(t, ctx, s, n, ops)
 		t.Logf("es: preloaded %d deals over %d operators in %v", n, ops, time.Since(t0).Round(time.Millisecond))

@@ -538,12 +538,14 @@ func TestBoltCandidateIndexFollowsChangingDeals(t *testing.T) {
 
 func s_(v string) *string { return &v }
 
-// esLedger opens a store on a fresh alias of the test Elasticsearch.
-func esLedger(t *testing.T, ctx context.Context) *ESStore {
+// esLedger opens a store on a fresh alias (Alias-name-<time>) of the test
+// Elasticsearch, with requests timing out after timeout; its indices are
+// deleted with the test.
+func esLedger(t *testing.T, ctx context.Context, name string, timeout time.Duration) *ESStore {
 	t.Helper()
 	es := testenv.ES(t)
-	alias := fmt.Sprintf("%s-identity-%d", Alias, time.Now().UnixNano())
-	s, err := NewESStore(ESConfig{Addresses: []string{es}, Alias: alias, Timeout: 2 * time.Minute})
+	alias := fmt.Sprintf("%s-%s-%d", Alias, name, time.Now().UnixNano())
+	s, err := NewESStore(ESConfig{Addresses: []string{es}, Alias: alias, Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -576,7 +578,7 @@ func TestESResolutionMatchesFullOperatorScan(t *testing.T) {
 func esResolutionMatches(t *testing.T, spellings bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	s := esLedger(t, ctx)
+	s := esLedger(t, ctx, "identity", 2*time.Minute)
 	const deals, ops = 3000, 2
 	preloadES(t, ctx, s, deals, ops)
 	ref := &refLedger{deals: map[string]*Deal{}, exactName: true}
@@ -659,7 +661,7 @@ func esResolutionMatches(t *testing.T, spellings bool) {
 func TestESTooManyCandidatesIsAnError(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s := esLedger(t, ctx)
+	s := esLedger(t, ctx, "identity", 2*time.Minute)
 	var cs []schemas.Contract
 	for i := range 6 {
 		cs = append(cs, rec(fmt.Sprintf("deal-%d", i), fmt.Sprintf("https://a.example/%d", i), "A", f(float64(100*(i+1))), nil, nil))
@@ -754,22 +756,9 @@ func TestESResolvesAmongMoreThanTenThousandDealsOfAnOperator(t *testing.T) {
 	// article on one of the last deals joins it (reading all the operator's
 	// deals at once read 10000 of them without a word, and a record about one
 	// of the others started a duplicate deal).
-	es := testenv.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	alias := fmt.Sprintf("%s-scale-%d", Alias, time.Now().UnixNano())
-	s, err := NewESStore(ESConfig{Addresses: []string{es}, Alias: alias, Timeout: 2 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.EnsureIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if res, err := s.Client().Indices.Delete([]string{alias + "-v*"}); err == nil {
-			res.Body.Close()
-		}
-	})
+	s := esLedger(t, ctx, "scale", 2*time.Minute)
 	const n = 10500
 	preloadES(t, ctx, s, n, 1)
 	var late []schemas.Contract
