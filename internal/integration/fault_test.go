@@ -213,16 +213,7 @@ func TestElasticsearchPausedWhileIndexing(t *testing.T) {
 		t.Fatal("no progress before the pause")
 	}
 
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	thawed := false
-	thaw := func() {
-		if !thawed {
-			thawed = true
-			_ = syscall.Kill(pid, syscall.SIGCONT)
-		}
-	}
+	thaw := freeze(t, pid)
 	defer thaw()                            // never leave Elasticsearch frozen, whatever happens
 	publishRecords(t, ctx, cfg, recs[200:]) // articles keep flowing while it is down
 	time.Sleep(30 * time.Second)
@@ -245,4 +236,16 @@ func TestElasticsearchPausedWhileIndexing(t *testing.T) {
 		t.Fatalf("indexer stage: %v", err)
 	}
 	t.Logf("Elasticsearch paused 30 s; backlog drained, %d deals, none lost or doubled", deals)
+}
+
+// freeze stops process pid (SIGSTOP) and returns thaw, which continues it
+// (SIGCONT) the first time it is called: defer it, so that a service is never
+// left frozen, whatever happens.
+func freeze(t *testing.T, pid int) (thaw func()) {
+	t.Helper()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { _ = syscall.Kill(pid, syscall.SIGCONT) }) }
 }

@@ -61,16 +61,7 @@ func TestKafkaPausedWhileCrawling(t *testing.T) {
 		t.Fatal("the crawler fetched nothing")
 	}
 
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	thawed := false
-	thaw := func() {
-		if !thawed {
-			thawed = true
-			_ = syscall.Kill(pid, syscall.SIGCONT)
-		}
-	}
+	thaw := freeze(t, pid)
 	defer thaw() // never leave Kafka frozen, whatever happens
 	pausedAt := served()
 	time.Sleep(15 * time.Second)
