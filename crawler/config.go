@@ -236,9 +236,17 @@ type Config struct {
 	UserAgent string
 	// Timeout of one request, body included. Default 30s.
 	Timeout time.Duration
-	// MaxBodyBytes is the largest page accepted; larger pages are refused and counted,
+	// MaxBodyBytes is the largest page, feed or sitemap accepted, counted after
+	// decompression (gzip bodies and .xml.gz sitemaps are inflated within it);
+	// larger ones are refused and counted (too_large, too_large_decompressed),
 	// never truncated. Default 10 MiB.
 	MaxBodyBytes int
+	// MaxRobotsBytes is the largest robots.txt accepted, counted after
+	// decompression like MaxBodyBytes; a larger one fails the pages of its host
+	// (robots_txt_too_large) rather than be half read. Default 512 KiB.
+	MaxRobotsBytes int
+	// RobotsTimeout bounds the fetch of one robots.txt, body included. Default 10s.
+	RobotsTimeout time.Duration
 	// MinTextBytes is the least visible text (outside scripts and styles) an article
 	// page must have; pages with less are rejected as "empty" and retried next pass.
 	// Default 200.
@@ -279,6 +287,7 @@ func (c Config) Validate() error {
 		v    int64
 	}{
 		{"Timeout", int64(c.Timeout)}, {"MaxBodyBytes", int64(c.MaxBodyBytes)}, {"MinTextBytes", int64(c.MinTextBytes)},
+		{"MaxRobotsBytes", int64(c.MaxRobotsBytes)}, {"RobotsTimeout", int64(c.RobotsTimeout)},
 		{"MaxAttempts", int64(c.MaxAttempts)}, {"RetryBackoff", int64(c.RetryBackoff)}, {"MaxRetryWait", int64(c.MaxRetryWait)},
 		{"MaxRedirects", int64(c.MaxRedirects)}, {"PublishTimeout", int64(c.PublishTimeout)}, {"SourceParallelism", int64(c.SourceParallelism)},
 	} {
@@ -298,6 +307,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 10 << 20
+	}
+	if c.MaxRobotsBytes == 0 {
+		c.MaxRobotsBytes = 512 << 10
+	}
+	if c.RobotsTimeout == 0 {
+		c.RobotsTimeout = 10 * time.Second
 	}
 	if c.MinTextBytes == 0 {
 		c.MinTextBytes = 200

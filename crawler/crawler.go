@@ -30,7 +30,9 @@ type Stats struct {
 	// recorded as seen, fetched again next pass.
 	Rejected map[string]int
 	// Failed counts failed fetches by reason (http_NNN, timeout, robots_txt,
-	// too_large, private_address, redirect_loop, redirect_offsite,
+	// too_large, too_large_decompressed, robots_txt_too_large,
+	// robots_txt_timeout, robots_txt_error, content_encoding, private_address,
+	// forbidden_port, redirect_loop, redirect_offsite, redirect_port,
 	// redirect_private, too_many_redirects, rate_limited, publish, …).
 	Failed map[string]int
 	// Bytes counts response body bytes.

@@ -52,7 +52,7 @@ var help = map[string]string{
 	mPublished:   "Articles published to mwledger.articles (new articles and new versions), by source.",
 	mSkipped:     "Pages or links not published because they are known: unchanged, not_modified, duplicate, alias, fresh, too_old, no_keyword, no_content, redirect_duplicate.",
 	mRejected:    "Article pages rejected and retried next pass: challenge, captcha, consent_wall, empty, not_html, http_202.",
-	mFailed:      "Fetches that failed, by source and reason (http_NNN, timeout, robots_txt, too_large, private_address, redirect_*, …).",
+	mFailed:      "Fetches that failed, by source and reason (http_NNN, timeout, robots_txt, too_large, too_large_decompressed, robots_txt_too_large, robots_txt_timeout, private_address, forbidden_port, redirect_*, …).",
 	mBytes:       "Response body bytes received, by source.",
 	mRetries:     "Fetches retried after 429 or 5xx, by source.",
 	mPasses:      "Passes over a source, by source and result (ok, error).",

@@ -109,12 +109,19 @@ func (c *Crawler) newCollector(ctx context.Context, s Source) (*colly.Collector,
 	}
 	col.SetClient(&http.Client{
 		Jar: jar,
-		Transport: &http.Transport{
-			DialContext:           guardedDialer(c.cfg.Dial, s.AllowPrivate),
-			ResponseHeaderTimeout: c.cfg.Timeout,
-			TLSHandshakeTimeout:   10 * time.Second,
-			MaxIdleConnsPerHost:   max(par, 4),
-			ForceAttemptHTTP2:     true,
+		Transport: &limitTransport{
+			base: &http.Transport{
+				DialContext:           guardedDialer(c.cfg.Dial, s.AllowPrivate),
+				ResponseHeaderTimeout: c.cfg.Timeout,
+				TLSHandshakeTimeout:   10 * time.Second,
+				MaxIdleConnsPerHost:   max(par, 4),
+				ForceAttemptHTTP2:     true,
+				DisableCompression:    true, // limitTransport asks for gzip and inflates it within the limit
+			},
+			maxBody:       int64(c.cfg.MaxBodyBytes),
+			maxRobots:     int64(c.cfg.MaxRobotsBytes),
+			robotsTimeout: c.cfg.RobotsTimeout,
+			ctx:           ctx,
 		},
 		CheckRedirect: c.checkRedirect(s),
 	})
@@ -188,6 +195,9 @@ func (p *pass) request(u string, ctx *colly.Context) {
 }
 
 func requestReason(err error) string {
+	if r := limitReason(err); r != "" {
+		return r
+	}
 	var pa ErrPrivateAddress
 	switch {
 	case errors.As(err, &pa):
@@ -200,6 +210,25 @@ func requestReason(err error) string {
 		return "timeout"
 	}
 	return "request_error"
+}
+
+// limitReason names the failures of limitTransport: robots.txt (too large,
+// timeout, unreadable), bodies over the limit, unknown encodings; "" for others.
+func limitReason(err error) string {
+	var (
+		re  *errRobots
+		tl  *ErrBodyTooLarge
+		enc errEncoding
+	)
+	switch {
+	case errors.As(err, &re):
+		return re.reason()
+	case errors.As(err, &tl):
+		return tl.Reason()
+	case errors.As(err, &enc):
+		return "content_encoding"
+	}
+	return ""
 }
 
 func isTimeout(err error) bool {
@@ -335,6 +364,8 @@ func (p *pass) onError(r *colly.Response, err error) {
 	category, reason := evFailed, "fetch_error"
 	var pa ErrPrivateAddress
 	switch {
+	case limitReason(err) != "":
+		reason = limitReason(err)
 	case errors.Is(err, colly.ErrAbortedAfterHeaders) && r.Ctx.Get("abort") != "":
 		reason = r.Ctx.Get("abort")
 		if reason == rejectNotHTML {
