@@ -16,8 +16,33 @@ type Entity struct {
 	Ticker      *string  `yaml:"ticker"`
 	Aliases     []string `yaml:"aliases"`
 	Hyperscaler bool     `yaml:"hyperscaler"`
-	Role        string   `yaml:"-"` // "operator" or "customer"
+	Role        string   `yaml:"-"` // "operator" or "customer": the list it is in
+	// Kind places the company in the supply chain: operator (miners and
+	// developers, the default of the operators list), neocloud, hyperscaler,
+	// chipmaker, lab; vendor and utility are never parties to a capacity contract.
+	Kind string `yaml:"kind"`
 }
+
+// tier ranks a company along the supply chain: in a deal between two
+// companies the sentence does not order, the higher usually provides.
+func (e *Entity) tier() float64 {
+	switch e.Kind {
+	case "operator":
+		return 3
+	case "neocloud":
+		return 2
+	case "hyperscaler":
+		return 1
+	case "chipmaker":
+		return 0.5
+	case "lab":
+		return 0
+	}
+	return 1.5 // a company the gazetteer does not know
+}
+
+// notParty reports companies that sell equipment or power, never capacity.
+func (e *Entity) notParty() bool { return e.Kind == "vendor" || e.Kind == "utility" }
 
 //go:embed data/entities.yaml
 var entitiesYAML []byte
@@ -59,6 +84,14 @@ func LoadGazetteer(data []byte) (*Gazetteer, error) {
 				return fmt.Errorf("entities: an entry of %ss has no name", role)
 			}
 			e.Role = role
+			if e.Kind == "" {
+				e.Kind = map[string]string{"operator": "operator", "customer": "lab"}[role]
+			}
+			switch e.Kind {
+			case "operator", "neocloud", "hyperscaler", "chipmaker", "lab", "vendor", "utility":
+			default:
+				return fmt.Errorf("entities: %s has unknown kind %q (operator, neocloud, hyperscaler, chipmaker, lab, vendor, utility)", e.Name, e.Kind)
+			}
 			g.all = append(g.all, e)
 			for _, a := range append([]string{e.Name}, e.Aliases...) {
 				if hasCJK(a) {

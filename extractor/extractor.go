@@ -62,44 +62,117 @@ func (x *Extractor) Extract(ctx context.Context, a schemas.Article) ([]schemas.C
 	if url == "" {
 		url = page.Canonical
 	}
-	return x.FromPage(page, url), nil
+	return x.fromPage(ctx, page, url)
 }
 
-// FromPage extracts the contracts of a parsed page.
+// FromPage extracts the contracts of a parsed page: annotate every sentence
+// (annotate.go), classify its figures and clauses (classify.go), assemble deal
+// frames and attach figures across the document (assemble.go), then finish
+// each record (derived numbers, checks, id).
 func (x *Extractor) FromPage(p *Page, url string) []schemas.Contract {
-	sents, err := splitSentences(p.Blocks)
+	out, _ := x.fromPage(context.Background(), p, url)
+	return out
+}
+
+func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schemas.Contract, error) {
+	body, err := splitSentences(p.Blocks)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	decimalComma := europeanLang(p.Lang)
-	as := make([]analysis, len(sents))
-	for i, s := range sents {
-		as[i] = analyzeNames(s, x.g)
+	decimalComma := decimalCommaText(p)
+	ss := make([]*sent, 0, len(body)+1)
+	if p.Title != "" {
+		ss = append(ss, &sent{analysis: analyze(Sentence{Text: p.Title, Block: -1, Kind: "h"}, x.g, decimalComma), title: true})
 	}
-	// Figures are read only where a deal can be: in sentences that name a party
-	// and the three after them (facts spread over neighbouring sentences).
-	need := -1
-	for i := range as {
-		if as[i].relevant() {
-			need = i + 3
+	for i, s := range body {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 		}
-		if i <= need {
-			as[i].addFigures(decimalComma)
+		ss = append(ss, &sent{analysis: analyze(s, x.g, decimalComma)})
+	}
+	on := findOpenNames(ss, x.g)
+	for i, s := range ss {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		s.idx = i
+		s.parties = partiesOf(s, on)
+		if s.Kind == "tr" {
+			continue
+		}
+		figures := len(s.money) + len(s.caps)
+		s.hedged = sentenceHedged(s.lower)
+		s.anchor = hasDealWord(s.lower) && len(s.parties) > 0 && (figures > 0 || len(s.parties) >= 2) && !s.hedged
+	}
+	main := mainParty(ss)
+	drafts := assemble(ss, main)
+	var lastOp *Entity = main
+	for _, s := range ss {
+		if s.Kind == "tr" && len(s.Header) == len(s.Cells) {
+			if d := tableDeal(s.analysis, lastOp, x.g); d != nil {
+				drafts = append(drafts, d)
+			}
 		}
 	}
-	main := mainOperator(x.g, p, as)
-	mentions := findDeals(as, main, x.g, !x.noPOS)
-	fillFromHeadline(mentions, analyze(Sentence{Text: p.Title, Block: -1, Kind: "h"}, x.g, decimalComma))
-	drafts := mergeDrafts(mentions)
-	attachCapacities(drafts, as)
-	attachUnitPrices(drafts, as)
 	src := schemas.Source{URL: url, Title: strPtr(p.Title), Outlet: strPtr(p.Outlet), PublishedAt: strPtr(p.Published)}
 	out := make([]schemas.Contract, 0, len(drafts))
 	for _, d := range drafts {
 		out = append(out, d.finish(p, src))
 	}
 	sort.SliceStable(out, func(i, j int) bool { return recordLess(out[i], out[j]) })
-	return out
+	return out, nil
+}
+
+// mainParty is the company the page is about: the provider-leaning company of
+// the headline, else the one named most often in deal sentences.
+func mainParty(ss []*sent) *Entity {
+	for _, s := range ss {
+		if !s.title {
+			break
+		}
+		for i := range s.parties {
+			if s.parties[i].e == nil {
+				continue
+			}
+			if p, c := roleScores(s, i); p+s.parties[i].e.tier() > c+1.5 {
+				return s.parties[i].e
+			}
+		}
+	}
+	counts := map[*Entity]int{}
+	var best *Entity
+	for _, s := range ss {
+		for i, p := range s.parties {
+			if p.e == nil {
+				continue
+			}
+			if pr, c := roleScores(s, i); pr+p.e.tier() > c+1.5 {
+				counts[p.e]++
+				if best == nil || counts[p.e] > counts[best] {
+					best = p.e
+				}
+			}
+		}
+	}
+	return best
+}
+
+// decimalCommaText tells whether the page writes "4,1 milliarder": from its
+// language when declared, else from the numbers in its text.
+func decimalCommaText(p *Page) bool {
+	if europeanLang(p.Lang) {
+		return true
+	}
+	commaDec, pointDec := 0, 0
+	for _, b := range p.Blocks {
+		commaDec += len(reDecimalComma.FindAllString(b.Text, -1))
+		pointDec += len(reDecimalPoint.FindAllString(b.Text, -1))
+	}
+	return commaDec > pointDec
 }
 
 func recordLess(a, b schemas.Contract) bool {

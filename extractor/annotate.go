@@ -1,0 +1,325 @@
+package extractor
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// annotate: the spans of one sentence the assembly works with — companies from
+// the gazetteer and companies it does not know (open-world names), undisclosed
+// parties ("an investment-grade hyperscaler"), and the figures the parsers found.
+
+// pmention is a party named in a sentence: a company (gazetteer or open-world)
+// or an undisclosed party's descriptor.
+type pmention struct {
+	e          *Entity
+	desc       string
+	start, end int
+	open       bool // a company the gazetteer does not know
+	intro      string
+}
+
+func (p pmention) label() string {
+	if p.e != nil {
+		return p.e.Name
+	}
+	return p.desc
+}
+
+// sent is an annotated sentence.
+type sent struct {
+	analysis
+	idx     int
+	parties []pmention
+	anchor  bool // names a deal: a deal word, a party and a figure
+	hedged  bool // every deal word sits in a hedged clause
+	title   bool
+}
+
+// openNames finds company names the gazetteer does not know, for a whole
+// document: a capitalised run is a company when it ends in a corporate word
+// ("Marrow Energy"), follows a noun that introduces a company ("neocloud
+// Orbitra"), is set off by an apposition (", a Dutch AI group") or a listing
+// ("(NASDAQ: VELD)"), or is the subject of a deal verb. Once found, the name
+// is a company wherever it appears in the document, also by its first word.
+type openNames struct {
+	byKey map[string]*Entity
+	intro map[*Entity]string
+	short map[string]*Entity
+}
+
+var dealSubjectVerbs = []string{"signed", "signs", "has signed", "inked", "inks", "entered", "has entered", "agreed", "has agreed", "secured", "secures", "struck",
+	"won", "landed", "lands", "will lease", "leases", "has leased", "will provide", "to provide", "announced", "announces", "said it", "expands", "expanded", "will supply", "will deliver"}
+
+func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
+	on := &openNames{byKey: map[string]*Entity{}, intro: map[*Entity]string{}, short: map[string]*Entity{}}
+	lx := lex()
+	for _, s := range ss {
+		titleCase := looksTitleCase(s.Text)
+		for _, r := range capitalRuns(s.Text) {
+			if overlapsMention(s.ents, r.start, r.end) {
+				continue
+			}
+			words := r.words
+			for len(words) > 0 && lx.stop[strings.ToLower(words[0])] {
+				words = words[1:]
+			}
+			for len(words) > 0 && lx.legal[strings.ToLower(strings.TrimRight(words[len(words)-1], ","))] && len(words) > 1 {
+				words = words[:len(words)-1]
+			}
+			if len(words) == 0 || len(words) > 4 {
+				continue
+			}
+			name := strings.Join(words, " ")
+			lname := strings.ToLower(name)
+			if lx.stop[lname] || isNumberish(name) || len(name) < 3 {
+				continue
+			}
+			if e := g.Lookup(name); e != nil {
+				continue
+			}
+			before := strings.ToLower(lastRunes(s.Text[:r.start], 40))
+			after := strings.ToLower(firstBytes(s.Text[r.end:], 40))
+			intro := endsWithWord(before, lx.NameIntro)
+			last := strings.ToLower(words[len(words)-1])
+			ok := false
+			switch {
+			case intro != "" && !titleCase:
+				ok = true
+			case len(words) >= 2 && lx.suffix[last] && !lx.stop[strings.ToLower(words[0])]:
+				ok = !titleCase || r.legal
+			case r.legal:
+				ok = true
+			case strings.HasPrefix(after, " (nasdaq") || strings.HasPrefix(after, " (nyse") || strings.HasPrefix(after, " (tsx") || strings.HasPrefix(after, " (otc"):
+				ok = true
+			case !titleCase && (strings.HasPrefix(after, ", a ") || strings.HasPrefix(after, ", an ")) && anyWord(firstBytes(after, 60), lx.NameIntro):
+				ok = true
+			case !titleCase && strings.TrimSpace(s.Text[:r.start]) == "" || strings.HasSuffix(strings.TrimSpace(strings.ToLower(s.Text[:r.start])), "the") && r.start < 6:
+				ok = hasAnyPrefix(strings.TrimLeft(after, " "), dealSubjectVerbs)
+			}
+			if !ok {
+				continue
+			}
+			e := on.byKey[lname]
+			if e == nil {
+				e = &Entity{Name: name}
+				on.byKey[lname] = e
+				if w := strings.ToLower(words[0]); len(words) > 1 && len(w) >= 4 && !lx.stop[w] && !lx.suffix[w] {
+					on.short[w] = e
+				}
+			}
+			if intro != "" && on.intro[e] == "" {
+				on.intro[e] = intro
+			}
+		}
+	}
+	return on
+}
+
+// mentions returns the open-world companies named in a sentence.
+func (on *openNames) mentions(s *sent) []Mention {
+	if len(on.byKey) == 0 {
+		return nil
+	}
+	var out []Mention
+	for _, r := range capitalRuns(s.Text) {
+		if overlapsMention(s.ents, r.start, r.end) {
+			continue
+		}
+		// The longest known name inside the run.
+		for i := 0; i < len(r.words); i++ {
+			for n := min(4, len(r.words)-i); n >= 1; n-- {
+				key := strings.ToLower(strings.Join(r.words[i:i+n], " "))
+				e := on.byKey[key]
+				if e == nil && n == 1 {
+					e = on.short[key]
+				}
+				if e == nil {
+					continue
+				}
+				st := r.offs[i]
+				en := r.offs[i+n-1] + len(r.words[i+n-1])
+				out = append(out, Mention{E: e, Start: st, End: en})
+				i += n - 1
+				break
+			}
+		}
+	}
+	return out
+}
+
+// run is a sequence of capitalised words in a sentence.
+type run struct {
+	words      []string
+	offs       []int
+	start, end int
+	legal      bool // ended with a legal suffix such as "Inc." or "Ltd"
+}
+
+// capitalRuns cuts a sentence into runs of capitalised words ("Veldt Compute",
+// "Marrow Energy Inc."), joined by "&" or "of"; a possessive ends a run.
+func capitalRuns(s string) []run {
+	var out []run
+	var cur run
+	flush := func() {
+		if len(cur.words) > 0 {
+			out = append(out, cur)
+		}
+		cur = run{}
+	}
+	i := 0
+	for i < len(s) {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n') {
+			i++
+		}
+		j := i
+		for j < len(s) && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' {
+			j++
+		}
+		if j == i {
+			break
+		}
+		w := s[i:j]
+		start := i
+		i = j
+		// Leading punctuation ("(Orbitra", "“Veldt") ends the run before it.
+		trimmed := strings.TrimLeft(w, "(\"'“‘[")
+		if len(trimmed) != len(w) {
+			flush()
+			start += len(w) - len(trimmed)
+			w = trimmed
+		}
+		core := strings.TrimRight(w, ",.;:)\"'”’!?]")
+		poss := false
+		for _, p := range []string{"'s", "’s"} {
+			if strings.HasSuffix(core, p) {
+				core = strings.TrimSuffix(core, p)
+				poss = true
+			}
+		}
+		if core == "" {
+			flush()
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(core)
+		joiner := (core == "&" || core == "of") && len(cur.words) > 0
+		if unicode.IsUpper(r) || joiner || (len(cur.words) > 0 && isDigits(core) && len(core) <= 2) {
+			if len(cur.words) == 0 {
+				cur.start = start
+			}
+			cur.words = append(cur.words, core)
+			cur.offs = append(cur.offs, start)
+			cur.end = start + len(core)
+			lc := strings.ToLower(core)
+			if lc == "inc" || lc == "ltd" || lc == "llc" || lc == "corp" || lc == "plc" || lc == "gmbh" || lc == "asa" {
+				cur.legal = true
+			}
+			if poss || len(core) != len(w) {
+				// trailing punctuation or a possessive ends the name; "Inc." keeps its dot.
+				if !(strings.HasSuffix(w, ".") && (lc == "inc" || lc == "corp" || lc == "co" || lc == "ltd") && !poss) {
+					flush()
+				}
+			}
+			continue
+		}
+		flush()
+	}
+	flush()
+	// A run may not end on a joiner.
+	for k := range out {
+		for len(out[k].words) > 0 {
+			l := out[k].words[len(out[k].words)-1]
+			if l != "&" && l != "of" {
+				break
+			}
+			out[k].words = out[k].words[:len(out[k].words)-1]
+			out[k].offs = out[k].offs[:len(out[k].offs)-1]
+		}
+		if n := len(out[k].words); n > 0 {
+			out[k].end = out[k].offs[n-1] + len(out[k].words[n-1])
+		}
+	}
+	return out
+}
+
+func overlapsMention(ms []Mention, start, end int) bool {
+	for _, m := range ms {
+		if start < m.End && m.Start < end {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isNumberish(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// looksTitleCase reports a headline written In Title Case, where capitals
+// say nothing about names.
+func looksTitleCase(s string) bool {
+	words := strings.Fields(s)
+	if len(words) < 4 {
+		return false
+	}
+	caps := 0
+	for _, w := range words {
+		r, _ := utf8.DecodeRuneInString(w)
+		if unicode.IsUpper(r) || unicode.IsDigit(r) || r == '$' {
+			caps++
+		}
+	}
+	return caps*10 >= len(words)*7
+}
+
+// partiesOf returns the parties of a sentence: gazetteer and open-world
+// companies that are not the maker of the hardware or set aside ("unlike X"),
+// and undisclosed parties. Guarantors and end users are not parties.
+func partiesOf(s *sent, on *openNames) []pmention {
+	var ps []pmention
+	ms := append(append([]Mention(nil), s.ents...), on.mentions(s)...)
+	sortMentions(ms, func(m Mention) int { return m.Start })
+	for _, m := range ms {
+		if m.E.notParty() || isVendorMention(s.lower, m) || isAside(s.lower, m) {
+			continue
+		}
+		if r := roleOf(s.lower, m); r != roleCounterparty {
+			continue
+		}
+		p := pmention{e: m.E, start: m.Start, end: m.End}
+		if m.E.Role == "" {
+			p.open = true
+			p.intro = on.intro[m.E]
+		}
+		ps = append(ps, p)
+	}
+	for _, d := range s.descs {
+		ps = append(ps, pmention{desc: d.Text, start: d.Start, end: d.End})
+	}
+	sortMentions(ps, func(p pmention) int { return p.start })
+	// One mention per party, the first.
+	var out []pmention
+	seen := map[string]bool{}
+	for _, p := range ps {
+		if k := p.label(); !seen[k] {
+			seen[k] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,665 @@
+package extractor
+
+import (
+	"math"
+	"sort"
+	"strings"
+)
+
+// assemble: deal frames from the sentences that name a deal (who provides,
+// who takes), then each frame's figures chosen across the document — before
+// and after the deal sentence, across headings and lists — by scoring every
+// candidate, not by taking the first.
+
+// frame is one deal being assembled.
+type frame struct {
+	d          *draft
+	anchor     int // index of the sentence that named the deal
+	op, cp     pmention
+	seg        [2]int // the part of the anchor sentence that is this deal's (several deals in one sentence)
+	shared     bool   // the anchor sentence holds several deals
+	scores     map[string]float64
+	aggregate  bool
+	titleDeal  bool
+	hedgedOnly bool
+}
+
+// roleScores returns how much the words around a party make it the provider
+// and the customer of the deal in its sentence (the syntax only; tierOf adds
+// what the company usually is).
+func roleScores(s *sent, i int) (prov, cust float64) {
+	p := s.parties[i]
+	lx := lex()
+	if p.e == nil { // an undisclosed party is always the customer
+		return 0, 3
+	}
+	switch p.intro {
+	case "developer", "operator", "miner", "owner", "provider", "landlord":
+		prov += 1
+	case "customer", "tenant", "client", "lab", "labs", "startup", "start-up", "hyperscaler":
+		cust += 1
+	}
+	after := s.lower[p.end:]
+	before := strings.ToLower(lastRunes(s.Text[:p.start], 30))
+	if strings.HasPrefix(after, "'s") || strings.HasPrefix(after, "’s") {
+		// "at Redwater's campus", "Redwater's Ohio site"
+		if anyWord(firstBytes(after, 36), lx.ProviderPossessions) {
+			prov += 2
+		}
+	}
+	if w := endsWithWord(before, lx.ProviderBefore); w != "" {
+		prov += 2
+	}
+	if w := endsWithWord(before, lx.CustomerBefore); w != "" {
+		if w == "to" || w == "for" {
+			// "agreed to X" is not "lease to X": before "to" must come a figure or a deal word.
+			prev := strings.TrimSuffix(strings.TrimRight(before, " "), w)
+			if anyWord(lastRunes(prev, 30), []string{"mw", "gw", "megawatts", "capacity", "lease", "leased", "leasing", "space", "gpus", "compute", "services", "contract", "agreement", "deal", "provide", "deliver", "supply", "sell", "sold", "rent", "host", "billion", "million"}) {
+				cust += 2
+			}
+		} else {
+			cust += 2
+		}
+	}
+	// The subject's verb: what it does before the next party.
+	if i == 0 {
+		next := len(s.lower)
+		if len(s.parties) > 1 {
+			next = s.parties[1].start
+		}
+		mid := s.lower[p.end:next]
+		if anyWord(mid, lx.ProviderVerbs) {
+			prov += 2
+		}
+		if anyWord(mid, lx.CustomerVerbs) {
+			cust += 2
+		}
+	}
+	return prov, cust
+}
+
+// tierOf is where a party sits in the supply chain (entities.yaml kind), for
+// an open-world company read from the noun that introduced it.
+func tierOf(p pmention) float64 {
+	if p.e == nil {
+		return -1
+	}
+	if p.open {
+		switch p.intro {
+		case "developer", "operator", "miner", "owner", "landlord":
+			return 3
+		case "neocloud", "provider":
+			return 2
+		case "lab", "labs", "startup", "start-up", "customer", "tenant", "client":
+			return 0
+		}
+	}
+	return p.e.tier()
+}
+
+// pairScore is how well "a provides to b" fits the sentence.
+func pairScore(s *sent, a, b int) float64 {
+	pa, ca := roleScores(s, a)
+	pb, cb := roleScores(s, b)
+	return 0.8*(tierOf(s.parties[a])-tierOf(s.parties[b])) + (pa - ca) + (cb - pb)
+}
+
+// framesOf makes the deal frames of an anchor sentence.
+func framesOf(s *sent, main *Entity) []*frame {
+	one := func(op, cp pmention) []*frame {
+		return []*frame{{op: op, cp: cp, anchor: s.idx, seg: [2]int{0, len(s.Text)}}}
+	}
+	none := pmention{start: -1, end: -1}
+	mainP := pmention{e: main, start: -1, end: -1}
+	if main != nil {
+		mainP.open = main.Role == ""
+	}
+	ps := s.parties
+	figures := len(s.money) >= 2 || len(s.caps) >= 2
+	switch len(ps) {
+	case 0:
+		return nil
+	case 1:
+		p := ps[0]
+		pr, cu := roleScores(s, 0)
+		if p.e == nil || p.e == main {
+			if p.e == main {
+				return one(p, none)
+			}
+			if main == nil {
+				return nil
+			}
+			return one(mainP, p)
+		}
+		if main != nil && main != p.e && tierOf(mainP)+pr-cu > tierOf(p) {
+			return one(mainP, p)
+		}
+		return one(p, none)
+	}
+	// A list of deals with a party missing from the sentence: "$19.4 billion with
+	// Nebius, over $10 billion with CoreWeave" in a story about Microsoft.
+	inSentence := false
+	for _, p := range ps {
+		if p.e == main {
+			inSentence = true
+		}
+	}
+	if figures && main != nil && !inSentence && len(ps) >= 2 {
+		var fs []*frame
+		idx := make([]int, len(ps))
+		for i := range ps {
+			idx[i] = i
+		}
+		for _, f := range listFrames(s, pmention{}, idx) {
+			if f.cp.e != nil && tierOf(f.cp) > tierOf(mainP) {
+				f.op, f.cp = f.cp, mainP
+			} else {
+				f.op = mainP
+			}
+			fs = append(fs, f)
+		}
+		return fs
+	}
+	// The best provider/customer pair of the sentence.
+	ba, bb, best := -1, -1, math.Inf(-1)
+	for a := range ps {
+		if ps[a].e == nil {
+			continue
+		}
+		for b := range ps {
+			if a == b || ps[b].e != nil && ps[b].e == ps[a].e {
+				continue
+			}
+			if sc := pairScore(s, a, b); sc > best {
+				ba, bb, best = a, b, sc
+			}
+		}
+	}
+	if ba < 0 {
+		return nil
+	}
+	// Other customers of the same provider with figures of their own: a list.
+	custs := []int{bb}
+	for c := range ps {
+		if c == ba || c == bb || ps[c].e == nil || ps[c].e == ps[ba].e {
+			continue
+		}
+		if pairScore(s, ba, c) >= best-0.5 {
+			custs = append(custs, c)
+		}
+	}
+	if len(custs) > 1 && figures {
+		sort.Ints(custs)
+		return listFrames(s, ps[ba], custs)
+	}
+	return one(ps[ba], ps[bb])
+}
+
+// listFrames splits a sentence that lists several deals ("$19.4 billion with
+// Nebius, over $10 billion with CoreWeave", "contracts with A and B worth $2.1
+// billion and $3.3 billion respectively").
+func listFrames(s *sent, op pmention, custs []int) []*frame {
+	var out []*frame
+	if strings.Contains(s.lower, "respectively") && len(s.money) >= len(custs) {
+		for k, i := range custs {
+			m := s.money[len(s.money)-len(custs)+k]
+			out = append(out, &frame{op: op, cp: s.parties[i], anchor: s.idx, seg: [2]int{m.Start, m.End}, shared: true})
+		}
+		return out
+	}
+	// Do the figures come before their party ("$10 billion with CoreWeave") or after?
+	firstFig := len(s.Text)
+	for _, m := range s.money {
+		firstFig = min(firstFig, m.Start)
+	}
+	for _, c := range s.caps {
+		firstFig = min(firstFig, c.Start)
+	}
+	before := firstFig < s.parties[custs[0]].start
+	for k, i := range custs {
+		p := s.parties[i]
+		var seg [2]int
+		if before {
+			seg[0] = 0
+			if k > 0 {
+				seg[0] = s.parties[custs[k-1]].end
+			}
+			seg[1] = p.end
+			if k == len(custs)-1 {
+				// the rest of the sentence belongs to the last deal only up to its clause end
+				_, e := clauseAt(s.lower, p.end-1)
+				seg[1] = max(p.end, e)
+			}
+		} else {
+			seg[0] = p.start
+			seg[1] = len(s.Text)
+			if k+1 < len(custs) {
+				seg[1] = s.parties[custs[k+1]].start
+			}
+		}
+		out = append(out, &frame{op: op, cp: p, anchor: s.idx, seg: seg, shared: true})
+	}
+	return out
+}
+
+// mentionsParty reports whether a sentence names the entity.
+func mentionsParty(s *sent, e *Entity) bool {
+	if e == nil {
+		return false
+	}
+	for _, p := range s.parties {
+		if p.e == e {
+			return true
+		}
+	}
+	for _, m := range s.ents {
+		if m.E == e {
+			return true
+		}
+	}
+	return false
+}
+
+// otherParty reports a sentence that names a company that is not in the frame.
+func otherParty(s *sent, f *frame) bool {
+	for _, p := range s.parties {
+		if p.e != nil && p.e != f.op.e && p.e != f.cp.e {
+			return true
+		}
+	}
+	return false
+}
+
+// attach chooses the frame's figures from the sentences around its anchor.
+func attach(f *frame, ss []*sent, owner map[int]map[string]bool) {
+	k := f.anchor
+	key := f.key()
+	lo, hi := max(0, k-2), min(len(ss)-1, k+5)
+	// Stop at a sentence that names another deal.
+	for j := k - 1; j >= lo; j-- {
+		if o := owner[j]; o != nil && !o[key] {
+			lo = j + 1
+			break
+		}
+	}
+	for j := k + 1; j <= hi; j++ {
+		if o := owner[j]; o != nil && !o[key] {
+			hi = j - 1
+			break
+		}
+	}
+	type cand struct {
+		score float64
+		j     int
+		pos   int
+	}
+	best := map[string]cand{}
+	var picked struct {
+		value, prepay, guarantee Money
+		cap                      Capacity
+		term                     Term
+		price                    UnitPrice
+	}
+	offer := func(field string, c cand) bool {
+		b, ok := best[field]
+		if ok && (b.score > c.score || b.score == c.score && (b.j < c.j || b.j == c.j && b.pos <= c.pos)) {
+			return false
+		}
+		best[field] = c
+		return true
+	}
+	visit := func(j int) {
+		s := ss[j]
+		dist := float64(j - k)
+		if j < k {
+			dist = -dist * 1.5
+		}
+		if s.title {
+			dist = 1.5
+		}
+		base := 10 - 2*dist
+		if j == k {
+			base += 3
+		}
+		if j != k {
+			if mentionsParty(s, f.cp.e) || mentionsParty(s, f.op.e) && f.op.start >= 0 {
+				base += 2
+			}
+			if otherParty(s, f) && !mentionsParty(s, f.cp.e) {
+				base -= 4
+			}
+			if s.title && !(mentionsParty(s, f.op.e) && (f.cp.e == nil || mentionsParty(s, f.cp.e))) {
+				return
+			}
+		}
+		in := func(pos int) bool {
+			if j == k || (f.shared && s.title) {
+				return pos >= f.seg[0] && pos < f.seg[1] || !f.shared
+			}
+			return true
+		}
+		if f.shared && j != k && !mentionsParty(s, f.cp.e) {
+			return
+		}
+		for _, m := range s.money {
+			if !in(m.Start) || overlapsPrice(s.prices, m.Start) {
+				continue
+			}
+			cls := moneyClass(s.lower, m)
+			hedged := hedgedAt(s.lower, m.Start)
+			switch cls {
+			case "value", "total":
+				if hedged || cls == "total" && !f.aggregate {
+					continue
+				}
+				if m.Currency != "USD" {
+					if f.d.valueNonUSD == nil {
+						mm := m
+						f.d.valueNonUSD = &mm
+					}
+					continue
+				}
+				sc := base
+				if m.Bound == "up_to" {
+					sc -= 1
+				}
+				if offer("value", cand{sc, j, m.Start}) {
+					picked.value = m
+					f.d.setFieldForce("total_value_usd", s.Text)
+				}
+			case "prepayment":
+				if m.Currency == "USD" && offer("prepay", cand{base, j, m.Start}) {
+					picked.prepay = m
+				}
+			case "guarantee":
+				if m.Currency == "USD" && offer("guarantee", cand{base, j, m.Start}) {
+					picked.guarantee = m
+				}
+			}
+		}
+		for _, c := range s.caps {
+			if !in(c.Start) {
+				continue
+			}
+			sc := base
+			switch capClass(s.lower, c) {
+			case "reject":
+				continue
+			case "it":
+				sc += 3
+			case "soft":
+				sc -= 4
+			}
+			if hedgedAt(s.lower, c.Start) {
+				continue
+			}
+			if offer("cap", cand{sc, j, c.Start}) {
+				picked.cap = c
+				f.d.setFieldForce("capacity_mw", s.Text)
+			}
+		}
+		for _, t := range s.terms {
+			if !in(t.Start) || !termUsable(s.lower, t) || hedgedAt(s.lower, t.Start) && t.Until == 0 {
+				continue
+			}
+			if t.Until != 0 {
+				if f.d.until == 0 && f.d.term == nil {
+					f.d.until = t.Until
+				}
+				continue
+			}
+			if offer("term", cand{base, j, t.Start}) {
+				picked.term = t
+				f.d.setFieldForce("term_years", s.Text)
+			}
+		}
+		for _, p := range s.prices {
+			if in(p.Start) && offer("price", cand{base, j, p.Start}) {
+				picked.price = p
+			}
+		}
+		// Guarantors and end users of the deal.
+		for _, m := range s.ents {
+			if m.E == f.cp.e || m.E == f.op.e {
+				continue
+			}
+			switch roleOf(s.lower, m) {
+			case roleGuarantor:
+				if f.d.guarantor == nil {
+					f.d.guarantor = m.E
+				}
+			case roleEndUser:
+				if f.d.endUser == nil {
+					f.d.endUser = m.E
+				}
+			}
+		}
+		if f.d.date == "" && j == k {
+			for _, dm := range s.dates {
+				f.d.date = dm.Value
+				break
+			}
+		}
+		f.d.text.WriteString(s.lower)
+		f.d.text.WriteByte(' ')
+	}
+	if f.titleDeal {
+		visit(k)
+	} else {
+		for j := lo; j <= hi; j++ {
+			visit(j)
+		}
+		// The headline speaks of the page's main deal.
+		if ss[0].title && k != 0 && k <= 6 {
+			visit(0)
+		}
+	}
+	const floor = 1.0
+	f.scores = map[string]float64{}
+	if c, ok := best["value"]; ok && c.score >= floor {
+		v := picked.value
+		f.d.value = &v
+		f.scores["value"] = c.score
+	}
+	if c, ok := best["cap"]; ok && c.score >= floor {
+		v := picked.cap
+		f.d.capacity = &v
+		f.scores["cap"] = c.score
+	}
+	if c, ok := best["term"]; ok && c.score >= floor {
+		v := picked.term
+		f.d.term = &v
+		f.scores["term"] = c.score
+	}
+	if _, ok := best["prepay"]; ok {
+		v := picked.prepay
+		f.d.prepayment = &v
+	}
+	if _, ok := best["guarantee"]; ok {
+		v := picked.guarantee
+		f.d.guarantee = &v
+	}
+	if _, ok := best["price"]; ok {
+		v := picked.price
+		f.d.unitPrice = &v
+	}
+}
+
+func (f *frame) key() string {
+	return f.op.label() + "|" + f.cp.label()
+}
+
+// setFieldForce records the sentence a field was last taken from.
+func (d *draft) setFieldForce(field, sentence string) {
+	if d.fieldEv == nil {
+		d.fieldEv = map[string]string{}
+	}
+	d.fieldEv[field] = sentence
+}
+
+// assemble builds the drafts of a page from its annotated sentences.
+func assemble(ss []*sent, main *Entity) []*draft {
+	var frames []*frame
+	owner := map[int]map[string]bool{}
+	for _, s := range ss {
+		if !s.anchor {
+			continue
+		}
+		for _, f := range framesOf(s, main) {
+			if f.op.e == nil || f.cp.e != nil && f.cp.e == f.op.e {
+				continue
+			}
+			if f.cp.e == nil && f.cp.desc == "" {
+				// no customer in the sentence: the nearest one named just before or after
+				f.cp = nearbyCustomer(ss, s.idx, f.op.e)
+				if f.cp.e == nil && f.cp.desc == "" {
+					continue
+				}
+			}
+			f.titleDeal = s.title
+			f.d = &draft{operator: f.op.e, counterparty: f.cp.e, descriptor: f.cp.desc, block: s.Block}
+			if f.cp.e == nil {
+				f.d.descriptor = f.cp.desc
+			}
+			f.aggregate = reAggregate.MatchString(s.lower[f.seg[0]:f.seg[1]])
+			f.d.aggregate = f.aggregate
+			f.d.anchorText = s.lower[f.seg[0]:f.seg[1]]
+			f.d.addEvidence(s.Text)
+			f.d.opInferred = f.op.start < 0
+			frames = append(frames, f)
+			if owner[s.idx] == nil {
+				owner[s.idx] = map[string]bool{}
+			}
+			owner[s.idx][f.key()] = true
+		}
+	}
+	for _, f := range frames {
+		attach(f, ss, owner)
+	}
+	return mergeFrames(frames)
+}
+
+// nearbyCustomer finds the customer of a deal sentence that names none: the
+// one party of the sentence before or after it, or an undisclosed party there.
+func nearbyCustomer(ss []*sent, k int, op *Entity) pmention {
+	for _, j := range []int{k - 1, k + 1, k - 2} {
+		if j < 0 || j >= len(ss) || ss[j].title {
+			continue
+		}
+		var found []pmention
+		for _, p := range ss[j].parties {
+			if p.e != op {
+				found = append(found, p)
+			}
+		}
+		if len(found) == 1 {
+			return found[0]
+		}
+	}
+	return pmention{start: -1, end: -1}
+}
+
+// mergeFrames folds the frames of one deal together: the same operator and
+// counterparty with figures that agree (within the tolerance of an
+// approximation: "roughly $4 billion" and "$3.86 billion").
+func mergeFrames(fs []*frame) []*draft {
+	var out []*frame
+	for _, f := range fs {
+		if f.d.value == nil && f.d.capacity == nil {
+			continue
+		}
+		merged := false
+		for _, o := range out {
+			if o.key() != f.key() && !(o.op.e == f.op.e && o.cp.e == nil && f.cp.e == nil) {
+				continue
+			}
+			if o.key() != f.key() {
+				continue
+			}
+			if !agree(o.d, f.d) {
+				continue
+			}
+			o.absorb(f)
+			merged = true
+			break
+		}
+		if !merged {
+			out = append(out, f)
+		}
+	}
+	ds := make([]*draft, 0, len(out))
+	for _, f := range out {
+		ds = append(ds, f.d)
+	}
+	sort.SliceStable(ds, func(i, j int) bool { return ds[i].block < ds[j].block })
+	return ds
+}
+
+func agree(a, b *draft) bool {
+	if a.value != nil && b.value != nil && !nearRel(a.value.Value, b.value.Value, 0.06) {
+		return false
+	}
+	if a.capacity != nil && b.capacity != nil && !nearRel(a.capacity.MW, b.capacity.MW, 0.03) {
+		return false
+	}
+	if a.term != nil && b.term != nil && a.term.Years != b.term.Years {
+		return false
+	}
+	return a.aggregate == b.aggregate || a.value == nil || b.value == nil
+}
+
+func nearRel(a, b, tol float64) bool {
+	return math.Abs(a-b) <= tol*math.Max(math.Abs(a), math.Abs(b))
+}
+
+// absorb takes another frame's figures where they are missing or were read
+// with less support.
+func (f *frame) absorb(o *frame) {
+	take := func(field string) bool {
+		return o.scores[field] > f.scores[field]
+	}
+	if o.d.value != nil && (f.d.value == nil || take("value") && !o.d.value.Approx || f.d.value.Approx && !o.d.value.Approx) {
+		f.d.value, f.scores["value"] = o.d.value, o.scores["value"]
+	}
+	if o.d.capacity != nil && (f.d.capacity == nil || take("cap")) {
+		f.d.capacity, f.scores["cap"] = o.d.capacity, o.scores["cap"]
+	}
+	if o.d.term != nil && (f.d.term == nil || take("term")) {
+		f.d.term, f.scores["term"] = o.d.term, o.scores["term"]
+	}
+	if f.d.prepayment == nil {
+		f.d.prepayment = o.d.prepayment
+	}
+	if f.d.guarantee == nil {
+		f.d.guarantee = o.d.guarantee
+	}
+	if f.d.unitPrice == nil {
+		f.d.unitPrice = o.d.unitPrice
+	}
+	if f.d.guarantor == nil {
+		f.d.guarantor = o.d.guarantor
+	}
+	if f.d.endUser == nil {
+		f.d.endUser = o.d.endUser
+	}
+	if f.d.date == "" {
+		f.d.date = o.d.date
+	}
+	if f.d.until == 0 {
+		f.d.until = o.d.until
+	}
+	if f.titleDeal && !o.titleDeal {
+		f.d.block = o.d.block
+		f.titleDeal = false
+	}
+	f.d.anchorText += " " + o.d.anchorText
+	f.d.text.WriteString(o.d.text.String())
+	for _, e := range o.d.evidence {
+		f.d.addEvidence(e)
+	}
+	for k, v := range o.d.fieldEv {
+		if _, ok := f.d.fieldEv[k]; !ok {
+			f.d.setField(k, v)
+		}
+	}
+}

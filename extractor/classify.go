@@ -1,0 +1,130 @@
+package extractor
+
+import (
+	"regexp"
+	"strings"
+)
+
+// classify: what each figure is (the contract's value or capacity, an upside,
+// a company total, a campus's power, …) and what each clause is (signed or
+// hedged), from the words in its clause and around it.
+
+var clauseSeps = []string{"; ", " — ", " – ", " - ", ", while ", " while ", ", with the potential", ", with an option", " with an option", ", which ", " but ", ", and ", " and would ", " and could ", ", plus ", " plus ", ", although ", " although ", ", whereas ", ": "}
+
+// clauseAt returns the bounds of the clause of lower that holds byte pos.
+func clauseAt(lower string, pos int) (int, int) {
+	start, end := 0, len(lower)
+	for _, sep := range clauseSeps {
+		if i := strings.LastIndex(lower[:pos], sep); i >= 0 && i+len(sep) > start {
+			start = i + len(sep)
+		}
+		if i := strings.Index(lower[pos:], sep); i >= 0 && pos+i < end {
+			end = pos + i
+		}
+	}
+	if start > end {
+		return pos, pos
+	}
+	return start, end
+}
+
+// hedgedAt reports whether the clause around pos speaks of what might be (an
+// option, a renewal, talks, a plan) rather than what was signed.
+func hedgedAt(lower string, pos int) bool {
+	a, b := clauseAt(lower, pos)
+	c := lower[a:b]
+	lx := lex()
+	return anyWord(c, lx.HedgeWords) && !anyWord(c, lx.SignedWords)
+}
+
+// sentenceHedged: every deal word of the sentence sits in a hedged clause.
+func sentenceHedged(lower string) bool {
+	lx := lex()
+	found := false
+	for _, w := range lx.DealWords {
+		for off := 0; ; {
+			i := wordIndex(lower, w, off)
+			if i < 0 {
+				break
+			}
+			found = true
+			if !hedgedAt(lower, i) {
+				return false
+			}
+			off = i + len(w)
+		}
+	}
+	return found
+}
+
+// hasDealWord reports a deal word anywhere in the sentence.
+func hasDealWord(lower string) bool { return anyWord(lower, lex().DealWords) }
+
+// moneyClass is what an amount is to a contract.
+func moneyClass(lower string, m Money) string {
+	k := moneyKind(lower, m)
+	before := lastRunes(lower[:m.Start], 45)
+	after := firstBytes(lower[m.End:], 45)
+	if k == "annual" && (strings.Contains(after, "over the") || strings.Contains(after, "over its") || strings.Contains(after, "over a ")) &&
+		!containsAny(after, []string{"per year", "a year", "annual"}) {
+		k = "value" // "expected to generate $2.4B in revenue over the term"
+	}
+	if k == "value" || k == "total" {
+		lx := lex()
+		near := before + " | " + after
+		if anyWord(near, lx.TotalWords) {
+			k = "total"
+		}
+		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction"}) {
+			k = "finance"
+		}
+	}
+	return k
+}
+
+// capClass is what a capacity figure is to a contract: "it" (critical IT
+// load, best), "plain", "soft" (power, gross, a bound: only when nothing
+// better is said) or "reject" (a campus total, a pipeline, a target).
+func capClass(lower string, c Capacity) string {
+	if c.Energy {
+		return "reject"
+	}
+	lx := lex()
+	before := lastRunes(lower[:c.Start], 32)
+	after := firstBytes(lower[c.End:], 32)
+	// The words up to the next figure or clause end only.
+	if i := strings.IndexAny(after, ",;"); i >= 0 {
+		after = after[:i]
+	}
+	if anyWord(after, lx.ITLoad) || anyWord(lastRunes(before, 14), lx.ITLoad) {
+		return "it"
+	}
+	if anyWord(before, lx.MWReject) || anyWord(after, lx.MWReject) ||
+		hasAnySuffix(strings.TrimRight(before, " "), []string{" has", " holds", " owns", " controls", " has about", " has roughly", " has some"}) {
+		return "reject"
+	}
+	if anyWord(before, lx.MWSoft) || anyWord(firstBytes(after, 16), lx.MWSoft) || c.Bound == "up_to" {
+		return "soft"
+	}
+	return "plain"
+}
+
+// termUsable reports a duration that is the contract's: not a warrant's life,
+// a bond's maturity or a span of history, not an extension.
+func termUsable(lower string, t Term) bool {
+	before := lastRunes(lower[:t.Start], 50)
+	after := firstBytes(lower[t.End:], 30)
+	if containsAny(before+" "+after, []string{"warrant", "shares", "notes", "bond", "convertible", "maturity", "ago", "history", "experience", "loan", "debt", "financing"}) {
+		return false
+	}
+	if containsAny(lastRunes(before, 25)+" "+after, []string{"extension", "renewal", "option", "extend"}) {
+		return false
+	}
+	return true
+}
+
+// "4,1 milliarder", "1,5 GW" (decimal comma) against "4.1 billion" (decimal point).
+var (
+	reDecimalComma = regexp.MustCompile(`\b\d{1,3},\d{1,2}\b`)
+	reDecimalPoint = regexp.MustCompile(`\b\d{1,3}\.\d{1,2}\b`)
+)
