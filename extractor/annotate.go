@@ -33,6 +33,7 @@ type sent struct {
 	idx     int
 	parties []pmention
 	anchor  bool // names a deal: a deal word, a party and a figure
+	vendor  bool // names an equipment or power seller: its amounts are purchases
 	hedged  bool // every deal word sits in a hedged clause
 	title   bool
 }
@@ -62,7 +63,8 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 				continue
 			}
 			words := r.words
-			for len(words) > 0 && lx.stop[strings.ToLower(words[0])] {
+			// "Florida-based", "UK-headquartered": where a company is, not its name.
+			for len(words) > 0 && (lx.stop[strings.ToLower(words[0])] || strings.Contains(words[0], "-based") || strings.Contains(words[0], "-headquartered") || strings.HasSuffix(words[0], "-listed")) {
 				words = words[1:]
 			}
 			for len(words) > 0 && lx.legal[strings.ToLower(strings.TrimRight(words[len(words)-1], ","))] && len(words) > 1 {
@@ -295,7 +297,11 @@ func partiesOf(s *sent, on *openNames) []pmention {
 	ms := append(append([]Mention(nil), s.ents...), on.mentions(s)...)
 	sortMentions(ms, func(m Mention) int { return m.Start })
 	for _, m := range ms {
-		if m.E.notParty() || isVendorMention(s.lower, m) || isAside(s.lower, m) {
+		if m.E.notParty() {
+			s.vendor = true
+			continue
+		}
+		if isVendorMention(s.lower, m) || isAside(s.lower, m) {
 			continue
 		}
 		if r := roleOf(s.lower, m); r != roleCounterparty {

@@ -21,7 +21,7 @@ type frame struct {
 	scores     map[string]float64
 	aggregate  bool
 	titleDeal  bool
-	hedgedOnly bool
+	orphan     bool // no customer named near it: it joins another deal of its operator
 }
 
 // roleScores returns how much the words around a party make it the provider
@@ -54,7 +54,7 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 		if w == "to" || w == "for" {
 			// "agreed to X" is not "lease to X": before "to" must come a figure or a deal word.
 			prev := strings.TrimSuffix(strings.TrimRight(before, " "), w)
-			if anyWord(lastRunes(prev, 30), []string{"mw", "gw", "megawatts", "capacity", "lease", "leased", "leasing", "space", "gpus", "compute", "services", "contract", "agreement", "deal", "provide", "deliver", "supply", "sell", "sold", "rent", "host", "billion", "million"}) {
+			if anyWord(lastRunes(prev, 30), []string{"mw", "gw", "megawatts", "capacity", "lease", "leased", "leasing", "space", "gpus", "compute", "services", "contract", "agreement", "deal", "provide", "deliver", "supply", "sell", "sold", "rent", "host"}) {
 				cust += 2
 			}
 		} else {
@@ -104,8 +104,36 @@ func pairScore(s *sent, a, b int) float64 {
 	return 0.8*(tierOf(s.parties[a])-tierOf(s.parties[b])) + (pa - ca) + (cb - pb)
 }
 
+// allCoordinated reports a sentence whose named companies form one list,
+// each with its own figures ("up to $19.4 billion with Nebius, over $10
+// billion with CoreWeave").
+func allCoordinated(s *sent) bool {
+	for i := 0; i+1 < len(s.parties); i++ {
+		mid := s.lower[s.parties[i].end:s.parties[i+1].start]
+		if !strings.Contains(mid, ",") && !strings.Contains(mid, " and ") && !strings.Contains(mid, ";") {
+			return false
+		}
+	}
+	return true
+}
+
+// coordinated reports two parties joined as a list ("Nebius, Nscale and
+// IREN"): they stand on the same side of the deals, never on both.
+func coordinated(s *sent, a, b int) bool {
+	if a > b {
+		a, b = b, a
+	}
+	mid := strings.TrimSpace(s.lower[s.parties[a].end:s.parties[b].start])
+	mid = strings.TrimPrefix(strings.TrimPrefix(mid, "'s"), "’s")
+	switch strings.TrimSpace(mid) {
+	case ",", "and", ", and", "or", ", or", "&", "und", "et", "y", "e", "og", "en", "、", "和", "및", "と":
+		return true
+	}
+	return false
+}
+
 // framesOf makes the deal frames of an anchor sentence.
-func framesOf(s *sent, main *Entity) []*frame {
+func framesOf(s *sent, main, topic *Entity) []*frame {
 	one := func(op, cp pmention) []*frame {
 		return []*frame{{op: op, cp: cp, anchor: s.idx, seg: [2]int{0, len(s.Text)}}}
 	}
@@ -144,7 +172,14 @@ func framesOf(s *sent, main *Entity) []*frame {
 			inSentence = true
 		}
 	}
-	if figures && main != nil && !inSentence && len(ps) >= 2 {
+	topicIn := false
+	for _, p := range ps {
+		if p.e == topic {
+			topicIn = true
+		}
+	}
+	if figures && topic != nil && !topicIn && len(ps) >= 2 && allCoordinated(s) {
+		mainP = pmention{e: topic, start: -1, end: -1}
 		var fs []*frame
 		idx := make([]int, len(ps))
 		for i := range ps {
@@ -160,14 +195,15 @@ func framesOf(s *sent, main *Entity) []*frame {
 		}
 		return fs
 	}
+	_ = inSentence
 	// The best provider/customer pair of the sentence.
 	ba, bb, best := -1, -1, math.Inf(-1)
 	for a := range ps {
-		if ps[a].e == nil {
-			continue
+		if ps[a].e == nil || ps[a].e.Kind == "chipmaker" {
+			continue // chipmakers sell chips, not capacity
 		}
 		for b := range ps {
-			if a == b || ps[b].e != nil && ps[b].e == ps[a].e {
+			if a == b || ps[b].e != nil && ps[b].e == ps[a].e || coordinated(s, a, b) {
 				continue
 			}
 			if sc := pairScore(s, a, b); sc > best {
@@ -271,10 +307,14 @@ func otherParty(s *sent, f *frame) bool {
 }
 
 // attach chooses the frame's figures from the sentences around its anchor.
-func attach(f *frame, ss []*sent, owner map[int]map[string]bool) {
+func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
 	k := f.anchor
 	key := f.key()
-	lo, hi := max(0, k-2), min(len(ss)-1, k+5)
+	lo, hi := max(0, k-3), min(len(ss)-1, k+8)
+	if single {
+		// The page speaks of one deal: its figures may be anywhere.
+		lo, hi = 0, len(ss)-1
+	}
 	// Stop at a sentence that names another deal.
 	for j := k - 1; j >= lo; j-- {
 		if o := owner[j]; o != nil && !o[key] {
@@ -317,7 +357,10 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool) {
 		if s.title {
 			dist = 1.5
 		}
-		base := 10 - 2*dist
+		base := 10 - 1.5*min(dist, 4) - 0.3*dist
+		if s.vendor {
+			return
+		}
 		if j == k {
 			base += 3
 		}
@@ -326,7 +369,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool) {
 				base += 2
 			}
 			if otherParty(s, f) && !mentionsParty(s, f.cp.e) {
-				base -= 4
+				base -= 6
 			}
 			if s.title && !(mentionsParty(s, f.op.e) && (f.cp.e == nil || mentionsParty(s, f.cp.e))) {
 				return
@@ -486,6 +529,9 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool) {
 }
 
 func (f *frame) key() string {
+	if f.cp.e == nil && f.cp.desc != "" {
+		return f.op.label() + "|(undisclosed)" // one article, one undisclosed tenant however described
+	}
 	return f.op.label() + "|" + f.cp.label()
 }
 
@@ -498,23 +544,22 @@ func (d *draft) setFieldForce(field, sentence string) {
 }
 
 // assemble builds the drafts of a page from its annotated sentences.
-func assemble(ss []*sent, main *Entity) []*draft {
+func assemble(ss []*sent, main, topic *Entity) []*draft {
 	var frames []*frame
 	owner := map[int]map[string]bool{}
 	for _, s := range ss {
 		if !s.anchor {
 			continue
 		}
-		for _, f := range framesOf(s, main) {
+		for _, f := range framesOf(s, main, topic) {
 			if f.op.e == nil || f.cp.e != nil && f.cp.e == f.op.e {
 				continue
 			}
 			if f.cp.e == nil && f.cp.desc == "" {
-				// no customer in the sentence: the nearest one named just before or after
+				// no customer in the sentence: the nearest one named just before or
+				// after, else the deal joins one of its operator's deals at the end.
 				f.cp = nearbyCustomer(ss, s.idx, f.op.e)
-				if f.cp.e == nil && f.cp.desc == "" {
-					continue
-				}
+				f.orphan = f.cp.e == nil && f.cp.desc == ""
 			}
 			f.titleDeal = s.title
 			f.d = &draft{operator: f.op.e, counterparty: f.cp.e, descriptor: f.cp.desc, block: s.Block}
@@ -533,8 +578,12 @@ func assemble(ss []*sent, main *Entity) []*draft {
 			owner[s.idx][f.key()] = true
 		}
 	}
+	keys := map[string]bool{}
 	for _, f := range frames {
-		attach(f, ss, owner)
+		keys[f.key()] = true
+	}
+	for _, f := range frames {
+		attach(f, ss, owner, len(keys) == 1)
 	}
 	return mergeFrames(frames)
 }
@@ -561,38 +610,57 @@ func nearbyCustomer(ss []*sent, k int, op *Entity) pmention {
 
 // mergeFrames folds the frames of one deal together: the same operator and
 // counterparty with figures that agree (within the tolerance of an
-// approximation: "roughly $4 billion" and "$3.86 billion").
+// approximation: "roughly $4 billion" and "$3.86 billion"). A frame that named
+// no customer joins the one deal of its operator it agrees with.
 func mergeFrames(fs []*frame) []*draft {
-	var out []*frame
+	var out, orphans []*frame
 	for _, f := range fs {
-		if f.d.value == nil && f.d.capacity == nil {
+		if f.orphan {
+			orphans = append(orphans, f)
 			continue
 		}
 		merged := false
 		for _, o := range out {
-			if o.key() != f.key() && !(o.op.e == f.op.e && o.cp.e == nil && f.cp.e == nil) {
-				continue
+			if o.key() == f.key() && agree(o.d, f.d) {
+				o.absorb(f)
+				merged = true
+				break
 			}
-			if o.key() != f.key() {
-				continue
-			}
-			if !agree(o.d, f.d) {
-				continue
-			}
-			o.absorb(f)
-			merged = true
-			break
 		}
 		if !merged {
 			out = append(out, f)
 		}
 	}
+	for _, f := range orphans {
+		var best *frame
+		for _, o := range out {
+			if o.op.e != f.op.e || !agree(o.d, f.d) {
+				continue
+			}
+			if best == nil || absInt(o.anchor-f.anchor) < absInt(best.anchor-f.anchor) {
+				best = o
+			}
+		}
+		if best != nil {
+			best.absorb(f)
+		}
+	}
 	ds := make([]*draft, 0, len(out))
 	for _, f := range out {
+		if f.d.value == nil && f.d.capacity == nil {
+			continue
+		}
 		ds = append(ds, f.d)
 	}
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].block < ds[j].block })
 	return ds
+}
+
+func absInt(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 func agree(a, b *draft) bool {

@@ -9,7 +9,7 @@ import (
 // a company total, a campus's power, …) and what each clause is (signed or
 // hedged), from the words in its clause and around it.
 
-var clauseSeps = []string{"; ", " — ", " – ", " - ", ", while ", " while ", ", with the potential", ", with an option", " with an option", ", which ", " but ", ", and ", " and would ", " and could ", ", plus ", " plus ", ", although ", " although ", ", whereas ", ": "}
+var clauseSeps = []string{"; ", ", with ", " and total ", " and a total ", " — ", " – ", " - ", ", while ", " while ", ", with the potential", ", with an option", " with an option", ", which ", " but ", ", and ", " and would ", " and could ", ", plus ", " plus ", ", although ", " although ", ", whereas ", ": "}
 
 // clauseAt returns the bounds of the clause of lower that holds byte pos.
 func clauseAt(lower string, pos int) (int, int) {
@@ -64,6 +64,9 @@ func hasDealWord(lower string) bool { return anyWord(lower, lex().DealWords) }
 func moneyClass(lower string, m Money) string {
 	k := moneyKind(lower, m)
 	before := lastRunes(lower[:m.Start], 45)
+	if k == "equity" && strings.Contains(before, "valued at") && !containsAny(before, []string{"company", "compan", "shares", "stock", "market", "firm", "business", "startup"}) {
+		k = "value" // "an initial ten-year term valued at about $1.1 billion"
+	}
 	after := firstBytes(lower[m.End:], 45)
 	if k == "annual" && (strings.Contains(after, "over the") || strings.Contains(after, "over its") || strings.Contains(after, "over a ")) &&
 		!containsAny(after, []string{"per year", "a year", "annual"}) {
@@ -75,8 +78,11 @@ func moneyClass(lower string, m Money) string {
 		if anyWord(near, lx.TotalWords) {
 			k = "total"
 		}
-		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction"}) {
+		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to purchase", "to buy"}) {
 			k = "finance"
+		}
+		if containsAny(near, []string{"valuing", "market value", "market cap", "per share", "share price", "shares closed", "takeover", "acquisition", "buyout"}) {
+			k = "equity"
 		}
 	}
 	return k
@@ -125,6 +131,6 @@ func termUsable(lower string, t Term) bool {
 
 // "4,1 milliarder", "1,5 GW" (decimal comma) against "4.1 billion" (decimal point).
 var (
-	reDecimalComma = regexp.MustCompile(`\b\d{1,3},\d{1,2}\b`)
-	reDecimalPoint = regexp.MustCompile(`\b\d{1,3}\.\d{1,2}\b`)
+	reDecimalComma = regexp.MustCompile(`(?:^|[^\d.,])\d{1,3},\d{1,2}(?:\s?%|\s?[\p{L}])`)
+	reDecimalPoint = regexp.MustCompile(`(?:^|[^\d.,])\d{1,3}\.\d{1,2}(?:\s?%|\s?[\p{L}])|\$\d{1,3}\.\d{1,2}`)
 )

@@ -38,7 +38,9 @@ func (e *Entity) tier() float64 {
 	case "lab":
 		return 0
 	}
-	return 1.5 // a company the gazetteer does not know
+	// A company the gazetteer does not know: news of a capacity deal is most
+	// often written about (and by) the company that provides it.
+	return 2.5
 }
 
 // notParty reports companies that sell equipment or power, never capacity.

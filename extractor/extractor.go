@@ -101,15 +101,18 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 		}
 		s.idx = i
 		s.parties = partiesOf(s, on)
+	}
+	dropSideParties(ss)
+	for _, s := range ss {
 		if s.Kind == "tr" {
 			continue
 		}
 		figures := len(s.money) + len(s.caps)
 		s.hedged = sentenceHedged(s.lower)
-		s.anchor = hasDealWord(s.lower) && len(s.parties) > 0 && (figures > 0 || len(s.parties) >= 2) && !s.hedged
+		s.anchor = hasDealWord(s.lower) && len(s.parties) > 0 && (figures > 0 || len(s.parties) >= 2) && !s.hedged && !s.vendor
 	}
 	main := mainParty(ss)
-	drafts := assemble(ss, main)
+	drafts := assemble(ss, main, topicParty(ss))
 	var lastOp *Entity = main
 	for _, s := range ss {
 		if s.Kind == "tr" && len(s.Header) == len(s.Cells) {
@@ -159,6 +162,54 @@ func mainParty(ss []*sent) *Entity {
 		}
 	}
 	return best
+}
+
+// topicParty is the company the page is about, whatever its role: the one
+// named most in the headline and the first sentences.
+func topicParty(ss []*sent) *Entity {
+	counts := map[*Entity]int{}
+	var best *Entity
+	for i, s := range ss {
+		if i > 6 {
+			break
+		}
+		for _, p := range s.parties {
+			if p.e == nil {
+				continue
+			}
+			counts[p.e]++
+			if best == nil || counts[p.e] > counts[best] {
+				best = p.e
+			}
+		}
+	}
+	return best
+}
+
+// dropSideParties removes from every sentence the companies the page names
+// as a guarantor or an end user of a deal: "Google backstops the lease",
+// "capacity for Anthropic" make them parties to no contract of the page.
+func dropSideParties(ss []*sent) {
+	side := map[*Entity]bool{}
+	for _, s := range ss {
+		for _, m := range s.ents {
+			if r := roleOf(s.lower, m); r == roleGuarantor || r == roleEndUser {
+				side[m.E] = true
+			}
+		}
+	}
+	if len(side) == 0 {
+		return
+	}
+	for _, s := range ss {
+		keep := s.parties[:0]
+		for _, p := range s.parties {
+			if p.e == nil || !side[p.e] {
+				keep = append(keep, p)
+			}
+		}
+		s.parties = keep
+	}
 }
 
 // decimalCommaText tells whether the page writes "4,1 milliarder": from its
