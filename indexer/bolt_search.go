@@ -103,8 +103,15 @@ func (s *BoltStore) matching(ctx context.Context, tx *bolt.Tx, q Query, unsorted
 		d   *Deal
 	}
 	var hits []keyed
+	want := words(q.Text) // once, not per deal
 	for i := range all {
-		if q.matchesWords(all[i].deal, all[i].words) {
+		if i%256 == 0 {
+			// The caller hung up or its deadline passed: stop burning CPU.
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if q.matchesWords(all[i].deal, all[i].words, want) {
 			k, ok := q.sortKey(all[i].deal)
 			hits = append(hits, keyed{k, ok, &all[i].deal})
 		}
@@ -145,8 +152,9 @@ func (s *BoltStore) Search(ctx context.Context, q Query) (Result, error) {
 			return err
 		}
 		res.Total = len(hits)
+		// Validate bounds From and Size by MaxPageSize: no overflow here.
 		from := min(q.From, len(hits))
-		to := min(from+q.size(), len(hits))
+		to := from + min(q.size(), len(hits)-from)
 		b := tx.Bucket(dealsBucket)
 		for _, h := range hits[from:to] {
 			if d := getDeal(b, h.ID); d != nil {

@@ -3,6 +3,7 @@ package indexer
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -85,12 +86,42 @@ func (q *Query) Validate() error {
 	default:
 		return errors.New("query: order must be asc or desc")
 	}
-	if q.Size < 0 || q.From < 0 || q.MinMW < 0 || q.MaxMW < 0 || q.MinUSDPerMWYear < 0 ||
-		q.MaxUSDPerMWYear < 0 || q.MinValue < 0 || q.MaxValue < 0 {
-		return errors.New("query: size, from and numeric bounds must not be negative")
+	// Paging is checked term by term before any sum: from + size must not
+	// overflow past the window check.
+	if q.Size < 0 || q.From < 0 {
+		return errors.New("query: size and from must not be negative")
 	}
-	if q.size()+q.From > MaxPageSize {
+	if q.Size > MaxPageSize || q.From > MaxPageSize || q.size()+q.From > MaxPageSize {
 		return fmt.Errorf("query: from + size must not exceed %d", MaxPageSize)
+	}
+	for _, b := range []struct {
+		name, field string
+		v           float64
+	}{
+		{"min_mw", "capacity_mw", q.MinMW}, {"max_mw", "capacity_mw", q.MaxMW},
+		{"min_usd_per_mw_year", "usd_per_mw_year", q.MinUSDPerMWYear}, {"max_usd_per_mw_year", "usd_per_mw_year", q.MaxUSDPerMWYear},
+		{"min_value", "total_value_usd", q.MinValue}, {"max_value", "total_value_usd", q.MaxValue},
+	} {
+		switch {
+		case b.v < 0:
+			return fmt.Errorf("query: %s must not be negative", b.name)
+		case math.IsNaN(b.v) || math.IsInf(b.v, 0) || b.v > fieldMax[b.field]:
+			return fmt.Errorf("query: %s must be a finite number from 0 to %g", b.name, fieldMax[b.field])
+		}
+	}
+	if len(q.Text) > MaxTextBytes {
+		return fmt.Errorf("query: free text longer than %d bytes", MaxTextBytes)
+	}
+	if n := len(words(q.Text)); n > MaxTextWords {
+		return fmt.Errorf("query: free text of %d words, at most %d", n, MaxTextWords)
+	}
+	for _, f := range []struct{ name, v string }{
+		{"operator", q.Operator}, {"counterparty", q.Counterparty}, {"location", q.Location}, {"hardware", q.Hardware},
+		{"announced_from", q.AnnouncedFrom}, {"announced_to", q.AnnouncedTo},
+	} {
+		if len(f.v) > MaxFilterBytes {
+			return fmt.Errorf("query: %s longer than %d bytes", f.name, MaxFilterBytes)
+		}
 	}
 	if _, err := dateBound(q.AnnouncedFrom, false); err != nil {
 		return fmt.Errorf("query: announced_from: %w", err)
@@ -242,11 +273,12 @@ func containsFold(p *string, sub string) bool {
 }
 
 // matches is the reference semantics of a query (esQuery translates it).
-func (q Query) matches(d Deal) bool { return q.matchesWords(d, nil) }
+func (q Query) matches(d Deal) bool { return q.matchesWords(d, nil, words(q.Text)) }
 
 // matchesWords is matches with the deal's free-text words precomputed
-// (sorted, distinct; nil: computed from the deal).
-func (q Query) matchesWords(d Deal, have []string) bool {
+// (sorted, distinct; nil: computed from the deal) and the query's words split
+// once (want = words(q.Text)).
+func (q Query) matchesWords(d Deal, have, want []string) bool {
 	if q.Operator != "" && !strings.EqualFold(q.Operator, d.Operator.Name) && !eqPtr(d.Operator.Ticker, q.Operator) {
 		return false
 	}
@@ -280,17 +312,17 @@ func (q Query) matchesWords(d Deal, have []string) bool {
 	if q.NeedsReview && len(d.ReviewReasons) == 0 {
 		return false
 	}
-	if q.Text != "" {
+	if len(want) > 0 {
 		if have == nil {
 			set := textWords(d)
-			for _, w := range words(q.Text) {
+			for _, w := range want {
 				if !set[w] {
 					return false
 				}
 			}
 			return true
 		}
-		for _, w := range words(q.Text) {
+		for _, w := range want {
 			if i := sort.SearchStrings(have, w); i == len(have) || have[i] != w {
 				return false
 			}

@@ -56,6 +56,9 @@ func ParseCorrection(field, value string) (Correction, error) {
 	if value == "-" {
 		value = ""
 	}
+	if len(value) > MaxFilterBytes {
+		return Correction{}, fmt.Errorf("%s: value longer than %d bytes", field, MaxFilterBytes)
+	}
 	known := false
 	for _, f := range ReviewFields {
 		known = known || f == field
@@ -84,8 +87,8 @@ func ParseCorrection(field, value string) (Correction, error) {
 				schemas.TypeColocation, schemas.TypeBareMetal, schemas.TypeCloudServices, schemas.TypeUnknown)
 		}
 	case "announced_on":
-		if value != "" && !dateRe.MatchString(value) {
-			return Correction{}, fmt.Errorf("announced_on: %q is not YYYY-MM-DD or YYYY-MM", value)
+		if value != "" && (!dateRe.MatchString(value) || !dateExists(value)) {
+			return Correction{}, fmt.Errorf("announced_on: %q is not a date YYYY-MM-DD or YYYY-MM", value)
 		}
 	case "counterparty":
 		if strings.HasPrefix(strings.ToLower(value), "undisclosed:") {
@@ -100,6 +103,9 @@ func ParseCorrection(field, value string) (Correction, error) {
 			n, err := strconv.ParseFloat(strings.ReplaceAll(strings.ReplaceAll(value, ",", ""), "_", ""), 64)
 			if err != nil || n < 0 || math.IsNaN(n) || math.IsInf(n, 0) {
 				return Correction{}, fmt.Errorf("%s: %q is not a non-negative number", field, value)
+			}
+			if err := CheckFigure(field, n); err != nil {
+				return Correction{}, err // 1.7e308 MW would make sums infinite
 			}
 			value = strconv.FormatFloat(n, 'f', -1, 64)
 		}
@@ -261,6 +267,9 @@ type ReviewAction struct {
 func (a ReviewAction) Validate() error {
 	if strings.TrimSpace(a.By) == "" {
 		return errors.New("review: say who reviews (reviewer name)")
+	}
+	if len(a.By) > MaxFilterBytes || len(a.Note) > maxNoteBytes {
+		return fmt.Errorf("review: reviewer name over %d bytes or note over %d bytes", MaxFilterBytes, maxNoteBytes)
 	}
 	if !a.Accept && !a.Reset && len(a.Corrections) == 0 {
 		return errors.New("review: nothing to do: accept, reset or give corrections")

@@ -140,5 +140,8 @@ func DerivedUSDPerMWYear(value, mw, years *float64) *float64 {
 		return nil
 	}
 	u := math.Round(*value / (*mw * *years))
+	if math.IsInf(u, 0) || math.IsNaN(u) {
+		return nil // a hostile record's 1e-300 MW: no price rather than one JSON cannot write
+	}
 	return &u
 }

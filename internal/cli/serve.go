@@ -48,6 +48,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	srv := &http.Server{
 		Handler:           web.NewHandler(store, e.log),
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10, // a query string beyond this is a 431, never parsed
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      5 * time.Minute, // CSV exports of large searches
 		IdleTimeout:       2 * time.Minute,

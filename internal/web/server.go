@@ -6,6 +6,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/mwledger/mwledger/indexer"
 )
@@ -36,6 +38,23 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 // MaxExport bounds the deals one CSV export writes.
 const MaxExport = 200000
 
+// Every API request is bounded by its context: it ends when the client hangs
+// up, and at the latest after QueryTimeout (ExportTimeout for exports); the
+// stores check the context while they work.
+const (
+	QueryTimeout  = 30 * time.Second
+	ExportTimeout = 4 * time.Minute
+)
+
+// bounded runs h with a request context that ends after d.
+func bounded(d time.Duration, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h(w, r.WithContext(ctx))
+	}
+}
+
 // NewHandler returns the API and the page.
 func NewHandler(store Ledger, log *slog.Logger) http.Handler {
 	if log == nil {
@@ -44,12 +63,12 @@ func NewHandler(store Ledger, log *slog.Logger) http.Handler {
 	h := &handler{store: store, log: log}
 	static, _ := fs.Sub(staticFiles, "static")
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/deals", h.deals)
-	mux.HandleFunc("GET /api/deals/{id}", h.deal)
-	mux.HandleFunc("GET /api/aggregations/{name}", h.aggregation)
-	mux.HandleFunc("GET /api/export.csv", h.export)
-	mux.HandleFunc("GET /api/export.json", h.export)
-	mux.HandleFunc("POST /api/deals/{id}/review", h.review)
+	mux.HandleFunc("GET /api/deals", bounded(QueryTimeout, h.deals))
+	mux.HandleFunc("GET /api/deals/{id}", bounded(QueryTimeout, h.deal))
+	mux.HandleFunc("GET /api/aggregations/{name}", bounded(QueryTimeout, h.aggregation))
+	mux.HandleFunc("GET /api/export.csv", bounded(ExportTimeout, h.export))
+	mux.HandleFunc("GET /api/export.json", bounded(ExportTimeout, h.export))
+	mux.HandleFunc("POST /api/deals/{id}/review", bounded(QueryTimeout, h.review))
 	mux.HandleFunc("GET /api/review-fields", h.reviewFields)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -81,11 +100,20 @@ type apiError struct {
 }
 
 func (h *handler) json(w http.ResponseWriter, status int, v any) {
+	// Encoded before the status is sent: a value JSON cannot write (NaN) is a
+	// 500 with a message, not a 200 with an empty body.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf) // escapes <, > and & as \u003c …
+	if err := enc.Encode(v); err != nil {
+		h.log.Error("encoding response", "err", err)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		json.NewEncoder(&buf).Encode(apiError{"the answer could not be encoded as JSON"})
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w) // escapes <, > and & as \u003c …
-	if err := enc.Encode(v); err != nil {
+	if _, err := w.Write(buf.Bytes()); err != nil {
 		h.log.Debug("writing response", "err", err)
 	}
 }

@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/mwledger/mwledger/indexer"
+)
+
+// TestSearchRefusesHostileNumbers: paging that overflowed into a panic
+// (--limit 9223372036854775807 --from 1), numbers that are not finite, and
+// corrections far beyond any real deal (two of capacity_mw=1.7e308 made the
+// aggregations infinite) are usage errors; the ledger keeps answering.
+func TestSearchRefusesHostileNumbers(t *testing.T) {
+	ledger := sampleLedger(t, 20)
+	var id string
+	{
+		out, err := runCLI(t, "search", "--ledger", ledger, "--json", "--limit", "2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r indexer.Result
+		if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.Deals) < 2 {
+			t.Fatalf("%v: %s", err, out)
+		}
+		id = r.Deals[0].ID
+	}
+	for _, tc := range []struct {
+		args        []string
+		errContains string
+	}{
+		{[]string{"search", "--limit", "9223372036854775807", "--from", "1"}, "must not exceed"},
+		{[]string{"search", "--from", "9223372036854775807"}, "must not exceed"},
+		{[]string{"search", "--min-mw", "NaN"}, "min_mw"},
+		{[]string{"search", "--max-value", "Inf"}, "max_value"},
+		{[]string{"search", "--agg", "by-type", "--min-usd-per-mw-year", "-Inf"}, "min_usd_per_mw_year"},
+		{[]string{"search", strings.Repeat("word ", 300)}, "free text"},
+		{[]string{"review", "list", "--limit", "9223372036854775807", "--from", "1"}, "must not exceed"},
+		{[]string{"review", "correct", id, "capacity_mw=1.7e308", "--by", "x", "--no-alerts"}, "capacity_mw"},
+		{[]string{"review", "correct", id, "total_value_usd=1e400", "--by", "x", "--no-alerts"}, "total_value_usd"},
+		{[]string{"review", "correct", id, "term_years=NaN", "--by", "x", "--no-alerts"}, "term_years"},
+		{[]string{"review", "correct", id, "announced_on=2025-02-30", "--by", "x", "--no-alerts"}, "announced_on"},
+	} {
+		_, err := runCLI(t, append(tc.args, "--ledger", ledger)...)
+		if err == nil || !strings.Contains(err.Error(), tc.errContains) || ExitCode(err) != 2 {
+			t.Errorf("%.80q: err %v (exit %d), want a usage error containing %q", tc.args, err, ExitCode(err), tc.errContains)
+		}
+	}
+	out, err := runCLI(t, "search", "--ledger", ledger, "--agg", "by-type", "--json")
+	if err != nil {
+		t.Fatalf("aggregations after the refused corrections: %v", err)
+	}
+	var agg indexer.AggResult
+	if err := json.Unmarshal([]byte(out), &agg); err != nil || agg.Deals == 0 {
+		t.Errorf("aggregations: %v %s", err, out)
+	}
+}

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mwledger/mwledger/indexer"
+)
+
+// TestAPIRefusesHostileQueries: paging past the window by overflow (this
+// panicked in indexer/bolt_search.go), non-finite numbers and an oversized
+// q are 400s answered at once with a JSON error; the server keeps serving.
+func TestAPIRefusesHostileQueries(t *testing.T) {
+	store, _ := testLedger(t)
+	srv := httptest.NewServer(NewHandler(store, nil))
+	defer srv.Close()
+	for _, tc := range []struct{ name, params, errContains string }{
+		{"overflowing limit", "limit=9223372036854775807&from=1", "must not exceed"},
+		{"overflowing from", "from=9223372036854775807", "must not exceed"},
+		{"NaN", "min-mw=NaN", "min_mw"},
+		{"Inf", "max-value=Inf", "max_value"},
+		{"1e309", "max-usd-per-mw-year=1e309", "max-usd-per-mw-year"},
+		{"50 KB q", "q=" + url.QueryEscape(strings.Repeat("iren ", 10000)), "free text"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, path := range []string{"/api/deals", "/api/aggregations/by-type", "/api/export.csv"} {
+				start := time.Now()
+				res, body := get(t, srv, path+"?"+tc.params)
+				if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, tc.errContains) {
+					t.Errorf("%s: %d %.200s; want 400 mentioning %q", path, res.StatusCode, body, tc.errContains)
+				}
+				if d := time.Since(start); d > time.Second {
+					t.Errorf("%s: refused after %s, want < 1s", path, d)
+				}
+			}
+		})
+	}
+	if res, _ := get(t, srv, "/api/deals?limit=5&from=9995"); res.StatusCode != 200 {
+		t.Errorf("the last page of the window: %d", res.StatusCode)
+	}
+}
+
+// nanLedger answers with a deal JSON cannot encode.
+type nanLedger struct{ Ledger }
+
+func (nanLedger) Search(context.Context, indexer.Query) (indexer.Result, error) {
+	nan := math.NaN()
+	d := indexer.Deal{}
+	d.CapacityMW = &nan
+	return indexer.Result{Total: 1, Deals: []indexer.Deal{d}}, nil
+}
+
+// TestAPIUnencodableAnswerIs500: a value JSON cannot write is a 500 with a
+// JSON error, never a 200 with an empty body.
+func TestAPIUnencodableAnswerIs500(t *testing.T) {
+	srv := httptest.NewServer(NewHandler(nanLedger{}, nil))
+	defer srv.Close()
+	res, body := get(t, srv, "/api/deals")
+	var e apiError
+	if res.StatusCode != http.StatusInternalServerError || json.Unmarshal([]byte(body), &e) != nil || e.Error == "" {
+		t.Errorf("got %d %q; want 500 with a JSON error", res.StatusCode, body)
+	}
+}
