@@ -3,6 +3,7 @@ package crawler
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -60,6 +61,15 @@ type Source struct {
 	Keywords []string `yaml:"keywords"`
 }
 
+// Bounds of a sources file: a value beyond them is an error, not a panic
+// (parallelism: 9223372036854775807 made a channel of that size).
+const (
+	// MaxParallelism bounds Source.Parallelism and Config.SourceParallelism.
+	MaxParallelism = 64
+	// MaxListingPages bounds Listing.MaxPages.
+	MaxListingPages = 10000
+)
+
 // Listing is an index page of articles.
 type Listing struct {
 	// URL of the first page. Required.
@@ -110,6 +120,14 @@ func ParseSources(name string, b []byte) ([]Source, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("parsing sources file %s: %w", name, err)
+	}
+	// A second document ("---") would be silently ignored: refuse it.
+	var more yaml.Node
+	if err := dec.Decode(&more); err != io.EOF {
+		if err != nil {
+			return nil, fmt.Errorf("parsing sources file %s: %w", name, err)
+		}
+		return nil, fmt.Errorf("sources file %s: a second YAML document at line %d: put every source in the first one's sources list", name, more.Line)
 	}
 	if len(f.Sources) == 0 {
 		return nil, fmt.Errorf("sources file %s: no sources", name)
@@ -173,8 +191,8 @@ func (s *Source) Validate() error {
 				return err
 			}
 		}
-		if l.MaxPages < 0 {
-			return fmt.Errorf("%s: listing %s: max_pages must not be negative", s.Name, l.URL)
+		if l.MaxPages < 0 || l.MaxPages > MaxListingPages {
+			return fmt.Errorf("%s: listing %s: max_pages must be from 1 to %d (0 or absent: 20)", s.Name, l.URL, MaxListingPages)
 		}
 	}
 	for _, u := range s.URLs {
@@ -187,8 +205,8 @@ func (s *Source) Validate() error {
 			return fmt.Errorf("%s: allowed_domains entry %q must be a plain host name (no scheme, port or wildcard)", s.Name, d)
 		}
 	}
-	if s.Parallelism < 0 {
-		return fmt.Errorf("%s: parallelism must not be negative", s.Name)
+	if s.Parallelism < 0 || s.Parallelism > MaxParallelism {
+		return fmt.Errorf("%s: parallelism must be from 1 to %d (0 or absent: 2)", s.Name, MaxParallelism)
 	}
 	for _, d := range []struct {
 		field string
@@ -294,6 +312,12 @@ func (c Config) Validate() error {
 		if f.v < 0 {
 			return fmt.Errorf("crawler config: %s must not be negative (0 means the default)", f.name)
 		}
+	}
+	if c.SourceParallelism > MaxParallelism {
+		return fmt.Errorf("crawler config: SourceParallelism must be at most %d", MaxParallelism)
+	}
+	if c.MaxRedirects > 20 || c.MaxAttempts > 20 {
+		return errors.New("crawler config: MaxRedirects and MaxAttempts must be at most 20")
 	}
 	return nil
 }
