@@ -389,7 +389,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
 				continue
 			}
 			cls := moneyClass(s.lower, m)
-			hedged := hedgedAt(s.lower, m.Start)
+			hedged := figureHedged(s, m.Start, m.End)
 			switch cls {
 			case "value", "total":
 				if hedged || cls == "total" && !f.aggregate {
@@ -401,6 +401,9 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
 						f.d.valueNonUSD = &mm
 					}
 					continue
+				}
+				if m.Value < 1e6 {
+					continue // a share price or a fee, not a contract
 				}
 				sc := base
 				if m.Bound == "up_to" {
@@ -433,7 +436,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
 			case "soft":
 				sc -= 4
 			}
-			if hedgedAt(s.lower, c.Start) {
+			if figureHedged(s, c.Start, c.End) {
 				continue
 			}
 			if offer("cap", cand{sc, j, c.Start}) {
@@ -442,7 +445,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
 			}
 		}
 		for _, t := range s.terms {
-			if !in(t.Start) || !termUsable(s.lower, t) || hedgedAt(s.lower, t.Start) && t.Until == 0 {
+			if !in(t.Start) || !termUsable(s.lower, t) || figureHedged(s, t.Start, t.End) && t.Until == 0 {
 				continue
 			}
 			if t.Until != 0 {

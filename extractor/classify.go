@@ -37,6 +37,40 @@ func hedgedAt(lower string, pos int) bool {
 	return anyWord(c, lx.HedgeWords) && !anyWord(c, lx.SignedWords)
 }
 
+// figureHedged reports whether the words that belong to a figure — from the
+// figure before it (or its clause start) to the next comma or clause end —
+// hedge it: in "$3.7 billion over the initial term, and up to $8.7 billion if
+// the options are exercised" only the second amount is an upside.
+func figureHedged(s *sent, start, end int) bool {
+	lower := s.lower
+	a, b := clauseAt(lower, start)
+	prev := a
+	for _, m := range s.money {
+		if m.End <= start && m.End > prev {
+			prev = m.End
+		}
+	}
+	for _, c := range s.caps {
+		if c.End <= start && c.End > prev {
+			prev = c.End
+		}
+	}
+	stop := b
+	if end < b {
+		if i := strings.IndexAny(lower[end:b], ",;"); i >= 0 {
+			stop = end + i
+		}
+	} else {
+		stop = end
+	}
+	if prev > start || stop < end {
+		return hedgedAt(lower, start)
+	}
+	w := lower[prev:start] + " # " + lower[end:stop]
+	lx := lex()
+	return anyWord(w, lx.HedgeWords) && !anyWord(w, lx.SignedWords)
+}
+
 // sentenceHedged: every deal word of the sentence sits in a hedged clause.
 func sentenceHedged(lower string) bool {
 	lx := lex()
