@@ -28,6 +28,13 @@ type StageConfig struct {
 	Linger time.Duration
 	// Workers extract the articles of a batch in parallel. Default GOMAXPROCS.
 	Workers int
+	// ArticleTimeout bounds the extraction of one article: past it the article
+	// goes to the dead-letter topic with the reason "timeout" and the stage
+	// moves on (a hostile page must not hold the partition). Default 30s.
+	ArticleTimeout time.Duration
+	// Extract replaces the Extractor's own Extract (tests put a slow one here).
+	// Default: the Extractor's.
+	Extract func(ctx context.Context, a schemas.Article) ([]schemas.Contract, error)
 	// Log receives the stage's logs. Default: discard.
 	Log *slog.Logger
 }
@@ -45,8 +52,14 @@ func (c StageConfig) withDefaults() StageConfig {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
+	if c.ArticleTimeout <= 0 {
+		c.ArticleTimeout = DefaultArticleTimeout
+	}
 	return c
 }
+
+// DefaultArticleTimeout is StageConfig.ArticleTimeout's default.
+const DefaultArticleTimeout = 30 * time.Second
 
 // StageStats counts what the stage did.
 type StageStats struct {
@@ -60,7 +73,14 @@ type StageStats struct {
 // arrive one by one (it waits only Linger for more).
 func (x *Extractor) RunStage(ctx context.Context, in bus.Consumer, out bus.Publisher, cfg StageConfig) (StageStats, error) {
 	cfg = cfg.withDefaults()
+	if cfg.Extract == nil {
+		cfg.Extract = x.Extract
+	}
 	log := cfg.Log
+	// At most 2×Workers extractions run at once, counting those abandoned at
+	// their deadline that have not returned yet: an extractor that ignores its
+	// context slows the stage down rather than piling up work.
+	running := make(chan struct{}, 2*cfg.Workers)
 	var st StageStats
 	for {
 		batch, end, err := bus.FetchBatch(ctx, in, cfg.BatchSize, cfg.Linger, cfg.IdleExit)
@@ -71,7 +91,10 @@ func (x *Extractor) RunStage(ctx context.Context, in bus.Consumer, out bus.Publi
 			return st, fmt.Errorf("fetching articles: %w", err)
 		}
 		if len(batch) > 0 {
-			if err := x.runBatch(ctx, batch, in, out, cfg, &st); err != nil {
+			if err := x.runBatch(ctx, batch, in, out, cfg, running, &st); err != nil {
+				if ctx.Err() != nil {
+					return st, nil // stopping: the batch is not committed and comes again
+				}
 				return st, err
 			}
 		}
@@ -90,7 +113,7 @@ type result struct {
 	err       error
 }
 
-func (x *Extractor) runBatch(ctx context.Context, batch []bus.Message, in bus.Consumer, out bus.Publisher, cfg StageConfig, st *StageStats) error {
+func (x *Extractor) runBatch(ctx context.Context, batch []bus.Message, in bus.Consumer, out bus.Publisher, cfg StageConfig, running chan struct{}, st *StageStats) error {
 	results := make([]result, len(batch))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -99,11 +122,16 @@ func (x *Extractor) runBatch(ctx context.Context, batch []bus.Message, in bus.Co
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(batch); i = int(next.Add(1) - 1) {
-				results[i].contracts, results[i].err = x.processMessage(ctx, batch[i])
+				results[i].contracts, results[i].err = processMessage(ctx, batch[i], cfg, running)
 			}
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		// Stopping (SIGTERM): what was cut short is not the articles' fault;
+		// nothing is dead-lettered or committed.
+		return err
+	}
 
 	var msgs []bus.Message
 	contracts, dead := 0, 0
@@ -149,7 +177,7 @@ func (x *Extractor) runBatch(ctx context.Context, batch []bus.Message, in bus.Co
 }
 
 // processMessage decodes, checks and extracts one article message.
-func (x *Extractor) processMessage(ctx context.Context, msg bus.Message) ([]schemas.Contract, error) {
+func processMessage(ctx context.Context, msg bus.Message, cfg StageConfig, running chan struct{}) ([]schemas.Contract, error) {
 	var probe struct {
 		SchemaVersion *int `json:"schema_version"`
 	}
@@ -170,8 +198,14 @@ func (x *Extractor) processMessage(ctx context.Context, msg bus.Message) ([]sche
 	if err := json.Unmarshal(msg.Value, &a); err != nil {
 		return nil, pipeline.Permanent("extract", "invalid_json", err)
 	}
-	cs, err := x.Extract(ctx, a)
+	cs, err := extractWithin(ctx, a, cfg, running)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if errors.Is(err, errArticleTimeout) {
+			return nil, pipeline.Permanent("extract", "timeout", err)
+		}
 		reason := "unreadable_html"
 		switch {
 		case errors.Is(err, ErrTooLarge):
@@ -184,4 +218,46 @@ func (x *Extractor) processMessage(ctx context.Context, msg bus.Message) ([]sche
 		return nil, pipeline.Permanent("extract", reason, err)
 	}
 	return cs, nil
+}
+
+var errArticleTimeout = errors.New("extraction took longer than the article deadline")
+
+// extractWithin runs cfg.Extract under the article deadline. The extractor
+// checks its context; should it not, the stage stops waiting at the deadline
+// anyway, and the extraction's slot in running is given back only when it
+// returns.
+func extractWithin(ctx context.Context, a schemas.Article, cfg StageConfig, running chan struct{}) ([]schemas.Contract, error) {
+	select {
+	case running <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	actx, cancel := context.WithTimeout(ctx, cfg.ArticleTimeout)
+	type answer struct {
+		cs  []schemas.Contract
+		err error
+	}
+	done := make(chan answer, 1)
+	start := time.Now()
+	go func() {
+		defer func() { <-running }()
+		defer cancel()
+		cs, err := cfg.Extract(actx, a)
+		done <- answer{cs, err}
+		if d := time.Since(start); d > cfg.ArticleTimeout {
+			cfg.Log.Warn("extraction returned after its deadline", "url", a.CanonicalURL, "took", d.Round(time.Millisecond), "deadline", cfg.ArticleTimeout)
+		}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w (%s): %s", errArticleTimeout, cfg.ArticleTimeout, a.CanonicalURL)
+		}
+		return r.cs, r.err
+	case <-actx.Done():
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w (%s): %s", errArticleTimeout, cfg.ArticleTimeout, a.CanonicalURL)
+	}
 }

@@ -3,8 +3,11 @@ package extractor_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/fixtures"
@@ -101,4 +104,130 @@ func (r *recordingConsumer) Commit(ctx context.Context, msgs ...bus.Message) err
 		r.committed[m.Offset] = true
 	}
 	return r.Consumer.Commit(ctx, msgs...)
+}
+
+// slowExtract extracts with x, except the article whose URL contains "hostile":
+// that one takes until release is closed whatever its context says (an
+// extractor that does not check its context, like the quadratic page of issue
+// 13), or until its context ends when honour is set.
+func slowExtract(x *extractor.Extractor, release <-chan struct{}, honour bool) func(context.Context, schemas.Article) ([]schemas.Contract, error) {
+	return func(ctx context.Context, a schemas.Article) ([]schemas.Contract, error) {
+		if !strings.Contains(a.CanonicalURL, "hostile") {
+			return x.Extract(ctx, a)
+		}
+		if honour {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-release:
+			}
+		} else {
+			<-release
+		}
+		return nil, nil
+	}
+}
+
+// deadlineInput publishes a fixture article, a hostile one and another fixture
+// article, and closes the topic.
+func deadlineInput(t *testing.T, mem *bus.Memory) []bus.Message {
+	t.Helper()
+	cases := fixtures.Cases()
+	var msgs []bus.Message
+	for i, name := range []string{cases[0], "hostile", cases[1]} {
+		var a schemas.Article
+		var err error
+		if name == "hostile" {
+			a, err = fixtures.Article(cases[2])
+			a.CanonicalURL, a.URL = "https://hostile.example/repeat", "https://hostile.example/repeat"
+		} else {
+			a, err = fixtures.Article(name)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := json.Marshal(a)
+		msgs = append(msgs, bus.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v, Offset: int64(i)})
+	}
+	if err := mem.Publish(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
+
+// TestStageArticleDeadline: an article whose extraction outlives the
+// per-article deadline (200 ms) goes to the dead-letter topic with the reason
+// "timeout" and the stage carries on with the others, within 3 s, whether the
+// extractor checks its context or not; every article is committed.
+func TestStageArticleDeadline(t *testing.T) {
+	x, err := extractor.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, honour := range []bool{false, true} {
+		t.Run(fmt.Sprintf("extractor checks its context=%v", honour), func(t *testing.T) {
+			release := make(chan struct{})
+			defer close(release)
+			mem := bus.NewMemory()
+			msgs := deadlineInput(t, mem)
+			mem.CloseTopic(schemas.TopicArticles)
+			in := &recordingConsumer{Consumer: mem.Consumer(schemas.TopicArticles), committed: map[int64]bool{}}
+			start := time.Now()
+			st, err := x.RunStage(context.Background(), in, mem, extractor.StageConfig{
+				Workers: 2, ArticleTimeout: 200 * time.Millisecond, Extract: slowExtract(x, release, honour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("stage took %s with a 200ms article deadline, want < 3s", d)
+			}
+			if st.Articles != 3 || st.DeadLetters != 1 || st.Contracts == 0 {
+				t.Errorf("stats %+v; want 3 articles, 1 dead letter, the others' contracts", st)
+			}
+			mem.CloseTopic(schemas.TopicDLQ)
+			m, err := mem.Consumer(schemas.TopicDLQ).Fetch(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var dl schemas.DeadLetter
+			if err := json.Unmarshal(m.Value, &dl); err != nil || dl.Reason != "timeout" || dl.Stage != "extract" {
+				t.Errorf("dead letter %+v (%v); want stage extract, reason timeout", dl, err)
+			}
+			for i := range msgs {
+				if !in.committed[int64(i)] {
+					t.Errorf("article %d left uncommitted", i)
+				}
+			}
+		})
+	}
+}
+
+// TestStageStopsDuringSlowExtraction: SIGTERM (the context ending) while an
+// extraction is stuck stops the stage within 1 s; the stuck article is
+// neither dead-lettered nor committed, so it comes again.
+func TestStageStopsDuringSlowExtraction(t *testing.T) {
+	x, err := extractor.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	defer close(release)
+	mem := bus.NewMemory()
+	deadlineInput(t, mem)
+	in := &recordingConsumer{Consumer: mem.Consumer(schemas.TopicArticles), committed: map[int64]bool{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	if _, err := x.RunStage(ctx, in, mem, extractor.StageConfig{Workers: 2, ArticleTimeout: time.Hour, Extract: slowExtract(x, release, false)}); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 1300*time.Millisecond {
+		t.Errorf("stage stopped %s after start (cancelled at 300ms), want < 1.3s", d)
+	}
+	if n := mem.Len(schemas.TopicDLQ); n != 0 {
+		t.Errorf("%d dead letters for a shutdown", n)
+	}
+	if in.committed[1] {
+		t.Error("the article cut short by the shutdown was committed")
+	}
 }

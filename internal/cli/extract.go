@@ -19,6 +19,7 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	var stage extractor.StageConfig
 	fs.IntVar(&stage.BatchSize, "batch", 64, "with --consume: most articles extracted, published and committed together")
 	fs.IntVar(&stage.Workers, "workers", 0, "with --consume: articles extracted in parallel (default: the number of CPUs)")
+	fs.DurationVar(&stage.ArticleTimeout, "article-timeout", extractor.DefaultArticleTimeout, "with --consume: longest extraction of one article; past it the article is a dead letter (reason timeout)")
 	var sf serviceFlags
 	sf.register(fs, false)
 	if err := parseFlags(fs, args); err != nil {

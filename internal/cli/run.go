@@ -24,6 +24,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	sourcesFile := fs.String("sources", "", "sources file to crawl (default: the bundled fixture articles, served on a loopback address)")
 	ledger := fs.String("ledger", defaultLedger(), "embedded ledger file (env MWLEDGER_LEDGER)")
 	limit := fs.Int("limit", 100, "deals to print")
+	articleTimeout := fs.Duration("article-timeout", extractor.DefaultArticleTimeout, "longest extraction of one article; past it the article is a dead letter (reason timeout)")
 	var af alertFlags
 	af.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -91,7 +92,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	g.Go(func() error {
 		defer mem.CloseTopic(schemas.TopicContracts)
 		var err error
-		xst, err = x.RunStage(gctx, mem.Consumer(schemas.TopicArticles), mem, extractor.StageConfig{Log: e.log})
+		xst, err = x.RunStage(gctx, mem.Consumer(schemas.TopicArticles), mem, extractor.StageConfig{Log: e.log, ArticleTimeout: *articleTimeout})
 		return err
 	})
 	g.Go(func() error {

@@ -1,9 +1,14 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mwledger/mwledger/indexer"
 )
@@ -54,5 +59,29 @@ func TestSearchRefusesHostileNumbers(t *testing.T) {
 	var agg indexer.AggResult
 	if err := json.Unmarshal([]byte(out), &agg); err != nil || agg.Deals == 0 {
 		t.Errorf("aggregations: %v %s", err, out)
+	}
+}
+
+// TestRunArticleDeadline: `mwledger run --article-timeout` bounds each
+// article's extraction in the run's extractor stage: with a deadline no
+// extraction can meet, every published article is a dead letter and the run
+// still ends (here in well under a minute).
+func TestRunArticleDeadline(t *testing.T) {
+	ledger := filepath.Join(t.TempDir(), "l.db")
+	var out, errb bytes.Buffer
+	start := time.Now()
+	err := Run(context.Background(), []string{"run", "--ledger", ledger, "--no-alerts", "--article-timeout", "1ns"}, strings.NewReader(""), &out, &errb)
+	if err != nil {
+		t.Fatal(err, errb.String())
+	}
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("run took %s", d)
+	}
+	m := regexp.MustCompile(`published (\d+) article\(s\).*dead letters (\d+);`).FindStringSubmatch(errb.String())
+	if m == nil || m[1] == "0" || m[1] != m[2] {
+		t.Errorf("want every published article dead-lettered:\n%s", errb.String())
+	}
+	if !strings.Contains(out.String(), "0 deal(s)") {
+		t.Errorf("deals indexed past the deadline:\n%s", out.String())
 	}
 }
