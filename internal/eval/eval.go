@@ -231,13 +231,35 @@ func values(g Golden) map[string]string {
 		agg = "true"
 	}
 	return map[string]string{
-		"operator": strings.ToLower(g.Operator.Name), "counterparty": strings.ToLower(g.Counterparty.Label()),
+		"operator": operatorValue(g.Operator), "counterparty": counterpartyValue(g.Counterparty),
 		"end_user": party(g.EndUser), "guarantor": party(g.Guarantor), "contract_type": ct,
 		"capacity_mw": num(g.CapacityMW), "total_value_usd": num(g.TotalValueUSD), "term_years": num(g.TermYears),
 		"usd_per_mw_year": num(g.USDPerMWYear), "reported_usd_per_mw_year": num(g.ReportedUSDPerMWYear),
 		"prepayment_usd": num(g.PrepaymentUSD), "guarantee_usd": num(g.GuaranteeUSD), "terms": terms,
 		"location": str(g.Location), "hardware": str(g.Hardware), "announced_on": str(g.AnnouncedOn), "aggregate": agg,
 	}
+}
+
+// operatorValue is the operator's name (any case) and ticker: "iren (IREN)".
+func operatorValue(o schemas.Operator) string {
+	v := strings.ToLower(o.Name)
+	if o.Ticker != nil {
+		v += " (" + *o.Ticker + ")"
+	}
+	return v
+}
+
+// counterpartyValue is the counterparty's name (any case), or "undisclosed: "
+// and its descriptor, and whether it is a hyperscaler.
+func counterpartyValue(c schemas.Counterparty) string {
+	v := strings.ToLower(c.Label())
+	if c.Name == nil && c.Descriptor != nil {
+		v = "undisclosed: " + v
+	}
+	if c.Hyperscaler {
+		v += " [hyperscaler]"
+	}
+	return v
 }
 
 // tolerance per numeric field: $/MW/year within 0.5%, other amounts within 1%.
@@ -262,8 +284,9 @@ func same(field, a, b string) bool {
 	return math.Abs(x-y) <= tol*math.Max(math.Abs(x), math.Abs(y))
 }
 
-// align pairs extracted with golden records: same operator, then the most
-// agreeing fields first.
+// align pairs extracted with golden records: same operator name, then the most
+// agreeing fields first (counterparty name or descriptor, value, MW, term,
+// aggregate).
 func align(got, want []Golden) (pairs [][2]int, extraGot, extraWant []int) {
 	type cand struct{ i, j, score int }
 	var cs []cand
@@ -271,11 +294,11 @@ func align(got, want []Golden) (pairs [][2]int, extraGot, extraWant []int) {
 		gv := values(g)
 		for j, w := range want {
 			wv := values(w)
-			if gv["operator"] != wv["operator"] {
+			if !strings.EqualFold(g.Operator.Name, w.Operator.Name) {
 				continue
 			}
 			score := 0
-			if gv["counterparty"] == wv["counterparty"] {
+			if strings.EqualFold(g.Counterparty.Label(), w.Counterparty.Label()) {
 				score += 4
 			}
 			for _, f := range []string{"total_value_usd", "capacity_mw", "term_years", "aggregate"} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"sort"
 	"strings"
 
 	"github.com/mwledger/mwledger/extractor"
@@ -15,36 +16,57 @@ type Case struct {
 	Got, Want []Golden
 }
 
-// RunFixtures extracts every <case>.html of fsys and reads its golden file.
-func RunFixtures(fsys fs.FS, x *extractor.Extractor) ([]Case, error) {
+// CaseNames lists the cases of fsys: the names of its <case>.html files, sorted.
+func CaseNames(fsys fs.FS) ([]string, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, err
 	}
-	var out []Case
+	var out []string
 	for _, e := range entries {
-		name, ok := strings.CutSuffix(e.Name(), ".html")
-		if !ok {
-			continue
+		if name, ok := strings.CutSuffix(e.Name(), ".html"); ok && !e.IsDir() {
+			out = append(out, name)
 		}
-		body, err := fs.ReadFile(fsys, e.Name())
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// RunFixture extracts <name>.html of fsys and reads <name>.golden.jsonl.
+func RunFixture(fsys fs.FS, x *extractor.Extractor, name string) (Case, error) {
+	body, err := fs.ReadFile(fsys, name+".html")
+	if err != nil {
+		return Case{}, err
+	}
+	page, err := extractor.ReadHTML(body, "")
+	if err != nil {
+		return Case{}, fmt.Errorf("%s.html: %w", name, err)
+	}
+	c := Case{Name: name}
+	for _, r := range x.FromPage(page, page.Canonical) {
+		c.Got = append(c.Got, FromContract(r))
+	}
+	gb, err := fs.ReadFile(fsys, name+".golden.jsonl")
+	if err != nil {
+		return Case{}, fmt.Errorf("%s: no golden file: %w", name, err)
+	}
+	if c.Want, err = ReadGolden(bytes.NewReader(gb)); err != nil {
+		return Case{}, fmt.Errorf("%s.golden.jsonl: %w", name, err)
+	}
+	return c, nil
+}
+
+// RunFixtures runs every case of fsys (RunFixture), in name order.
+func RunFixtures(fsys fs.FS, x *extractor.Extractor) ([]Case, error) {
+	names, err := CaseNames(fsys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Case, 0, len(names))
+	for _, name := range names {
+		c, err := RunFixture(fsys, x, name)
 		if err != nil {
 			return nil, err
-		}
-		page, err := extractor.ReadHTML(body, "")
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", e.Name(), err)
-		}
-		c := Case{Name: name}
-		for _, r := range x.FromPage(page, page.Canonical) {
-			c.Got = append(c.Got, FromContract(r))
-		}
-		gb, err := fs.ReadFile(fsys, name+".golden.jsonl")
-		if err != nil {
-			return nil, fmt.Errorf("%s: no golden file: %w", name, err)
-		}
-		if c.Want, err = ReadGolden(bytes.NewReader(gb)); err != nil {
-			return nil, fmt.Errorf("%s.golden.jsonl: %w", name, err)
 		}
 		out = append(out, c)
 	}
