@@ -4,6 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/web"
 )
 
 // TestSearchRefusesHostileNumbers: paging that overflowed into a panic
@@ -83,5 +89,75 @@ func TestRunArticleDeadline(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "0 deal(s)") {
 		t.Errorf("deals indexed past the deadline:\n%s", out.String())
+	}
+}
+
+// TestServeTokenPrintedOnce: the first start creates the token file (0600,
+// a digest only) and prints the token once; the next start prints none and
+// accepts that token; a write without it is refused.
+func TestServeTokenPrintedOnce(t *testing.T) {
+	ledger := sampleLedger(t, 5)
+	tokens := filepath.Join(t.TempDir(), "state", "serve-tokens")
+	serveOnce := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		var out syncBuffer
+		done := make(chan error, 1)
+		go func() {
+			done <- Run(ctx, []string{"serve", "--addr", addr, "--ledger", ledger, "--tokens", tokens, "--reviewer", "ana", "--no-alerts"}, strings.NewReader(""), &out, io.Discard)
+		}()
+		defer func() { cancel(); <-done }()
+		for i := 0; i < 100 && !strings.Contains(out.String(), "mwledger serve: http://"); i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+		return out.String()
+	}
+	first := serveOnce()
+	m := regexp.MustCompile(`review token for ana .*:\n(\S+)\n`).FindStringSubmatch(first)
+	if m == nil {
+		t.Fatalf("first start printed no token:\n%s", first)
+	}
+	tok := m[1]
+	st, err := os.Stat(tokens)
+	b, _ := os.ReadFile(tokens)
+	if err != nil || st.Mode().Perm() != 0o600 || strings.Contains(string(b), tok) {
+		t.Errorf("token file: %v, mode %v, holds the token in clear: %v", err, st.Mode().Perm(), strings.Contains(string(b), tok))
+	}
+	var r web.Reviewers
+	if err := web.LoadTokens(tokens, &r); err != nil {
+		t.Fatal(err)
+	}
+	if who, ok := r.Identify(&http.Request{Header: http.Header{"Authorization": {"Bearer " + tok}}}); !ok || who != "ana" {
+		t.Errorf("the printed token is not ana's: %q %v", who, ok)
+	}
+	if second := serveOnce(); strings.Contains(second, tok) || strings.Contains(second, "review token") {
+		t.Errorf("the second start printed a token:\n%s", second)
+	}
+}
+
+// TestServeWarnsWhenExposed: a listen address other machines can reach is
+// warned about (the warning names TLS and the allowed hosts).
+func TestServeWarnsWhenExposed(t *testing.T) {
+	for _, tc := range []struct {
+		addr string
+		want bool
+	}{{"127.0.0.1:8080", false}, {"[::1]:8080", false}, {"0.0.0.0:8080", true}, {"[::]:8080", true}, {"192.168.1.5:8080", true}} {
+		a, err := net.ResolveTCPAddr("tcp", tc.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := exposed(a); got != tc.want {
+			t.Errorf("exposed(%s) = %v, want %v", tc.addr, got, tc.want)
+		}
+	}
+	var errb bytes.Buffer
+	warnExposed(&env{stderr: &errb, log: slog.New(slog.DiscardHandler)}, "0.0.0.0:8080", []string{"ledger.example"})
+	if w := errb.String(); !strings.Contains(w, "WARNING") || !strings.Contains(w, "TLS") || !strings.Contains(w, "ledger.example") {
+		t.Errorf("warning:\n%s", w)
 	}
 }

@@ -22,9 +22,13 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/web"
 )
 
 const chromiumPath = "/usr/bin/chromium"
+
+// serveTokens holds reviewer ana's token of each server startServe started.
+var serveTokens sync.Map
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
 type syncBuffer struct {
@@ -45,9 +49,15 @@ func (s *syncBuffer) String() string {
 }
 
 // startServe runs `mwledger serve` on a free loopback port over ledger and
-// returns its base URL; it stops with the test.
+// returns its base URL; it stops with the test. Reviewer ana's token is
+// serveToken[base].
 func startServe(t *testing.T, ledger string) string {
 	t.Helper()
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	tok, err := web.AddTokenToFile(tokens, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +68,7 @@ func startServe(t *testing.T, ledger string) string {
 	done := make(chan error, 1)
 	var out syncBuffer
 	go func() {
-		done <- Run(ctx, []string{"serve", "--addr", addr, "--store", "embedded", "--ledger", ledger}, strings.NewReader(""), &out, io.Discard)
+		done <- Run(ctx, []string{"serve", "--addr", addr, "--store", "embedded", "--ledger", ledger, "--tokens", tokens}, strings.NewReader(""), &out, io.Discard)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -71,6 +81,7 @@ func startServe(t *testing.T, ledger string) string {
 		if res, err := http.Get(base + "/api/deals?limit=1"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
+				serveTokens.Store(base, tok)
 				return base
 			}
 		}
@@ -224,6 +235,7 @@ func TestReviewInChromium(t *testing.T) {
 
 	var before, after, id, review string
 	var found bool
+	tok, _ := serveTokens.Load(base)
 	err = chromedp.Run(ctx,
 		chromedp.Navigate(base+"/#/?needs-review=true"),
 		chromedp.WaitVisible(`#deals tbody tr`, chromedp.ByQuery),
@@ -231,7 +243,7 @@ func TestReviewInChromium(t *testing.T) {
 		chromedp.AttributeValue(`#deals tbody tr`, "data-id", &id, &found, chromedp.ByQuery),
 		chromedp.Click(`#deals tbody tr`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#review-form`, chromedp.ByQuery),
-		chromedp.SendKeys(`#review-by`, "ana", chromedp.ByQuery),
+		chromedp.SendKeys(`#review-token`, tok.(string), chromedp.ByQuery),
 		chromedp.Evaluate(`document.getElementById("review-field").value = "capacity_mw"`, nil),
 		chromedp.SendKeys(`#review-value`, "777", chromedp.ByQuery),
 		chromedp.Click(`#review-add`, chromedp.ByQuery),

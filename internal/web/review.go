@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/mwledger/mwledger/indexer"
@@ -25,8 +25,10 @@ type ReviewRequest struct {
 	Action string `json:"action"`
 	// Corrections (correct only): field and value, see indexer.ReviewFields.
 	Corrections []indexer.Correction `json:"corrections"`
-	By          string               `json:"by"`
-	Note        string               `json:"note"`
+	// By is who reviews. Over HTTP the reviewer comes from the credentials:
+	// By may be left out, and must name the same reviewer when given.
+	By   string `json:"by"`
+	Note string `json:"note"`
 }
 
 // ToAction checks the request and turns it into a ledger action.
@@ -61,25 +63,34 @@ func (r ReviewRequest) ToAction() (indexer.ReviewAction, error) {
 // maxReviewBody bounds a review request.
 const maxReviewBody = 64 << 10
 
-// review applies a reviewer's verdict. Only JSON from this origin is taken: a
-// form on another site cannot send it (no CORS), and a browser's Origin header,
-// when present, must name this host.
+// review applies a reviewer's verdict. It takes JSON from this site's own
+// page (Origin or Sec-Fetch-Site, see sameOrigin) with a reviewer's
+// credentials; the reviewer is who the credentials name.
 func (h *handler) review(w http.ResponseWriter, r *http.Request) {
 	rs, ok := h.store.(Reviewer)
 	if !ok {
 		h.json(w, http.StatusMethodNotAllowed, apiError{"this ledger is read-only"})
 		return
 	}
+	if err := sameOrigin(r, h.origins); err != nil {
+		h.log.Warn("review refused", "reason", "origin", "origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		h.json(w, http.StatusForbidden, apiError{err.Error()})
+		return
+	}
+	if h.reviewers.Len() == 0 {
+		h.json(w, http.StatusForbidden, apiError{"this server takes no reviews: no reviewer credentials are configured"})
+		return
+	}
+	who, ok := h.reviewers.Identify(r)
+	if !ok {
+		h.log.Warn("review refused", "reason", "credentials", "remote", r.RemoteAddr)
+		w.Header().Set("WWW-Authenticate", h.reviewers.challenge())
+		h.json(w, http.StatusUnauthorized, apiError{"reviews need a reviewer's token (Authorization: Bearer …) or account"})
+		return
+	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		h.json(w, http.StatusUnsupportedMediaType, apiError{"send the review as application/json"})
 		return
-	}
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
-			h.json(w, http.StatusForbidden, apiError{"reviews are taken from this site's own page only"})
-			return
-		}
 	}
 	var req ReviewRequest
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxReviewBody))
@@ -88,6 +99,11 @@ func (h *handler) review(w http.ResponseWriter, r *http.Request) {
 		h.json(w, http.StatusBadRequest, apiError{"the review is not valid JSON: " + err.Error()})
 		return
 	}
+	if by := strings.TrimSpace(req.By); by != "" && by != who {
+		h.json(w, http.StatusForbidden, apiError{fmt.Sprintf("you are signed in as %s, not %s", who, by)})
+		return
+	}
+	req.By = who
 	a, err := req.ToAction()
 	if err != nil {
 		h.json(w, http.StatusBadRequest, apiError{err.Error()})

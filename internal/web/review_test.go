@@ -24,6 +24,7 @@ func post(t *testing.T, srv *httptest.Server, path, contentType, origin, body st
 	if origin != "" {
 		req.Header.Set("Origin", origin)
 	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
 	res, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -36,9 +37,18 @@ func post(t *testing.T, srv *httptest.Server, path, contentType, origin, body st
 	return res.StatusCode, string(b)
 }
 
+// testToken is reviewer ana's token in reviewersForTest.
+const testToken = "test-token-of-ana"
+
+func reviewersForTest() *Reviewers {
+	r := &Reviewers{}
+	r.AddToken("ana", testToken)
+	return r
+}
+
 func TestReviewThroughTheAPI(t *testing.T) {
 	store, _ := testLedger(t)
-	srv := httptest.NewServer(NewHandler(store, nil))
+	srv := httptest.NewServer(New(store, Options{Reviewers: reviewersForTest()}))
 	defer srv.Close()
 
 	// The queue is a search filter.
@@ -59,21 +69,22 @@ func TestReviewThroughTheAPI(t *testing.T) {
 		name, ctype, origin, body string
 		status                    int
 	}{
-		{"a form post", "application/x-www-form-urlencoded", "", "action=accept&by=x", http.StatusUnsupportedMediaType},
-		{"another site", "application/json", "https://evil.example", `{"action":"accept","by":"x"}`, http.StatusForbidden},
-		{"no reviewer", "application/json", "", `{"action":"accept"}`, http.StatusBadRequest},
-		{"unknown action", "application/json", "", `{"action":"approve","by":"x"}`, http.StatusBadRequest},
-		{"bad value", "application/json", "", `{"action":"correct","by":"x","corrections":[{"field":"capacity_mw","value":"lots"}]}`, http.StatusBadRequest},
-		{"unknown field", "application/json", "", `{"action":"correct","by":"x","corrections":[{"field":"id","value":"y"}]}`, http.StatusBadRequest},
-		{"unknown key", "application/json", "", `{"action":"accept","by":"x","admin":true}`, http.StatusBadRequest},
-		{"not JSON", "application/json", "", `{"action":`, http.StatusBadRequest},
+		{"a form post", "application/x-www-form-urlencoded", srv.URL, "action=accept", http.StatusUnsupportedMediaType},
+		{"another site", "application/json", "https://evil.example", `{"action":"accept"}`, http.StatusForbidden},
+		{"no origin", "application/json", "", `{"action":"accept"}`, http.StatusForbidden},
+		{"another reviewer's name", "application/json", srv.URL, `{"action":"accept","by":"x"}`, http.StatusForbidden},
+		{"unknown action", "application/json", srv.URL, `{"action":"approve"}`, http.StatusBadRequest},
+		{"bad value", "application/json", srv.URL, `{"action":"correct","corrections":[{"field":"capacity_mw","value":"lots"}]}`, http.StatusBadRequest},
+		{"unknown field", "application/json", srv.URL, `{"action":"correct","corrections":[{"field":"id","value":"y"}]}`, http.StatusBadRequest},
+		{"unknown key", "application/json", srv.URL, `{"action":"accept","admin":true}`, http.StatusBadRequest},
+		{"not JSON", "application/json", srv.URL, `{"action":`, http.StatusBadRequest},
 	}
 	for _, tt := range refused {
 		if status, body := post(t, srv, path, tt.ctype, tt.origin, tt.body); status != tt.status {
 			t.Errorf("%s: status %d (%s), want %d", tt.name, status, body, tt.status)
 		}
 	}
-	if status, _ := post(t, srv, "/api/deals/no-such-deal/review", "application/json", "", `{"action":"accept","by":"x"}`); status != http.StatusNotFound {
+	if status, _ := post(t, srv, "/api/deals/no-such-deal/review", "application/json", srv.URL, `{"action":"accept"}`); status != http.StatusNotFound {
 		t.Errorf("missing deal: status %d, want 404", status)
 	}
 	if d, _ := store.Get(t.Context(), id); d.Review != nil {

@@ -55,12 +55,34 @@ func bounded(d time.Duration, h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// NewHandler returns the API and the page.
+// Options guard the server.
+type Options struct {
+	// Log receives the server's logs. Default: discard.
+	Log *slog.Logger
+	// Reviewers may write (POST /api/deals/{id}/review); the reviewer's name
+	// comes from their credentials. Default none: the server is read-only.
+	Reviewers *Reviewers
+	// Hosts are the Host header values answered, besides loopback names
+	// (localhost, 127.0.0.1, [::1]) on any port: "host:port" exactly, or a bare
+	// name on any port. Any other Host is a 421 (DNS rebinding).
+	Hosts []string
+	// Origins are accepted on writes besides the server's own
+	// (scheme://Host), e.g. https://ledger.example.com behind a TLS proxy.
+	Origins []string
+}
+
+// NewHandler returns the API and the page, read-only, for loopback names.
 func NewHandler(store Ledger, log *slog.Logger) http.Handler {
+	return New(store, Options{Log: log})
+}
+
+// New returns the API and the page guarded as o says.
+func New(store Ledger, o Options) http.Handler {
+	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{store: store, log: log}
+	h := &handler{store: store, log: log, reviewers: o.Reviewers, origins: o.Origins}
 	static, _ := fs.Sub(staticFiles, "static")
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/deals", bounded(QueryTimeout, h.deals))
@@ -74,12 +96,14 @@ func NewHandler(store Ledger, log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, static, "index.html")
 	})
-	return secure(mux)
+	return secure(guardHost(mux, o.Hosts))
 }
 
 type handler struct {
-	store Ledger
-	log   *slog.Logger
+	store     Ledger
+	log       *slog.Logger
+	reviewers *Reviewers
+	origins   []string
 }
 
 // secure sets the security headers on every response.

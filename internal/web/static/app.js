@@ -160,13 +160,21 @@ function reviewCell(d) {
   return el("td", "ok", d.review ? "✓ " + d.review.status : "");
 }
 
-// reviewer is remembered in this browser only.
-function reviewer() { try { return localStorage.getItem("mwledger-reviewer") || ""; } catch (_) { return ""; } }
-function rememberReviewer(v) { try { localStorage.setItem("mwledger-reviewer", v); } catch (_) { /* private mode */ } }
+// The reviewer's token (printed by mwledger serve), or user:password for a
+// basic-auth account, is kept for this tab only; the server names the
+// reviewer from it.
+function credential() { try { return sessionStorage.getItem("mwledger-token") || ""; } catch (_) { return ""; } }
+function rememberCredential(v) { try { sessionStorage.setItem("mwledger-token", v); } catch (_) { /* private mode */ } }
+function authorization(c) {
+  const i = c.indexOf(":");
+  if (i > 0) return "Basic " + btoa(unescape(encodeURIComponent(c)));
+  return "Bearer " + c;
+}
 
-async function postReview(id, body) {
+async function postReview(id, body, cred) {
   const r = await fetch("/api/deals/" + encodeURIComponent(id) + "/review", {
-    method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body),
+    method: "POST", credentials: "same-origin", body: JSON.stringify(body),
+    headers: { "Content-Type": "application/json", Accept: "application/json", Authorization: authorization(cred) },
   });
   const res = await r.json();
   if (!r.ok) throw new Error(res.error || r.statusText);
@@ -199,7 +207,8 @@ async function reviewBox(d) {
   const form = el("form", null);
   form.id = "review-form";
   const who = el("input");
-  who.type = "text"; who.id = "review-by"; who.placeholder = "your name"; who.value = reviewer(); who.required = true;
+  who.type = "password"; who.id = "review-token"; who.placeholder = "review token (or user:password)"; who.value = credential(); who.required = true;
+  who.autocomplete = "current-password";
   const field = el("select");
   field.id = "review-field";
   for (const f of fields) { const o = el("option", null, f); o.value = f; field.append(o); }
@@ -222,17 +231,17 @@ async function reviewBox(d) {
   const status = el("p", null);
   status.id = "review-status";
   const send = async (action) => {
-    const by = who.value.trim();
-    if (!by) { status.textContent = "say who you are first"; return; }
-    rememberReviewer(by);
-    const body = { action, by, note: note.value.trim() };
+    const cred = who.value.trim();
+    if (!cred) { status.textContent = "give your review token first"; return; }
+    rememberCredential(cred);
+    const body = { action, note: note.value.trim() };
     if (action === "correct") {
       if (!pending.length) { status.textContent = "add a correction first"; return; }
       body.corrections = pending;
     }
     status.textContent = "saving …";
     try {
-      await postReview(d.id, body);
+      await postReview(d.id, body, cred);
       status.textContent = "saved";
       showDeal(d.id);
     } catch (e) {
