@@ -205,8 +205,11 @@ func (s *Source) Validate() error {
 			return fmt.Errorf("%s: allowed_domains entry %q must be a plain host name (no scheme, port or wildcard)", s.Name, d)
 		}
 	}
-	if s.Parallelism < 0 || s.Parallelism > MaxParallelism {
-		return fmt.Errorf("%s: parallelism must be from 1 to %d (0 or absent: 2)", s.Name, MaxParallelism)
+	if s.Parallelism < 0 {
+		return fmt.Errorf("%s: parallelism must not be negative", s.Name)
+	}
+	if s.Parallelism > MaxParallelism {
+		return fmt.Errorf("%s: parallelism must be at most %d (0 or absent: 2)", s.Name, MaxParallelism)
 	}
 	for _, d := range []struct {
 		field string

@@ -18,7 +18,7 @@ func TestSourcesFileBounds(t *testing.T) {
 	for _, tc := range []struct {
 		name, yaml, errContains string
 	}{
-		{"max int parallelism", src + "    parallelism: 9223372036854775807\n", "parallelism must be from 1 to 64"},
+		{"max int parallelism", src + "    parallelism: 9223372036854775807\n", "parallelism must be at most 64"},
 		{"parallelism 65", src + "    parallelism: 65\n", "parallelism"},
 		{"parallelism 64", src + "    parallelism: 64\n", ""},
 		{"overflowing parallelism", src + "    parallelism: 99999999999999999999\n", "line 4"},
