@@ -69,11 +69,16 @@ func (e *errRobots) reason() string {
 		return tl.Reason()
 	case errors.As(e.err, &pa):
 		return "private_address" // the host, whatever its robots.txt says
+	case errors.Is(e.err, errRedirectPort):
+		return "redirect_port"
 	case isTimeout(e.err):
 		return "robots_txt_timeout"
 	}
 	return "robots_txt_error"
 }
+
+// errRedirectPort is a redirect to a port the source does not use.
+var errRedirectPort = errors.New("redirect to a port the source's start URLs do not use")
 
 // errEncoding is a Content-Encoding the crawler did not ask for and cannot read.
 type errEncoding struct{ enc string }

@@ -27,6 +27,7 @@ type pass struct {
 	cancel context.CancelCauseFunc
 	col    *colly.Collector
 	pace   *pacer
+	ports  map[int]bool // see Source.ports
 
 	errOnce sync.Once
 	err     error
@@ -44,7 +45,7 @@ func (c *Crawler) crawlSource(ctx context.Context, s Source) error {
 	start := time.Now()
 	pctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	p := &pass{c: c, s: s, ctx: pctx, cancel: cancel, pace: newPacer(s)}
+	p := &pass{c: c, s: s, ctx: pctx, cancel: cancel, pace: newPacer(s), ports: s.ports()}
 	col, err := c.newCollector(pctx, s)
 	if err != nil {
 		return err
@@ -148,8 +149,40 @@ func (c *Crawler) checkRedirect(s Source) func(*http.Request, []*http.Request) e
 		if err := refusePrivateLiteral(req.URL, s.AllowPrivate); err != nil {
 			return err
 		}
+		if !s.ports()[effectivePort(req.URL)] {
+			return &errRobots{fmt.Errorf("%w: %d", errRedirectPort, effectivePort(req.URL))}
+		}
 		return nil
 	}
+}
+
+// ports are the ports a source may be fetched on: those of its start URLs and
+// the default ports of http and https. Allowed domains are host names only:
+// without this a redirect or a link to the same host on another port (an
+// admin page, a metadata service) would be followed.
+func (s Source) ports() map[int]bool {
+	out := map[int]bool{80: true, 443: true}
+	for _, raw := range s.startURLs() {
+		if u, err := url.Parse(raw); err == nil {
+			out[effectivePort(u)] = true
+		}
+	}
+	return out
+}
+
+// effectivePort is the URL's port, or its scheme's default; -1 when unreadable.
+func effectivePort(u *url.URL) int {
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 || n > 65535 {
+			return -1
+		}
+		return n
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return 443
+	}
+	return 80
 }
 
 // refusePrivateLiteral refuses a URL whose host is a non-public IP literal. Host
@@ -181,6 +214,11 @@ func ctxInt(ctx *colly.Context, key string) int {
 
 // request queues a fetch and counts why it could not be queued.
 func (p *pass) request(u string, ctx *colly.Context) {
+	if pu, err := url.Parse(u); err == nil && !p.ports[effectivePort(pu)] {
+		p.c.event(p.s.Name, evFailed, "forbidden_port")
+		p.c.log.Warn("not fetched: a port the source's start URLs do not use", "url", u, "source", p.s.Name)
+		return
+	}
 	err := p.col.Request("GET", u, nil, ctx, nil)
 	var seen *colly.AlreadyVisitedError
 	if err == nil || errors.As(err, &seen) {
@@ -535,6 +573,10 @@ func (p *pass) redirect(r *colly.Response) {
 	}
 	if err := refusePrivateLiteral(tu, p.s.AllowPrivate); err != nil {
 		refuse("redirect_private")
+		return
+	}
+	if !p.ports[effectivePort(tu)] {
+		refuse("redirect_port")
 		return
 	}
 	ctx := colly.NewContext()
