@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/internal/redact"
 )
 
 // Topic is the Kafka topic alerts are published to (key = alert id).
@@ -76,7 +77,7 @@ type WebhookConfig struct {
 func (c *WebhookConfig) Validate() error {
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("webhook: URL %q must be an http:// or https:// URL", c.URL)
+		return fmt.Errorf("webhook: URL %q must be an http:// or https:// URL", redact.SecretURL(c.URL))
 	}
 	if c.Timeout < 0 {
 		return errors.New("webhook: Timeout must not be negative")
@@ -98,6 +99,9 @@ func NewWebhookSink(cfg WebhookConfig) (*WebhookSink, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
 	}
+	// The path and query of a webhook URL are its secret (Slack's are): they
+	// are redacted from every log line and error from now on.
+	redact.SecretURL(cfg.URL)
 	c := cfg.Client
 	if c == nil {
 		c = &http.Client{Timeout: cfg.Timeout}
@@ -126,6 +130,10 @@ func (s *WebhookSink) Send(ctx context.Context, m Message) error {
 	req.Header.Set("Idempotency-Key", m.AlertID)
 	res, err := s.client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = redact.SecretURL(ue.URL) // its message quotes the URL
+		}
 		return fmt.Errorf("webhook: %w", err)
 	}
 	defer res.Body.Close()

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/mwledger/mwledger/internal/redact"
 )
 
 // KafkaConfig says how to reach Kafka.
@@ -38,7 +40,7 @@ func (c *KafkaConfig) Validate() error {
 	}
 	for _, b := range c.Brokers {
 		if _, _, err := net.SplitHostPort(b); err != nil {
-			return fmt.Errorf("kafka: broker %q is not host:port: %w", b, err)
+			return fmt.Errorf("kafka: broker %q is not host:port (credentials go in MWLEDGER_KAFKA_USERNAME / MWLEDGER_KAFKA_PASSWORD): %w", redact.Text(b), redact.Error(err))
 		}
 	}
 	if c.BatchTimeout < 0 || c.MaxMessageBytes < 0 || c.Partitions < 0 {

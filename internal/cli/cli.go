@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/mwledger/mwledger/internal/redact"
 )
 
 // usageError is a mistake in the command line: exit code 2.
@@ -55,8 +57,22 @@ func commands() []command {
 	}
 }
 
-// Run executes one mwledger command line.
+// Run executes one mwledger command line. Its error is redacted (see
+// internal/redact): it is printed.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return redact.Error(run(ctx, args, stdin, stdout, stderr))
+}
+
+// secretEnv are the environment variables whose values are secrets.
+var secretEnv = []string{"MWLEDGER_ES_PASSWORD", "MWLEDGER_ES_API_KEY", "MWLEDGER_KAFKA_PASSWORD", "MWLEDGER_SERVE_PASSWORD"}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	for _, k := range secretEnv {
+		redact.Secret(os.Getenv(k))
+	}
+	if v := os.Getenv("MWLEDGER_ALERT_WEBHOOK"); v != "" {
+		redact.SecretURL(v)
+	}
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, log: newLogger(stderr)}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
@@ -97,13 +113,15 @@ func newLogger(w io.Writer) *slog.Logger {
 	case "error":
 		level = slog.LevelError
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	// Every string and error is redacted: URL credentials, secret query
+	// parameters, the webhook's path, passwords from the environment.
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: redact.ReplaceAttr}))
 }
 
 // newFlags returns a flag set that prints its usage on -h and reports errors as usage errors.
 func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(redactingWriter{e.stderr}) // -h prints defaults, some from the environment
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: mwledger %s %s\n\nFlags:\n", name, synopsis)
 		fs.PrintDefaults()
@@ -126,4 +144,14 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// redactingWriter redacts what it writes (see internal/redact).
+type redactingWriter struct{ w io.Writer }
+
+func (r redactingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(r.w, redact.Text(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -161,3 +161,36 @@ func TestServeWarnsWhenExposed(t *testing.T) {
 		t.Errorf("warning:\n%s", w)
 	}
 }
+
+// TestSecretsStayOutOfErrorsAndHelp: credentials given the wrong way (in a
+// --kafka broker string, in an --es URL) are not echoed by the errors that
+// refuse them, and a webhook URL from the environment is not printed by -h.
+// Nothing is dialled beyond 127.0.0.1:1.
+func TestSecretsStayOutOfErrorsAndHelp(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "s.yaml")
+	os.WriteFile(src, []byte("sources:\n  - name: a\n    urls: [https://x.example/]\n"), 0o600)
+	for _, tc := range []struct {
+		args []string
+		leak string
+	}{
+		{[]string{"crawl", "--kafka", "alice:s3cretpw@127.0.0.1:1", "--sources", src, "--once"}, "s3cretpw"},
+		{[]string{"index", "--es", "http://elastic:p4ssw0rd-x@127.0.0.1:1", "--kafka", "127.0.0.1:1"}, "p4ssw0rd-x"},
+		{[]string{"search", "--store", "es", "--es", "http://elastic:p4ssw0rd-y@127.0.0.1:1"}, "p4ssw0rd-y"},
+	} {
+		var out, errb bytes.Buffer
+		err := Run(context.Background(), tc.args, strings.NewReader(""), &out, &errb)
+		if err == nil {
+			t.Errorf("%v: no error", tc.args)
+			continue
+		}
+		if all := err.Error() + out.String() + errb.String(); strings.Contains(all, tc.leak) {
+			t.Errorf("%v: the secret %q is printed:\n%s", tc.args, tc.leak, all)
+		}
+	}
+	t.Setenv("MWLEDGER_ALERT_WEBHOOK", "https://hooks.example/services/T1/B2/S3cretHookPath")
+	var errb bytes.Buffer
+	Run(context.Background(), []string{"index", "-h"}, strings.NewReader(""), io.Discard, &errb)
+	if h := errb.String(); !strings.Contains(h, "alert-webhook") || strings.Contains(h, "S3cretHookPath") {
+		t.Errorf("index -h prints the webhook's secret path:\n%s", h)
+	}
+}

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -66,5 +69,28 @@ func TestAPIUnencodableAnswerIs500(t *testing.T) {
 	var e apiError
 	if res.StatusCode != http.StatusInternalServerError || json.Unmarshal([]byte(body), &e) != nil || e.Error == "" {
 		t.Errorf("got %d %q; want 500 with a JSON error", res.StatusCode, body)
+	}
+}
+
+// failingLedger fails the way an unreachable Elasticsearch does.
+type failingLedger struct{ Ledger }
+
+func (failingLedger) Search(context.Context, indexer.Query) (indexer.Result, error) {
+	return indexer.Result{}, errors.New(`Get "http://elastic:pw-in-url@10.9.8.7:9200/mwledger-contracts/_search": dial tcp 10.9.8.7:9200: connect: connection refused`)
+}
+
+// TestStoreErrorsStayInTheLog: a 502 tells the client the ledger could not
+// answer without the store's address or credentials; the log keeps the
+// address, with the credentials redacted.
+func TestStoreErrorsStayInTheLog(t *testing.T) {
+	var logged bytes.Buffer
+	srv := httptest.NewServer(New(failingLedger{}, Options{Log: slog.New(slog.NewTextHandler(&logged, nil))}))
+	defer srv.Close()
+	res, body := get(t, srv, "/api/deals")
+	if res.StatusCode != http.StatusBadGateway || strings.Contains(body, "10.9.8.7") || strings.Contains(body, "pw-in-url") {
+		t.Errorf("502 body %q: leaks the store's address", body)
+	}
+	if l := logged.String(); !strings.Contains(l, "10.9.8.7") || strings.Contains(l, "pw-in-url") {
+		t.Errorf("log %q: want the address, not the password", l)
 	}
 }

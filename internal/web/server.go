@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/redact"
 )
 
 // Ledger is what the server reads: both indexer.BoltStore and indexer.ESStore.
@@ -142,9 +143,11 @@ func (h *handler) json(w http.ResponseWriter, status int, v any) {
 	}
 }
 
+// fail answers 502 without the store's error: it names addresses (and, were
+// they misconfigured, credentials) of the store; the server log has it.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Warn("api request failed", "path", r.URL.Path, "err", err)
-	h.json(w, http.StatusBadGateway, apiError{"the ledger could not answer: " + err.Error()})
+	h.log.Warn("api request failed", "path", r.URL.Path, "err", redact.Text(err.Error()))
+	h.json(w, http.StatusBadGateway, apiError{"the ledger could not answer (the server's log says why)"})
 }
 
 func (h *handler) deals(w http.ResponseWriter, r *http.Request) {
