@@ -92,7 +92,7 @@ func reviewList(ctx context.Context, e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tOPERATOR\tCOUNTERPARTY\tCONF.\tWHY")
 	for _, d := range res.Deals {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\n", d.ID, d.Operator.Name, d.Counterparty.Label(), d.Confidence, strings.Join(d.ReviewReasons, "; "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\n", term(d.ID), term(d.Operator.Name), term(d.Counterparty.Label()), d.Confidence, term(strings.Join(d.ReviewReasons, "; ")))
 	}
 	tw.Flush()
 	fmt.Fprintf(e.stdout, "%d deal(s) to review", res.Total)
@@ -183,10 +183,10 @@ func reviewAct(ctx context.Context, e *env, verb string, args []string) error {
 	if d.Review != nil {
 		status = d.Review.Status
 		for _, c := range d.Review.Corrections {
-			fmt.Fprintf(e.stdout, "%s\t%s: %q -> %q\n", d.ID, c.Field, c.Was, c.Value)
+			fmt.Fprintf(e.stdout, "%s\t%s: %q -> %q\n", term(d.ID), c.Field, c.Was, c.Value)
 		}
 	}
-	fmt.Fprintf(e.stdout, "%s: %s by %s; %s | %s | %s MW | %s | %s years\n", d.ID, status, a.By, d.Operator.Name, d.Counterparty.Label(),
+	fmt.Fprintf(e.stdout, "%s: %s by %s; %s | %s | %s MW | %s | %s years\n", term(d.ID), status, term(a.By), term(d.Operator.Name), term(d.Counterparty.Label()),
 		num(d.CapacityMW, "%g"), money(d.TotalValueUSD), num(d.TermYears, "%g"))
 	if *fixture != "" {
 		paths, err := review.SaveFixture(ctx, *d, review.FixtureRequest{Name: *fixture, Dir: *fixtureDir, Article: *article, AllowPrivate: *allowPrivate})

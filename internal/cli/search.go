@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/textsafe"
 	"github.com/mwledger/mwledger/internal/web"
 )
 
@@ -145,13 +146,13 @@ func printAgg(w io.Writer, r indexer.AggResult) {
 	if r.Name == "tiers" {
 		fmt.Fprintln(tw, "TIER\tOPERATOR\tHYPERSCALER-GRADE MW\tMW\tVALUE\tDEALS\tCOUNTERPARTIES")
 		for _, row := range r.Rows {
-			fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.0f\t%s\t%d\t%s\n", row.Tier, row.Key, row.HyperscalerMW, row.MW, money(&row.ValueUSD), row.Deals, strings.Join(row.Counterparties, ", "))
+			fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.0f\t%s\t%d\t%s\n", row.Tier, term(row.Key), row.HyperscalerMW, row.MW, money(&row.ValueUSD), row.Deals, term(strings.Join(row.Counterparties, ", ")))
 		}
 	} else {
 		fmt.Fprintln(tw, "KEY\tDEALS\tMW\tVALUE\tPRICED\t$/MW/YR MEAN\tMEDIAN\tMIN\tMAX")
 		for _, row := range r.Rows {
 			p := row.USDPerMWYear
-			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%d\t%s\t%s\t%s\t%s\n", row.Key, row.Deals, row.MW, money(&row.ValueUSD), p.Count,
+			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%d\t%s\t%s\t%s\t%s\n", term(row.Key), row.Deals, row.MW, money(&row.ValueUSD), p.Count,
 				money(p.Mean), money(p.Median), money(p.Min), money(p.Max))
 		}
 	}
@@ -174,8 +175,8 @@ func writeAggCSV(w io.Writer, r indexer.AggResult) error {
 		if row.Tier > 0 {
 			tier = strconv.Itoa(row.Tier)
 		}
-		cw.Write([]string{row.Key, strconv.Itoa(row.Deals), f(&row.MW), f(&row.ValueUSD), strconv.Itoa(p.Count), f(p.Mean), f(p.Median), f(p.Min), f(p.Max),
-			tier, f(&row.HyperscalerMW), strings.Join(row.Counterparties, " | ")})
+		cw.Write([]string{textsafe.CSVCell(row.Key), strconv.Itoa(row.Deals), f(&row.MW), f(&row.ValueUSD), strconv.Itoa(p.Count), f(p.Mean), f(p.Median), f(p.Min), f(p.Max),
+			tier, f(&row.HyperscalerMW), textsafe.CSVCell(strings.Join(row.Counterparties, " | "))})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -186,16 +187,16 @@ func printTable(w io.Writer, res indexer.Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "OPERATOR\tCOUNTERPARTY\tTYPE\tMW\tVALUE\tYEARS\t$/MW/YEAR\tANNOUNCED\tSOURCES")
 	for _, d := range res.Deals {
-		cp := d.Counterparty.Label()
+		cp := term(d.Counterparty.Label())
 		if d.Counterparty.Hyperscaler {
 			cp += " *"
 		}
 		if d.Aggregate {
 			cp += " (Σ)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", d.Operator.Name, cp, d.ContractType,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", term(d.Operator.Name), cp, term(d.ContractType),
 			num(d.CapacityMW, "%.0f"), money(d.TotalValueUSD), num(d.TermYears, "%.0f"), money(d.USDPerMWYear),
-			strOr(d.AnnouncedOn), len(d.Sources))
+			term(strOr(d.AnnouncedOn)), len(d.Sources))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d deal(s); * hyperscaler counterparty, (Σ) figures sum several contracts\n", res.Total)
@@ -226,3 +227,7 @@ func strOr(p *string) string {
 	}
 	return *p
 }
+
+// term makes text from the ledger safe for a terminal table (no escape
+// sequences, no line breaks): names and places come from articles.
+func term(s string) string { return textsafe.Terminal(s) }

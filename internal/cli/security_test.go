@@ -194,3 +194,52 @@ func TestSecretsStayOutOfErrorsAndHelp(t *testing.T) {
 		t.Errorf("index -h prints the webhook's secret path:\n%s", h)
 	}
 }
+
+// TestHostileNamesPrintSafely: ANSI and OSC sequences in stored names and
+// places (anyone who can publish to the contracts topic can put them there)
+// never reach the terminal from search tables, CSV, aggregations or the
+// review list, and CSV cells that a spreadsheet would run stay text, the NUL
+// and full-width forms included.
+func TestHostileNamesPrintSafely(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	b, err := indexer.OpenBolt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := web.SampleContracts("tty", 6, 4)
+	recs[0].Operator.Name = "Evil\x1b]0;pwned\x07\x1b[2J\u009b31m\u202eCorp"
+	recs[0].Location = ptrS("Texas\x1b[8m hidden")
+	recs[0].Confidence = 0.1 // in the review queue
+	recs[1].Operator.Name = "\x00=HYPERLINK(\"http://evil.example\")"
+	recs[2].Operator.Name = "＝1+1"
+	for _, err := range b.Upsert(context.Background(), recs) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Close()
+	for _, args := range [][]string{
+		{"search"}, {"search", "--csv"}, {"search", "--agg", "by-operator"}, {"search", "--agg", "by-operator", "--csv"},
+		{"search", "--agg", "tiers"}, {"review", "list"}, {"review", "list", "--csv"},
+	} {
+		out, err := runCLI(t, append(args, "--ledger", path)...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if strings.ContainsAny(out, "\x1b\x07\x00\u009b\u202e") {
+			t.Errorf("%v prints control characters: %q", args, out)
+		}
+		if !strings.Contains(out, "pwned") && !strings.Contains(out, "Evil") {
+			t.Errorf("%v: the hostile deal is missing:\n%s", args, out)
+		}
+		if strings.Contains(strings.Join(args, " "), "csv") {
+			for _, f := range []string{`"=HYPERLINK`, ",=HYPERLINK", ",＝1+1", "\n＝1+1", "\n=HYPERLINK"} {
+				if strings.Contains(out, f) {
+					t.Errorf("%v: a formula cell %q is not guarded:\n%s", args, f, out)
+				}
+			}
+		}
+	}
+}
+
+func ptrS(s string) *string { return &s }

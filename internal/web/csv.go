@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/textsafe"
 )
 
 // CSVHeader are the export columns: one row per deal, numbers unformatted
@@ -33,8 +34,10 @@ func WriteCSV(w io.Writer, deals []indexer.Deal) error {
 	return cw.Error()
 }
 
-// CSVRow is one deal's row, in CSVHeader's order. Cells that a spreadsheet
-// would run as a formula (=, +, -, @ first) are prefixed with a quote.
+// CSVRow is one deal's row, in CSVHeader's order. Control characters are
+// removed, and cells that a spreadsheet would run as a formula (=, +, -, @ or
+// their full-width forms first, also after spaces, NULs and escapes) are
+// prefixed with a quote (textsafe.CSVCell).
 func CSVRow(d indexer.Deal) []string {
 	var urls []string
 	for _, s := range d.Sources {
@@ -59,11 +62,7 @@ func CSVRow(d indexer.Deal) []string {
 		row[len(row)-3], row[len(row)-2] = d.Review.Status, d.Review.By
 	}
 	for i, c := range row {
-		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-			if _, err := strconv.ParseFloat(c, 64); err != nil {
-				row[i] = "'" + c
-			}
-		}
+		row[i] = textsafe.CSVCell(c)
 	}
 	return row
 }
