@@ -27,3 +27,23 @@ func TestSchemaBoundsFigures(t *testing.T) {
 		t.Errorf("derived price %v: not finite", *p)
 	}
 }
+
+// TestSchemaSourceURLIsWeb: a record whose source URL is a local path or
+// another scheme is refused before it reaches the ledger (review --fixture
+// would otherwise read that path).
+func TestSchemaSourceURLIsWeb(t *testing.T) {
+	base := `{"schema_version":1,"id":"deal-0000000000000000","operator":{"name":"X"},"counterparty":{"name":null,"descriptor":null,"hyperscaler":false},"contract_type":"colocation","capacity_mw":null,"total_value_usd":null,"term_years":null,"usd_per_mw_year":null,"terms":[],"aggregate":false,"source":{"url":URL},"evidence":[],"confidence":0.5,"extractor_version":"v"}`
+	for _, tc := range []struct {
+		url string
+		ok  bool
+	}{
+		{`"https://news.example/a"`, true}, {`"http://127.0.0.1:8080/x"`, true},
+		{`"/home/u/.ssh/id_rsa"`, false}, {`"file:///etc/passwd"`, false}, {`"javascript:alert(1)"`, false},
+		{`"https://"`, false}, {`"https:///etc/passwd"`, false},
+	} {
+		err := schemas.Validate("contract.schema.json", []byte(strings.Replace(base, "URL", tc.url, 1)))
+		if (err == nil) != tc.ok {
+			t.Errorf("source.url %s: err %v, want ok=%v", tc.url, err, tc.ok)
+		}
+	}
+}

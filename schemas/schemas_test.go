@@ -56,7 +56,7 @@ func TestSchemaRejectsBadRecords(t *testing.T) {
 	}{
 		{"not json", `{`, "invalid json"},
 		{"wrong version", `{"schema_version":2}`, "does not match"},
-		{"bad type", `{"schema_version":1,"id":"deal-0000000000000000","operator":{"name":"X"},"counterparty":{"name":null,"descriptor":null,"hyperscaler":false},"contract_type":"lease","capacity_mw":null,"total_value_usd":null,"term_years":null,"usd_per_mw_year":null,"terms":[],"aggregate":false,"source":{"url":"u"},"evidence":[],"confidence":0.5,"extractor_version":"v"}`, "does not match"},
+		{"bad type", `{"schema_version":1,"id":"deal-0000000000000000","operator":{"name":"X"},"counterparty":{"name":null,"descriptor":null,"hyperscaler":false},"contract_type":"lease","capacity_mw":null,"total_value_usd":null,"term_years":null,"usd_per_mw_year":null,"terms":[],"aggregate":false,"source":{"url":"https://a.example/u"},"evidence":[],"confidence":0.5,"extractor_version":"v"}`, "does not match"},
 	}
 	good := strings.Replace(tests[2].msg, `"lease"`, `"colocation"`, 1)
 	if err := schemas.Validate("contract.schema.json", []byte(good)); err != nil {

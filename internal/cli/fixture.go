@@ -14,6 +14,7 @@ import (
 	"github.com/mwledger/mwledger/crawler"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/internal/eval"
+	"github.com/mwledger/mwledger/internal/review"
 )
 
 func runFixture(ctx context.Context, e *env, args []string) error {
@@ -109,10 +110,12 @@ func fixtureRecord(ctx context.Context, e *env, args []string) error {
 	for _, c := range x.FromPage(page, pageURL) {
 		gs = append(gs, eval.FromContract(c))
 	}
-	if err := os.WriteFile(htmlPath, body, 0o644); err != nil {
+	// Never through a symlink: a dangling one in the fixture directory would
+	// create its target wherever it points.
+	if err := review.WriteFile(htmlPath, body, *force); err != nil {
 		return err
 	}
-	if err := os.WriteFile(goldenPath, eval.WriteGolden(gs), 0o644); err != nil {
+	if err := review.WriteFile(goldenPath, eval.WriteGolden(gs), *force); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s\n%s\n", htmlPath, goldenPath)
@@ -145,7 +148,7 @@ func fixtureUpdate(e *env, args []string) error {
 		return errors.New("fixture update: no <case>.html in " + *dir)
 	}
 	for _, c := range cases {
-		if err := os.WriteFile(filepath.Join(*dir, c.Name+".golden.jsonl"), eval.WriteGolden(c.Got), 0o644); err != nil {
+		if err := review.WriteFile(filepath.Join(*dir, c.Name+".golden.jsonl"), eval.WriteGolden(c.Got), true); err != nil {
 			return err
 		}
 	}

@@ -243,3 +243,63 @@ func TestHostileNamesPrintSafely(t *testing.T) {
 }
 
 func ptrS(s string) *string { return &s }
+
+// TestFixturesNeverTouchLocalFiles: a deal whose stored source URL is a local
+// path (anyone who can publish to the contracts topic can write one) does not
+// make `review correct --fixture` copy that file; and neither fixture command
+// writes through a symlink in the fixture directory (a dangling one used to
+// create its target).
+func TestFixturesNeverTouchLocalFiles(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "id_rsa")
+	os.WriteFile(secret, []byte("-----BEGIN OPENSSH PRIVATE KEY----- SECRET"), 0o600)
+	for _, src := range []string{secret, "file://" + secret, "javascript:alert(1)"} {
+		path := filepath.Join(t.TempDir(), "ledger.db")
+		b, err := indexer.OpenBolt(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := web.SampleContracts("fs", 1, 9)
+		for i := range recs {
+			recs[i].Source.URL = src // every source: nothing here may be fetched
+		}
+		for _, err := range b.Upsert(context.Background(), recs) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, _ := b.Search(context.Background(), indexer.Query{})
+		b.Close()
+		fixtures := filepath.Join(t.TempDir(), "review")
+		_, err = runCLI(t, "review", "correct", res.Deals[0].ID, "capacity_mw=100", "--by", "ana", "--no-alerts",
+			"--ledger", path, "--fixture", "case", "--fixture-dir", fixtures)
+		if err == nil || !strings.Contains(err.Error(), "not an http(s) URL") {
+			t.Errorf("source %q: err %v, want a refusal", src, err)
+		}
+		filepath.WalkDir(fixtures, func(p string, d os.DirEntry, _ error) error {
+			if b, _ := os.ReadFile(p); d != nil && !d.IsDir() && strings.Contains(string(b), "SECRET") {
+				t.Errorf("source %q: the local file was copied to %s", src, p)
+			}
+			return nil
+		})
+	}
+
+	// fixture record into a directory holding a dangling symlink at the case's path.
+	fdir := t.TempDir()
+	target := filepath.Join(t.TempDir(), "created-elsewhere")
+	os.Symlink(target, filepath.Join(fdir, "case.html"))
+	page := filepath.Join(t.TempDir(), "page.html")
+	os.WriteFile(page, []byte("<html><body><p>IREN signed a $9.7 billion contract with Microsoft for 200 MW.</p></body></html>"), 0o600)
+	for _, force := range []bool{false, true} {
+		args := []string{"fixture", "record", "--name", "case", "--dir", fdir, page}
+		if force {
+			args = append(args[:2], append([]string{"--force"}, args[2:]...)...)
+		}
+		if _, err := runCLI(t, args...); err == nil {
+			t.Errorf("force=%v: fixture record wrote through a symlink", force)
+		}
+		if _, err := os.Lstat(target); err == nil {
+			t.Fatalf("force=%v: the symlink's target %s was created", force, target)
+		}
+	}
+}

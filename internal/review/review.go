@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mwledger/mwledger/crawler"
@@ -110,12 +111,17 @@ func SaveFixture(ctx context.Context, d indexer.Deal, req FixtureRequest) ([]str
 			}
 		}
 	}
-	// The source the deal shows, or the one the article flag names.
+	// The source the deal shows, or the one the article flag names. A URL
+	// from the ledger is data anyone who can publish a record wrote: it is
+	// fetched only when it is http(s), never read as a file.
 	src := d.Source.URL
 	article := req.Article
 	if article == "" {
+		if !IsWebURL(src) {
+			return nil, fmt.Errorf("the deal's source URL %q is not an http(s) URL: give --article FILE with the saved page", src)
+		}
 		article = src
-	} else if u, err := url.Parse(article); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+	} else if IsWebURL(article) {
 		src = article
 	}
 	var recordID string
@@ -174,16 +180,51 @@ func SaveFixture(ctx context.Context, d indexer.Deal, req FixtureRequest) ([]str
 		return nil, err
 	}
 	for i, b := range [][]byte{body, eval.WriteGolden(golden), append(sj, '\n')} {
-		if err := os.WriteFile(paths[i], b, 0o644); err != nil {
+		if err := WriteFile(paths[i], b, req.Force); err != nil {
 			return nil, err
 		}
 	}
 	return paths, nil
 }
 
+// IsWebURL says whether s is an absolute http(s) URL with a host.
+func IsWebURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// WriteFile writes a fixture file without following a symlink at path (a
+// dangling one would create its target elsewhere): it refuses one, and
+// refuses an existing file unless overwrite.
+func WriteFile(path string, data []byte, overwrite bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | syscall.O_NOFOLLOW
+	if overwrite {
+		flags |= os.O_TRUNC
+	} else {
+		flags |= os.O_EXCL
+	}
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symlink: not written", path)
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return fmt.Errorf("%s is not a regular file: not written", path)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 func readArticle(ctx context.Context, article string, req FixtureRequest) ([]byte, string, error) {
-	u, err := url.Parse(article)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+	if !IsWebURL(article) {
+		// Only ever req.Article, the reviewer's own --article FILE (SaveFixture
+		// checked a URL from the ledger).
 		b, err := os.ReadFile(article)
 		if err != nil {
 			return nil, "", fmt.Errorf("the article: %w (give --article FILE with the saved page)", err)
