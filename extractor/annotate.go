@@ -36,6 +36,7 @@ type sent struct {
 	vendor  bool // names an equipment or power seller: its amounts are purchases
 	hedged  bool // every deal word sits in a hedged clause
 	title   bool
+	cls     *figureClasses // what each figure is, read once (classify.go)
 }
 
 // openNames finds company names the gazetteer does not know, for a whole

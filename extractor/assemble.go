@@ -312,8 +312,9 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
 	key := f.key()
 	lo, hi := max(0, k-3), min(len(ss)-1, k+8)
 	if single {
-		// The page speaks of one deal: its figures may be anywhere.
-		lo, hi = 0, len(ss)-1
+		// The page speaks of one deal: its figures may be further away (bounded,
+		// so that time stays linear in the length of the page).
+		lo, hi = max(0, k-30), min(len(ss)-1, k+30)
 	}
 	// Stop at a sentence that names another deal.
 	for j := k - 1; j >= lo; j-- {
@@ -384,12 +385,13 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
 		if f.shared && j != k && !mentionsParty(s, f.cp.e) {
 			return
 		}
-		for _, m := range s.money {
+		fc := s.classes()
+		for mi, m := range s.money {
 			if !in(m.Start) || overlapsPrice(s.prices, m.Start) {
 				continue
 			}
-			cls := moneyClass(s.lower, m)
-			hedged := figureHedged(s, m.Start, m.End)
+			cls := fc.money[mi]
+			hedged := fc.moneyHedged[mi]
 			switch cls {
 			case "value", "total":
 				if hedged || cls == "total" && !f.aggregate {
@@ -423,12 +425,12 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
 				}
 			}
 		}
-		for _, c := range s.caps {
+		for ci, c := range s.caps {
 			if !in(c.Start) {
 				continue
 			}
 			sc := base
-			switch capClass(s.lower, c) {
+			switch fc.caps[ci] {
 			case "reject":
 				continue
 			case "it":
@@ -436,7 +438,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
 			case "soft":
 				sc -= 4
 			}
-			if figureHedged(s, c.Start, c.End) {
+			if fc.capsHedged[ci] {
 				continue
 			}
 			if offer("cap", cand{sc, j, c.Start}) {
@@ -444,8 +446,8 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
 				f.d.setFieldForce("capacity_mw", s.Text)
 			}
 		}
-		for _, t := range s.terms {
-			if !in(t.Start) || !termUsable(s.lower, t) || figureHedged(s, t.Start, t.End) && t.Until == 0 {
+		for ti, t := range s.terms {
+			if !in(t.Start) || !fc.termOK[ti] {
 				continue
 			}
 			if t.Until != 0 {
@@ -486,8 +488,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
 				break
 			}
 		}
-		f.d.text.WriteString(s.lower)
-		f.d.text.WriteByte(' ')
+		f.d.addText(s.lower)
 	}
 	if f.titleDeal {
 		visit(k)
@@ -536,6 +537,23 @@ func (f *frame) key() string {
 		return f.op.label() + "|(undisclosed)" // one article, one undisclosed tenant however described
 	}
 	return f.op.label() + "|" + f.cp.label()
+}
+
+// A deal keeps at most this much of its wording and this many evidence
+// sentences: a page that repeats one sentence thousands of times must not make
+// merging quadratic.
+const (
+	maxDealText = 16 << 10
+	maxEvidence = 12
+)
+
+// addText keeps the wording the type and terms are read from, up to maxDealText.
+func (d *draft) addText(s string) {
+	if d.text.Len() >= maxDealText {
+		return
+	}
+	d.text.WriteString(s)
+	d.text.WriteByte(' ')
 }
 
 // setFieldForce records the sentence a field was last taken from.
@@ -723,9 +741,14 @@ func (f *frame) absorb(o *frame) {
 		f.d.block = o.d.block
 		f.titleDeal = false
 	}
-	f.d.anchorText += " " + o.d.anchorText
-	f.d.text.WriteString(o.d.text.String())
+	if len(f.d.anchorText) < maxDealText {
+		f.d.anchorText += " " + o.d.anchorText
+	}
+	f.d.addText(o.d.text.String())
 	for _, e := range o.d.evidence {
+		if len(f.d.evidence) >= maxEvidence {
+			break
+		}
 		f.d.addEvidence(e)
 	}
 	for k, v := range o.d.fieldEv {

@@ -91,8 +91,14 @@ func sentenceHedged(lower string) bool {
 	return found
 }
 
+// dealStems are deal nouns that languages such as German and Norwegian join
+// to other words ("Fünfjahresvertrag", "Großauftrag", "leieavtale").
+var dealStems = []string{"vertrag", "verträge", "auftrag", "vereinbarung", "avtale", "aftale", "kontrakt", "overeenkomst"}
+
 // hasDealWord reports a deal word anywhere in the sentence.
-func hasDealWord(lower string) bool { return anyWord(lower, lex().DealWords) }
+func hasDealWord(lower string) bool {
+	return anyWord(lower, lex().DealWords) || containsAny(lower, dealStems)
+}
 
 // moneyClass is what an amount is to a contract.
 func moneyClass(lower string, m Money) string {
@@ -168,3 +174,33 @@ var (
 	reDecimalComma = regexp.MustCompile(`(?:^|[^\d.,])\d{1,3},\d{1,2}(?:\s?%|\s?[\p{L}])`)
 	reDecimalPoint = regexp.MustCompile(`(?:^|[^\d.,])\d{1,3}\.\d{1,2}(?:\s?%|\s?[\p{L}])|\$\d{1,3}\.\d{1,2}`)
 )
+
+// figureClasses holds what each figure of a sentence is, computed once per
+// sentence however many deals look at it.
+type figureClasses struct {
+	money       []string
+	moneyHedged []bool
+	caps        []string
+	capsHedged  []bool
+	termOK      []bool
+}
+
+func (s *sent) classes() *figureClasses {
+	if s.cls != nil {
+		return s.cls
+	}
+	c := &figureClasses{}
+	for _, m := range s.money {
+		c.money = append(c.money, moneyClass(s.lower, m))
+		c.moneyHedged = append(c.moneyHedged, figureHedged(s, m.Start, m.End))
+	}
+	for _, cp := range s.caps {
+		c.caps = append(c.caps, capClass(s.lower, cp))
+		c.capsHedged = append(c.capsHedged, figureHedged(s, cp.Start, cp.End))
+	}
+	for _, t := range s.terms {
+		c.termOK = append(c.termOK, termUsable(s.lower, t) && (t.Until != 0 || !figureHedged(s, t.Start, t.End)))
+	}
+	s.cls = c
+	return c
+}

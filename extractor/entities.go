@@ -96,7 +96,7 @@ func LoadGazetteer(data []byte) (*Gazetteer, error) {
 			}
 			g.all = append(g.all, e)
 			for _, a := range append([]string{e.Name}, e.Aliases...) {
-				if hasCJK(a) {
+				if hasCJK(a) || hasHangul(a) {
 					g.cjk = append(g.cjk, cjkAlias{a, e})
 					continue
 				}
@@ -185,7 +185,7 @@ func tokenize(s string) []token {
 	for i, r := range s {
 		inWord := unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == '’' ||
 			((r == '.' || r == '-' || r == '&') && start >= 0)
-		if inWord && !isCJKRune(r) {
+		if inWord && !isCJKRune(r) && !unicode.Is(unicode.Hangul, r) {
 			if start < 0 {
 				start = i
 			}
@@ -242,7 +242,7 @@ func (g *Gazetteer) Find(s string) []Mention {
 			i++
 		}
 	}
-	if len(g.cjk) > 0 && hasCJK(s) {
+	if len(g.cjk) > 0 && (hasCJK(s) || hasHangul(s)) {
 		for _, c := range g.cjk {
 			for off := 0; ; {
 				j := strings.Index(s[off:], c.alias)

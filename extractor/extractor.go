@@ -219,9 +219,18 @@ func decimalCommaText(p *Page) bool {
 		return true
 	}
 	commaDec, pointDec := 0, 0
+	seen := 0
 	for _, b := range p.Blocks {
-		commaDec += len(reDecimalComma.FindAllString(b.Text, -1))
-		pointDec += len(reDecimalPoint.FindAllString(b.Text, -1))
+		if seen > 64<<10 { // enough text to tell; bounded on huge pages
+			break
+		}
+		text := b.Text
+		if len(text) > 64<<10-seen {
+			text = text[:64<<10-seen]
+		}
+		seen += len(text) + 1
+		commaDec += len(reDecimalComma.FindAllStringIndex(text, 64))
+		pointDec += len(reDecimalPoint.FindAllStringIndex(text, 64))
 	}
 	return commaDec > pointDec
 }

@@ -125,14 +125,23 @@ func hasWord(lower, w string) bool {
 
 // wordIndex finds w in lower at or after from, on word boundaries.
 func wordIndex(lower, w string, from int) int {
-	cjk := hasCJK(w) || hasHangul(w)
+	cjk := -1 // whether w is in a script written without spaces, found out when needed
 	for off := from; off <= len(lower); {
 		i := strings.Index(lower[off:], w)
 		if i < 0 {
 			return -1
 		}
 		i += off
-		if cjk || (boundaryBefore(lower, i) && boundaryAfter(lower, i+len(w))) {
+		if boundaryBefore(lower, i) && boundaryAfter(lower, i+len(w)) {
+			return i
+		}
+		if cjk < 0 {
+			cjk = 0
+			if hasCJK(w) || hasHangul(w) {
+				cjk = 1
+			}
+		}
+		if cjk == 1 {
 			return i
 		}
 		off = i + 1

@@ -94,7 +94,8 @@ func mergeBrokenSentences(ss []Sentence) []Sentence {
 	return out
 }
 
-var abbreviations = []string{"approx.", "corp.", "inc.", "ltd.", "co.", "no.", "vs.", "u.s.", "dr.", "mr.", "ms.", "st.", "jan.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec.", "est.", "e.g.", "i.e.", "p.m.", "a.m."}
+var abbreviations = []string{"approx.", "corp.", "inc.", "ltd.", "co.", "no.", "vs.", "u.s.", "dr.", "mr.", "ms.", "st.", "jan.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec.", "est.", "e.g.", "i.e.", "p.m.", "a.m.",
+	"mrd.", "mio.", "bio.", "tsd.", "mln.", "mld.", "bzw.", "inkl.", "млрд.", "млн.", "тыс."}
 
 func continues(prev, next string) bool {
 	if next == "" {
