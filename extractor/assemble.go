@@ -4,6 +4,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/mwledger/mwledger/schemas"
 )
 
 // assemble: deal frames from the sentences that name a deal (who provides,
@@ -13,15 +15,15 @@ import (
 
 // frame is one deal being assembled.
 type frame struct {
-	d          *draft
-	anchor     int // index of the sentence that named the deal
-	op, cp     pmention
-	seg        [2]int // the part of the anchor sentence that is this deal's (several deals in one sentence)
-	shared     bool   // the anchor sentence holds several deals
-	scores     map[string]float64
-	aggregate  bool
-	titleDeal  bool
-	orphan     bool // no customer named near it: it joins another deal of its operator
+	d         *draft
+	anchor    int // index of the sentence that named the deal
+	op, cp    pmention
+	seg       [2]int // the part of the anchor sentence that is this deal's (several deals in one sentence)
+	shared    bool   // the anchor sentence holds several deals
+	scores    map[string]float64
+	aggregate bool
+	titleDeal bool
+	orphan    bool // no customer named near it: it joins another deal of its operator
 }
 
 // roleScores returns how much the words around a party make it the provider
@@ -401,6 +403,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
 					if f.d.valueNonUSD == nil {
 						mm := m
 						f.d.valueNonUSD = &mm
+						f.d.warnings = append(f.d.warnings, "contract value stated in "+m.Currency+", not converted")
 					}
 					continue
 				}
@@ -591,6 +594,10 @@ func assemble(ss []*sent, main, topic *Entity) []*draft {
 			f.d.aggregate = f.aggregate
 			f.d.anchorText = s.lower[f.seg[0]:f.seg[1]]
 			f.d.addEvidence(s.Text)
+			if et := eventType(s.lower); et != "" { // an expansion or amendment of an earlier deal
+				f.d.event = &schemas.Event{Type: et}
+				f.d.fillEvent(s.analysis)
+			}
 			f.d.opInferred = f.op.start < 0
 			frames = append(frames, f)
 			if owner[s.idx] == nil {
@@ -604,6 +611,14 @@ func assemble(ss []*sent, main, topic *Entity) []*draft {
 		keys[f.key()] = true
 	}
 	for _, f := range frames {
+		if f.d.event != nil {
+			// A change to an earlier deal: the sentences after it restate or
+			// total that deal, read apart from the change's own figures.
+			for j := f.anchor + 1; j < len(ss) && j <= f.anchor+4 && ss[j].Block <= ss[f.anchor].Block+1 && ss[j].Kind != "h"; j++ {
+				f.d.fillEvent(ss[j].analysis)
+			}
+			continue
+		}
 		attach(f, ss, owner, len(keys) == 1)
 	}
 	return mergeFrames(frames)
@@ -668,7 +683,7 @@ func mergeFrames(fs []*frame) []*draft {
 	}
 	ds := make([]*draft, 0, len(out))
 	for _, f := range out {
-		if f.d.value == nil && f.d.capacity == nil {
+		if f.d.value == nil && f.d.capacity == nil && f.d.valueNonUSD == nil {
 			continue
 		}
 		ds = append(ds, f.d)

@@ -261,29 +261,6 @@ func europeanLang(lang string) bool {
 	return false
 }
 
-// mainOperator is the operator the page is about: named in the title, else the
-// one mentioned most often.
-func mainOperator(g *Gazetteer, p *Page, as []analysis) *Entity {
-	for _, m := range g.Find(p.Title) {
-		if m.E.Role == "operator" {
-			return m.E
-		}
-	}
-	counts := map[*Entity]int{}
-	var best *Entity
-	for _, a := range as {
-		for _, m := range a.ents {
-			if m.E.Role == "operator" {
-				counts[m.E]++
-				if best == nil || counts[m.E] > counts[best] {
-					best = m.E
-				}
-			}
-		}
-	}
-	return best
-}
-
 func strPtr(s string) *string {
 	if s == "" {
 		return nil

@@ -7,12 +7,6 @@ import (
 	"github.com/jdkato/prose/v2"
 )
 
-// prose is used where grammar beats word lists, and only on the few candidate
-// sentences of a page (tagging a whole page would cost ~70 ms): part-of-speech
-// tags tell a hypothetical deal ("could sign") from a signed one, and find the
-// proper-noun subject of a deal verb when the operator is not in the gazetteer.
-// prose's named-entity model is not used: it is close to random on company names.
-
 var (
 	proseOnce  sync.Once
 	proseModel *prose.Model
@@ -42,12 +36,6 @@ var dealVerbs = map[string]bool{"signed": true, "signs": true, "sign": true, "in
 // "could sign" is, "a client it would not identify" is not.
 var dealBases = map[string]bool{"sign": true, "ink": true, "secure": true, "announce": true, "reach": true, "strike": true, "land": true,
 	"agree": true, "close": true, "enter": true, "lease": true, "win": true, "finalize": true, "finalise": true, "award": true}
-
-// hedgeWords gate the tagger: a sentence without any of them is not hypothetical.
-var hedgeWords = []string{"could", "may ", "might", "would", "should", "plans to", "aims to", "hopes to", "seeks to", "intends to"}
-
-// dealBaseWords gate the tagger together with hedgeWords.
-var dealBaseWords = []string{" sign", " ink", " secure", " announce", " reach", " strike", " land", " agree", " close", " enter", " lease", " win", " finali", " award"}
 
 var hedges = map[string]bool{"could": true, "may": true, "might": true, "would": true, "should": true}
 
@@ -98,22 +86,4 @@ func (t tagged) properSubject() string {
 		return ""
 	}
 	return strings.Join(words, " ")
-}
-
-// mayHaveProperSubject is the cheap test before tagging: the sentence opens with a
-// capitalised word and a deal verb follows soon after.
-func mayHaveProperSubject(text string) bool {
-	words := strings.Fields(firstBytes(text, 80))
-	if len(words) < 2 || notSubjects[words[0]] {
-		return false
-	}
-	if c := words[0][0]; c < 'A' || c > 'Z' {
-		return false
-	}
-	for _, w := range words[1:] {
-		if dealVerbs[strings.ToLower(strings.Trim(w, ",;:"))] {
-			return true
-		}
-	}
-	return false
 }

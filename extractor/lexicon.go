@@ -175,16 +175,6 @@ func anyWord(lower string, ws []string) bool {
 	return false
 }
 
-// firstWord returns the first of ws found in lower, or "".
-func firstWord(lower string, ws []string) string {
-	for _, w := range ws {
-		if hasWord(lower, w) {
-			return w
-		}
-	}
-	return ""
-}
-
 // endsWithWord reports whether lower (trimmed) ends with one of ws as a word.
 func endsWithWord(lower string, ws []string) string {
 	t := strings.TrimRight(lower, " ,")

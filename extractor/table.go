@@ -131,7 +131,7 @@ func tableDeal(a analysis, lastOp *Entity, g *Gazetteer) *draft {
 			// Notes and other columns: their words tell terms and type, and the
 			// amounts and parties they name ("US$1.94bn prepaid", "Google backstop").
 			notes := analyze(Sentence{Text: cell}, g, false)
-			d.fill(notes, segment{0, len(cell), party{}}, false)
+			d.fill(notes, segment{0, len(cell)}, false)
 		}
 	}
 	if d.operator == nil {
