@@ -586,6 +586,7 @@ func assemble(ss []*sent, main, topic *Entity) []*draft {
 				f.orphan = f.cp.e == nil && f.cp.desc == ""
 			}
 			f.titleDeal = s.title
+			f.scores = map[string]float64{}
 			f.d = &draft{operator: f.op.e, counterparty: f.cp.e, descriptor: f.cp.desc, block: s.Block}
 			if f.cp.e == nil {
 				f.d.descriptor = f.cp.desc
