@@ -2,6 +2,7 @@ package extractor
 
 import (
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -52,6 +53,11 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 	if w := endsWithWord(before, lx.ProviderBefore); w != "" {
 		prov += 2
 	}
+	// "to AI cloud provider Fluidstack": the words that describe the name do
+	// not hide the preposition before them.
+	if m := reDescribed.FindStringSubmatch(before); m != nil {
+		before = m[1]
+	}
 	if w := endsWithWord(before, lx.CustomerBefore); w != "" {
 		if w == "to" || w == "for" {
 			// "agreed to X" is not "lease to X": before "to" must come a figure or a deal word.
@@ -80,6 +86,10 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 	return prov, cust
 }
 
+// reDescribed cuts a short lower-case description off the words before a name
+// ("… to ai cloud provider ") when a preposition precedes it.
+var reDescribed = regexp.MustCompile(`^(.*\b(?:to|for|with|from|by))\s+(?:[a-z][a-z.\-]*\s+){1,4}$`)
+
 // tierOf is where a party sits in the supply chain (entities.yaml kind), for
 // an open-world company read from the noun that introduced it.
 func tierOf(p pmention) float64 {
@@ -103,7 +113,11 @@ func tierOf(p pmention) float64 {
 func pairScore(s *sent, a, b int) float64 {
 	pa, ca := roleScores(s, a)
 	pb, cb := roleScores(s, b)
-	return 0.8*(tierOf(s.parties[a])-tierOf(s.parties[b])) + (pa - ca) + (cb - pb)
+	d := tierOf(s.parties[a]) - tierOf(s.parties[b])
+	// The supply chain tells the direction, not which two of the named
+	// companies made the deal: a miner's customer is not the lab behind it.
+	d = math.Max(-1, math.Min(1, d))
+	return 0.8*d + (pa - ca) + (cb - pb)
 }
 
 // allCoordinated reports a sentence whose named companies form one list,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -199,6 +200,13 @@ func processMessage(ctx context.Context, msg bus.Message, cfg StageConfig, runni
 		return nil, pipeline.Permanent("extract", "invalid_json", err)
 	}
 	cs, err := extractWithin(ctx, a, cfg, running)
+	if err == nil && (strings.HasPrefix(a.URL, "http://") || strings.HasPrefix(a.URL, "https://")) {
+		// Where the page really came from: the record's url may be the
+		// canonical the page named; authority comes from this one.
+		for i := range cs {
+			cs[i].Source.FetchedURL = a.URL
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

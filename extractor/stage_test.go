@@ -231,3 +231,42 @@ func TestStageStopsDuringSlowExtraction(t *testing.T) {
 		t.Error("the article cut short by the shutdown was committed")
 	}
 }
+
+// TestStageKeepsTheFetchedURL: every record names the URL its page was
+// fetched from (source.fetched_url) next to the canonical URL it was
+// published under, and passes the contract schema.
+func TestStageKeepsTheFetchedURL(t *testing.T) {
+	x, err := extractor.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := fixtures.Article(fixtures.Cases()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.URL = "http://mirror.example/fetched/here?utm_source=x"
+	mem := bus.NewMemory()
+	v, _ := json.Marshal(a)
+	mem.Publish(context.Background(), bus.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v})
+	mem.CloseTopic(schemas.TopicArticles)
+	st, err := x.RunStage(context.Background(), mem.Consumer(schemas.TopicArticles), mem, extractor.StageConfig{})
+	if err != nil || st.Contracts == 0 {
+		t.Fatalf("%v, %+v", err, st)
+	}
+	mem.CloseTopic(schemas.TopicContracts)
+	out := mem.Consumer(schemas.TopicContracts)
+	for range st.Contracts {
+		m, err := out.Fetch(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c schemas.Contract
+		json.Unmarshal(m.Value, &c)
+		if c.Source.FetchedURL != a.URL || c.Source.URL != a.CanonicalURL {
+			t.Errorf("record %s: source %+v; want url %s, fetched_url %s", c.ID, c.Source, a.CanonicalURL, a.URL)
+		}
+		if err := schemas.Validate("contract.schema.json", m.Value); err != nil {
+			t.Errorf("record %s: %v", c.ID, err)
+		}
+	}
+}
