@@ -59,6 +59,13 @@ type Source struct {
 	// Keywords, when set, publish only pages that mention at least one of them
 	// (case-insensitive). Default: publish every article page.
 	Keywords []string `yaml:"keywords"`
+	// CanonicalHosts are hosts outside the fetched site whose URLs this
+	// source's pages may name as rel=canonical ("news.example", or
+	// "*.example" for its subdomains): syndication partners the operator
+	// vouches for. Default none: a canonical is trusted only within the
+	// fetched site (see provenance.go), else the page is published under the
+	// URL it was fetched from.
+	CanonicalHosts []string `yaml:"canonical_hosts"`
 }
 
 // Bounds of a sources file: a value beyond them is an error, not a panic
@@ -203,6 +210,11 @@ func (s *Source) Validate() error {
 	for _, d := range s.AllowedDomains {
 		if d == "" || strings.ContainsAny(d, "/:*") {
 			return fmt.Errorf("%s: allowed_domains entry %q must be a plain host name (no scheme, port or wildcard)", s.Name, d)
+		}
+	}
+	for _, h := range s.CanonicalHosts {
+		if h == "" || h == "*" || strings.ContainsAny(h, "/:@ ") || strings.Contains(strings.TrimPrefix(h, "*."), "*") {
+			return fmt.Errorf("%s: canonical_hosts entry %q must be a host name or *.suffix (no scheme, port or bare *)", s.Name, h)
 		}
 	}
 	if s.Parallelism < 0 {

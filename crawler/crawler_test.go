@@ -110,12 +110,13 @@ func TestCrawlFeedsAndListings(t *testing.T) {
 	mem := bus.NewMemory()
 	c := New(Config{MaxBodyBytes: 200_000}, mem, nil)
 	src := Source{
-		Name:         "local",
-		Feeds:        []string{srv.URL + "/feed.xml"},
-		Listings:     []Listing{{URL: srv.URL + "/list/1", LinkSelector: "a.s", NextSelector: "a.next"}},
-		AllowPrivate: true,
-		Delay:        Duration{time.Millisecond},
-		Parallelism:  2,
+		Name:           "local",
+		Feeds:          []string{srv.URL + "/feed.xml"},
+		Listings:       []Listing{{URL: srv.URL + "/list/1", LinkSelector: "a.s", NextSelector: "a.next"}},
+		CanonicalHosts: []string{"news.example"}, // the pages name their syndicated original there
+		AllowPrivate:   true,
+		Delay:          Duration{time.Millisecond},
+		Parallelism:    2,
 	}
 	if err := c.Crawl(context.Background(), []Source{src}); err != nil {
 		t.Fatal(err)

@@ -32,15 +32,30 @@ func (p *pass) publish(r *colly.Response, text []byte) {
 		fcanon = fetched
 	}
 	body := r.Body
-	key := canonicalOf(body, fetched)
+	claimed := claimedCanonical(body)
+	key, _ := p.s.trustedCanonical(claimed, fetched)
+	if key != claimed && claimed != "" {
+		p.c.log.Debug("rel=canonical outside the fetched site not trusted", "url", fetched, "canonical", claimed, "source", src)
+	}
 	textHash := "sha256:" + sha256Hex(text)
+	sketch := textSketch(text)
 	now := time.Now().UTC()
-	entry := Entry{FetchURL: fcanon, TextHash: textHash, ETag: r.Headers.Get("ETag"), LastModified: r.Headers.Get("Last-Modified"), CheckedAt: now}
+	entry := Entry{FetchURL: fcanon, TextHash: textHash, Sketch: sketch, ETag: r.Headers.Get("ETag"), LastModified: r.Headers.Get("Last-Modified"), CheckedAt: now}
 
-	unlock := p.c.lockKey(key)
-	defer unlock()
 	st := p.c.cfg.State
+	unlock := p.c.lockKey(key)
 	prev, known, err := st.Article(key)
+	if err == nil && known && fcanon != key && prev.FetchURL != fcanon && prev.Version > 0 && !textSimilar(prev.Sketch, sketch) {
+		// The canonical names a recorded story whose text is another: this page
+		// is not a copy of it (another story, or every page naming one URL).
+		// It is published under its own URL.
+		unlock()
+		p.c.log.Debug("rel=canonical names a different story, publishing under the fetched URL", "url", fetched, "canonical", key, "source", src)
+		key = fcanon
+		unlock = p.c.lockKey(key)
+		prev, known, err = st.Article(key)
+	}
+	defer unlock()
 	if err != nil {
 		p.c.event(src, evFailed, "state")
 		p.fail(fmt.Errorf("reading crawl state for %s: %w", key, err))
@@ -52,7 +67,7 @@ func (p *pass) publish(r *colly.Response, text []byte) {
 			p.fail(fmt.Errorf("recording %s in the crawl state: %w", key, err))
 		}
 	}
-	if known && prev.FetchURL != fcanon && prev.Version > 0 {
+	if known && prev.FetchURL != fcanon && prev.Version > 0 && textSimilar(prev.Sketch, sketch) {
 		if fcanon != key {
 			// An alternate (AMP, print, tracking copy) of a recorded article.
 			if err := st.PutArticle(key, prev, fcanon); err != nil {
@@ -194,14 +209,9 @@ func keepHeaders(h *http.Header) map[string]string {
 	return out
 }
 
-// canonicalOf honours <link rel="canonical"> when it points to an http(s) URL,
-// on any host: syndicated copies name their original (and the bundled fixtures
-// name their .example outlets).
-func canonicalOf(body []byte, fetched string) string {
-	fallback, err := Canonical(fetched)
-	if err != nil {
-		fallback = fetched
-	}
+// claimedCanonical is the page's <link rel="canonical"> when it names an
+// http(s) URL (canonicalised), else "". It is a claim: see trustedCanonical.
+func claimedCanonical(body []byte) string {
 	head := body
 	if i := bytes.Index(bytes.ToLower(head), []byte("</head>")); i > 0 {
 		head = head[:i]
@@ -213,13 +223,13 @@ func canonicalOf(body []byte, fetched string) string {
 			i = bytes.Index(lower[off:], []byte("rel='canonical'"))
 		}
 		if i < 0 {
-			return fallback
+			return ""
 		}
 		i += off
 		start := bytes.LastIndexByte(lower[:i], '<')
 		end := bytes.IndexByte(lower[i:], '>')
 		if start < 0 || end < 0 {
-			return fallback
+			return ""
 		}
 		tag := string(head[start : i+end])
 		if href := attr(tag, "href"); strings.HasPrefix(href, "http://") || strings.HasPrefix(href, "https://") {

@@ -20,6 +20,9 @@ type Entry struct {
 	// TextHash is the sha256 of the page's visible text: markup, scripts and
 	// nonces that change on every request do not make a new version.
 	TextHash string `json:"text_hash"`
+	// Sketch is a MinHash of the visible text (textSketch): a page naming this
+	// URL as its canonical is a duplicate only when its text is similar.
+	Sketch []uint32 `json:"sketch,omitempty"`
 	// ContentHash is the sha256 of the raw body last published.
 	ContentHash string `json:"content_hash,omitempty"`
 	// ETag and LastModified are the validators of FetchURL, for a conditional GET.

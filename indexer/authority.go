@@ -37,8 +37,35 @@ var (
 //     domain (its name without spaces or punctuation is a label of the host, e.g.
 //     iren.com, investors.hut8.com) → AuthorityOperator;
 //  3. anything else → AuthorityReport.
+//
+// The rank comes from the host the page was fetched from: when the record's
+// fetched_url is on another site than its url (the page named a canonical
+// elsewhere), the lower of the two ranks counts, so a page cannot claim a
+// filing's authority by naming sec.gov as its canonical.
 func authorityOf(c schemas.Contract) (int, string) {
-	u, err := url.Parse(c.Source.URL)
+	auth, why := authorityOfURL(c, c.Source.URL)
+	if f := c.Source.FetchedURL; f != "" && !sameHost(f, c.Source.URL) {
+		if fa, fwhy := authorityOfURL(c, f); fa < auth {
+			return fa, "fetched_" + fwhy
+		}
+	}
+	return auth, why
+}
+
+// sameHost compares the hosts of two URLs, ignoring case and a leading www.
+func sameHost(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	h := func(u *url.URL) string { return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.") }
+	return h(ua) == h(ub)
+}
+
+// authorityOfURL ranks a record as if its article were at rawURL.
+func authorityOfURL(c schemas.Contract, rawURL string) (int, string) {
+	u, err := url.Parse(rawURL)
 	host, path := "", ""
 	if err == nil {
 		host, path = strings.ToLower(u.Hostname()), strings.ToLower(u.EscapedPath())

@@ -29,8 +29,8 @@ import (
 const (
 	Alias          = "mwledger-contracts"
 	IndexPrefix    = Alias + "-v"
-	MappingVersion = 3
-	IndexVersion   = IndexPrefix + "3"
+	MappingVersion = 4
+	IndexVersion   = IndexPrefix + "4"
 	templateName   = "mwledger-contracts"
 )
 

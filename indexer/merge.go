@@ -30,7 +30,7 @@ func sourceOf(c schemas.Contract, match string) DealSource {
 	}
 	claims := c
 	claims.Evidence, claims.FieldEvidence = nil, nil // kept once, in Evidence below
-	return DealSource{URL: c.Source.URL, Title: c.Source.Title, Outlet: c.Source.Outlet, PublishedAt: c.Source.PublishedAt,
+	return DealSource{URL: c.Source.URL, FetchedURL: c.Source.FetchedURL, Title: c.Source.Title, Outlet: c.Source.Outlet, PublishedAt: c.Source.PublishedAt,
 		Evidence: c.Evidence, ExtractorVersion: c.ExtractorVersion, RecordID: c.ID, Role: role,
 		Authority: auth, AuthorityReason: why, Match: match, Claims: &claims}
 }
@@ -246,7 +246,7 @@ func recompute(d *Deal) {
 	c := *top.Claims
 	c.ID = id
 	c.Event = nil
-	c.Source = schemas.Source{URL: top.URL, Title: top.Title, Outlet: top.Outlet, PublishedAt: top.PublishedAt}
+	c.Source = schemas.Source{URL: top.URL, FetchedURL: top.FetchedURL, Title: top.Title, Outlet: top.Outlet, PublishedAt: top.PublishedAt}
 	c.Evidence, c.Terms, c.Warnings = []string{}, []string{}, nil
 	c.FieldEvidence = nil
 	for _, s := range reports {

@@ -82,7 +82,10 @@ type Figures struct {
 // DealSource is one article that reported a deal (Role "report") or one of its
 // events (Role "event"), with what it claimed.
 type DealSource struct {
-	URL              string   `json:"url"`
+	URL string `json:"url"`
+	// FetchedURL is where the crawler fetched the article (URL may be its
+	// rel=canonical); empty for records that do not say.
+	FetchedURL       string   `json:"fetched_url,omitempty"`
 	Title            *string  `json:"title"`
 	Outlet           *string  `json:"outlet"`
 	PublishedAt      *string  `json:"published_at"`

@@ -127,7 +127,13 @@ type Party struct {
 
 // Source is the article a record came from.
 type Source struct {
-	URL         string  `json:"url"`
+	// URL is the article's URL: its rel=canonical when the crawler trusted it
+	// (within the fetched site), else the URL it was fetched from.
+	URL string `json:"url"`
+	// FetchedURL is the URL the crawler actually fetched the page from (the
+	// article's url), set by the extractor stage; authority comes from its
+	// host. Optional: absent in records of older stages and of saved files.
+	FetchedURL  string  `json:"fetched_url,omitempty"`
 	Title       *string `json:"title"`
 	Outlet      *string `json:"outlet"`
 	PublishedAt *string `json:"published_at"`

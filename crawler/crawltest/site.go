@@ -305,8 +305,11 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		s.conditional(w, r, "text/html; charset=utf-8", body)
 	case p == "/amp/story/dup":
+		// The same story in AMP markup: no navigation or footer, its own head.
+		full := page(s.Base+"/story/dup", "Hut 8 and Fluidstack sign a 245 MW lease", 0, "")
+		body := full[strings.Index(full, "<article>"):strings.Index(full, "</article>")]
 		s.conditional(w, r, "text/html; charset=utf-8", []byte(`<!doctype html><html amp><head><title>AMP</title><link rel="canonical" href="`+s.Base+`/story/dup"></head><body>`+
-			strings.Repeat("<p>Hut 8 and Fluidstack signed a 245 MW lease, the AMP copy says.</p>", 6)+`</body></html>`))
+			body+`</article><p>Read the full site.</p></body></html>`))
 	case p == "/private/secret":
 		w.Write([]byte(page(s.Base+p, "Secret", 0, "")))
 	case p == "/slow":

@@ -31,6 +31,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var sources []crawler.Source
+	var crawlCfg crawler.Config
 	if *sourcesFile != "" {
 		s, err := crawler.LoadSources(*sourcesFile)
 		if err != nil {
@@ -43,13 +44,17 @@ func runRun(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer site.Close()
+		// Each article is fetched from the outlet its rel=canonical names (the
+		// site answers to those names through its own dialer, on loopback), so
+		// the crawler's provenance rules see what they would on the web.
 		sources = []crawler.Source{{
-			Name:         "bundled-fixtures",
-			Feeds:        []string{site.URL + "/feed.xml"},
-			AllowPrivate: true, // our own loopback site
-			Delay:        crawler.Duration{Duration: time.Millisecond},
-			Parallelism:  4,
+			Name:           "bundled-fixtures",
+			Feeds:          []string{site.HostedFeedURL()},
+			AllowedDomains: site.Hosts(),
+			Delay:          crawler.Duration{Duration: time.Millisecond},
+			Parallelism:    4,
 		}}
+		crawlCfg.Dial = site.Dial
 		fmt.Fprintf(e.stderr, "serving %d bundled fixture articles at %s\n", len(fixtures.Cases()), site.URL)
 	}
 	if err := os.MkdirAll(filepath.Dir(*ledger), 0o755); err != nil {
@@ -84,7 +89,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	g.Go(func() error {
 		defer mem.CloseTopic(schemas.TopicArticles)
-		c := crawler.New(crawler.Config{}, mem, e.log)
+		c := crawler.New(crawlCfg, mem, e.log)
 		err := c.Crawl(gctx, sources)
 		cst = c.Stats()
 		return err

@@ -4,11 +4,15 @@
 package fixturesite
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -18,7 +22,17 @@ type Site struct {
 	server *http.Server
 	ln     net.Listener
 	cases  []string
+	// hosted maps "host/path" of a case's rel=canonical to the case: the site
+	// also answers as each article's own outlet (see Dial), so that a crawl
+	// fetches each page from the site its canonical names.
+	hosted map[string]string
+	home   map[string]string // case → http://host/path it is hosted at
 }
+
+// FeedHost is the host name of the hosted feed (HostedFeedURL).
+const FeedHost = "fixtures.example"
+
+var canonicalRe = regexp.MustCompile(`(?i)<link[^>]+rel=["']canonical["'][^>]*href=["'](https?://[^"']+)["']|<link[^>]+href=["'](https?://[^"']+)["'][^>]*rel=["']canonical["']`)
 
 // PerPage is the number of links on one listing page.
 const PerPage = 10
@@ -29,7 +43,22 @@ func Start(fsys fs.FS, cases []string) (*Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting fixture site: %w", err)
 	}
-	s := &Site{URL: "http://" + ln.Addr().String(), ln: ln, cases: cases}
+	s := &Site{URL: "http://" + ln.Addr().String(), ln: ln, cases: cases, hosted: map[string]string{}, home: map[string]string{}}
+	for _, c := range cases {
+		key := FeedHost + "/articles/" + c // a case without a usable canonical
+		if b, err := fs.ReadFile(fsys, c+".html"); err == nil {
+			if m := canonicalRe.FindSubmatch(b); m != nil {
+				u, err := url.Parse(html.UnescapeString(string(m[1]) + string(m[2])))
+				if err == nil && u.Hostname() != "" && u.Port() == "" && net.ParseIP(u.Hostname()) == nil && u.RawQuery == "" {
+					if k := strings.ToLower(u.Hostname()) + u.EscapedPath(); s.hosted[k] == "" {
+						key = k
+					}
+				}
+			}
+		}
+		s.hosted[key] = c
+		s.home[c] = "http://" + key
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprint(w, "User-agent: *\nDisallow: /private/\n")
@@ -51,9 +80,83 @@ func Start(fsys fs.FS, cases []string) (*Site, error) {
 		w.Header().Set("Content-Type", "text/html")
 		w.Write(b)
 	})
-	s.server = &http.Server{Handler: mux}
+	serveCase := func(w http.ResponseWriter, name string) {
+		b, err := fs.ReadFile(fsys, name+".html")
+		if err != nil {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.Write(b)
+	}
+	s.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := strings.ToLower(r.Host)
+		if host == ln.Addr().String() || r.URL.Path == "/robots.txt" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		if host == FeedHost && r.URL.Path == "/feed.xml" {
+			s.hostedFeed(w)
+			return
+		}
+		if name, ok := s.hosted[host+r.URL.EscapedPath()]; ok {
+			serveCase(w, name)
+			return
+		}
+		http.NotFound(w, r)
+	})}
 	go s.server.Serve(ln)
 	return s, nil
+}
+
+// Hosts are the host names the site answers to through Dial: FeedHost and
+// every outlet a case's canonical names.
+func (s *Site) Hosts() []string {
+	seen := map[string]bool{FeedHost: true}
+	out := []string{FeedHost} // first, then the outlets in order
+	for key := range s.hosted {
+		h, _, _ := strings.Cut(key, "/")
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	sort.Strings(out[1:])
+	return out
+}
+
+// HostedFeedURL is an RSS feed of every case at the URL its canonical names
+// (http, on the outlet's host), or on FeedHost for a case without one.
+func (s *Site) HostedFeedURL() string { return "http://" + FeedHost + "/feed.xml" }
+
+func (s *Site) hostedFeed(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/rss+xml")
+	fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>fixtures</title>`)
+	for _, c := range s.cases {
+		u := s.home[c]
+		fmt.Fprintf(w, "<item><title>%s</title><link>%s</link></item>", html.EscapeString(c), html.EscapeString(u))
+	}
+	fmt.Fprint(w, "</channel></rss>")
+}
+
+// Dial connects the site's host names (Hosts) on port 80 to its loopback
+// listener and refuses every other address: a crawler given it as
+// crawler.Config.Dial fetches each article from its own outlet's host, and
+// never leaves 127.0.0.1.
+func (s *Site) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err == nil && port == "80" {
+		h := strings.ToLower(host)
+		if h == FeedHost {
+			return (&net.Dialer{}).DialContext(ctx, network, s.ln.Addr().String())
+		}
+		for key := range s.hosted {
+			if strings.HasPrefix(key, h+"/") { // FeedHost included
+				return (&net.Dialer{}).DialContext(ctx, network, s.ln.Addr().String())
+			}
+		}
+	}
+	return nil, fmt.Errorf("fixture site: %s is not one of its hosts: refused", addr)
 }
 
 func (s *Site) has(name string) bool {

@@ -58,6 +58,7 @@ func TestPipelineEndToEnd(t *testing.T) {
         link_selector: a.story
         next_selector: a.next
     allow_private: true
+    canonical_hosts: ["*.example"] # the fixtures name their outlets, served here on loopback
     delay: 1ms
     parallelism: 4
 `, site.URL)), 0o644); err != nil {
