@@ -98,6 +98,8 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 				ok = true
 			case !titleCase && (strings.HasPrefix(after, ", a ") || strings.HasPrefix(after, ", an ")) && anyWord(firstBytes(after, 60), lx.NameIntro):
 				ok = true
+			case !titleCase && hasDealWord(s.lower) && endsWithWord(before, []string{"with", "to"}) != "" && len(words) == 1 && innerCapital(words[0]):
+				ok = true // "a lease with OneQode": a coined name as the other party of a deal
 			case !titleCase && strings.TrimSpace(s.Text[:r.start]) == "" || strings.HasSuffix(strings.TrimSpace(strings.ToLower(s.Text[:r.start])), "the") && r.start < 6:
 				ok = hasAnyPrefix(strings.TrimLeft(after, " "), dealSubjectVerbs)
 			}
@@ -329,4 +331,21 @@ func partiesOf(s *sent, on *openNames) []pmention {
 		}
 	}
 	return out
+}
+
+// innerCapital reports a coined company name with a capital inside a word
+// ("OneQode", "WhiteFiber"), not an acronym.
+func innerCapital(w string) bool {
+	upper, lower := 0, 0
+	for i, r := range w {
+		switch {
+		case unicode.IsUpper(r):
+			if i > 0 {
+				upper++
+			}
+		case unicode.IsLower(r):
+			lower++
+		}
+	}
+	return upper > 0 && lower >= 2 && len(w) >= 5
 }
