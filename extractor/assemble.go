@@ -227,7 +227,9 @@ func framesOf(s *sent, main, topic *Entity) []*frame {
 			}
 		}
 	}
-	if ba < 0 {
+	// Neither the words nor the supply chain say who provides (two neoclouds
+	// listed together, a chip supply between a lab and a chipmaker): no deal.
+	if ba < 0 || best < 0.5 {
 		return nil
 	}
 	// Other customers of the same provider with figures of their own: a list.

@@ -40,7 +40,7 @@ func (e *Entity) tier() float64 {
 	}
 	// A company the gazetteer does not know: news of a capacity deal is most
 	// often written about (and by) the company that provides it.
-	return 2.5
+	return 2.7
 }
 
 // notParty reports companies that sell equipment or power, never capacity.
