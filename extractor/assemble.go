@@ -698,6 +698,7 @@ func mergeFrames(fs []*frame) []*draft {
 			best.absorb(f)
 		}
 	}
+	out = foldEndUsers(out)
 	ds := make([]*draft, 0, len(out))
 	for _, f := range out {
 		if f.d.value == nil && f.d.capacity == nil && f.d.valueNonUSD == nil {
@@ -707,6 +708,48 @@ func mergeFrames(fs []*frame) []*draft {
 	}
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].block < ds[j].block })
 	return ds
+}
+
+// foldEndUsers reads a lab that appears as the customer beside a neocloud
+// customer of the same capacity as the end user behind the neocloud ("Hut 8
+// leases 245 MW to Fluidstack … for Anthropic"), not as a second deal.
+func foldEndUsers(fs []*frame) []*frame {
+	var keep []*frame
+	for _, f := range fs {
+		lab := f.cp.e
+		if lab == nil || lab.Kind != "lab" || f.d.value != nil {
+			keep = append(keep, f)
+			continue
+		}
+		var host *frame
+		for _, o := range fs {
+			if o == f || o.cp.e == nil || o.cp.e.Kind != "neocloud" {
+				continue
+			}
+			if o.op.e != f.op.e && o.cp.e != f.op.e {
+				continue
+			}
+			if f.d.value != nil && o.d.value != nil && !nearRel(f.d.value.Value, o.d.value.Value, 0.06) {
+				continue
+			}
+			if f.d.capacity != nil && o.d.capacity != nil && !nearRel(f.d.capacity.MW, o.d.capacity.MW, 0.03) {
+				continue
+			}
+			host = o
+			break
+		}
+		if host == nil {
+			keep = append(keep, f)
+			continue
+		}
+		if host.d.endUser == nil {
+			host.d.endUser = lab
+		}
+		if host.op.e == f.op.e {
+			host.absorb(f)
+		}
+	}
+	return keep
 }
 
 func absInt(v int) int {
