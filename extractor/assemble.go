@@ -178,6 +178,11 @@ func framesOf(s *sent, main, topic *Entity) []*frame {
 		if main != nil && main != p.e && tierOf(mainP)+pr-cu > tierOf(p) {
 			return one(mainP, p)
 		}
+		// "The company signed a lease … with OneQode": the one name after "with"
+		// is the other side of the page's company.
+		if main != nil && main != p.e && endsWithWord(strings.ToLower(lastRunes(s.Text[:p.start], 12)), []string{"with"}) != "" && tierOf(p) <= tierOf(mainP)+0.5 {
+			return one(mainP, p)
+		}
 		return one(p, none)
 	}
 	// A list of deals with a party missing from the sentence: "$19.4 billion with

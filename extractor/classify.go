@@ -118,6 +118,11 @@ func moneyClass(lower string, m Money) string {
 		if anyWord(near, lx.TotalWords) {
 			k = "total"
 		}
+		// "This lease represents $5 billion in total contracted revenue": a
+		// total of the deal itself, not of the company.
+		if k == "total" && reThisDeal.MatchString(lower[clauseStart(lower, m.Start):m.Start]) && !anyWord(near, lx.AccumulationWords) {
+			k = "value"
+		}
 		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to purchase", "to buy"}) {
 			k = "finance"
 		}
@@ -167,6 +172,13 @@ func termUsable(lower string, t Term) bool {
 		return false
 	}
 	return true
+}
+
+var reThisDeal = regexp.MustCompile(`\b(?:this|the|each|the new|this new)\s+(?:[a-z0-9-]+\s+){0,3}?(?:lease|leases|agreement|agreements|contract|contracts|deal|transaction|award|order)\b`)
+
+func clauseStart(lower string, pos int) int {
+	a, _ := clauseAt(lower, pos)
+	return a
 }
 
 // "4,1 milliarder", "1,5 GW" (decimal comma) against "4.1 billion" (decimal point).
