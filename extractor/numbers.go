@@ -59,6 +59,15 @@ var numberWords = map[string]float64{
 	// German, French, Italian, Spanish
 	"fünf": 5, "zehn": 10, "fünfzehn": 15, "zwanzig": 20, "cinq": 5, "dix": 10, "quinze": 15, "vingt": 20,
 	"cinque": 5, "dieci": 10, "quindici": 15, "venti": 20, "cinco": 5, "diez": 10, "quince": 15, "veinte": 20,
+	"drei": 3, "vier": 4, "sechs": 6, "sieben": 7, "acht": 8, "zwölf": 12,
+	"trois": 3, "quatre": 4, "sept": 7, "douze": 12,
+	"tre": 3, "quattro": 4, "sette": 7, "dodici": 12, "tres": 3, "cuatro": 4, "siete": 7, "doce": 12,
+	"três": 3, "quatro": 4, "dez": 10, "doze": 12, "vinte": 20,
+	// Dutch, Norwegian, Danish, Swedish
+	"drie": 3, "vijf": 5, "zeven": 7, "tien": 10, "twaalf": 12, "vijftien": 15, "twintig": 20,
+	"fire": 4, "fem": 5, "seks": 6, "syv": 7, "sju": 7, "ti": 10, "tolv": 12, "femten": 15, "tjue": 20, "tyve": 20, "tio": 10, "tjugo": 20,
+	// Russian
+	"три": 3, "пять": 5, "семь": 7, "десять": 10, "двенадцать": 12, "пятнадцать": 15, "двадцать": 20,
 	// Chinese
 	"五": 5, "十": 10, "十五": 15, "二十": 20,
 }
