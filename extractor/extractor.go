@@ -164,6 +164,9 @@ func mainParty(ss []*sent) *Entity {
 	return best
 }
 
+// guaranteeCues mark a sentence about backing a lease.
+var guaranteeCues = []string{"backstop", "back-stop", "guarantee", "guarantor", "garant", "respald", "absicher", "bürg", "보증", "임대 지원", "担保", "擔保", "兜底", "背书", "背書", "支持租赁", "保証"}
+
 // topicParty is the company the page is about, whatever its role: the one
 // named most in the headline and the first sentences.
 func topicParty(ss []*sent) *Entity {
@@ -192,8 +195,14 @@ func topicParty(ss []*sent) *Entity {
 func dropSideParties(ss []*sent) {
 	side := map[*Entity]bool{}
 	for _, s := range ss {
+		backing := containsAny(s.lower, guaranteeCues)
 		for _, m := range s.ents {
 			if r := roleOf(s.lower, m); r == roleGuarantor || r == roleEndUser {
+				side[m.E] = true
+			}
+			// A hyperscaler in a sentence about a backstop, in any language,
+			// backs someone else's lease ("구글로부터 13억 달러의 임대 지원").
+			if backing && m.E.Kind == "hyperscaler" {
 				side[m.E] = true
 			}
 		}
