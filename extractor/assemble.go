@@ -330,7 +330,7 @@ func otherParty(s *sent, f *frame) bool {
 }
 
 // attach chooses the frame's figures from the sentences around its anchor.
-func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
+func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, notContractMW, notContractUSD map[float64]bool) {
 	k := f.anchor
 	key := f.key()
 	lo, hi := max(0, k-3), min(len(ss)-1, k+8)
@@ -432,6 +432,9 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
 					continue // a share price or a fee, not a contract
 				}
 				sc := base
+				if notContractUSD[m.Value] {
+					sc -= 4 // an upside or a price named elsewhere, repeated without its qualifier
+				}
 				if m.Bound == "up_to" {
 					sc -= 1
 				}
@@ -461,6 +464,12 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool) {
 				sc += 3
 			case "soft":
 				sc -= 4
+			}
+			if fc.caps[ci] != "it" && notContractMW[c.MW] {
+				sc -= 4 // the "5 GW" of a framework, named again without its qualifier
+			}
+			if hasDealWord(s.lower) {
+				sc += 1.5
 			}
 			if fc.capsHedged[ci] {
 				continue
@@ -628,6 +637,22 @@ func assemble(ss []*sent, main, topic *Entity) []*draft {
 			owner[s.idx][f.key()] = true
 		}
 	}
+	// Capacities the page qualifies somewhere as a campus, a pipeline or a
+	// framework ("up to 5 GW"): the same number elsewhere is that one again.
+	notContractMW, notContractUSD := map[float64]bool{}, map[float64]bool{}
+	for _, s := range ss {
+		fc := s.classes()
+		for i, m := range s.money {
+			if fc.moneyHedged[i] || fc.money[i] == "equity" || fc.money[i] == "finance" {
+				notContractUSD[m.Value] = true
+			}
+		}
+		for i, c := range s.caps {
+			if fc.caps[i] == "reject" || fc.caps[i] == "soft" && c.Bound == "up_to" || fc.capsHedged[i] {
+				notContractMW[c.MW] = true
+			}
+		}
+	}
 	keys := map[string]bool{}
 	for _, f := range frames {
 		keys[f.key()] = true
@@ -641,7 +666,7 @@ func assemble(ss []*sent, main, topic *Entity) []*draft {
 			}
 			continue
 		}
-		attach(f, ss, owner, len(keys) == 1)
+		attach(f, ss, owner, len(keys) == 1, notContractMW, notContractUSD)
 	}
 	return mergeFrames(frames)
 }
