@@ -123,7 +123,7 @@ func moneyClass(lower string, m Money) string {
 		if k == "total" && reThisDeal.MatchString(lower[clauseStart(lower, m.Start):m.Start]) && !anyWord(near, lx.AccumulationWords) {
 			k = "value"
 		}
-		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to purchase", "to buy"}) {
+		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to buy gpus", "to purchase gpus"}) {
 			k = "finance"
 		}
 		if containsAny(near, []string{"valuing", "market value", "market cap", "per share", "share price", "shares closed", "takeover", "acquisition", "buyout"}) {
@@ -165,6 +165,12 @@ func capClass(lower string, c Capacity) string {
 func termUsable(lower string, t Term) bool {
 	before := lastRunes(lower[:t.Start], 50)
 	after := firstBytes(lower[t.End:], 30)
+	if i := strings.IndexAny(after, ",;"); i >= 0 {
+		after = after[:i] // "over five years, with options …": the options are another clause
+	}
+	if strings.HasSuffix(lower[:t.End], ",") {
+		after = "" // the match took the comma: what follows is the next clause
+	}
 	if containsAny(before+" "+after, []string{"warrant", "shares", "notes", "bond", "convertible", "maturity", "ago", "history", "experience", "loan", "debt", "financing"}) {
 		return false
 	}

@@ -14,15 +14,15 @@ type Term struct {
 }
 
 var (
-	reTermYear    = regexp.MustCompile(`(?i)\b(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)(?:-(?:year|yr)\b| (?:year|yr)s? (?:term|lease|contract|agreement|deal|tenor)\b|(?:-| )years?,)`)
-	reTermYears   = regexp.MustCompile(`(?i)\b(?:term of|terms of|period of|duration of|for|over|spanning|lasting)\s+(?:an?\s+(?:initial\s+)?)?(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)\s+years?\b`)
-	reTermEU      = regexp.MustCompile(`(?i)\b(\d{1,2}|fünf|zehn|fünfzehn|zwanzig|cinq|dix|quinze|vingt|cinque|dieci|quindici|venti|cinco|diez|quince|veinte)[- ]?(?:jahres|jährige[nmrs]?|jahre|jahren|ans|années|anni|annuale|años)\b`)
-	reTermCJK     = regexp.MustCompile(`(?:为期|為期|期限|租期|年限)?\s*(\d{1,2}|五|十|十五|二十)\s*年(?:期|的)?`)
-	reTermBare    = regexp.MustCompile(`\b(\d{1,2}) (?:years?|yrs?)\b`)
+	reTermYear  = regexp.MustCompile(`(?i)\b(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)(?:-(?:year|yr)\b| (?:year|yr)s? (?:term|lease|contract|agreement|deal|tenor)\b|(?:-| )years?,)`)
+	reTermYears = regexp.MustCompile(`(?i)\b(?:term of|terms of|period of|duration of|for|over|spanning|lasting)\s+(?:an?\s+(?:initial\s+)?)?(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)\s+years?\b`)
+	reTermEU    = regexp.MustCompile(`(?i)\b(\d{1,2}|fünf|zehn|fünfzehn|zwanzig|cinq|dix|quinze|vingt|cinque|dieci|quindici|venti|cinco|diez|quince|veinte)[- ]?(?:jahres|jährige[nmrs]?|jahre|jahren|ans|années|anni|annuale|años)\b`)
+	reTermCJK   = regexp.MustCompile(`(?:为期|為期|期限|租期|年限)?\s*(\d{1,2}|五|十|十五|二十)\s*年(?:期|的)?`)
+	reTermBare  = regexp.MustCompile(`\b(\d{1,2}) (?:years?|yrs?)\b`)
 	// Other languages: "over vijf jaar", "femårig", "10 år", "cinco anos", "15 лет",
 	// "5年間", "5년".
-	reTermIntl = regexp.MustCompile(`(?i)(?:^|[^\p{L}\d])(\d{1,2}|drie|vier|vijf|zeven|tien|twaalf|vijftien|twintig|tre|fire|fem|seks|syv|sju|ti|tolv|femten|tjue|tyve|tio|tjugo|três|quatro|cinco|dez|doze|quinze|vinte|три|пять|семь|десять|двенадцать|пятнадцать|двадцать)[- ]?(jaar|jarige?|år|årige?|anos|лет|года|năm)(?:[^\p{L}]|$)`)
-	reTermAsian = regexp.MustCompile(`(\d{1,2})\s*(?:年間|년간|년\s?계약|년\s?동안|년\s?기간|년짜리|年契約|年の)`)
+	reTermIntl    = regexp.MustCompile(`(?i)(?:^|[^\p{L}\d])(\d{1,2}|drie|vier|vijf|zeven|tien|twaalf|vijftien|twintig|tre|fire|fem|seks|syv|sju|ti|tolv|femten|tjue|tyve|tio|tjugo|três|quatro|cinco|dez|doze|quinze|vinte|три|пять|семь|десять|двенадцать|пятнадцать|двадцать)[- ]?(jaar|jarige?|år|årige?|anos|лет|года|năm)(?:[^\p{L}]|$)`)
+	reTermAsian   = regexp.MustCompile(`(\d{1,2})\s*(?:年間|년간|년\s?계약|년\s?동안|년\s?기간|년짜리|年契約|年の)`)
 	reTermThrough = regexp.MustCompile(`(?i)\b(?:through|until|till|to|ending in|expiring in|bis|jusqu'en|fino al|hasta)\s+(20\d\d)\b`)
 )
 
