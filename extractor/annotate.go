@@ -299,12 +299,16 @@ func partiesOf(s *sent, on *openNames) []pmention {
 	var ps []pmention
 	ms := append(append([]Mention(nil), s.ents...), on.mentions(s)...)
 	sortMentions(ms, func(m Mention) int { return m.Start })
+	prevAside, prevEnd := false, -1
 	for _, m := range ms {
 		if m.E.notParty() {
 			s.vendor = true
 			continue
 		}
-		if isVendorMention(s.lower, m) || isAside(s.lower, m) {
+		// "after Oracle and OpenAI withdrew": a name joined to one set aside is aside too.
+		aside := isAside(s.lower, m) || prevAside && prevEnd >= 0 && prevEnd <= m.Start && isCoordination(s.lower[prevEnd:m.Start])
+		prevAside, prevEnd = aside, m.End
+		if isVendorMention(s.lower, m) || aside {
 			continue
 		}
 		if r := roleOf(s.lower, m); r != roleCounterparty {
@@ -348,4 +352,13 @@ func innerCapital(w string) bool {
 		}
 	}
 	return upper > 0 && lower >= 2 && len(w) >= 5
+}
+
+// isCoordination reports the words between two names of one list.
+func isCoordination(mid string) bool {
+	switch strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(mid), "'s"), "’s")) {
+	case ",", "and", ", and", "or", ", or", "&", "und", "et", "y", "e", "og", "en", "、", "和", "및", "と":
+		return true
+	}
+	return false
 }

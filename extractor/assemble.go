@@ -139,13 +139,7 @@ func coordinated(s *sent, a, b int) bool {
 	if a > b {
 		a, b = b, a
 	}
-	mid := strings.TrimSpace(s.lower[s.parties[a].end:s.parties[b].start])
-	mid = strings.TrimPrefix(strings.TrimPrefix(mid, "'s"), "’s")
-	switch strings.TrimSpace(mid) {
-	case ",", "and", ", and", "or", ", or", "&", "und", "et", "y", "e", "og", "en", "、", "和", "및", "と":
-		return true
-	}
-	return false
+	return isCoordination(s.lower[s.parties[a].end:s.parties[b].start])
 }
 
 // framesOf makes the deal frames of an anchor sentence.
