@@ -28,7 +28,7 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	progress := fs.Duration("progress", 5*time.Second, "with --once, print a progress line this often (0 = only at the end)")
 	ua := fs.String("user-agent", envOr("MWLEDGER_USER_AGENT", ""), "User-Agent header (default mwledger/0.1 …)")
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout of one request")
-	maxBody := fs.Int("max-body", 10<<20, "largest page in bytes; larger pages are refused and counted, never truncated")
+	maxBody := fs.Int("max-body", 10<<20, "largest page, feed or sitemap in bytes, counted after decompression; larger ones are refused and counted, never truncated")
 	attempts := fs.Int("max-attempts", 3, "fetches of one URL in a pass when the server answers 429 or 5xx (Retry-After honoured)")
 	var sf serviceFlags
 	sf.register(fs, false)

@@ -45,7 +45,7 @@ func fixtureRecord(ctx context.Context, e *env, args []string) error {
 	allowPrivate := fs.Bool("allow-private", false, "allow loopback and private addresses (local test sites only)")
 	ua := fs.String("user-agent", envOr("MWLEDGER_USER_AGENT", ""), "User-Agent header (default mwledger/0.1 …)")
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout of the request")
-	maxBody := fs.Int("max-body", 10<<20, "largest page in bytes")
+	maxBody := fs.Int("max-body", 10<<20, "largest page in bytes, counted after decompression")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

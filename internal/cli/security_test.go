@@ -2,15 +2,18 @@ package cli
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -301,5 +304,40 @@ func TestFixturesNeverTouchLocalFiles(t *testing.T) {
 		if _, err := os.Lstat(target); err == nil {
 			t.Fatalf("force=%v: the symlink's target %s was created", force, target)
 		}
+	}
+}
+
+// TestFixtureRecordDecompressionBomb: `fixture record --max-body 100000 URL`
+// reached 6.9 GB reading a 1 GiB gzip robots.txt; it now refuses it after
+// 512 KiB inflated, allocating less than 64 MiB, in under 10 s, nothing written.
+func TestFixtureRecordDecompressionBomb(t *testing.T) {
+	var member bytes.Buffer
+	z, _ := gzip.NewWriterLevel(&member, gzip.BestCompression)
+	z.Write(make([]byte, 1<<20))
+	z.Close()
+	bomb := bytes.Repeat(member.Bytes(), 1024) // 1 GiB inflated
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(bomb)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	_, err := runCLI(t, "fixture", "record", "--max-body", "100000", "--allow-private", "--dir", dir, "--name", "bomb", srv.URL+"/story")
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "robots_txt_too_large") {
+		t.Errorf("err %v, want robots_txt_too_large", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+		t.Errorf("allocated %d MiB, want < 64 MiB", n>>20)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %s, want < 10s", d)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("wrote %d file(s)", len(entries))
 	}
 }
