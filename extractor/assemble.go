@@ -51,7 +51,15 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 		}
 	}
 	if w := endsWithWord(before, lx.ProviderBefore); w != "" {
-		prov += 2
+		from := 0
+		if i > 0 {
+			from = s.parties[i-1].end
+		}
+		if w == "from" && anyWord(s.lower[max(from, p.start-80):p.start], []string{"won", "wins", "secured", "secures", "landed", "lands", "received", "receives", "bagged", "awarded"}) {
+			cust += 2 // "won a contract from Meta": the one who awards it is the customer
+		} else {
+			prov += 2
+		}
 	}
 	// "to AI cloud provider Fluidstack": the words that describe the name do
 	// not hide the preposition before them.

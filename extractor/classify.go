@@ -82,7 +82,12 @@ func sentenceHedged(lower string) bool {
 				break
 			}
 			found = true
-			if !hedgedAt(lower, i) {
+			// The hedge must govern the deal word: in its clause before it, or
+			// just after it ("a lease that could be signed"), not in a later
+			// aside ("…, supporting its plans to expand").
+			a, b := clauseAt(lower, i)
+			end := min(b, i+len(w)+25)
+			if c := lower[a:end]; !anyWord(c, lx.HedgeWords) || anyWord(c, lx.SignedWords) {
 				return false
 			}
 			off = i + len(w)
@@ -123,7 +128,7 @@ func moneyClass(lower string, m Money) string {
 		if k == "total" && reThisDeal.MatchString(lower[clauseStart(lower, m.Start):m.Start]) && !anyWord(near, lx.AccumulationWords) {
 			k = "value"
 		}
-		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to buy gpus", "to purchase gpus"}) {
+		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to buy gpus", "to purchase gpus", "will invest", "to invest", "invests", "investing", "funding round", "stake"}) {
 			k = "finance"
 		}
 		if containsAny(near, []string{"valuing", "market value", "market cap", "per share", "share price", "shares closed", "takeover", "acquisition", "buyout"}) {
