@@ -607,7 +607,7 @@ func assemble(ss []*sent, main, topic *Entity) []*draft {
 		if !s.anchor {
 			continue
 		}
-		for _, f := range framesOf(s, main, topic) {
+		for _, f := range framesOf(s, recentProvider(ss, s.idx, main), topic) {
 			if f.op.e == nil || f.cp.e != nil && f.cp.e == f.op.e {
 				continue
 			}
@@ -671,6 +671,23 @@ func assemble(ss []*sent, main, topic *Entity) []*draft {
 		attach(f, ss, owner, len(keys) == 1, notContractMW, notContractUSD)
 	}
 	return mergeFrames(frames)
+}
+
+// recentProvider resolves "it" and "the company" in a deal sentence to the
+// provider-side company named just before it in the same paragraph ("The
+// headline deal belongs to IREN. In late 2025 it agreed …"), else the page's
+// main company.
+func recentProvider(ss []*sent, k int, main *Entity) *Entity {
+	for j := k - 1; j >= 0 && j >= k-2; j-- {
+		if ss[j].Block != ss[k].Block || ss[j].title {
+			break
+		}
+		// The subject of the sentence before: the company it went on about.
+		if ps := ss[j].parties; len(ps) > 0 && ps[0].e != nil && tierOf(ps[0]) >= 2.5 {
+			return ps[0].e
+		}
+	}
+	return main
 }
 
 // nearbyCustomer finds the customer of a deal sentence that names none: the
