@@ -46,8 +46,23 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 	before := strings.ToLower(lastRunes(s.Text[:p.start], 30))
 	if strings.HasPrefix(after, "'s") || strings.HasPrefix(after, "’s") {
 		// "at Redwater's campus", "Redwater's Ohio site"
-		if anyWord(firstBytes(after, 36), lx.ProviderPossessions) {
-			prov += 2
+		// the possessed noun directly after the name, perhaps behind a place
+		// name: "Redwater's Ohio campus", not "Orbitra's commitment at the campus"
+		own := firstBytes(after, 40)
+		if i := strings.IndexAny(own, ",;"); i >= 0 {
+			own = own[:i]
+		}
+		if ws := strings.Fields(own); len(ws) > 0 {
+			head := ws[1:]
+			for k, w := range head {
+				if k >= 3 || hasStopword(w) {
+					head = head[:k]
+					break
+				}
+			}
+			if anyWord(strings.Join(head, " "), lx.ProviderPossessions) {
+				prov += 2
+			}
 		}
 	}
 	if w := endsWithWord(before, lx.ProviderBefore); w != "" {
@@ -332,7 +347,7 @@ func otherParty(s *sent, f *frame) bool {
 }
 
 // attach chooses the frame's figures from the sentences around its anchor.
-func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, notContractMW, notContractUSD map[float64]bool) {
+func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, notContractMW, notContractUSD map[float64]bool, events map[int]bool) {
 	k := f.anchor
 	key := f.key()
 	lo, hi := max(0, k-3), min(len(ss)-1, k+8)
@@ -384,7 +399,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 			dist = 1.5
 		}
 		base := 10 - 1.5*min(dist, 4) - 0.3*dist
-		if s.vendor {
+		if s.vendor || j != k && events[j] {
 			return
 		}
 		if j == k {
@@ -532,7 +547,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 			visit(j)
 		}
 		// The headline speaks of the page's main deal.
-		if ss[0].title && k != 0 && k <= 6 {
+		if ss[0].title && k != 0 && k <= 6 && !events[0] {
 			visit(0)
 		}
 	}
@@ -616,6 +631,10 @@ func assemble(ss []*sent, main, topic *Entity) []*draft {
 				// after, else the deal joins one of its operator's deals at the end.
 				f.cp = nearbyCustomer(ss, s.idx, f.op.e)
 				f.orphan = f.cp.e == nil && f.cp.desc == ""
+				if f.cp.e != nil && tierOf(f.cp) > tierOf(f.op)+0.3 {
+					// the company named nearby sits higher in the supply chain: it provides
+					f.op, f.cp = f.cp, f.op
+				}
 			}
 			f.titleDeal = s.title
 			f.scores = map[string]float64{}
@@ -659,6 +678,15 @@ func assemble(ss []*sent, main, topic *Entity) []*draft {
 	for _, f := range frames {
 		keys[f.key()] = true
 	}
+	events := map[int]bool{} // sentences that report a change to a deal: their figures are the change's
+	for _, f := range frames {
+		if f.d.event != nil {
+			events[f.anchor] = true
+		}
+	}
+	if len(ss) > 0 && ss[0].title && eventType(ss[0].lower) != "" {
+		events[0] = true // a headline that reports a change speaks of the change
+	}
 	for _, f := range frames {
 		if f.d.event != nil {
 			// A change to an earlier deal: the sentences after it restate or
@@ -668,7 +696,7 @@ func assemble(ss []*sent, main, topic *Entity) []*draft {
 			}
 			continue
 		}
-		attach(f, ss, owner, len(keys) == 1, notContractMW, notContractUSD)
+		attach(f, ss, owner, len(keys) == 1, notContractMW, notContractUSD, events)
 	}
 	return mergeFrames(frames)
 }
@@ -818,7 +846,8 @@ func agree(a, b *draft) bool {
 	if a.term != nil && b.term != nil && a.term.Years != b.term.Years {
 		return false
 	}
-	return a.aggregate == b.aggregate || a.value == nil || b.value == nil
+	same := a.value != nil && b.value != nil && (a.capacity == nil || b.capacity == nil || nearRel(a.capacity.MW, b.capacity.MW, 0.03))
+	return a.aggregate == b.aggregate || a.value == nil || b.value == nil || same
 }
 
 func nearRel(a, b, tol float64) bool {
@@ -840,6 +869,7 @@ func (f *frame) absorb(o *frame) {
 	if o.d.term != nil && (f.d.term == nil || take("term")) {
 		f.d.term, f.scores["term"] = o.d.term, o.scores["term"]
 	}
+	f.d.aggregate = f.d.aggregate || o.d.aggregate
 	if f.d.prepayment == nil {
 		f.d.prepayment = o.d.prepayment
 	}

@@ -13,7 +13,7 @@ func eventType(lower string) string {
 	switch {
 	case containsAny(lower, []string{"terminated", "termination of", "cancelled", "canceled", "cancellation of", "walked away from"}):
 		return schemas.EventCancellation
-	case strings.Contains(lower, "exercis") && strings.Contains(lower, "option"),
+	case strings.Contains(lower, "option") && containsAny(lower, []string{"exercis", "takes up", "took up", "taking up"}),
 		containsAny(lower, []string{"upsized", "upsizes", "expanded its lease", "expanded the lease", "expanded its contract", "expands its lease",
 			"expands its contract", "increased the capacity", "adds capacity to"}):
 		return schemas.EventUpsize

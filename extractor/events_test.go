@@ -8,9 +8,6 @@ import (
 )
 
 func TestEvents(t *testing.T) {
-	// The "option exercised" case is a known regression of the issue-12
-	// assembly rewrite (an exercised option is read as a second deal); it is
-	// skipped by name below until the rewrite reads events again.
 	x, err := New()
 	if err != nil {
 		t.Fatal(err)
@@ -40,9 +37,6 @@ func TestEvents(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.name == "option exercised" {
-				t.Skip("known regression of the issue-12 assembly rewrite")
-			}
 			c := onlyRecord(t, x, tt.html)
 			if tt.typ == "" {
 				if c.Event != nil {
@@ -61,7 +55,6 @@ func TestEvents(t *testing.T) {
 }
 
 func TestUpsizeFixtureIsAnEvent(t *testing.T) {
-	t.Skip("known regression of the issue-12 assembly rewrite: an exercised option is read as a second deal (see the issue 12 note); fix before relying on events")
 	b, err := os.ReadFile("../fixtures/ledger/upsize-apld-coreweave-option.html")
 	if err != nil {
 		t.Fatal(err)

@@ -137,13 +137,18 @@ func mainParty(ss []*sent) *Entity {
 		if !s.title {
 			break
 		}
+		var best *Entity
+		bestScore := 1.5
 		for i := range s.parties {
 			if s.parties[i].e == nil {
 				continue
 			}
-			if p, c := roleScores(s, i); p+s.parties[i].e.tier() > c+1.5 {
-				return s.parties[i].e
+			if p, c := roleScores(s, i); p+s.parties[i].e.tier()-c > bestScore {
+				best, bestScore = s.parties[i].e, p+s.parties[i].e.tier()-c
 			}
+		}
+		if best != nil {
+			return best
 		}
 	}
 	counts := map[*Entity]int{}
