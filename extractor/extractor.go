@@ -320,6 +320,16 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 	if c.ContractType == schemas.TypeUnknown {
 		c.ContractType = contractType(strings.ToLower(p.Title))
 	}
+	if c.ContractType == schemas.TypeUnknown {
+		// Nothing in the words: what the provider sells. Neoclouds and clouds
+		// sell managed compute; miners and developers lease powered space.
+		switch d.operator.Kind {
+		case "neocloud", "hyperscaler":
+			c.ContractType = schemas.TypeCloudServices
+		case "operator":
+			c.ContractType = schemas.TypeColocation
+		}
+	}
 	c.Terms = append([]string{}, termsIn(text)...)
 	if d.guarantor != nil || d.guarantee != nil {
 		c.Terms = addTerm(c.Terms, schemas.TermGuarantee)
