@@ -70,7 +70,9 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 		if i > 0 {
 			from = s.parties[i-1].end
 		}
-		if w == "from" && anyWord(s.lower[max(from, p.start-80):p.start], []string{"won", "wins", "secured", "secures", "landed", "lands", "received", "receives", "bagged", "awarded"}) {
+		if w == "from" && !anyWord(lastRunes(strings.TrimSuffix(strings.TrimRight(before, " "), "from"), 40), fromGoods) {
+			// "demand from Anthropic", "support from Google": not a supplier
+		} else if w == "from" && anyWord(s.lower[max(from, p.start-80):p.start], []string{"won", "wins", "secured", "secures", "landed", "lands", "received", "receives", "bagged", "awarded"}) {
 			cust += 2 // "won a contract from Meta": the one who awards it is the customer
 		} else {
 			prov += 2
@@ -108,6 +110,10 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 	}
 	return prov, cust
 }
+
+// fromGoods are what one takes from a provider: "capacity from X", "leases
+// from X", "GPUs from X".
+var fromGoods = []string{"capacity", "compute", "computing", "power", "space", "gpus", "gpu", "servers", "cloud", "lease", "leases", "leasing", "rent", "rents", "renting", "buy", "buys", "buying", "purchase", "purchases", "mw", "megawatts", "gw", "infrastructure", "services", "access", "contract", "deal", "agreement", "hosting"}
 
 // reDescribed cuts a short lower-case description off the words before a name
 // ("… to ai cloud provider ") when a preposition precedes it.

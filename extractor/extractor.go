@@ -109,7 +109,10 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 		}
 		figures := len(s.money) + len(s.caps)
 		s.hedged = sentenceHedged(s.lower)
-		s.anchor = hasDealWord(s.lower) && len(s.parties) > 0 && (figures > 0 || len(s.parties) >= 2) && !s.hedged && !s.vendor
+		// A deal word, or a verb of providing between two companies with a
+		// figure ("Nscale will build a 240 MW data center for Microsoft").
+		named := hasDealWord(s.lower) || len(s.parties) >= 2 && figures > 0 && (anyWord(s.lower, lex().ProviderVerbs) || anyWord(s.lower, lex().CustomerVerbs))
+		s.anchor = named && len(s.parties) > 0 && (figures > 0 || len(s.parties) >= 2) && !s.hedged && !s.vendor
 	}
 	main := mainParty(ss)
 	drafts := assemble(ss, main, topicParty(ss))
