@@ -488,7 +488,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 			case "soft":
 				sc -= 4
 			}
-			if fc.caps[ci] != "it" && notContractMW[c.MW] {
+			if fc.caps[ci] == "plain" && notContractMW[c.MW] {
 				sc -= 4 // the "5 GW" of a framework, named again without its qualifier
 			}
 			if hasDealWord(s.lower) {
