@@ -27,6 +27,11 @@ var capacityScale = map[string]float64{
 // "2,910-megawatt", "60 兆瓦", "1,7 Gigawatt") in a sentence.
 func parseCapacity(s string, decimalComma bool) []Capacity {
 	var out []Capacity
+	lower := strings.ToLower(s)
+	// The case-insensitive pattern is slow: run it only where a unit can be.
+	if !containsAny(lower, []string{"mw", "gw", "watt", "vatio", "兆瓦", "千兆瓦", "吉瓦", "万千瓦", "千瓩", "메가와트", "기가와트", "メガワット", "ギガワット"}) {
+		return nil
+	}
 	for _, m := range reCapacity.FindAllStringSubmatchIndex(s, -1) {
 		unit := strings.ToLower(s[m[4]:m[5]])
 		// "MW" in upper case is the unit; lower-case "mw" inside words is not.
@@ -51,7 +56,7 @@ func parseCapacity(s string, decimalComma bool) []Capacity {
 		c.Approx, c.Bound = moneyQualifiers(s[:m[2]])
 		out = append(out, c)
 	}
-	if len(out) == 0 && strings.Contains(strings.ToLower(s), "watts") {
+	if len(out) == 0 && strings.Contains(lower, "watts") {
 		out = parseSpelledCapacity(s)
 	}
 	return out

@@ -192,11 +192,6 @@ func clauseStart(lower string, pos int) int {
 	return a
 }
 
-// "4,1 milliarder", "1,5 GW" (decimal comma) against "4.1 billion" (decimal point).
-var (
-	reDecimalComma = regexp.MustCompile(`(?:^|[^\d.,])\d{1,3},\d{1,2}(?:\s?%|\s?[\p{L}])`)
-	reDecimalPoint = regexp.MustCompile(`(?:^|[^\d.,])\d{1,3}\.\d{1,2}(?:\s?%|\s?[\p{L}])|\$\d{1,3}\.\d{1,2}`)
-)
 
 // figureClasses holds what each figure of a sentence is, computed once per
 // sentence however many deals look at it.

@@ -82,7 +82,7 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 	decimalComma := decimalCommaText(p)
 	ss := make([]*sent, 0, len(body)+1)
 	if p.Title != "" {
-		ss = append(ss, &sent{analysis: analyze(Sentence{Text: p.Title, Block: -1, Kind: "h"}, x.g, decimalComma), title: true})
+		ss = append(ss, &sent{analysis: analyzeNames(Sentence{Text: p.Title, Block: -1, Kind: "h"}, x.g), title: true})
 	}
 	for i, s := range body {
 		if i%256 == 0 {
@@ -90,7 +90,7 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 				return nil, err
 			}
 		}
-		ss = append(ss, &sent{analysis: analyze(s, x.g, decimalComma)})
+		ss = append(ss, &sent{analysis: analyzeNames(s, x.g)})
 	}
 	on := findOpenNames(ss, x.g)
 	for i, s := range ss {
@@ -101,6 +101,26 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 		}
 		s.idx = i
 		s.parties = partiesOf(s, on)
+	}
+	// Figures are read where a deal can take them: within figureReach
+	// sentences of a sentence that names a party (the parser is the costly part).
+	done := make([]bool, len(ss))
+	named := func(s *sent) bool { return len(s.parties) > 0 || s.title || s.Kind == "tr" }
+	for pass := 0; pass < 2; pass++ {
+		near := -1 << 30
+		for n := range ss {
+			i := n
+			if pass == 1 {
+				i = len(ss) - 1 - n
+			}
+			if named(ss[i]) {
+				near = i
+			}
+			if d := i - near; (d <= figureReach && d >= -figureReach) && !done[i] {
+				ss[i].addFigures(decimalComma)
+				done[i] = true
+			}
+		}
 	}
 	dropSideParties(ss)
 	for _, s := range ss {
@@ -131,6 +151,46 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 	}
 	sort.SliceStable(out, func(i, j int) bool { return recordLess(out[i], out[j]) })
 	return out, nil
+}
+
+// figureReach is how many sentences from a named company figures are read.
+const figureReach = 12
+
+// countDecimals counts numbers written with a decimal comma ("4,1 mrd", "2,5
+// GW", "10,5 %") and with a decimal point ("4.1 billion", "$6.70"): one or
+// two digits after the separator, then a unit, a word or a percent sign.
+func countDecimals(s string) (comma, point int) {
+	for i := 1; i+1 < len(s); i++ {
+		c := s[i]
+		if (c != ',' && c != '.') || !isDigit(s[i-1]) || !isDigit(s[i+1]) {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		if j-i-1 > 2 {
+			continue // "1,200" or "1.500": a thousands separator
+		}
+		k := i - 1
+		for k > 0 && isDigit(s[k-1]) {
+			k--
+		}
+		if k > 0 && (s[k-1] == ',' || s[k-1] == '.') {
+			continue // "1,200,5" — part of a longer number
+		}
+		rest := strings.TrimLeft(s[j:], " ")
+		unit := rest != "" && (rest[0] == '%' || rest[0] >= 'A' && rest[0] <= 'z' || rest[0] >= 0x80)
+		dollar := k > 0 && s[k-1] == '$'
+		switch {
+		case c == ',' && unit:
+			comma++
+		case c == '.' && (unit || dollar):
+			point++
+		}
+		i = j
+	}
+	return comma, point
 }
 
 // mainParty is the company the page is about: the provider-leaning company of
@@ -238,16 +298,17 @@ func decimalCommaText(p *Page) bool {
 	commaDec, pointDec := 0, 0
 	seen := 0
 	for _, b := range p.Blocks {
-		if seen > 64<<10 { // enough text to tell; bounded on huge pages
+		if seen > 32<<10 { // enough text to tell; bounded on huge pages
 			break
 		}
 		text := b.Text
-		if len(text) > 64<<10-seen {
-			text = text[:64<<10-seen]
+		if len(text) > 32<<10-seen {
+			text = text[:32<<10-seen]
 		}
 		seen += len(text) + 1
-		commaDec += len(reDecimalComma.FindAllStringIndex(text, 64))
-		pointDec += len(reDecimalPoint.FindAllStringIndex(text, 64))
+		c, d := countDecimals(text)
+		commaDec += c
+		pointDec += d
 	}
 	return commaDec > pointDec
 }
@@ -398,7 +459,7 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 	if d.site != "" {
 		c.Location = strPtr(d.site)
 	}
-	c.Hardware = strPtr(findHardware(text))
+	c.Hardware = strPtr(findHardware(firstBytes(text, 4<<10)))
 	if c.USDPerMWYear = schemas.DerivedUSDPerMWYear(c.TotalValueUSD, c.CapacityMW, c.TermYears); c.USDPerMWYear != nil {
 		u := *c.USDPerMWYear
 		if u < 500_000 || u > 25_000_000 {

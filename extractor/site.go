@@ -36,23 +36,33 @@ func findLocation(sentences []string) string {
 	return ""
 }
 
-var reHardware = regexp.MustCompile(`(?i)\b(GB300|GB200|B300|B200|H200|H100|MI355X|MI350|MI325X|MI300X|MI450|Vera Rubin|Rubin|Blackwell Ultra|Blackwell|Hopper)\b`)
+// hardwareNames in the order they are preferred: model numbers first (the
+// most specific), then family names, longer before shorter.
+var hardwareNames = []string{"gb300", "gb200", "b300", "b200", "h200", "h100", "mi355x", "mi350", "mi325x", "mi300x", "mi450",
+	"vera rubin", "blackwell ultra", "rubin", "blackwell", "hopper"}
 
 var hardwareCanon = map[string]string{"vera rubin": "Vera Rubin", "rubin": "Rubin", "blackwell ultra": "Blackwell Ultra", "blackwell": "Blackwell", "hopper": "Hopper"}
 
 // findHardware returns the most specific system a deal's wording names.
 func findHardware(lower string) string {
-	ms := reHardware.FindAllString(lower, -1)
-	best := ""
-	for _, m := range ms {
-		name := hardwareCanon[strings.ToLower(m)]
-		if name == "" {
-			name = strings.ToUpper(m)
-			return name // a model number beats a family name
+	// The first model number named beats any family name; else the first family.
+	model, family := "", ""
+	mAt, fAt := len(lower)+1, len(lower)+1
+	for _, h := range hardwareNames {
+		i := wordIndex(lower, h, 0)
+		if i < 0 {
+			continue
 		}
-		if best == "" {
-			best = name
+		if name, ok := hardwareCanon[h]; ok {
+			if i < fAt {
+				family, fAt = name, i
+			}
+		} else if i < mAt {
+			model, mAt = strings.ToUpper(h), i
 		}
 	}
-	return best
+	if model != "" {
+		return model
+	}
+	return family
 }
