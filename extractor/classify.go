@@ -192,7 +192,6 @@ func clauseStart(lower string, pos int) int {
 	return a
 }
 
-
 // figureClasses holds what each figure of a sentence is, computed once per
 // sentence however many deals look at it.
 type figureClasses struct {
