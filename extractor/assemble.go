@@ -1,6 +1,7 @@
 package extractor
 
 import (
+	"context"
 	"math"
 	"regexp"
 	"sort"
@@ -146,7 +147,14 @@ func pairScore(s *sent, a, b int) float64 {
 	// The supply chain tells the direction, not which two of the named
 	// companies made the deal: a miner's customer is not the lab behind it.
 	d = math.Max(-1, math.Min(1, d))
-	return 0.8*d + (pa - ca) + (cb - pb)
+	sc := 0.8*d + (pa - ca) + (cb - pb)
+	if a == 0 && math.Abs(d) < 0.3 && s.parties[a].open && s.parties[b].open {
+		// Two companies the gazetteer does not know and no word for who
+		// provides: news of a capacity deal is mostly written by and about the
+		// provider, its subject. (Two known companies of one kind are rivals.)
+		sc += 0.6
+	}
+	return sc
 }
 
 // allCoordinated reports a sentence whose named companies form one list,
@@ -621,13 +629,20 @@ func (d *draft) setFieldForce(field, sentence string) {
 }
 
 // assemble builds the drafts of a page from its annotated sentences.
-func assemble(ss []*sent, main, topic *Entity) []*draft {
+func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, error) {
 	var frames []*frame
 	owner := map[int]map[string]bool{}
+	seen := map[string]bool{}
 	for _, s := range ss {
 		if !s.anchor {
 			continue
 		}
+		// A sentence repeated word for word (a lede echoed in a summary box, a
+		// page that repeats itself) names the same deal again: one frame.
+		if seen[s.Text] {
+			continue
+		}
+		seen[s.Text] = true
 		for _, f := range framesOf(s, recentProvider(ss, s.idx, main), topic) {
 			if f.op.e == nil || f.cp.e != nil && f.cp.e == f.op.e {
 				continue
@@ -693,7 +708,12 @@ func assemble(ss []*sent, main, topic *Entity) []*draft {
 	if len(ss) > 0 && ss[0].title && eventType(ss[0].lower) != "" {
 		events[0] = true // a headline that reports a change speaks of the change
 	}
-	for _, f := range frames {
+	for i, f := range frames {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		if f.d.event != nil {
 			// A change to an earlier deal: the sentences after it restate or
 			// total that deal, read apart from the change's own figures.
@@ -704,7 +724,7 @@ func assemble(ss []*sent, main, topic *Entity) []*draft {
 		}
 		attach(f, ss, owner, len(keys) == 1, notContractMW, notContractUSD, events)
 	}
-	return mergeFrames(frames)
+	return mergeFrames(frames), nil
 }
 
 // recentProvider resolves "it" and "the company" in a deal sentence to the
@@ -750,14 +770,17 @@ func nearbyCustomer(ss []*sent, k int, op *Entity) pmention {
 // no customer joins the one deal of its operator it agrees with.
 func mergeFrames(fs []*frame) []*draft {
 	var out, orphans []*frame
+	byKey := map[string][]*frame{} // the deals so far, by parties (linear in the page)
+	byOp := map[*Entity][]*frame{}
 	for _, f := range fs {
 		if f.orphan {
 			orphans = append(orphans, f)
 			continue
 		}
+		k := f.key()
 		merged := false
-		for _, o := range out {
-			if o.key() == f.key() && agree(o.d, f.d) {
+		for _, o := range byKey[k] {
+			if agree(o.d, f.d) {
 				o.absorb(f)
 				merged = true
 				break
@@ -765,12 +788,14 @@ func mergeFrames(fs []*frame) []*draft {
 		}
 		if !merged {
 			out = append(out, f)
+			byKey[k] = append(byKey[k], f)
+			byOp[f.op.e] = append(byOp[f.op.e], f)
 		}
 	}
 	for _, f := range orphans {
 		var best *frame
-		for _, o := range out {
-			if o.op.e != f.op.e || !agree(o.d, f.d) {
+		for _, o := range byOp[f.op.e] {
+			if !agree(o.d, f.d) {
 				continue
 			}
 			if best == nil || absInt(o.anchor-f.anchor) < absInt(best.anchor-f.anchor) {
@@ -797,6 +822,16 @@ func mergeFrames(fs []*frame) []*draft {
 // customer of the same capacity as the end user behind the neocloud ("Hut 8
 // leases 245 MW to Fluidstack … for Anthropic"), not as a second deal.
 func foldEndUsers(fs []*frame) []*frame {
+	// The neocloud-customer deals by each company on either side of them.
+	neo := map[*Entity][]*frame{}
+	for _, o := range fs {
+		if o.cp.e != nil && o.cp.e.Kind == "neocloud" {
+			neo[o.op.e] = append(neo[o.op.e], o)
+			if o.cp.e != o.op.e {
+				neo[o.cp.e] = append(neo[o.cp.e], o)
+			}
+		}
+	}
 	var keep []*frame
 	for _, f := range fs {
 		lab := f.cp.e
@@ -805,8 +840,8 @@ func foldEndUsers(fs []*frame) []*frame {
 			continue
 		}
 		var host *frame
-		for _, o := range fs {
-			if o == f || o.cp.e == nil || o.cp.e.Kind != "neocloud" {
+		for _, o := range neo[f.op.e] {
+			if o == f {
 				continue
 			}
 			if o.op.e != f.op.e && o.cp.e != f.op.e {

@@ -1,7 +1,9 @@
 package extractor_test
 
 import (
+	"fmt"
 	"io/fs"
+	"strings"
 	"testing"
 
 	"github.com/mwledger/mwledger/extractor"
@@ -53,4 +55,37 @@ func benchExtract(b *testing.B, minSize int) {
 	}
 	b.ReportMetric(float64(len(pages)*b.N)/b.Elapsed().Seconds(), "articles/s")
 	b.ReportMetric(float64(total)/float64(len(pages)), "bytes/article")
+}
+
+// BenchmarkRepeatedDealPage extracts a page that repeats one deal sentence to
+// 1 MB and 9 MB (the hostile page of the safety target: time must stay linear,
+// 9 MB under 5 s on one core) and a page of 1 MB of distinct deal sentences.
+func BenchmarkRepeatedDealPage(b *testing.B) {
+	x, err := extractor.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	const para = "<p>Quillon Data signed a twelve-year lease with Marlow Compute covering 75 MW of critical IT load, worth $1.4 billion.</p>\n"
+	for _, size := range []int{1 << 20, 9 << 20} {
+		page := "<html><body><article>" + strings.Repeat(para, size/len(para)) + "</article></body></html>"
+		b.Run(fmt.Sprintf("repeated-%dMB", size>>20), func(b *testing.B) { benchPage(b, x, page) })
+	}
+	var sb strings.Builder
+	sb.WriteString("<html><body><article>")
+	for i := 0; sb.Len() < 1<<20; i++ {
+		fmt.Fprintf(&sb, "<p>Quillon Data signed a %d-year lease with Marlow Compute %d covering %d MW, worth $%d million.</p>\n", 5+i%20, i, 10+i%300, 100+i)
+	}
+	sb.WriteString("</article></body></html>")
+	b.Run("distinct-1MB", func(b *testing.B) { benchPage(b, x, sb.String()) })
+}
+
+func benchPage(b *testing.B, x *extractor.Extractor, page string) {
+	b.SetBytes(int64(len(page)))
+	for b.Loop() {
+		p, err := extractor.ReadHTML([]byte(page), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		x.FromPage(p, "")
+	}
 }

@@ -84,13 +84,23 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 	if p.Title != "" {
 		ss = append(ss, &sent{analysis: analyzeNames(Sentence{Text: p.Title, Block: -1, Kind: "h"}, x.g), title: true})
 	}
+	names := map[string]analysis{}
 	for i, s := range body {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		ss = append(ss, &sent{analysis: analyzeNames(s, x.g)})
+		// A sentence seen before on the page is annotated once (pages that
+		// repeat themselves cost what one copy costs).
+		if a, ok := names[s.Text]; ok {
+			a.Sentence = s
+			ss = append(ss, &sent{analysis: a})
+			continue
+		}
+		a := analyzeNames(s, x.g)
+		names[s.Text] = a
+		ss = append(ss, &sent{analysis: a})
 	}
 	on := findOpenNames(ss, x.g)
 	for i, s := range ss {
@@ -105,6 +115,7 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 	// Figures are read where a deal can take them: within figureReach
 	// sentences of a sentence that names a party (the parser is the costly part).
 	done := make([]bool, len(ss))
+	figs := map[string]*sent{}
 	named := func(s *sent) bool { return len(s.parties) > 0 || s.title || s.Kind == "tr" }
 	for pass := 0; pass < 2; pass++ {
 		near := -1 << 30
@@ -117,7 +128,14 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 				near = i
 			}
 			if d := i - near; (d <= figureReach && d >= -figureReach) && !done[i] {
-				ss[i].addFigures(decimalComma)
+				if f, ok := figs[ss[i].Text]; ok {
+					ss[i].money, ss[i].caps, ss[i].terms, ss[i].prices, ss[i].dates = f.money, f.caps, f.terms, f.prices, f.dates
+					ss[i].cls = f.cls
+				} else {
+					ss[i].addFigures(decimalComma)
+					ss[i].classes()
+					figs[ss[i].Text] = ss[i]
+				}
 				done[i] = true
 			}
 		}
@@ -135,7 +153,10 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 		s.anchor = named && len(s.parties) > 0 && (figures > 0 || len(s.parties) >= 2) && !s.hedged && !s.vendor
 	}
 	main := mainParty(ss)
-	drafts := assemble(ss, main, topicParty(ss))
+	drafts, err := assemble(ctx, ss, main, topicParty(ss))
+	if err != nil {
+		return nil, err
+	}
 	var lastOp *Entity = main
 	for _, s := range ss {
 		if s.Kind == "tr" && len(s.Header) == len(s.Cells) {

@@ -1,0 +1,75 @@
+package extractor
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/mwledger/mwledger/schemas"
+)
+
+// A cancelled context stops the extraction of a long page with the context's
+// error (the stage then stops or dead-letters the page with reason timeout).
+func TestExtractStopsWhenCancelled(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	sb.WriteString("<html><body><article>")
+	for i := 0; i < 3000; i++ {
+		sb.WriteString("<p>Quillon Data signed a twelve-year lease with Marlow Compute covering 75 MW, worth $1.4 billion.</p>")
+	}
+	sb.WriteString("</article></body></html>")
+	a := schemas.Article{CanonicalURL: "https://t.example/long"}
+	a.SetBody([]byte(sb.String()))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cs, err := x.Extract(ctx, a)
+	if !errors.Is(err, context.Canceled) || cs != nil {
+		t.Fatalf("got %d records, err %v; want none and context.Canceled", len(cs), err)
+	}
+	// The same page with a live context gives its one (repeated) deal.
+	cs, err = x.Extract(context.Background(), a)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("got %d records, err %v; want 1", len(cs), err)
+	}
+}
+
+// Roles come from the sentence and the supply chain, whichever order the
+// headline or sentence names the companies in.
+func TestRolesFromTheSentence(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, body, op, cp string
+	}{
+		{"customer first, campus of the provider", "<p>Fluidstack will take 90 MW at Hut 8's Louisiana campus under a 15-year lease worth $4 billion.</p>", "Hut 8", "Fluidstack"},
+		{"neocloud sells to a lab", "<p>CoreWeave signed a five-year, $4 billion contract with OpenAI for GPU capacity.</p>", "CoreWeave", "OpenAI"},
+		{"hyperscaler buys from a neocloud", "<p>Microsoft signed a $6 billion agreement with Nebius for GPU capacity over five years.</p>", "Nebius", "Microsoft"},
+		{"capacity from an unknown developer", "<p>Anthropic agreed to lease 120 MW of capacity from Marrow Energy for $3 billion over ten years.</p>", "Marrow Energy", "Anthropic"},
+		{"pronoun after the provider", "<p>The biggest lease went to Hut 8. In May it signed a ten-year, $2 billion lease with Fluidstack covering 100 MW.</p>", "Hut 8", "Fluidstack"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := onlyRecord(t, x, tc.body)
+			if c.Operator.Name != tc.op || c.Counterparty.Label() != tc.cp {
+				t.Fatalf("operator %q counterparty %q, want %q and %q", c.Operator.Name, c.Counterparty.Label(), tc.op, tc.cp)
+			}
+		})
+	}
+}
+
+// The base value and term are the contract; the upside is not.
+func TestBaseNotUpside(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := onlyRecord(t, x, "<p>Hut 8 signed a lease with Fluidstack worth $2.2 billion over an initial ten years; two renewals would lift the total to $5.0 billion.</p>")
+	if c.TotalValueUSD == nil || *c.TotalValueUSD != 2.2e9 || c.TermYears == nil || *c.TermYears != 10 {
+		t.Fatalf("value %v term %v, want 2.2e9 and 10", deref(c.TotalValueUSD), deref(c.TermYears))
+	}
+}
