@@ -552,7 +552,9 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 				break
 			}
 		}
-		f.d.addText(s.lower)
+		if j == k {
+			f.d.addText(s.lower)
+		}
 	}
 	if f.titleDeal {
 		visit(k)
@@ -582,17 +584,30 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 		f.d.term = &v
 		f.scores["term"] = c.score
 	}
-	if _, ok := best["prepay"]; ok {
+	// Side figures only from close by: a prepayment or a backstop two
+	// paragraphs away belongs to someone else's deal.
+	const near = 6.0
+	if c, ok := best["prepay"]; ok && c.score >= near {
 		v := picked.prepay
 		f.d.prepayment = &v
 	}
-	if _, ok := best["guarantee"]; ok {
+	if c, ok := best["guarantee"]; ok && c.score >= near {
 		v := picked.guarantee
 		f.d.guarantee = &v
 	}
-	if _, ok := best["price"]; ok {
+	if c, ok := best["price"]; ok && c.score >= near {
 		v := picked.price
 		f.d.unitPrice = &v
+	}
+	// The sentences the figures came from are evidence (and where the site,
+	// hardware and dates are read).
+	for _, field := range []string{"value", "cap", "term", "prepay", "guarantee", "price"} {
+		if c, ok := best[field]; ok && c.score >= floor && len(f.d.evidence) < maxEvidence {
+			if !containsString(f.d.evidence, ss[c.j].Text) {
+				f.d.addText(ss[c.j].lower)
+			}
+			f.d.addEvidence(ss[c.j].Text)
+		}
 	}
 }
 
@@ -951,4 +966,13 @@ func (f *frame) absorb(o *frame) {
 			f.d.setField(k, v)
 		}
 	}
+}
+
+func containsString(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
