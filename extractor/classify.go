@@ -155,6 +155,12 @@ func capClass(lower string, c Capacity) string {
 	if anyWord(after, lx.ITLoad) || anyWord(lastRunes(before, 14), lx.ITLoad) {
 		return "it"
 	}
+	// "the 750 MW campus", "un complesso da 750 megawatt": the size of a site,
+	// which a lease takes a part of.
+	if ws := strings.Fields(strings.TrimLeft(after, " -")); len(ws) > 0 && anyWord(strings.Join(ws[:min(2, len(ws))], " "), lx.SiteNouns) ||
+		anyWord(lastRunes(before, 16), lx.SiteNouns) && strings.Contains(lastRunes(before, 16), " da") {
+		return "reject"
+	}
 	if anyWord(before, lx.MWReject) || anyWord(after, lx.MWReject) ||
 		hasAnySuffix(strings.TrimRight(before, " "), []string{" has", " holds", " owns", " controls", " has about", " has roughly", " has some"}) {
 		return "reject"
