@@ -66,6 +66,19 @@ func figureHedged(s *sent, start, end int) bool {
 	if prev > start || stop < end {
 		return hedgedAt(lower, start)
 	}
+	// "If exercised, the options would bring it to $2.0 billion and $9
+	// billion": a conditional before the clause's first figure governs them all.
+	if prev > a {
+		first := start
+		for _, m := range s.money {
+			if m.Start >= a && m.Start < first {
+				first = m.Start
+			}
+		}
+		if lead := lower[a:first]; anyWord(lead, []string{"if", "would", "could", "should", "might"}) {
+			return true
+		}
+	}
 	w := lower[prev:start] + " # " + lower[end:stop]
 	lx := lex()
 	return anyWord(w, lx.HedgeWords) && !anyWord(w, lx.SignedWords)
@@ -131,9 +144,21 @@ func moneyClass(lower string, m Money) string {
 		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to buy gpus", "to purchase gpus", "will invest", "to invest", "invests", "investing", "funding round", "stake"}) {
 			k = "finance"
 		}
-		if containsAny(near, []string{"valuing", "market value", "market cap", "per share", "share price", "shares closed", "takeover", "acquisition", "buyout"}) {
+		if containsAny(near, []string{"valuing", "market value", "market cap", "per share", "share price", "shares closed", "takeover", "acquisition", "buyout", "offered to buy", "outright", "to acquire"}) {
 			k = "equity"
 		}
+		// Results, not contracts: "EBITDA was ~$555M", "预计年营收超 10 亿美元".
+		if containsAny(before, []string{"ebitda", "net income", "earnings", "revenue was", "revenues were", "sales of", "profit", "年营收", "年收入", "年營收", "年間売上", "연매출", "연간 매출"}) {
+			k = "annual"
+		}
+		// A running total: "brings its contracted revenue to $11B", "bringing
+		// the total value of its contracts with OpenAI to $22.4B".
+		if cl := lower[clauseStart(lower, m.Start):m.Start]; anyWord(cl, lx.AccumulationWords) || anyWord(after, lx.AccumulationWords) {
+			k = "cumulative"
+		}
+	}
+	if k == "value" && containsAny(lastRunes(lower[:m.Start], 30)+firstBytes(lower[m.End:], 20), []string{"임대 지원", "보증", "保証", "担保", "擔保", "兜底"}) {
+		k = "guarantee"
 	}
 	return k
 }
