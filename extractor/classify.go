@@ -210,6 +210,10 @@ func termUsable(lower string, t Term) bool {
 	if containsAny(before+" "+after, []string{"warrant", "shares", "notes", "bond", "convertible", "maturity", "ago", "history", "experience", "loan", "debt", "financing"}) {
 		return false
 	}
+	// "many spanning five years": a term said of several contracts at once.
+	if anyWord(lastRunes(before, 20), []string{"many", "most", "some", "several", "typically", "usually"}) {
+		return false
+	}
 	if containsAny(lastRunes(before, 25)+" "+after, []string{"extension", "renewal", "option", "extend"}) {
 		return false
 	}

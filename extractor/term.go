@@ -17,7 +17,7 @@ var (
 	reTermYear  = regexp.MustCompile(`(?i)\b(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)(?:-(?:year|yr)\b| (?:year|yr)s? (?:term|lease|contract|agreement|deal|tenor)\b|(?:-| )years?,)`)
 	reTermYears = regexp.MustCompile(`(?i)\b(?:term of|terms of|period of|duration of|for|over|spanning|lasting)\s+(?:an?\s+(?:initial\s+)?)?(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)\s+years?\b`)
 	reTermEU    = regexp.MustCompile(`(?i)\b(\d{1,2}|fünf|zehn|fünfzehn|zwanzig|cinq|dix|quinze|vingt|cinque|dieci|quindici|venti|cinco|diez|quince|veinte)[- ]?(?:jahres|jährige[nmrs]?|jahre|jahren|ans|années|anni|annuale|años)\b`)
-	reTermCJK   = regexp.MustCompile(`(?:为期|為期|期限|租期|年限)?\s*(\d{1,2}|五|十|十五|二十)\s*年(?:期|的)?`)
+	reTermCJK   = regexp.MustCompile(`(?:为期|為期|期限|租期|年限)?\s*(\d{1,2}|三|四|五|六|七|八|九|十|十二|十五|二十)\s*年(?:期|的|内|內|长约|長約|合约|合約|合同|租约|租約)?`)
 	reTermBare  = regexp.MustCompile(`\b(\d{1,2}) (?:years?|yrs?)\b`)
 	// Other languages: "over vijf jaar", "femårig", "10 år", "cinco anos", "15 лет",
 	// "5年間", "5년".
@@ -81,7 +81,7 @@ func parseTerms(s string) []Term {
 			if v, ok := termNumber(s[m[2]:m[3]]); ok {
 				// A bare "5年" after a month/day is a date; require 为期/期限 or 年期.
 				seg := s[m[0]:m[1]]
-				if !strings.ContainsAny(seg, "为為期限租") && !strings.HasSuffix(seg, "年期") {
+				if !strings.ContainsAny(seg, "为為期限租") && !hasAnySuffix(seg, []string{"年期", "年内", "年內", "长约", "長約", "合约", "合約", "合同", "租约", "租約"}) {
 					continue
 				}
 				add(Term{Years: v, Start: m[0], End: m[1]})
