@@ -650,6 +650,17 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 	seen := map[string]bool{}
 	for _, s := range ss {
 		if !s.anchor {
+			// "- 15-year lease for 245 MW" under "Hut 8 deal:": a deal line that
+			// names no company belongs to the company its heading or paragraph
+			// is about, and joins that company's deal.
+			if op := headingParty(ss, s); op != nil && !seen[s.Text] {
+				seen[s.Text] = true
+				f := &frame{op: pmention{e: op, start: -1, end: -1}, cp: pmention{start: -1, end: -1}, anchor: s.idx, seg: [2]int{0, len(s.Text)}, orphan: true}
+				f.scores = map[string]float64{}
+				f.d = &draft{operator: op, block: s.Block, opInferred: true}
+				f.d.anchorText = s.lower
+				frames = append(frames, f)
+			}
 			continue
 		}
 		// A sentence repeated word for word (a lede echoed in a summary box, a
@@ -740,6 +751,33 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 		attach(f, ss, owner, len(keys) == 1, notContractMW, notContractUSD, events)
 	}
 	return mergeFrames(frames), nil
+}
+
+// headingParty is the company a deal line without names belongs to: the
+// provider-side company of the heading or lead-in line ("Hut 8 deal:") above
+// it, else of the sentence before it in its paragraph. Only lines with a deal
+// word and a figure, not hedged, qualify.
+func headingParty(ss []*sent, s *sent) *Entity {
+	if s.title || len(s.parties) > 0 || s.hedged || s.vendor || len(s.money)+len(s.caps) == 0 || !hasDealWord(s.lower) {
+		return nil
+	}
+	for j := s.idx - 1; j >= 0 && j >= s.idx-8; j-- {
+		h := ss[j]
+		if h.title {
+			break
+		}
+		lead := h.Kind == "h" || strings.HasSuffix(strings.TrimSpace(h.Text), ":")
+		if !lead {
+			continue
+		}
+		for _, p := range h.parties {
+			if p.e != nil && tierOf(p) >= 2 {
+				return p.e
+			}
+		}
+		return nil // the nearest heading names no provider: the line is not ours to place
+	}
+	return nil
 }
 
 // recentProvider resolves "it" and "the company" in a deal sentence to the
