@@ -839,6 +839,12 @@ func mergeFrames(fs []*frame) []*draft {
 				break
 			}
 		}
+		// The same two companies again, with figures that disagree but were
+		// not read in this mention's own sentence: the deal restated near
+		// other numbers, not a second deal. It adds nothing.
+		if !merged && len(byKey[k]) > 0 && !ownFigures(f) {
+			continue
+		}
 		if !merged {
 			out = append(out, f)
 			byKey[k] = append(byKey[k], f)
@@ -928,6 +934,13 @@ func absInt(v int) int {
 		return -v
 	}
 	return v
+}
+
+// ownFigures reports a frame whose value or capacity was read in its own
+// deal sentence.
+func ownFigures(f *frame) bool {
+	const own = 12 // a figure in the anchor sentence scores at least this
+	return f.scores["value"] >= own || f.scores["cap"] >= own
 }
 
 func agree(a, b *draft) bool {
