@@ -677,6 +677,12 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 				// no customer in the sentence: the nearest one named just before or
 				// after, else the deal joins one of its operator's deals at the end.
 				f.cp = nearbyCustomer(ss, s.idx, f.op.e)
+				if f.cp.e == nil && f.cp.desc == "" {
+					// "signs $7.5B hyperscaler lease": a customer named by its kind only
+					if d := bareCustomer(s.lower); d != "" {
+						f.cp = pmention{desc: d, start: -1, end: -1}
+					}
+				}
 				f.orphan = f.cp.e == nil && f.cp.desc == ""
 				if f.cp.e != nil && tierOf(f.cp) > tierOf(f.op)+0.3 {
 					// the company named nearby sits higher in the supply chain: it provides
@@ -795,6 +801,22 @@ func recentProvider(ss []*sent, k int, main *Entity) *Entity {
 		}
 	}
 	return main
+}
+
+// reBareCustomer finds a customer named only by its kind before or after a
+// deal noun: "hyperscaler lease", "lease with a hyperscaler", "an
+// investment-grade tenant".
+var reBareCustomer = regexp.MustCompile(`\b((?:(?:investment[- ]grade|u\.?s\.?[- ]based|us[- ]based|unnamed|undisclosed|confidential|fortune \d+|large|major|new|third|second)\s+)*(?:hyperscaler|hyperscale (?:tenant|customer|client)|cloud (?:provider|customer)|tenant|customer|client))\s+(?:lease|leases|contract|contracts|agreement|deal)\b|\b(?:with|to|for)\s+(?:an?|one|its)\s+((?:(?:investment[- ]grade|u\.?s\.?[- ]based|us[- ]based|unnamed|undisclosed|confidential|large|major|new|third|second)\s+)*(?:hyperscaler|hyperscale (?:tenant|customer|client)|tenant|customer|client))\b`)
+
+func bareCustomer(lower string) string {
+	m := reBareCustomer.FindStringSubmatch(lower)
+	if m == nil {
+		return ""
+	}
+	if m[1] != "" {
+		return m[1]
+	}
+	return m[2]
 }
 
 // nearbyCustomer finds the customer of a deal sentence that names none: the
