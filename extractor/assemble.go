@@ -669,7 +669,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 			continue
 		}
 		seen[s.Text] = true
-		for _, f := range framesOf(s, recentProvider(ss, s.idx, main), topic) {
+		for _, f := range splitByAmount(s, framesOf(s, recentProvider(ss, s.idx, main), topic)) {
 			if f.op.e == nil || f.cp.e != nil && f.cp.e == f.op.e {
 				continue
 			}
@@ -784,6 +784,47 @@ func headingParty(ss []*sent, s *sent) *Entity {
 		return nil // the nearest heading names no provider: the line is not ours to place
 	}
 	return nil
+}
+
+// splitByAmount cuts the one deal of a sentence into several when the
+// sentence gives several contract values joined as a sequence ("an initial
+// deal worth $11.9 billion, followed by a $4 billion add-on"): each amount is
+// a contract of the same two companies.
+func splitByAmount(s *sent, fs []*frame) []*frame {
+	if len(fs) != 1 || fs[0].shared {
+		return fs
+	}
+	fc := s.classes()
+	var vals []Money
+	for i, m := range s.money {
+		if fc.money[i] == "value" && !fc.moneyHedged[i] && m.Currency == "USD" && m.Value >= 1e6 {
+			vals = append(vals, m)
+		}
+	}
+	if len(vals) < 2 {
+		return fs
+	}
+	for i := 1; i < len(vals); i++ {
+		mid := s.lower[vals[i-1].End:vals[i].Start]
+		if !containsAny(mid, []string{"followed by", "then", " and a ", " and an ", "plus a", "as well as", "; "}) || nearRel(vals[i-1].Value, vals[i].Value, 0.06) {
+			return fs
+		}
+	}
+	out := make([]*frame, len(vals))
+	for i := range vals {
+		f := *fs[0]
+		f.shared = true
+		f.seg[0] = 0
+		if i > 0 {
+			f.seg[0] = vals[i-1].End
+		}
+		f.seg[1] = len(s.Text)
+		if i+1 < len(vals) {
+			f.seg[1] = vals[i].End
+		}
+		out[i] = &f
+	}
+	return out
 }
 
 // recentProvider resolves "it" and "the company" in a deal sentence to the

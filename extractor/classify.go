@@ -153,7 +153,11 @@ func moneyClass(lower string, m Money) string {
 		}
 		// A running total: "brings its contracted revenue to $11B", "bringing
 		// the total value of its contracts with OpenAI to $22.4B".
-		if cl := lower[clauseStart(lower, m.Start):m.Start]; anyWord(cl, lx.AccumulationWords) || anyWord(after, lx.AccumulationWords) {
+		own := after // the words after the amount up to the next comma are its own
+		if i := strings.IndexAny(own, ",;"); i >= 0 {
+			own = own[:i]
+		}
+		if cl := lower[clauseStart(lower, m.Start):m.Start]; anyWord(cl, lx.AccumulationWords) || anyWord(own, lx.AccumulationWords) {
 			k = "cumulative"
 		}
 	}
