@@ -783,6 +783,12 @@ func headingParty(ss []*sent, s *sent) *Entity {
 		}
 		return nil // the nearest heading names no provider: the line is not ours to place
 	}
+	// No heading: the operator that is the subject of the sentence just before.
+	if j := s.idx - 1; j >= 0 && !ss[j].title {
+		if ps := ss[j].parties; len(ps) > 0 && ps[0].e != nil && tierOf(ps[0]) >= 2.5 {
+			return ps[0].e
+		}
+	}
 	return nil
 }
 
