@@ -15,12 +15,13 @@ type Capacity struct {
 	Unit       string // as written
 }
 
-var reCapacity = regexp.MustCompile(`(?i)(\d[\d,.]*)\s?(?:-\s?)?(megawatt[- ]hours?|gigawatt[- ]hours?|mwh|gwh|megawatts?|mégawatts?|megavatios?|gigawatts?|gigawatios?|mw|gw|兆瓦时|兆瓦|千兆瓦|吉瓦|百万千瓦|万千瓦)(?:\b|[^a-z]|$)`)
+var reCapacity = regexp.MustCompile(`(?i)(\d[\d,.]*)\s?(?:-\s?)?(megawatt[- ]hours?|gigawatt[- ]hours?|mwh|gwh|megawatts?|mégawatts?|megavatios?|gigawatts?|gigawatios?|mw|gw|兆瓦时|兆瓦|千兆瓦|吉瓦|百万千瓦|万千瓦|ميغاواط|جيجاواط|메가와트|기가와트|メガワット|ギガワット)(?:\b|[^a-z]|$)`)
 
 var capacityScale = map[string]float64{
 	"mw": 1, "megawatt": 1, "megawatts": 1, "mégawatt": 1, "mégawatts": 1, "megavatio": 1, "megavatios": 1, "兆瓦": 1,
 	"gw": 1000, "gigawatt": 1000, "gigawatts": 1000, "gigawatio": 1000, "gigawatios": 1000, "吉瓦": 1000, "千兆瓦": 1000, "百万千瓦": 1000,
 	"万千瓦": 10,
+	"ميغاواط": 1, "메가와트": 1, "メガワット": 1, "جيجاواط": 1000, "기가와트": 1000, "ギガワット": 1000,
 }
 
 // parseCapacity finds capacities ("200 MW", "245MW", "1.7 gigawatts", "up to 5GW",
@@ -29,7 +30,7 @@ func parseCapacity(s string, decimalComma bool) []Capacity {
 	var out []Capacity
 	lower := strings.ToLower(s)
 	// The case-insensitive pattern is slow: run it only where a unit can be.
-	if !containsAny(lower, []string{"mw", "gw", "watt", "vatio", "兆瓦", "千兆瓦", "吉瓦", "万千瓦", "千瓩", "메가와트", "기가와트", "メガワット", "ギガワット"}) {
+	if !containsAny(lower, []string{"mw", "gw", "watt", "vatio", "兆瓦", "千兆瓦", "吉瓦", "万千瓦", "千瓩", "메가와트", "기가와트", "メガワット", "ギガワット", "ميغاواط", "جيجاواط"}) {
 		return nil
 	}
 	for _, m := range reCapacity.FindAllStringSubmatchIndex(s, -1) {

@@ -21,7 +21,7 @@ var (
 	reTermBare  = regexp.MustCompile(`\b(\d{1,2}) (?:years?|yrs?)\b`)
 	// Other languages: "over vijf jaar", "femårig", "10 år", "cinco anos", "15 лет",
 	// "5年間", "5년".
-	reTermIntl    = regexp.MustCompile(`(?i)(?:^|[^\p{L}\d])(\d{1,2}|drie|vier|vijf|zeven|tien|twaalf|vijftien|twintig|tre|fire|fem|seks|syv|sju|ti|tolv|femten|tjue|tyve|tio|tjugo|três|quatro|cinco|dez|doze|quinze|vinte|три|пять|семь|десять|двенадцать|пятнадцать|двадцать)[- ]?(jaar|jarige?|år|årige?|anos|лет|года|năm)(?:[^\p{L}]|$)`)
+	reTermIntl    = regexp.MustCompile(`(?i)(?:^|[^\p{L}\d])(\d{1,2}|drie|vier|vijf|zeven|tien|twaalf|vijftien|twintig|tre|fire|fem|seks|syv|sju|ti|tolv|femten|tjue|tyve|tio|tjugo|três|quatro|cinco|dez|doze|quinze|vinte|три|пять|семь|десять|двенадцать|пятнадцать|двадцать)[- ]?(jaar|jarige?|år|årige?|anos|лет|года|năm|عامًا|عاماً|عاما|سنوات|سنة)(?:[^\p{L}]|$)`)
 	reTermAsian   = regexp.MustCompile(`(\d{1,2})\s*(?:年間|년간|년\s?계약|년\s?동안|년\s?기간|년짜리|年契約|年の)`)
 	reTermThrough = regexp.MustCompile(`(?i)\b(?:through|until|till|to|ending in|expiring in|bis|jusqu'en|fino al|hasta)\s+(20\d\d)\b`)
 )
@@ -59,7 +59,7 @@ func parseTerms(s string) []Term {
 	if containsAny(lower, []string{"jahr", "jähr", "ans", "année", "anni", "anno", "años"}) {
 		res = append(res, reTermEU)
 	}
-	if containsAny(lower, []string{"jaar", "jarig", "år", "anos", "лет", "года", "năm"}) {
+	if containsAny(lower, []string{"jaar", "jarig", "år", "anos", "лет", "года", "năm", "عام", "سنة", "سنوات"}) {
 		res = append(res, reTermIntl)
 	}
 	if strings.Contains(s, "年") || strings.Contains(s, "년") {
