@@ -308,7 +308,9 @@ func partiesOf(s *sent, on *openNames) []pmention {
 		// "after Oracle and OpenAI withdrew": a name joined to one set aside is aside too.
 		aside := isAside(s.lower, m) || prevAside && prevEnd >= 0 && prevEnd <= m.Start && isCoordination(s.lower[prevEnd:m.Start])
 		prevAside, prevEnd = aside, m.End
-		if isVendorMention(s.lower, m) || aside {
+		// "GPU Nvidia", "chips from AMD": the maker of the hardware.
+		madeBy := endsWithWord(lastRunes(s.lower[:m.Start], 14), []string{"gpu", "gpus", "chip", "chips", "chips de", "gpu de", "gpu di"}) != ""
+		if isVendorMention(s.lower, m) || aside || madeBy {
 			continue
 		}
 		if r := roleOf(s.lower, m); r != roleCounterparty {
