@@ -342,6 +342,9 @@ func partiesOf(s *sent, on *openNames) []pmention {
 // innerCapital reports a coined company name with a capital inside a word
 // ("OneQode", "WhiteFiber"), not an acronym.
 func innerCapital(w string) bool {
+	if strings.ContainsAny(w, "-’'") || len(w) > 1 && unicode.IsUpper(rune(w[0])) && unicode.IsUpper(rune(w[1])) {
+		return false // "AI-cloud", "GPUs": an acronym or a compound, not a coined name
+	}
 	upper, lower := 0, 0
 	for i, r := range w {
 		switch {

@@ -26,6 +26,7 @@ type frame struct {
 	aggregate bool
 	titleDeal bool
 	orphan    bool // no customer named near it: it joins another deal of its operator
+	own       bool // its value or capacity was read in its own sentence
 }
 
 // roleScores returns how much the words around a party make it the provider
@@ -467,7 +468,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 					sc -= 4 // an upside or a price named elsewhere, repeated without its qualifier
 				}
 				if m.Bound == "up_to" {
-					sc -= 1
+					sc -= 3 // "up to $19.4 billion" with options: the base figure, when given, is the value
 				}
 				if offer("value", cand{sc, j, m.Start}) {
 					picked.value = m
@@ -573,11 +574,13 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 		v := picked.value
 		f.d.value = &v
 		f.scores["value"] = c.score
+		f.own = f.own || c.j == k
 	}
 	if c, ok := best["cap"]; ok && c.score >= floor {
 		v := picked.cap
 		f.d.capacity = &v
 		f.scores["cap"] = c.score
+		f.own = f.own || c.j == k
 	}
 	if c, ok := best["term"]; ok && c.score >= floor {
 		v := picked.term
@@ -1007,10 +1010,7 @@ func absInt(v int) int {
 
 // ownFigures reports a frame whose value or capacity was read in its own
 // deal sentence.
-func ownFigures(f *frame) bool {
-	const own = 12 // a figure in the anchor sentence scores at least this
-	return f.scores["value"] >= own || f.scores["cap"] >= own
-}
+func ownFigures(f *frame) bool { return f.own }
 
 func agree(a, b *draft) bool {
 	if a.value != nil && b.value != nil && !nearRel(a.value.Value, b.value.Value, 0.06) {

@@ -130,9 +130,23 @@ func moneyClass(lower string, m Money) string {
 		!containsAny(after, []string{"per year", "a year", "annual"}) {
 		k = "value" // "expected to generate $2.4B in revenue over the term"
 	}
+	// The words that are this amount's: from its clause start, and after it up
+	// to the next comma ("a $3.7B hosting deal, with Google taking a stake":
+	// the stake is not the deal).
+	ownAfter := after
+	if i := strings.IndexAny(ownAfter, ",;"); i >= 0 {
+		ownAfter = ownAfter[:i]
+	}
+	if k == "equity" || k == "finance" {
+		cs := clauseStart(lower, m.Start)
+		ownBefore := lower[max(cs, m.Start-len(before)):m.Start]
+		if !containsAny(ownBefore+" | "+ownAfter, []string{"share", "stake", "equity", "warrant", "valuation", "valued", "market", "acqui", "takeover", "buyout", "financ", "loan", "notes", "bond", "debt", "capex", "capital", "invest", "raise", "offering", "credit", "cost", "spend", "convertible", "capitaliz", "capitalis"}) {
+			k = "value"
+		}
+	}
 	if k == "value" || k == "total" {
 		lx := lex()
-		near := before + " | " + after
+		near := before + " | " + ownAfter
 		if anyWord(near, lx.TotalWords) {
 			k = "total"
 		}
