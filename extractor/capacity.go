@@ -20,7 +20,7 @@ var reCapacity = regexp.MustCompile(`(?i)(\d[\d,.]*)\s?(?:-\s?)?(megawatt[- ]hou
 var capacityScale = map[string]float64{
 	"mw": 1, "megawatt": 1, "megawatts": 1, "mégawatt": 1, "mégawatts": 1, "megavatio": 1, "megavatios": 1, "兆瓦": 1,
 	"gw": 1000, "gigawatt": 1000, "gigawatts": 1000, "gigawatio": 1000, "gigawatios": 1000, "吉瓦": 1000, "千兆瓦": 1000, "百万千瓦": 1000,
-	"万千瓦": 10,
+	"万千瓦":     10,
 	"ميغاواط": 1, "메가와트": 1, "メガワット": 1, "جيجاواط": 1000, "기가와트": 1000, "ギガワット": 1000,
 }
 
