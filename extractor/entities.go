@@ -95,7 +95,12 @@ func LoadGazetteer(data []byte) (*Gazetteer, error) {
 				return fmt.Errorf("entities: %s has unknown kind %q (operator, neocloud, hyperscaler, chipmaker, lab, vendor, utility)", e.Name, e.Kind)
 			}
 			g.all = append(g.all, e)
-			for _, a := range append([]string{e.Name}, e.Aliases...) {
+			names := append([]string{e.Name}, e.Aliases...)
+			// The bare ticker ("HUT's lease"), matched in capitals only.
+			if e.Ticker != nil && len(*e.Ticker) >= 3 && isAllCaps(*e.Ticker) && !containsString(names, *e.Ticker) {
+				names = append(names, *e.Ticker)
+			}
+			for _, a := range names {
 				if hasCJK(a) || hasHangul(a) {
 					g.cjk = append(g.cjk, cjkAlias{a, e})
 					continue
