@@ -966,7 +966,7 @@ func foldEndUsers(fs []*frame) []*frame {
 	var keep []*frame
 	for _, f := range fs {
 		lab := f.cp.e
-		if lab == nil || lab.Kind != "lab" || f.d.value != nil {
+		if lab == nil || lab.Kind != "lab" {
 			keep = append(keep, f)
 			continue
 		}
@@ -978,8 +978,8 @@ func foldEndUsers(fs []*frame) []*frame {
 			if o.op.e != f.op.e && o.cp.e != f.op.e {
 				continue
 			}
-			if f.d.value != nil && o.d.value != nil && !nearRel(f.d.value.Value, o.d.value.Value, 0.06) {
-				continue
+			if f.d.value != nil && (o.d.value == nil || !nearRel(f.d.value.Value, o.d.value.Value, 0.06)) {
+				continue // a value of its own: the lab's own deal
 			}
 			if f.d.capacity != nil && o.d.capacity != nil && !nearRel(f.d.capacity.MW, o.d.capacity.MW, 0.03) {
 				continue
