@@ -37,6 +37,7 @@ type sent struct {
 	hedged  bool // every deal word sits in a hedged clause
 	title   bool
 	cls     *figureClasses // what each figure is, read once (classify.go)
+	totals  bool           // under a heading about totals ("Reading the new totals")
 }
 
 // openNames finds company names the gazetteer does not know, for a whole

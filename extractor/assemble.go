@@ -414,7 +414,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 			dist = 1.5
 		}
 		base := 10 - 1.5*min(dist, 4) - 0.3*dist
-		if s.vendor || j != k && events[j] {
+		if s.vendor || j != k && events[j] || s.totals {
 			return
 		}
 		if j == k {

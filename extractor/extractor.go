@@ -140,6 +140,18 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 			}
 		}
 	}
+	// A section whose heading speaks of totals holds running totals.
+	inTotals := false
+	for _, s := range ss {
+		if s.title {
+			continue
+		}
+		if s.Kind == "h" {
+			inTotals = anyWord(s.lower, []string{"totals", "tally", "running total"})
+			continue
+		}
+		s.totals = inTotals
+	}
 	dropSideParties(ss)
 	for _, s := range ss {
 		if s.Kind == "tr" {
@@ -167,8 +179,14 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 	}
 	src := schemas.Source{URL: url, Title: strPtr(p.Title), Outlet: strPtr(p.Outlet), PublishedAt: strPtr(p.Published)}
 	out := make([]schemas.Contract, 0, len(drafts))
+	ids := map[string]bool{}
 	for _, d := range drafts {
-		out = append(out, d.finish(p, src))
+		c := d.finish(p, src)
+		if ids[c.ID] {
+			continue // the same deal read twice (a table row and a sentence): one record
+		}
+		ids[c.ID] = true
+		out = append(out, c)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return recordLess(out[i], out[j]) })
 	return out, nil
