@@ -1096,3 +1096,11 @@ func containsString(xs []string, s string) bool {
 	}
 	return false
 }
+
+// label is the counterparty's name, or its descriptor when undisclosed.
+func (d *draft) label() string {
+	if d.counterparty != nil {
+		return d.counterparty.Name
+	}
+	return d.descriptor
+}

@@ -173,7 +173,7 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 	for _, s := range ss {
 		if s.Kind == "tr" && len(s.Header) == len(s.Cells) {
 			if d := tableDeal(s.analysis, lastOp, x.g); d != nil {
-				drafts = append(drafts, d)
+				drafts = addTableDraft(drafts, d)
 			}
 		}
 	}
@@ -182,10 +182,11 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 	ids := map[string]bool{}
 	for _, d := range drafts {
 		c := d.finish(p, src)
-		if ids[c.ID] {
+		k := fmt.Sprint(c.ID, deref(c.CapacityMW), deref(c.TermYears))
+		if ids[k] {
 			continue // the same deal read twice (a table row and a sentence): one record
 		}
-		ids[c.ID] = true
+		ids[k] = true
 		out = append(out, c)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return recordLess(out[i], out[j]) })
@@ -230,6 +231,33 @@ func countDecimals(s string) (comma, point int) {
 		i = j
 	}
 	return comma, point
+}
+
+// addTableDraft adds a table row's deal, or completes the deal the text
+// already gave for the same parties and figures.
+func addTableDraft(ds []*draft, d *draft) []*draft {
+	for _, o := range ds {
+		if o.operator != d.operator || o.label() != d.label() || !agree(o, d) {
+			continue
+		}
+		if o.value == nil {
+			o.value = d.value
+		}
+		if o.capacity == nil {
+			o.capacity = d.capacity
+		}
+		if o.term == nil {
+			o.term = d.term
+		}
+		if o.unitPrice == nil {
+			o.unitPrice = d.unitPrice
+		}
+		if o.site == "" {
+			o.site = d.site
+		}
+		return ds
+	}
+	return append(ds, d)
 }
 
 // mainParty is the company the page is about: the provider-leaning company of
