@@ -388,21 +388,39 @@ func compareBolt(t *testing.T, s *BoltStore, ref *refLedger) {
 	}
 }
 
+// sized is full, or short under -short: the size of a long model or
+// equivalence check. `make test` runs -short, `make test-full` (before a
+// release) the full size. The long checks run in parallel with each other
+// (t.Parallel): Go starts them once the package's sequential tests are done,
+// so the tests that change package state (maxCandidates) or time a search
+// never overlap them.
+func sized(t *testing.T, what string, full, short int) int {
+	t.Helper()
+	if testing.Short() {
+		t.Logf("%s: %d (-short; %d at full size)", what, short, full)
+		return short
+	}
+	return full
+}
+
 func TestBoltResolutionMatchesFullOperatorScan(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "l.db")
 	s, err := OpenBolt(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	const deals, ops = 4000, 2 // 2000 deals per operator
+	// 2000 deals per operator, 3000 records (-short: 300 and 1500, enough
+	// records for every way of resolving and aggregate links)
+	deals, ops, records := sized(t, "deals", 4000, 600), 2, sized(t, "records", 3000, 1500)
 	preloadBolt(t, s, deals, ops)
 	ref := &refLedger{deals: map[string]*Deal{}}
 	preloadRef(t, ref, deals, ops)
 	ctx := context.Background()
 	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 	s.now = func() time.Time { return now }
-	all := batches(identityStream(deals, ops, 3000, true))
+	all := batches(identityStream(deals, ops, records, true))
 	moved, kinds := 0, map[string]int{}
 	for k, batch := range all {
 		if k == len(all)/2 {
@@ -448,15 +466,15 @@ func TestBoltResolutionMatchesFullOperatorScan(t *testing.T) {
 	checkCandidateIndex(t, s)
 	// The stream must exercise every way of resolving, with records landing on
 	// a deal of another id.
-	t.Logf("%d batches, %d deals, %d records resolved to a deal of another id; matches %v", len(all), len(ref.deals), moved, kinds)
+	linked := 0
+	for _, d := range ref.deals {
+		linked += len(d.Parts)
+	}
+	t.Logf("%d batches, %d deals, %d records resolved to a deal of another id; matches %v; %d aggregate parts linked", len(all), len(ref.deals), moved, kinds, linked)
 	for _, how := range []string{"id", "record_id", "figures", "parties", "new"} {
 		if kinds[how] == 0 {
 			t.Errorf("no record resolved by %q: the stream does not test it", how)
 		}
-	}
-	linked := 0
-	for _, d := range ref.deals {
-		linked += len(d.Parts)
 	}
 	if linked == 0 {
 		t.Error("no aggregate was linked to parts: the stream does not test aggregate linking")
@@ -561,6 +579,7 @@ func esLedger(t *testing.T, ctx context.Context, name string, timeout time.Durat
 }
 
 func TestESResolutionMatchesFullOperatorScan(t *testing.T) {
+	t.Parallel()
 	// The old Elasticsearch read took the operators as the batch spelled them
 	// (exactly), while candidate compares them squashed: with two spellings of
 	// one operator in the ledger, which aggregate links it computed depended
@@ -579,12 +598,18 @@ func esResolutionMatches(t *testing.T, spellings bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	s := esLedger(t, ctx, "identity", 2*time.Minute)
-	const deals, ops = 3000, 2
+	// 1500 deals per operator, 1600 records (-short: 300, and 1400 records
+	// when aggregate links are compared, enough for some, else 700)
+	shortRecords := 700
+	if !spellings {
+		shortRecords = 1400
+	}
+	deals, ops, records := sized(t, "deals", 3000, 600), 2, sized(t, "records", 1600, shortRecords)
 	preloadES(t, ctx, s, deals, ops)
 	ref := &refLedger{deals: map[string]*Deal{}, exactName: true}
 	preloadRef(t, ref, deals, ops)
 	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
-	all := batches(identityStream(deals, ops, 1600, spellings))
+	all := batches(identityStream(deals, ops, records, spellings))
 	links := !spellings
 	for k, batch := range all {
 		now = now.Add(time.Minute)
@@ -639,6 +664,7 @@ func esResolutionMatches(t *testing.T, spellings bool) {
 		}
 		linked += len(g.deal.Parts)
 	}
+	t.Logf("%d batches, %d deals, %d aggregate parts linked", len(all), len(ref.deals), linked)
 	if links && linked == 0 {
 		t.Error("no aggregate was linked to parts: the stream does not test aggregate linking")
 	}
@@ -752,6 +778,7 @@ func TestBoltRebuildsCandidateIndexForDealsWrittenWithoutIt(t *testing.T) {
 }
 
 func TestESResolvesAmongMoreThanTenThousandDealsOfAnOperator(t *testing.T) {
+	t.Parallel()
 	// 10500 deals of one operator, more than one search returns. Another
 	// article on one of the last deals joins it (reading all the operator's
 	// deals at once read 10000 of them without a word, and a record about one

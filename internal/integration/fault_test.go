@@ -173,10 +173,12 @@ func TestIndexerKilledMidStream(t *testing.T) {
 }
 
 // TestElasticsearchPausedWhileIndexing freezes the Elasticsearch process for 30 s
-// (SIGSTOP) while records flow, then thaws it: the indexer must ride it out with
+// (-short: 12 s; either outlasts the store's 10 s request timeout) (SIGSTOP)
+// while records flow, then thaws it: the indexer must ride it out with
 // retries, never fail, and index everything.
 func TestElasticsearchPausedWhileIndexing(t *testing.T) {
 	kafka, es := testenv.Kafka(t), testenv.ES(t)
+	pause := sized(t, "pause", 30*time.Second, 12*time.Second)
 	pid := testenv.ServicePID(t, "MWLEDGER_TEST_ES_PID_FILE")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -216,7 +218,7 @@ func TestElasticsearchPausedWhileIndexing(t *testing.T) {
 	thaw := freeze(t, pid)
 	defer thaw()                            // never leave Elasticsearch frozen, whatever happens
 	publishRecords(t, ctx, cfg, recs[200:]) // articles keep flowing while it is down
-	time.Sleep(30 * time.Second)
+	time.Sleep(pause)
 	thaw()
 
 	drainCtx, drainCancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -229,13 +231,13 @@ func TestElasticsearchPausedWhileIndexing(t *testing.T) {
 	}
 	deals, twice := runDeals(t, ctx, store, run)
 	if !ok || deals != len(recs) || twice != 0 {
-		t.Fatalf("after a 30 s pause: %d of %d deals, %d indexed twice", deals, len(recs), twice)
+		t.Fatalf("after a %s pause: %d of %d deals, %d indexed twice", pause, deals, len(recs), twice)
 	}
 	stopStage()
 	if err := <-stageErr; err != nil {
 		t.Fatalf("indexer stage: %v", err)
 	}
-	t.Logf("Elasticsearch paused 30 s; backlog drained, %d deals, none lost or doubled", deals)
+	t.Logf("Elasticsearch paused %s; backlog drained, %d deals, none lost or doubled", pause, deals)
 }
 
 // freeze stops process pid (SIGSTOP) and returns thaw, which continues it

@@ -279,6 +279,7 @@ func alertIDs(deals []indexer.Deal) []string {
 // while the alerts are raised receives each exactly once after it comes up, and
 // the Kafka alerts topic holds each exactly once.
 func TestLedgerSeedsOneDealOneAlert(t *testing.T) {
+	isolated(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	e := newLedgerEnv(t, ctx)
@@ -432,17 +433,18 @@ func synthetic(prefix string, n int) []schemas.Contract {
 }
 
 // TestLedgerThroughputAndAlertLatency reports bulk indexing throughput (deals/s,
-// new deals with alerts, through ESStore.Upsert in batches of 500) and the
-// latency from a contract record published on Kafka to its alert at the webhook
-// (p50/p95 over a bounded number of records, one at a time).
+// new deals with alerts, through ESStore.Upsert in batches of 500; 5000 deals,
+// -short 1000) and the latency from a contract record published on Kafka to its
+// alert at the webhook (p50/p95 over a bounded number of records, one at a time).
 func TestLedgerThroughputAndAlertLatency(t *testing.T) {
+	isolated(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	e := newLedgerEnv(t, ctx)
 	e.hook.up.Store(true)
 	ix := e.newIndexer(t, ctx)
 
-	const n = 5000
+	n := sized(t, "deals", 5000, 1000)
 	recs := synthetic(runID("tp"), n)
 	start := time.Now()
 	for i := 0; i < n; i += 500 {
@@ -513,6 +515,7 @@ func TestLedgerThroughputAndAlertLatency(t *testing.T) {
 // TestLedgerReindexSwapsAliasWhileServing copies the ledger into the next index
 // version while searches keep running, and checks the alias moved with every deal.
 func TestLedgerReindexSwapsAliasWhileServing(t *testing.T) {
+	isolated(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	e := newLedgerEnv(t, ctx)

@@ -16,6 +16,7 @@ import (
 // with an alert, replay, new source, accept, reset) on the real Elasticsearch
 // and on the embedded store, and compares the deal after every step.
 func TestReviewSameOnBothStores(t *testing.T) {
+	isolated(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ess := aliasStore(t, ctx, "review", nil)

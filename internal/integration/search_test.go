@@ -71,6 +71,7 @@ func ids(r indexer.Result) []string {
 // embedded store return the same total, the same ids in the same order, and
 // the same aggregations.
 func TestSearchSameOnBothStores(t *testing.T) {
+	isolated(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	// More than one Scan batch (1000 deals), so search_after paging is exercised.
@@ -200,6 +201,7 @@ func lifecycleRecords(prefix string) []schemas.Contract {
 // the embedded store (computed in Go): keys, order, counts and medians, min
 // and max exactly, sums and means to 1e-9 relative.
 func TestAggregationsSameOnBothStores(t *testing.T) {
+	isolated(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var logs syncBuffer
@@ -558,6 +560,7 @@ func aggregationLatency(t *testing.T, ctx context.Context, ess *indexer.ESStore,
 // TestAPISameOnBothStores: the HTTP API over Elasticsearch and over the
 // embedded store answers the same searches and aggregations alike.
 func TestAPISameOnBothStores(t *testing.T) {
+	isolated(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	ess, bs := searchStores(t, ctx, web.SampleContracts("api", 300, 9))

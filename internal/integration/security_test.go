@@ -16,6 +16,7 @@ import (
 // listener (SASL_PLAINTEXT) and its SCRAM-over-TLS listener (SASL_SSL), and
 // checks that a wrong password and an untrusted certificate are refused.
 func TestKafkaSecuredListeners(t *testing.T) {
+	isolated(t)
 	testenv.Kafka(t)
 	saslAddr, sslAddr, ca := os.Getenv("MWLEDGER_TEST_KAFKA_SASL"), os.Getenv("MWLEDGER_TEST_KAFKA_SASL_SSL"), os.Getenv("MWLEDGER_TEST_KAFKA_CA")
 	user, pass := os.Getenv("MWLEDGER_TEST_KAFKA_USER"), os.Getenv("MWLEDGER_TEST_KAFKA_PASSWORD")

@@ -148,18 +148,20 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 }
 
 // TestWebhookDownForAMinute: the webhook receiver is unreachable for 60 s (30 s
-// refusing connections, then 30 s answering 503) while hyperscaler deals are
-// indexed in three waves; the indexer goes on, the Kafka sink delivers at once,
+// refusing connections, then 30 s answering 503; with -short 24 s, 12 s each)
+// while hyperscaler deals are indexed in three waves; the indexer goes on, the Kafka sink delivers at once,
 // and the webhook alerts wait in the outbox. When the receiver comes back every
 // alert reaches it exactly once (counted by Idempotency-Key), within one capped
 // dispatcher backoff. The dispatcher runs with the defaults `mwledger index`
 // uses (poll interval, backoff bounds, webhook timeout).
 func TestWebhookDownForAMinute(t *testing.T) {
-	const (
-		waves, perWave = 3, 10
-		refuseFor      = 30 * time.Second
-		outage         = 60 * time.Second
-	)
+	isolated(t)
+	const waves, perWave = 3, 10
+	outage := sized(t, "outage", 60*time.Second, 24*time.Second)
+	refuseFor := outage / 2
+	// The waves start at 0 s, 25 s and 50 s (-short: 0, 7 and 14 s), the last
+	// 7 s before the check that every deal waits for the webhook.
+	waveEvery := (outage - 10*time.Second) / (waves - 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	e := newLedgerEnv(t, ctx)
@@ -221,7 +223,7 @@ func TestWebhookDownForAMinute(t *testing.T) {
 		}
 	}
 	for w := range waves {
-		at(time.Duration(w) * 25 * time.Second) // 0 s, 25 s, 50 s
+		at(time.Duration(w) * waveEvery)
 		e.publish(t, ctx, recs[w*perWave:(w+1)*perWave]...)
 		if w == 1 {
 			at(refuseFor)
