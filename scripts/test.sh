@@ -1,35 +1,105 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: tools, lint, real services, every test.
 # Services are started here and stopped on exit, whatever happens.
+#
+#   scripts/test.sh          `make test`: the long model and equivalence checks
+#                            at their reduced size (go test -short)
+#   scripts/test.sh --full   `make test-full`: everything at full size, before a
+#                            release (`make release-check` = this, then `make fuzz`)
+#
+# Packages whose tests use the real Kafka and Elasticsearch (they import
+# internal/testenv: they share, pause and restart the services) run one at a
+# time; the others run in parallel with -race, beside them. Fuzz targets run
+# their seed corpora as ordinary tests here; `make fuzz` fuzzes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+short=-short
+case ${1:-} in
+"") ;;
+--full) short= ;;
+*)
+  echo "usage: $0 [--full]" >&2
+  exit 2
+  ;;
+esac
 
 export CI="${CI:-true}"   # integration tests fail (not skip) when a service is missing
 export GOFLAGS="${GOFLAGS:-} -mod=readonly"
 
 start=$(date +%s)
-echo "== go modules and tools"
+step() { echo "== $* (at $(($(date +%s) - start))s)"; }
+
+step "go modules and tools"
 go mod download
 make --no-print-directory tools
 
-echo "== lint"
-make --no-print-directory lint
+# The services start in the background (a minute of JVM start-up, mostly
+# waiting) while lint and the tests that need no services run.
+svc_log=$(mktemp "${TMPDIR:-/tmp}/mwledger-services.XXXXXX")
+bash scripts/services.sh up >"$svc_log" 2>&1 &
+svc_pid=$! svc_waited=0
+stop_services() {
+  if ((!svc_waited)); then # still starting: `up` stops what it started on SIGTERM
+    kill -TERM "$svc_pid" 2>/dev/null || true
+    wait "$svc_pid" 2>/dev/null || true
+  fi
+  bash scripts/services.sh down || true
+  rm -f "$svc_log" "${unit_log:-}"
+}
+trap stop_services EXIT
+step "services starting in the background (pid $svc_pid)"
 
-echo "== browser (Debian chromium, for the web page test)"
+# A failing step does not stop the suite: every step runs, the failures are
+# listed at the end and the exit status is 1.
+failed=()
+
+step "lint"
+make --no-print-directory lint || failed+=(lint)
+
+step "browser (Debian chromium, for the web page test)"
 bash scripts/install-chromium.sh
 
-echo "== services"
-trap 'bash scripts/services.sh down || true' EXIT
-bash scripts/services.sh up
-eval "$(bash scripts/services.sh env)"
+# Service packages: those whose tests import internal/testenv.
+service_pkgs=() other_pkgs=()
+while read -r pkg imports; do
+  if [[ " $imports " == *" github.com/mwledger/mwledger/internal/testenv "* ]]; then
+    service_pkgs+=("$pkg")
+  else
+    other_pkgs+=("$pkg")
+  fi
+done < <(go list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./...)
 
-echo "== tests"
-# Integration tests share one broker and index: run packages one at a time.
-go test -race -p 1 -count=1 -timeout 20m ./...
+# The packages without services run in the background, in parallel, while the
+# services finish starting and the service packages run: those mostly wait (on
+# timers, consumer groups, Elasticsearch), these mostly compute.
+unit_log=$(mktemp "${TMPDIR:-/tmp}/mwledger-unit.XXXXXX")
+step "tests without services, in parallel, in the background${short:+ ($short)}; their output follows the service tests'"
+go test -race -count=1 $short -timeout 15m "${other_pkgs[@]}" >"$unit_log" 2>&1 &
+unit_pid=$!
 
-# Fuzz targets run briefly on top of their checked-in corpora.
-for target in FuzzParseMoney FuzzParseCapacity FuzzParseTerms FuzzParseDates FuzzReadHTML; do
-  go test -run '^$' -fuzz "^${target}\$" -fuzztime 5s ./extractor/
-done
+step "waiting for the services"
+svc_rc=0
+wait "$svc_pid" || svc_rc=$?
+svc_waited=1
+cat "$svc_log"
+if ((svc_rc != 0)); then
+  echo "services did not start (exit $svc_rc): the tests on them do not run" >&2
+  failed+=(services)
+else
+  eval "$(bash scripts/services.sh env)"
+  step "tests on the real Kafka and Elasticsearch, one package at a time${short:+ ($short)}: ${service_pkgs[*]#github.com/mwledger/mwledger/}"
+  go test -race -count=1 $short -p 1 -timeout 20m "${service_pkgs[@]}" || failed+=("tests on the services")
+fi
 
-echo "== done in $(( $(date +%s) - start ))s"
+step "tests without services (started in the background)"
+unit_rc=0
+wait "$unit_pid" || unit_rc=$?
+cat "$unit_log"
+((unit_rc == 0)) || failed+=("tests without services")
+
+if ((${#failed[@]})); then
+  step "FAILED: $(printf '%s; ' "${failed[@]}")"
+  exit 1
+fi
+step "done: every step passed"
