@@ -702,7 +702,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 			f.d.aggregate = f.aggregate
 			f.d.anchorText = s.lower[f.seg[0]:f.seg[1]]
 			f.d.addEvidence(s.Text)
-			if et := eventType(s.lower); et != "" { // an expansion or amendment of an earlier deal
+			if et := eventType(s.lower); et != "" && !s.title { // an expansion or amendment of an earlier deal (the body says which)
 				f.d.event = &schemas.Event{Type: et}
 				f.d.fillEvent(s.analysis)
 			}
