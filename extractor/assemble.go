@@ -610,6 +610,9 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 				f.d.addText(ss[c.j].lower)
 			}
 			f.d.addEvidence(ss[c.j].Text)
+			if f.d.date == "" && len(ss[c.j].dates) > 0 && hasDealWord(ss[c.j].lower) {
+				f.d.date = ss[c.j].dates[0].Value // "signed in March", said where the deal's figures are
+			}
 		}
 	}
 }
