@@ -14,7 +14,7 @@ import (
 
 // Version is written into every record so that a re-run with a better extractor
 // can be told apart. Bump it when the rules change what they extract.
-const Version = "mwledger-extractor/0.2.0"
+const Version = "mwledger-extractor/0.3.0"
 
 // Extractor turns articles into contract records. It is safe for concurrent use.
 type Extractor struct {
