@@ -473,7 +473,9 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 	conf := 0.9
 	if d.date != "" {
 		c.AnnouncedOn = &d.date
-	} else if strings.Contains(text, "today") && p.Published != "" {
+	} else if p.Published != "" && anyWord(text, []string{"today", "on monday", "on tuesday", "on wednesday", "on thursday", "on friday"}) {
+		// A deal the page reports as news of the day is announced on the
+		// page's date; a weekday with no date resolves to it too.
 		c.AnnouncedOn = strPtr(p.Published)
 	}
 	if d.value != nil {
