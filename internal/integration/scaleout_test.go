@@ -20,9 +20,9 @@ import (
 
 // TestScaleOutSurvivesKills runs two `mwledger extract --consume` and two
 // `mwledger index` processes in their consumer groups over a backlog of
-// generated articles (6 partitions per topic), SIGKILLs one of each mid-stream,
-// and checks that the survivors took the work over: every contract the
-// extractor finds in the articles is in Elasticsearch, none twice.
+// 1500 generated articles (-short 600; 6 partitions per topic), SIGKILLs one
+// of each mid-stream, and checks that the survivors took the work over: every
+// contract the extractor finds in the articles is in Elasticsearch, none twice.
 func TestScaleOutSurvivesKills(t *testing.T) {
 	kafka, es := testenv.Kafka(t), testenv.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -44,7 +44,7 @@ func TestScaleOutSurvivesKills(t *testing.T) {
 	run := strconv.FormatInt(now, 36)
 	base := "https://scaleout.example/" + run
 	seed := int(now % benchtool.Combos)
-	const n = 1500
+	n := sized(t, "articles", 1500, 600)
 
 	// What the extractor finds in-process is what must arrive, once each.
 	x, err := extractor.New()
