@@ -4,10 +4,12 @@
 GO          ?= go
 # Tools are pinned by module version, the only version the Go module proxy knows:
 # honnef.co/go/tools v0.8.2 is staticcheck 2026.2.2. Each version is installed
-# into a directory of its own, so that another staticcheck on PATH or in
-# $GOPATH/bin is never used instead.
+# into a directory of its own in the cache dir that scripts/services.sh keeps
+# Kafka and Elasticsearch in (MWLEDGER_CACHE_DIR), so that another staticcheck
+# on PATH or in $GOPATH/bin is never used instead, and a new clone finds it.
 STATICCHECK_VERSION ?= v0.8.2
-STATICCHECK := $(CURDIR)/bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
+MWLEDGER_CACHE_DIR  ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/mwledger
+STATICCHECK := $(MWLEDGER_CACHE_DIR)/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 # make fuzz: how long each fuzz target runs.
 FUZZTIME    ?= 30s
 

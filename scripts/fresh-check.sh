@@ -7,13 +7,15 @@
 #
 #   scripts/fresh-check.sh [--keep]      --keep: leave the temporary directory
 #
-# Kept from the environment: GOPROXY, GOFLAGS, GOTOOLCHAIN, GONOSUMDB / GOPRIVATE /
-# GONOPROXY / GOSUMDB, proxy and CA-bundle variables, JAVA_HOME, TMPDIR, and
-# the MWLEDGER_* service settings (ports, MWLEDGER_STATE_DIR) so that the run
-# can stay clear of other services on this machine. PATH is reduced to the
-# directories of go, java and mvn plus the system directories (no
-# $GOPATH/bin). Debian's chromium is a system package: if it is installed it
-# stays (scripts/install-chromium.sh installs it otherwise, as root or with sudo).
+# .ci/run gets a clean environment (env -i). Kept from this one: GOPROXY,
+# GOFLAGS, GOTOOLCHAIN, GOSUMDB / GONOSUMDB / GOPRIVATE / GONOPROXY, proxy and
+# CA-bundle variables, JAVA_HOME, and the MWLEDGER_* service settings (ports,
+# MWLEDGER_STATE_DIR, so that the run can stay clear of other services on this
+# machine; not MWLEDGER_CACHE_DIR: the cache starts empty). PATH is reduced to
+# the directories of go, java and mvn plus the system directories (no
+# $GOPATH/bin); TMPDIR is inside the temporary directory. Debian's chromium is
+# a system package: if it is installed it stays (scripts/install-chromium.sh
+# installs it otherwise, as root or with sudo).
 # FRESH_CHECK_DIR: where to make the temporary directory (default: $TMPDIR or /tmp).
 set -euo pipefail
 
@@ -64,7 +66,7 @@ envs=(
 )
 for name in GOTOOLCHAIN GONOSUMDB GOPRIVATE GONOPROXY GOINSECURE JAVA_HOME ES_JAVA_HOME \
   http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY \
-  SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE DEBIAN_FRONTEND $(compgen -e | grep '^MWLEDGER_' || true); do
+  SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE DEBIAN_FRONTEND $(compgen -e | grep '^MWLEDGER_' | grep -v '^MWLEDGER_CACHE_DIR$' || true); do
   [[ -n ${!name:-} ]] && envs+=("$name=${!name}")
 done
 
@@ -90,10 +92,10 @@ printf '  %-46s %8s  %s\n' \
   "Go module cache (GOMODCACHE)" "$(size "$gopath/pkg/mod")" \
   "$(find "$gopath/pkg/mod/cache/download" -name '*.zip' 2>/dev/null | wc -l) module zips" \
   "Go build cache (GOCACHE)" "$(size "$root/gocache")" "(built here, not downloaded)" \
-  "tools ($root/repo/bin/tools)" "$(size "$root/repo/bin/tools")" "$(ls "$root/repo/bin/tools" 2>/dev/null | tr '\n' ' ')" \
+  "~/.cache/mwledger/tools (staticcheck)" "$(size "$home/.cache/mwledger/tools")" "$(ls "$home/.cache/mwledger/tools" 2>/dev/null | tr '\n' ' ')" \
   "~/.m2 (Maven repository)" "$(size "$home/.m2")" "$(find "$home/.m2" -name '*.jar' -o -name '*.zip' 2>/dev/null | wc -l) jars/zips" \
   "~/.cache (all)" "$(size "$home/.cache")" "" \
-  "~/.cache/mwledger (Kafka classpath, Elasticsearch)" "$(size "$home/.cache/mwledger")" "$(ls "$home/.cache/mwledger" 2>/dev/null | grep -v '^\.' | tr '\n' ' ')" \
+  "~/.cache/mwledger (Kafka, Elasticsearch, tools)" "$(size "$home/.cache/mwledger")" "$(ls "$home/.cache/mwledger" 2>/dev/null | grep -v '^\.' | tr '\n' ' ')" \
   "GOPATH/bin" "$(size "$gopath/bin")" "$(count "$gopath/bin") file(s)"
 echo "  chromium: $chromium_before before the run; $([[ -x /usr/bin/chromium ]] && /usr/bin/chromium --version 2>/dev/null | head -n1 || echo 'not installed')"
 echo "  anything else in HOME: $(cd "$home" && find . -mindepth 1 -maxdepth 1 ! -name .m2 ! -name .cache -printf '%f ' 2>/dev/null)"

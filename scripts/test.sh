@@ -30,12 +30,8 @@ export GOFLAGS="${GOFLAGS:-} -mod=readonly"
 start=$(date +%s)
 step() { echo "== $* (at $(($(date +%s) - start))s)"; }
 
-step "go modules and tools"
-go mod download
-make --no-print-directory tools
-
 # The services start in the background (a minute of JVM start-up, mostly
-# waiting) while lint and the tests that need no services run.
+# waiting) while the tools install, lint and the tests that need no services run.
 svc_log=$(mktemp "${TMPDIR:-/tmp}/mwledger-services.XXXXXX")
 bash scripts/services.sh up >"$svc_log" 2>&1 &
 svc_pid=$! svc_waited=0
@@ -49,6 +45,10 @@ stop_services() {
 }
 trap stop_services EXIT
 step "services starting in the background (pid $svc_pid)"
+
+step "go modules and tools"
+go mod download
+make --no-print-directory tools
 
 # A failing step does not stop the suite: every step runs, the failures are
 # listed at the end and the exit status is 1.
