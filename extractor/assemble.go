@@ -219,12 +219,6 @@ func framesOf(s *sent, main, topic *Entity) []*frame {
 	}
 	// A list of deals with a party missing from the sentence: "$19.4 billion with
 	// Nebius, over $10 billion with CoreWeave" in a story about Microsoft.
-	inSentence := false
-	for _, p := range ps {
-		if p.e == main {
-			inSentence = true
-		}
-	}
 	topicIn := false
 	for _, p := range ps {
 		if p.e == topic {
@@ -248,7 +242,6 @@ func framesOf(s *sent, main, topic *Entity) []*frame {
 		}
 		return fs
 	}
-	_ = inSentence
 	// The best provider/customer pair of the sentence.
 	ba, bb, best := -1, -1, math.Inf(-1)
 	for a := range ps {
