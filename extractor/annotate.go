@@ -100,7 +100,7 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			case !titleCase && (strings.HasPrefix(after, ", a ") || strings.HasPrefix(after, ", an ")) && anyWord(firstBytes(after, 60), lx.NameIntro):
 				ok = true
 			case !titleCase && hasDealWord(s.lower) && endsWithWord(before, []string{"with", "to"}) != "" && len(words) == 1 && innerCapital(words[0]):
-				ok = true // "a lease with OneQode": a coined name as the other party of a deal
+				ok = true // "a lease with QuillNet": a coined name as the other party of a deal
 			case !titleCase && strings.TrimSpace(s.Text[:r.start]) == "" || strings.HasSuffix(strings.TrimSpace(strings.ToLower(s.Text[:r.start])), "the") && r.start < 6:
 				ok = hasAnyPrefix(strings.TrimLeft(after, " "), dealSubjectVerbs)
 			}
@@ -306,10 +306,10 @@ func partiesOf(s *sent, on *openNames) []pmention {
 			s.vendor = true
 			continue
 		}
-		// "after Oracle and OpenAI withdrew": a name joined to one set aside is aside too.
+		// "after Lumen and Orbitra pulled out": a name joined to one set aside is aside too.
 		aside := isAside(s.lower, m) || prevAside && prevEnd >= 0 && prevEnd <= m.Start && isCoordination(s.lower[prevEnd:m.Start])
 		prevAside, prevEnd = aside, m.End
-		// "GPU Nvidia", "chips from AMD": the maker of the hardware.
+		// "GPU Veltrix", "chips from Veltrix": the maker of the hardware.
 		madeBy := endsWithWord(lastRunes(s.lower[:m.Start], 14), []string{"gpu", "gpus", "chip", "chips", "chips de", "gpu de", "gpu di"}) != ""
 		if isVendorMention(s.lower, m) || aside || madeBy {
 			continue
@@ -341,7 +341,7 @@ func partiesOf(s *sent, on *openNames) []pmention {
 }
 
 // innerCapital reports a coined company name with a capital inside a word
-// ("OneQode", "WhiteFiber"), not an acronym.
+// ("QuillNet", "MarrowGrid"), not an acronym.
 func innerCapital(w string) bool {
 	if strings.ContainsAny(w, "-’'") || len(w) > 1 && unicode.IsUpper(rune(w[0])) && unicode.IsUpper(rune(w[1])) {
 		return false // "AI-cloud", "GPUs": an acronym or a compound, not a coined name

@@ -73,14 +73,14 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 			from = s.parties[i-1].end
 		}
 		if w == "from" && !anyWord(lastRunes(strings.TrimSuffix(strings.TrimRight(before, " "), "from"), 40), fromGoods) {
-			// "demand from Anthropic", "support from Google": not a supplier
+			// "demand from Lumen", "support from Orbitra": not a supplier
 		} else if w == "from" && anyWord(s.lower[max(from, p.start-80):p.start], []string{"won", "wins", "secured", "secures", "landed", "lands", "received", "receives", "bagged", "awarded"}) {
-			cust += 2 // "won a contract from Meta": the one who awards it is the customer
+			cust += 2 // "won a contract from Lumen": the one who awards it is the customer
 		} else {
 			prov += 2
 		}
 	}
-	// "to AI cloud provider Fluidstack": the words that describe the name do
+	// "to AI cloud firm Orbitra": the words that describe the name do
 	// not hide the preposition before them.
 	if m := reDescribed.FindStringSubmatch(before); m != nil {
 		before = m[1]
@@ -118,7 +118,7 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 var fromGoods = []string{"capacity", "compute", "computing", "power", "space", "gpus", "gpu", "servers", "cloud", "lease", "leases", "leasing", "rent", "rents", "renting", "buy", "buys", "buying", "purchase", "purchases", "mw", "megawatts", "gw", "infrastructure", "services", "access", "contract", "deal", "agreement", "hosting"}
 
 // reDescribed cuts a short lower-case description off the words before a name
-// ("… to ai cloud provider ") when a preposition precedes it.
+// ("… to ai cloud firm ") when a preposition precedes it.
 var reDescribed = regexp.MustCompile(`^(.*\b(?:to|for|with|from|by))\s+(?:[a-z][a-z.\-]*\s+){1,4}$`)
 
 // tierOf is where a party sits in the supply chain (entities.yaml kind), for
@@ -159,8 +159,8 @@ func pairScore(s *sent, a, b int) float64 {
 }
 
 // allCoordinated reports a sentence whose named companies form one list,
-// each with its own figures ("up to $19.4 billion with Nebius, over $10
-// billion with CoreWeave").
+// each with its own figures ("up to $6.1 billion with Orbitra, over $2
+// billion with Lumen").
 func allCoordinated(s *sent) bool {
 	for i := 0; i+1 < len(s.parties); i++ {
 		mid := s.lower[s.parties[i].end:s.parties[i+1].start]
@@ -171,8 +171,8 @@ func allCoordinated(s *sent) bool {
 	return true
 }
 
-// coordinated reports two parties joined as a list ("Nebius, Nscale and
-// IREN"): they stand on the same side of the deals, never on both.
+// coordinated reports two parties joined as a list ("Orbitra, Lumen and
+// QuillNet"): they stand on the same side of the deals, never on both.
 func coordinated(s *sent, a, b int) bool {
 	if a > b {
 		a, b = b, a
@@ -210,15 +210,15 @@ func framesOf(s *sent, main, topic *Entity) []*frame {
 		if main != nil && main != p.e && tierOf(mainP)+pr-cu > tierOf(p) {
 			return one(mainP, p)
 		}
-		// "The company signed a lease … with OneQode": the one name after "with"
+		// "The company signed a lease … with QuillNet": the one name after "with"
 		// is the other side of the page's company.
 		if main != nil && main != p.e && endsWithWord(strings.ToLower(lastRunes(s.Text[:p.start], 12)), []string{"with"}) != "" && tierOf(p) <= tierOf(mainP)+0.5 {
 			return one(mainP, p)
 		}
 		return one(p, none)
 	}
-	// A list of deals with a party missing from the sentence: "$19.4 billion with
-	// Nebius, over $10 billion with CoreWeave" in a story about Microsoft.
+	// A list of deals with a party missing from the sentence: "$6.1 billion with
+	// Orbitra, over $2 billion with Lumen" in a story about their one customer.
 	topicIn := false
 	for _, p := range ps {
 		if p.e == topic {
@@ -279,9 +279,9 @@ func framesOf(s *sent, main, topic *Entity) []*frame {
 	return one(ps[ba], ps[bb])
 }
 
-// listFrames splits a sentence that lists several deals ("$19.4 billion with
-// Nebius, over $10 billion with CoreWeave", "contracts with A and B worth $2.1
-// billion and $3.3 billion respectively").
+// listFrames splits a sentence that lists several deals ("$6.1 billion with
+// Orbitra, over $2 billion with Lumen", "contracts with A and B worth $1.2
+// billion and $0.8 billion respectively").
 func listFrames(s *sent, op pmention, custs []int) []*frame {
 	var out []*frame
 	if strings.Contains(s.lower, "respectively") && len(s.money) >= len(custs) {
@@ -291,7 +291,7 @@ func listFrames(s *sent, op pmention, custs []int) []*frame {
 		}
 		return out
 	}
-	// Do the figures come before their party ("$10 billion with CoreWeave") or after?
+	// Do the figures come before their party ("$2 billion with Lumen") or after?
 	firstFig := len(s.Text)
 	for _, m := range s.money {
 		firstFig = min(firstFig, m.Start)
@@ -461,7 +461,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 					sc -= 4 // an upside or a price named elsewhere, repeated without its qualifier
 				}
 				if m.Bound == "up_to" {
-					sc -= 3 // "up to $19.4 billion" with options: the base figure, when given, is the value
+					sc -= 3 // "up to $6.1 billion" with options: the base figure, when given, is the value
 				}
 				if offer("value", cand{sc, j, m.Start}) {
 					picked.value = m
@@ -491,7 +491,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 				sc -= 4
 			}
 			if fc.caps[ci] == "plain" && notContractMW[c.MW] {
-				sc -= 4 // the "5 GW" of a framework, named again without its qualifier
+				sc -= 4 // the "4 GW" of a framework, named again without its qualifier
 			}
 			if hasDealWord(s.lower) {
 				sc += 1.5
@@ -649,7 +649,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 	seen := map[string]bool{}
 	for _, s := range ss {
 		if !s.anchor {
-			// "- 15-year lease for 245 MW" under "Hut 8 deal:": a deal line that
+			// "- 12-year lease for 90 MW" under "Redwater deal:": a deal line that
 			// names no company belongs to the company its heading or paragraph
 			// is about, and joins that company's deal.
 			if op := headingParty(ss, s); op != nil && !seen[s.Text] {
@@ -677,7 +677,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 				// after, else the deal joins one of its operator's deals at the end.
 				f.cp = nearbyCustomer(ss, s.idx, f.op.e)
 				if f.cp.e == nil && f.cp.desc == "" {
-					// "signs $7.5B hyperscaler lease": a customer named by its kind only
+					// "lands $2.8B hyperscaler lease": a customer named by its kind only
 					if d := bareCustomer(s.lower); d != "" {
 						f.cp = pmention{desc: d, start: -1, end: -1}
 					}
@@ -711,7 +711,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 		}
 	}
 	// Capacities the page qualifies somewhere as a campus, a pipeline or a
-	// framework ("up to 5 GW"): the same number elsewhere is that one again.
+	// framework ("up to 4 GW"): the same number elsewhere is that one again.
 	notContractMW, notContractUSD := map[float64]bool{}, map[float64]bool{}
 	for _, s := range ss {
 		fc := s.classes()
@@ -759,7 +759,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 }
 
 // headingParty is the company a deal line without names belongs to: the
-// provider-side company of the heading or lead-in line ("Hut 8 deal:") above
+// provider-side company of the heading or lead-in line ("Redwater deal:") above
 // it, else of the sentence before it in its paragraph. Only lines with a deal
 // word and a figure, not hedged, qualify.
 func headingParty(ss []*sent, s *sent) *Entity {
@@ -792,8 +792,8 @@ func headingParty(ss []*sent, s *sent) *Entity {
 }
 
 // splitByAmount cuts the one deal of a sentence into several when the
-// sentence gives several contract values joined as a sequence ("an initial
-// deal worth $11.9 billion, followed by a $4 billion add-on"): each amount is
+// sentence gives several contract values joined as a sequence ("a first
+// deal worth $2.2 billion, followed by a $0.9 billion add-on"): each amount is
 // a contract of the same two companies.
 func splitByAmount(s *sent, fs []*frame) []*frame {
 	if len(fs) != 1 || fs[0].shared {
@@ -946,8 +946,8 @@ func mergeFrames(fs []*frame) []*draft {
 }
 
 // foldEndUsers reads a lab that appears as the customer beside a neocloud
-// customer of the same capacity as the end user behind the neocloud ("Hut 8
-// leases 245 MW to Fluidstack … for Anthropic"), not as a second deal.
+// customer of the same capacity as the end user behind the neocloud ("Redwater
+// leases 90 MW to Orbitra … for Lumen Labs"), not as a second deal.
 func foldEndUsers(fs []*frame) []*frame {
 	// The neocloud-customer deals by each company on either side of them.
 	neo := map[*Entity][]*frame{}

@@ -39,8 +39,8 @@ func hedgedAt(lower string, pos int) bool {
 
 // figureHedged reports whether the words that belong to a figure — from the
 // figure before it (or its clause start) to the next comma or clause end —
-// hedge it: in "$3.7 billion over the initial term, and up to $8.7 billion if
-// the options are exercised" only the second amount is an upside.
+// hedge it: in "$1.9 billion over the first term, and up to $4.4 billion if
+// both renewals are taken up" only the second amount is an upside.
 func figureHedged(s *sent, start, end int) bool {
 	lower := s.lower
 	a, b := clauseAt(lower, start)
@@ -66,7 +66,7 @@ func figureHedged(s *sent, start, end int) bool {
 	if prev > start || stop < end {
 		return hedgedAt(lower, start)
 	}
-	// "If exercised, the options would bring it to $2.0 billion and $9
+	// "Should Lumen renew, the lease would reach $3.1 billion and then $6
 	// billion": a conditional before the clause's first figure governs them all.
 	if prev > a {
 		first := start
@@ -123,15 +123,15 @@ func moneyClass(lower string, m Money) string {
 	k := moneyKind(lower, m)
 	before := lastRunes(lower[:m.Start], 45)
 	if k == "equity" && strings.Contains(before, "valued at") && !containsAny(before, []string{"company", "compan", "shares", "stock", "market", "firm", "business", "startup"}) {
-		k = "value" // "an initial ten-year term valued at about $1.1 billion"
+		k = "value" // "a first eight-year term valued at some $640 million"
 	}
 	after := firstBytes(lower[m.End:], 45)
 	if k == "annual" && (strings.Contains(after, "over the") || strings.Contains(after, "over its") || strings.Contains(after, "over a ")) &&
 		!containsAny(after, []string{"per year", "a year", "annual"}) {
-		k = "value" // "expected to generate $2.4B in revenue over the term"
+		k = "value" // "set to bring in $1.3B of revenue over the term"
 	}
 	// The words that are this amount's: from its clause start, and after it up
-	// to the next comma ("a $3.7B hosting deal, with Google taking a stake":
+	// to the next comma ("a $2.6B hosting deal, with Orbitra buying a stake":
 	// the stake is not the deal).
 	ownAfter := after
 	if i := strings.IndexAny(ownAfter, ",;"); i >= 0 {
@@ -150,7 +150,7 @@ func moneyClass(lower string, m Money) string {
 		if anyWord(near, lx.TotalWords) {
 			k = "total"
 		}
-		// "This lease represents $5 billion in total contracted revenue": a
+		// "The lease amounts to $3 billion in total contracted revenue": a
 		// total of the deal itself, not of the company.
 		if k == "total" && reThisDeal.MatchString(lower[clauseStart(lower, m.Start):m.Start]) && !anyWord(near, lx.AccumulationWords) {
 			k = "value"
@@ -162,12 +162,12 @@ func moneyClass(lower string, m Money) string {
 			"capitalizzazione", "capitalización", "capitalisation", "capitalização", "marktkapitalisierung", "börsenwert", "市值", "時価総額", "시가총액", "капитализаци"}) {
 			k = "equity"
 		}
-		// Results, not contracts: "EBITDA was ~$555M", "预计年营收超 10 亿美元".
+		// Results, not contracts: "EBITDA came to $212M", "年营收约 4 亿美元".
 		if containsAny(before, []string{"ebitda", "net income", "earnings", "revenue was", "revenues were", "sales of", "profit", "年营收", "年收入", "年營收", "年間売上", "연매출", "연간 매출"}) {
 			k = "annual"
 		}
-		// A running total: "brings its contracted revenue to $11B", "bringing
-		// the total value of its contracts with OpenAI to $22.4B".
+		// A running total: "lifts its contracted revenue to $8B", "bringing
+		// what Lumen has signed with it to $12.5B".
 		own := after // the words after the amount up to the next comma are its own
 		if i := strings.IndexAny(own, ",;"); i >= 0 {
 			own = own[:i]
@@ -199,7 +199,7 @@ func capClass(lower string, c Capacity) string {
 	if anyWord(after, lx.ITLoad) || anyWord(lastRunes(before, 14), lx.ITLoad) {
 		return "it"
 	}
-	// "the 750 MW campus", "un complesso da 750 megawatt": the size of a site,
+	// "the 620 MW campus", "il complesso da 620 megawatt": the size of a site,
 	// which a lease takes a part of.
 	if ws := strings.Fields(strings.TrimLeft(after, " -")); len(ws) > 0 && anyWord(strings.Join(ws[:min(2, len(ws))], " "), lx.SiteNouns) ||
 		anyWord(lastRunes(before, 16), lx.SiteNouns) && strings.Contains(lastRunes(before, 16), " da") {
@@ -221,7 +221,7 @@ func termUsable(lower string, t Term) bool {
 	before := lastRunes(lower[:t.Start], 50)
 	after := firstBytes(lower[t.End:], 30)
 	if i := strings.IndexAny(after, ",;"); i >= 0 {
-		after = after[:i] // "over five years, with options …": the options are another clause
+		after = after[:i] // "over six years, with renewals …": the options are another clause
 	}
 	if strings.HasSuffix(lower[:t.End], ",") {
 		after = "" // the match took the comma: what follows is the next clause
@@ -229,7 +229,7 @@ func termUsable(lower string, t Term) bool {
 	if containsAny(before+" "+after, []string{"warrant", "shares", "notes", "bond", "convertible", "maturity", "ago", "history", "experience", "loan", "debt", "financing"}) {
 		return false
 	}
-	// "many spanning five years": a term said of several contracts at once.
+	// "most running five years": a term said of several contracts at once.
 	if anyWord(lastRunes(before, 20), []string{"many", "most", "some", "several", "typically", "usually"}) {
 		return false
 	}

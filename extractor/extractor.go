@@ -160,7 +160,7 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 		figures := len(s.money) + len(s.caps)
 		s.hedged = sentenceHedged(s.lower)
 		// A deal word, or a verb of providing between two companies with a
-		// figure ("Nscale will build a 240 MW data center for Microsoft").
+		// figure ("Orbitra will build a 60 MW data hall for Lumen").
 		named := hasDealWord(s.lower) || len(s.parties) >= 2 && figures > 0 && (anyWord(s.lower, lex().ProviderVerbs) || anyWord(s.lower, lex().CustomerVerbs))
 		s.anchor = named && len(s.parties) > 0 && (figures > 0 || len(s.parties) >= 2) && !s.hedged && !s.vendor
 	}
@@ -325,8 +325,8 @@ func topicParty(ss []*sent) *Entity {
 }
 
 // dropSideParties removes from every sentence the companies the page names
-// as a guarantor or an end user of a deal: "Google backstops the lease",
-// "capacity for Anthropic" make them parties to no contract of the page.
+// as a guarantor or an end user of a deal: "Orbitra backstops the lease",
+// "capacity for Lumen Labs" make them parties to no contract of the page.
 func dropSideParties(ss []*sent) {
 	side := map[*Entity]bool{}
 	for _, s := range ss {
@@ -336,7 +336,7 @@ func dropSideParties(ss []*sent) {
 				side[m.E] = true
 			}
 			// A hyperscaler in a sentence about a backstop, in any language,
-			// backs someone else's lease ("구글로부터 13억 달러의 임대 지원").
+			// backs someone else's lease ("임대료 보증", a lease guarantee).
 			if backing && m.E.Kind == "hyperscaler" {
 				side[m.E] = true
 			}

@@ -12,7 +12,7 @@ import (
 func parseNumber(s string, decimalComma bool) (float64, bool) {
 	s = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s, "\u00a0", ""), " ", ""))
 	s = strings.ReplaceAll(s, "'", "") // Swiss thousands
-	// A separator that ends the number is punctuation: "$6.70, up 37%", "$4. 2 billion" aside.
+	// A separator that ends the number is punctuation: "$4.15, up 12%", "$4. 2 billion" aside.
 	s = strings.TrimRight(s, ".,")
 	if s == "" {
 		return 0, false
