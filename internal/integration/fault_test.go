@@ -135,9 +135,11 @@ func TestIndexerKilledMidStream(t *testing.T) {
 	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicContracts}, bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
 		t.Fatal(err)
 	}
+	group := "fault-kill-" + run
+	// A new group that skips what other tests left on mwledger.contracts.
+	skipBacklog(t, ctx, cfg.Brokers, group, schemas.TopicContracts)
 	publishRecords(t, ctx, cfg, faultRecords(run, n))
 
-	group := "fault-kill-" + run
 	// The idle exit must outlast the group's session timeout (10 s): the restarted
 	// member gets partitions only once the coordinator has given up on the killed one.
 	start := func() *exec.Cmd {
@@ -192,6 +194,11 @@ func TestElasticsearchPausedWhileIndexing(t *testing.T) {
 	}
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	recs := faultRecords(run, 600)
+	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicContracts}, bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// A new group that skips what other tests left on mwledger.contracts.
+	skipBacklog(t, ctx, cfg.Brokers, "fault-pause-"+run, schemas.TopicContracts)
 	publishRecords(t, ctx, cfg, recs[:200])
 
 	in, err := bus.NewKafkaConsumer(cfg, "fault-pause-"+run, schemas.TopicContracts)
