@@ -9,7 +9,8 @@
 #
 # .ci/run gets a clean environment (env -i). Kept from this one: GOPROXY,
 # GOFLAGS, GOTOOLCHAIN, GOSUMDB / GONOSUMDB / GOPRIVATE / GONOPROXY, proxy and
-# CA-bundle variables, JAVA_HOME, and the MWLEDGER_* service settings (ports,
+# CA-bundle variables, JAVA_HOME, MAVEN_OPTS (plus -Duser.home=<the new HOME>,
+# so that Maven's ~/.m2 is the new one too), and the MWLEDGER_* service settings (ports,
 # MWLEDGER_STATE_DIR, so that the run can stay clear of other services on this
 # machine; not MWLEDGER_CACHE_DIR: the cache starts empty). PATH is reduced to
 # the directories of go, java and mvn plus the system directories (no
@@ -57,12 +58,17 @@ for tool in go java mvn; do
   dir=$(dirname "$(command -v "$tool")")
   [[ ":$path:" == *":$dir:"* ]] || path="${path:+$path:}$dir"
 done
-path="$path:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+for dir in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+  [[ ":$path:" == *":$dir:"* ]] || path="$path:$dir"
+done
 
 envs=(
   HOME="$home" PATH="$path" LANG="${LANG:-C.UTF-8}" TERM="${TERM:-dumb}" TMPDIR="$root/tmp"
   GOPATH="$gopath" GOMODCACHE="$gopath/pkg/mod" GOCACHE="$root/gocache"
   GOPROXY="$(go env GOPROXY)" GOFLAGS="$(go env GOFLAGS)" GOSUMDB="$(go env GOSUMDB)"
+  # Java takes user.home from the password database, not from HOME: without
+  # this, Maven would use the real ~/.m2.
+  MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }-Duser.home=$home"
 )
 for name in GOTOOLCHAIN GONOSUMDB GOPRIVATE GONOPROXY GOINSECURE JAVA_HOME ES_JAVA_HOME \
   http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY \
