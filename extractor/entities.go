@@ -101,7 +101,7 @@ func LoadGazetteer(data []byte) (*Gazetteer, error) {
 				names = append(names, *e.Ticker)
 			}
 			for _, a := range names {
-				if hasCJK(a) || hasHangul(a) {
+				if spacelessScript(a) {
 					g.cjk = append(g.cjk, cjkAlias{a, e})
 					continue
 				}
@@ -247,7 +247,7 @@ func (g *Gazetteer) Find(s string) []Mention {
 			i++
 		}
 	}
-	if len(g.cjk) > 0 && (hasCJK(s) || hasHangul(s)) {
+	if len(g.cjk) > 0 && (spacelessScript(s)) {
 		for _, c := range g.cjk {
 			for off := 0; ; {
 				j := strings.Index(s[off:], c.alias)

@@ -139,7 +139,7 @@ func wordIndex(lower, w string, from int) int {
 		}
 		if cjk < 0 {
 			cjk = 0
-			if hasCJK(w) || hasHangul(w) {
+			if spacelessScript(w) {
 				cjk = 1
 			}
 		}
@@ -188,9 +188,12 @@ func endsWithWord(lower string, ws []string) string {
 	return ""
 }
 
-func hasHangul(s string) bool {
+// spacelessScript reports text in a script whose words are not set off by
+// spaces or may carry particles (Chinese, Japanese kana, Korean): names and
+// words there are matched as substrings.
+func spacelessScript(s string) bool {
 	for _, r := range s {
-		if unicode.Is(unicode.Hangul, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) {
+		if isCJKRune(r) || unicode.Is(unicode.Hangul, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) {
 			return true
 		}
 	}
