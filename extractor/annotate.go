@@ -85,6 +85,9 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			}
 			before := strings.ToLower(lastRunes(s.Text[:r.start], 40))
 			after := strings.ToLower(firstBytes(s.Text[r.end:], 40))
+			if describesNext(s.Text[r.end:]) {
+				continue // "Scottish AI infrastructure group Brisenmoor": a description of the name after it
+			}
 			intro := endsWithWord(before, lx.NameIntro)
 			last := strings.ToLower(words[len(words)-1])
 			ok := false
@@ -120,7 +123,34 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			}
 		}
 	}
+	// "Ferncastle, a renewable energy developer" after "Ferncastle Energy":
+	// the short form of a longer name is that company.
+	for k, e := range on.byKey {
+		if long := on.short[k]; long != nil && long != e && !strings.Contains(k, " ") {
+			on.byKey[k] = long
+			if on.intro[long] == "" {
+				on.intro[long] = on.intro[e]
+			}
+		}
+	}
 	return on
+}
+
+// describesNext reports words after a capitalised run that make the run part
+// of a description of the name that follows: lower-case words ending in a noun
+// that introduces a company, then a capitalised word ("… infrastructure group
+// Brisenmoor").
+func describesNext(after string) bool {
+	ws := strings.Fields(firstBytes(after, 60))
+	for i, w := range ws {
+		if i > 3 || w == "" || !unicode.IsLower([]rune(w)[0]) {
+			return false
+		}
+		if lex().intro[w] && i+1 < len(ws) && unicode.IsUpper([]rune(ws[i+1])[0]) {
+			return true
+		}
+	}
+	return false
 }
 
 // mentions returns the open-world companies named in a sentence.

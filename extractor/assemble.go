@@ -177,6 +177,10 @@ func coordinated(s *sent, a, b int) bool {
 	if a > b {
 		a, b = b, a
 	}
+	// "a contract between Redwater and Lumen": the two sides of one deal.
+	if endsWithWord(lastRunes(s.lower[:s.parties[a].start], 12), []string{"between", "zwischen", "entre", "tra", "tussen", "mellom", "между"}) != "" {
+		return false
+	}
 	return isCoordination(s.lower[s.parties[a].end:s.parties[b].start])
 }
 

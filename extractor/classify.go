@@ -172,7 +172,7 @@ func moneyClass(lower string, m Money) string {
 		if i := strings.IndexAny(own, ",;"); i >= 0 {
 			own = own[:i]
 		}
-		if cl := lower[clauseStart(lower, m.Start):m.Start]; anyWord(cl, lx.AccumulationWords) || anyWord(own, lx.AccumulationWords) {
+		if cl := lower[clauseStart(lower, m.Start):m.Start]; anyWord(cl, lx.AccumulationWords) || anyWord(own, lx.AccumulationWords) || accumulatedTo(lower, m.Start) {
 			k = "cumulative"
 		}
 	}
@@ -181,6 +181,25 @@ func moneyClass(lower string, m Money) string {
 	}
 	return k
 }
+
+// reAccumulatedTo is a figure reached by growing something: "increasing its
+// contracted load to about 360 MW", "raises the total backlog to $9B".
+var reAccumulatedTo = regexp.MustCompile(`\b(?:increas|rais|lift|boost|bring|brought|expand|grow|grew|tak(?:e|es|ing)\s+(?:its|the|their))\w*\b[^,;:]*\bto\s+(?:about\s+|approximately\s+|roughly\s+|nearly\s+|some\s+|around\s+|over\s+|more than\s+|almost\s+|an estimated\s+)?[$€£]?$`)
+
+func accumulatedTo(lower string, start int) bool {
+	return reAccumulatedTo.MatchString(lower[clauseStart(lower, start):start])
+}
+
+// leaseGrownTo reports a capacity that a named deal grew to ("expanded its
+// lease with Lumen to 400 MW"): that deal's size now, unlike a company's or a
+// customer's running total ("increasing its contracted load to 360 MW").
+func leaseGrownTo(lower string, start int) bool {
+	cl := lower[clauseStart(lower, start):start]
+	m := reAccumulatedTo.FindStringIndex(cl)
+	return m != nil && reDealNoun.MatchString(cl[m[0]:]) && !anyWord(cl[m[0]:], lex().TotalWords)
+}
+
+var reDealNoun = regexp.MustCompile(`\b(?:lease|agreement|contract|deal)\b`)
 
 // capClass is what a capacity figure is to a contract: "it" (critical IT
 // load, best), "plain", "soft" (power, gross, a bound: only when nothing
@@ -196,6 +215,12 @@ func capClass(lower string, c Capacity) string {
 	if i := strings.IndexAny(after, ",;"); i >= 0 {
 		after = after[:i]
 	}
+	// "150 MW at its Ohio campus": where the capacity sits, not what it is.
+	for _, w := range []string{" at ", " in "} {
+		if i := strings.Index(after, w); i >= 0 {
+			after = after[:i]
+		}
+	}
 	if anyWord(after, lx.ITLoad) || anyWord(lastRunes(before, 14), lx.ITLoad) {
 		return "it"
 	}
@@ -205,7 +230,7 @@ func capClass(lower string, c Capacity) string {
 		anyWord(lastRunes(before, 16), lx.SiteNouns) && strings.Contains(lastRunes(before, 16), " da") {
 		return "reject"
 	}
-	if anyWord(before, lx.MWReject) || anyWord(after, lx.MWReject) ||
+	if anyWord(before, lx.MWReject) || anyWord(after, lx.MWReject) || accumulatedTo(lower, c.Start) && !leaseGrownTo(lower, c.Start) ||
 		hasAnySuffix(strings.TrimRight(before, " "), []string{" has", " holds", " owns", " controls", " has about", " has roughly", " has some"}) {
 		return "reject"
 	}

@@ -288,6 +288,11 @@ func mainParty(ss []*sent) *Entity {
 			if p.e == nil {
 				continue
 			}
+			// "a lease with Lumen": the name after "with" is the other side
+			// of the page's company, not the company itself.
+			if afterWith(s, p) {
+				continue
+			}
 			if pr, c := roleScores(s, i); pr+p.e.tier() > c+1.5 {
 				counts[p.e]++
 				if best == nil || counts[p.e] > counts[best] {
@@ -330,6 +335,22 @@ func topicParty(ss []*sent) *Entity {
 func dropSideParties(ss []*sent) {
 	side := map[*Entity]bool{}
 	for _, s := range ss {
+		// "builds a campus for Lumen and signed a lease with Orbitra": the
+		// company the capacity is for, beside the one the lease is with,
+		// uses it.
+		with := false
+		for _, p := range s.parties {
+			with = with || afterWith(s, p)
+		}
+		for i, p := range s.parties {
+			if !with || i == 0 || p.e == nil || afterWith(s, p) {
+				continue
+			}
+			before := strings.ToLower(lastRunes(s.Text[:p.start], 50))
+			if w := endsWithWord(before, []string{"for"}); w != "" && anyWord(clauseBefore(strings.TrimSuffix(strings.TrimRight(before, " "), w)), lex().BuiltFor) {
+				side[p.e] = true
+			}
+		}
 		backing := containsAny(s.lower, guaranteeCues)
 		for _, m := range s.ents {
 			if r := roleOf(s.lower, m); r == roleGuarantor || r == roleEndUser {
@@ -354,6 +375,16 @@ func dropSideParties(ss []*sent) {
 		}
 		s.parties = keep
 	}
+}
+
+// afterWith reports a party named right after "with", perhaps behind a short
+// description ("with AI cloud firm Lumen").
+func afterWith(s *sent, p pmention) bool {
+	before := strings.ToLower(lastRunes(s.Text[:p.start], 30))
+	if m := reDescribed.FindStringSubmatch(before); m != nil {
+		before = m[1]
+	}
+	return endsWithWord(before, []string{"with"}) != ""
 }
 
 // decimalCommaText tells whether the page writes "4,1 milliarder": from its

@@ -29,6 +29,7 @@ type Lexicon struct {
 	MWReject            []string `yaml:"mw_reject"`
 	MWSoft              []string `yaml:"mw_soft"`
 	SiteNouns           []string `yaml:"site_nouns"`
+	BuiltFor            []string `yaml:"built_for"`
 	ITLoad              []string `yaml:"it_load"`
 	NameIntro           []string `yaml:"name_intro"`
 	CorporateSuffixes   []string `yaml:"corporate_suffixes"`
@@ -49,7 +50,7 @@ func (l *Lexicon) Lists() map[string][]string {
 		"deal_words": l.DealWords, "provider_verbs": l.ProviderVerbs, "customer_verbs": l.CustomerVerbs,
 		"provider_before": l.ProviderBefore, "customer_before": l.CustomerBefore, "provider_possessions": l.ProviderPossessions,
 		"hedge_words": l.HedgeWords, "signed_words": l.SignedWords, "total_words": l.TotalWords, "accumulation_words": l.AccumulationWords,
-		"mw_reject": l.MWReject, "mw_soft": l.MWSoft, "site_nouns": l.SiteNouns, "it_load": l.ITLoad, "name_intro": l.NameIntro,
+		"mw_reject": l.MWReject, "mw_soft": l.MWSoft, "site_nouns": l.SiteNouns, "built_for": l.BuiltFor, "it_load": l.ITLoad, "name_intro": l.NameIntro,
 		"corporate_suffixes": l.CorporateSuffixes, "legal_suffixes": l.LegalSuffixes, "name_stop": l.NameStop,
 	}
 }
