@@ -495,6 +495,9 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 				sc -= 4
 			}
 			if fc.caps[ci] == "plain" && notContractMW[c.MW] {
+				if f.titleDeal {
+					continue // a headline's figure that the body qualifies (gross power, a campus)
+				}
 				sc -= 4 // the "4 GW" of a framework, named again without its qualifier
 			}
 			if hasDealWord(s.lower) {
@@ -724,8 +727,14 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 				notContractUSD[m.Value] = true
 			}
 		}
+		it := false
+		for i := range s.caps {
+			it = it || fc.caps[i] == "it"
+		}
 		for i, c := range s.caps {
-			if fc.caps[i] == "reject" || fc.caps[i] == "soft" && c.Bound == "up_to" || fc.capsHedged[i] {
+			// "39 MW of IT load, supported by 56 MW of gross capacity": the
+			// gross figure named again elsewhere is still not the lease's size.
+			if fc.caps[i] == "reject" || fc.caps[i] == "soft" && (c.Bound == "up_to" || it) || fc.capsHedged[i] {
 				notContractMW[c.MW] = true
 			}
 		}

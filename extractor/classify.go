@@ -9,7 +9,8 @@ import (
 // a company total, a campus's power, …) and what each clause is (signed or
 // hedged), from the words in its clause and around it.
 
-var clauseSeps = []string{"; ", ", with ", " and total ", " and a total ", " — ", " – ", " - ", ", while ", " while ", ", with the potential", ", with an option", " with an option", ", which ", " but ", ", and ", " and would ", " and could ", ", plus ", " plus ", ", although ", " although ", ", whereas ", ": "}
+var clauseSeps = []string{"; ", ", with ", " and total ", " and a total ", " — ", " – ", " - ", ", while ", " while ", ", with the potential", ", with an option", " with an option", ", which ", " but ", ", and ", " and would ", " and could ", ", plus ", " plus ", ", although ", " although ", ", whereas ", ": ",
+	" and includes ", " and include ", " and including ", " and carries ", " and contains ", " and gives ", " and grants ", " and provides for "}
 
 // clauseAt returns the bounds of the clause of lower that holds byte pos.
 func clauseAt(lower string, pos int) (int, int) {
@@ -17,6 +18,9 @@ func clauseAt(lower string, pos int) (int, int) {
 	for _, sep := range clauseSeps {
 		if i := strings.LastIndex(lower[:pos], sep); i >= 0 && i+len(sep) > start {
 			start = i + len(sep)
+			if strings.Contains(sep, "potential") || strings.Contains(sep, "option") {
+				start = i + len(sep) - len(strings.TrimLeft(sep, ", ")) // the option is the clause's own word
+			}
 		}
 		if i := strings.Index(lower[pos:], sep); i >= 0 && pos+i < end {
 			end = pos + i
@@ -54,6 +58,12 @@ func figureHedged(s *sent, start, end int) bool {
 		if c.End <= start && c.End > prev {
 			prev = c.End
 		}
+	}
+	// The words of the figure's own phrase: from the last comma before it
+	// ("with an option to buy the site in Quebec, to build a hall that will
+	// support its 5 MW contract": the option is the site's).
+	if i := strings.LastIndex(lower[prev:start], ", "); i >= 0 {
+		prev += i + 2
 	}
 	stop := b
 	if end < b {
@@ -155,7 +165,7 @@ func moneyClass(lower string, m Money) string {
 		if k == "total" && reThisDeal.MatchString(lower[clauseStart(lower, m.Start):m.Start]) && !anyWord(near, lx.AccumulationWords) {
 			k = "value"
 		}
-		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to buy gpus", "to purchase gpus", "will invest", "to invest", "invests", "investing", "funding round", "stake"}) {
+		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to buy gpus", "to purchase gpus", "will invest", "to invest", "invests", "investing", "investment from", "investment by", "funding round", "stake"}) {
 			k = "finance"
 		}
 		if containsAny(near, []string{"valuing", "market value", "market cap", "per share", "share price", "shares closed", "takeover", "acquisition", "buyout", "offered to buy", "outright", "to acquire",
@@ -234,7 +244,12 @@ func capClass(lower string, c Capacity) string {
 		hasAnySuffix(strings.TrimRight(before, " "), []string{" has", " holds", " owns", " controls", " has about", " has roughly", " has some"}) {
 		return "reject"
 	}
-	if anyWord(before, lx.MWSoft) || anyWord(firstBytes(after, 16), lx.MWSoft) || c.Bound == "up_to" {
+	// "56 MW of additional gross capacity": the words up to the next figure.
+	ownAfter := after
+	if i := strings.IndexAny(ownAfter, "0123456789"); i >= 0 {
+		ownAfter = ownAfter[:i]
+	}
+	if anyWord(before, lx.MWSoft) || anyWord(ownAfter, lx.MWSoft) || c.Bound == "up_to" {
 		return "soft"
 	}
 	return "plain"
