@@ -654,8 +654,14 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 	var frames []*frame
 	owner := map[int]map[string]bool{}
 	seen := map[string]bool{}
+	var last *frame // the deal named last, for the earlier deals listed after it
 	for _, s := range ss {
 		if !s.anchor {
+			if fs := earlierDeals(s, last); len(fs) > 0 && !seen[s.Text] {
+				seen[s.Text] = true
+				frames = append(frames, fs...)
+				continue
+			}
 			// "- 12-year lease for 90 MW" under "Redwater deal:": a deal line that
 			// names no company belongs to the company its heading or paragraph
 			// is about, and joins that company's deal.
@@ -711,6 +717,9 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 			}
 			f.d.opInferred = f.op.start < 0
 			frames = append(frames, f)
+			if f.cp.e != nil && !f.titleDeal {
+				last = f
+			}
 			if owner[s.idx] == nil {
 				owner[s.idx] = map[string]bool{}
 			}
@@ -841,6 +850,39 @@ func splitByAmount(s *sent, fs []*frame) []*frame {
 			f.seg[1] = vals[i].End
 		}
 		out[i] = &f
+	}
+	return out
+}
+
+// priorCues mark deals made before the one a page reports.
+var priorCues = []string{"prior", "previous", "earlier", "first agreement", "first contract", "first deal", "previos", "previo", "anteriores", "anterior", "premier accord", "premier contrat", "précédent", "précédents", "précédemment",
+	"primer acuerdo", "primer contrato", "vorherige", "früheren", "frühere", "ersten vertrag", "precedente", "precedenti", "primo accordo", "primo contratto", "primeiro acordo", "primeiro contrato"}
+
+// earlierDeals reads a line that names no company but lists the earlier deals
+// of the two companies just named, each with its amount: "two previous
+// commitments: one in March for $11.9B and another in May for $4B", "after a
+// first agreement of 11.9 billion in March and an amendment of 4 billion in
+// May". Each amount is a deal of the same two companies.
+func earlierDeals(s *sent, last *frame) []*frame {
+	if last == nil || s.title || len(s.parties) > 0 || s.hedged || s.vendor || s.idx-last.anchor > 3 || s.idx <= last.anchor ||
+		!hasDealWord(s.lower) || !anyWord(s.lower, priorCues) {
+		return nil
+	}
+	fc := s.classes()
+	var out []*frame
+	prev := 0
+	for i, m := range s.money {
+		if fc.money[i] != "value" || fc.moneyHedged[i] || m.Currency != "USD" || m.Value < 1e8 {
+			prev = m.End
+			continue
+		}
+		f := &frame{op: last.op, cp: last.cp, anchor: s.idx, seg: [2]int{prev, m.End}, shared: true}
+		f.scores = map[string]float64{}
+		f.d = &draft{operator: last.op.e, counterparty: last.cp.e, block: s.Block, opInferred: last.op.start < 0}
+		f.d.anchorText = s.lower[prev:m.End]
+		f.d.addEvidence(s.Text)
+		out = append(out, f)
+		prev = m.End
 	}
 	return out
 }

@@ -126,7 +126,7 @@ func moneyKind(lower string, m Money) string {
 		return "prepayment"
 	case containsAny(cutClause(firstBytes(lower[m.End:], 28))+" | "+clauseBefore(lastRunes(lower[:m.Start], 60)), []string{"guarantee", "backstop", "back-stop", "担保", "擔保", "garantie", "garanzia", "garantía", "bürgschaft"}):
 		return "guarantee"
-	case !containsAny(after, []string{"per mw", "/mw", "per megawatt", "a megawatt", "每兆瓦"}) && containsAny(after, []string{"in annual", "annual revenue", "annualized", "recurring revenue", " arr", "per year", "a year", "per annum", "annually", "ebitda", "net operating income", " noi", "年收入", "年化"}) ||
+	case !containsAny(after, []string{"per mw", "/mw", "per megawatt", "a megawatt", "每兆瓦"}) && containsAny(after, []string{"in annual", "annual revenue", "annualized", "recurring revenue", " arr ", " arr,", " arr.", " arr)", "per year", "a year", "per annum", "annually", "ebitda", "net operating income", " noi", "年收入", "年化"}) ||
 		containsAny(before, []string{"revenue of", "annual revenue", "ebitda of", "noi of", "annualized", "generate ", "generating "}):
 		return "annual"
 	case containsAny(wide, []string{"acquisition", "acquire", "takeover", "merger", "all-stock", "buyout", "offer for", "收购", "收購", "übernahme", "rachat", "acquisizione", "adquisición"}):

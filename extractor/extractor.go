@@ -140,6 +140,21 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 			}
 		}
 	}
+	// Amounts with no currency in a page whose amounts are all in one
+	// currency are in that currency.
+	if cur := pageCurrency(ss); cur != "" {
+		for _, s := range ss {
+			if !done[s.idx] || !hasDealWord(s.lower) {
+				continue
+			}
+			if more := bareAmounts(s.Text, decimalComma, cur, s.money); len(more) > 0 {
+				s.money = append(append([]Money(nil), s.money...), more...)
+				sortMentions(s.money, func(m Money) int { return m.Start })
+				s.cls = nil
+				s.classes()
+			}
+		}
+	}
 	// A section whose heading speaks of totals holds running totals.
 	inTotals := false
 	for _, s := range ss {
@@ -191,6 +206,24 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 	}
 	sort.SliceStable(out, func(i, j int) bool { return recordLess(out[i], out[j]) })
 	return out, nil
+}
+
+// pageCurrency is the one currency of a page's amounts of contract size, or
+// "" when it names none or several.
+func pageCurrency(ss []*sent) string {
+	cur := ""
+	for _, s := range ss {
+		for _, m := range s.money {
+			if m.Value < 1e8 {
+				continue
+			}
+			if cur != "" && m.Currency != cur {
+				return ""
+			}
+			cur = m.Currency
+		}
+	}
+	return cur
 }
 
 // figureReach is how many sentences from a named company figures are read.

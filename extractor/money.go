@@ -158,6 +158,41 @@ func parseMoney(s string, decimalComma bool) []Money {
 	return out
 }
 
+// reBareAmount is an amount at the scale of a contract with no currency
+// ("un avenant de 4 milliards", "otro en mayo por 4.000 millones", "a $6.5B
+// deal after earlier ones of 11.9 billion"): the page's currency is meant.
+var reBareAmount = regexp.MustCompile(`(?i)(\d[\d,.]*)\s*(billion|milliards?|milliarden?|mrd\.?|miliardi|miliardo|mil millones|bilhões|miljard|млрд\.?|millones|milioni)(?:[^\p{L}]|$)`)
+
+// bareAmounts finds amounts written without a currency, in the currency
+// given, beside the amounts already found.
+func bareAmounts(s string, decimalComma bool, currency string, found []Money) []Money {
+	var out []Money
+	for _, m := range matchesIf(strings.ContainsAny(s, "0123456789"), reBareAmount, s) {
+		overlaps := false
+		for _, o := range found {
+			if m[0] < o.End && o.Start < m[3]+1 {
+				overlaps = true
+			}
+		}
+		if overlaps {
+			continue
+		}
+		scale := s[m[4]:m[5]]
+		v, ok := parseNumber(s[m[2]:m[3]], decimalComma || europeanScale(scale))
+		if !ok {
+			continue
+		}
+		v *= scaleWords[strings.ToLower(scale)]
+		if v < 1e9 {
+			continue // "200 millones de usuarios": only contract-sized amounts
+		}
+		mm := Money{Value: v, High: v, Currency: currency, Start: m[0], End: m[5]}
+		mm.Approx, mm.Bound = moneyQualifiers(s[:m[0]])
+		out = append(out, mm)
+	}
+	return out
+}
+
 // moneyQualifiers reads the words just before an amount.
 func moneyQualifiers(before string) (approx bool, bound string) {
 	tail := strings.ToLower(lastRunes(before, 28))

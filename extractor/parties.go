@@ -23,11 +23,15 @@ var (
 	endUserNear = []string{"end user", "end-user", "end customer", "ultimate user", " as the user", " as user", "used by", " will use", " to use the", "使用方", "使用者", "终端用户", "終端用戶", "最终用户", "最終用戶", "endnutzer", "utilisateur final", "utente finale", "usuario final"}
 )
 
+var reGuaranteedThing = regexp.MustCompile(`\sguaranteed\s+(access|capacity|supply|availability|priority|returns?|revenues?|minimum|pricing|compute|power|uptime)\b`)
+
 // roleOf decides whether a customer mention backs the deal, uses the capacity, or
 // is the customer itself, from the words around it.
 func roleOf(lower string, m Mention) partyRole {
 	before := lower[:m.Start]
-	after := lower[m.End:]
+	// "gives Lumen guaranteed access to compute": what the company gets, not
+	// a guarantee it gives.
+	after := reGuaranteedThing.ReplaceAllString(firstBytes(lower[m.End:], 200), " secured $1")
 	tb := strings.TrimRight(lastRunes(before, 24), " ")
 	for _, w := range guarantorBefore {
 		if strings.HasSuffix(tb, w) || strings.HasSuffix(tb, w+" the") {
