@@ -9,8 +9,6 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
-
-
 func TestPrefilter(t *testing.T) {
 	p, err := NewPrefilter(nil)
 	if err != nil {
