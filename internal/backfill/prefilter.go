@@ -192,7 +192,9 @@ func build(pats []pattern) (*Prefilter, error) {
 	for newID, old := range order {
 		n := nodes[old]
 		for c := range 256 {
-			p.next[newID<<8|c] = id[n.child[c]]
+			// Upper-case ASCII goes where its lower case goes: the scan
+			// needs no folding of its own.
+			p.next[newID<<8|c] = id[n.child[fold[c]]]
 		}
 		if len(n.outs) > 0 {
 			if uint16(newID) < p.firstOut {
@@ -208,8 +210,8 @@ func build(pats []pattern) (*Prefilter, error) {
 func (p *Prefilter) Match(b []byte) (string, bool) {
 	next, first := p.next, p.firstOut
 	s := uint16(0)
-	for i := 0; i < len(b); i++ {
-		s = next[int(s)<<8|int(fold[b[i]])]
+	for i, c := range b {
+		s = next[int(s)<<8|int(c)]
 		if s < first {
 			continue
 		}
