@@ -47,6 +47,7 @@ func commands() []command {
 		{"extract", "read saved article HTML files and print their contract records as JSONL (no services needed); --consume runs the extractor stage on Kafka", runExtract},
 		{"crawl", "fetch the articles of the configured sources and publish them to Kafka", runCrawl},
 		{"index", "consume contract records from Kafka and write them to Elasticsearch", runIndex},
+		{"backfill", "read web archives (WARC files, e.g. Common Crawl CC-NEWS) and publish the pages about the beat as articles (Kafka, or --embedded)", runBackfill},
 		{"run", "the whole pipeline in one process on embedded defaults (no Kafka, no Elasticsearch), then print the deals", runRun},
 		{"search", "query the ledger (Elasticsearch or the embedded store)", runSearch},
 		{"serve", "serve the JSON API (api/openapi.yaml) and the web page over the ledger (embedded or es)", runServe},

@@ -1,0 +1,279 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mwledger/mwledger/extractor"
+	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/backfill"
+	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/schemas"
+)
+
+func runBackfill(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "backfill", "[--embedded [--ledger FILE]] [--state FILE] [--keywords FILE] FILE.warc.gz|DIR|GLOB...")
+	embedded := fs.Bool("embedded", false, "extract and index in this process into the embedded ledger (like mwledger run) instead of publishing to Kafka")
+	ledger := fs.String("ledger", defaultLedger(), "embedded ledger file, with --embedded (env MWLEDGER_LEDGER)")
+	state := fs.String("state", envOr("MWLEDGER_BACKFILL_STATE", ""), "backfill state file (bbolt): each WARC file's resume point and the articles published (env MWLEDGER_BACKFILL_STATE; default: beside the ledger with --embedded, else ~/.local/share/mwledger/backfill/<Kafka cluster id>.db)")
+	source := fs.String("source", "warc", "source name of the published articles")
+	keywordsFile := fs.String("keywords", "", "file of prefilter keywords, one a line (# comments); default: the built-in list (README, Backfill)")
+	maxRecord := fs.Int("max-record", 10<<20, "largest WARC record (and decoded payload) read in bytes; larger ones are skipped (too_large)")
+	metricsAddr := fs.String("metrics-addr", envOr("MWLEDGER_METRICS_ADDR", ""), "serve Prometheus metrics on http://ADDR/metrics (default off) (env MWLEDGER_METRICS_ADDR)")
+	progress := fs.Duration("progress", 0, "progress: redrawn every 200ms on a terminal, else a log line this often (0: 200ms on a terminal, 30s otherwise)")
+	articleTimeout := fs.Duration("article-timeout", extractor.DefaultArticleTimeout, "with --embedded, longest extraction of one article")
+	var sf serviceFlags
+	sf.register(fs, false)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return usageError{"backfill: give WARC files, directories or glob patterns"}
+	}
+	files, err := backfill.Files(fs.Args())
+	if err != nil {
+		return usageError{"backfill: " + err.Error()}
+	}
+	var keywords []string
+	if *keywordsFile != "" {
+		if keywords, err = readKeywords(*keywordsFile); err != nil {
+			return err
+		}
+	}
+
+	var pub bus.Publisher
+	var mem *bus.Memory
+	if *embedded {
+		mem = bus.NewMemory()
+		pub = mem
+		if *state == "" {
+			*state = *ledger + ".backfill.db"
+		}
+	} else {
+		cfg := sf.kafkaConfig()
+		if err := ensureTopics(ctx, cfg); err != nil {
+			return err
+		}
+		if *state == "" {
+			p, err := defaultCrawlState(ctx, cfg.Brokers)
+			if err != nil {
+				return err
+			}
+			*state = filepath.Join(filepath.Dir(filepath.Dir(p)), "backfill", filepath.Base(p))
+		}
+		kp, err := bus.NewKafkaPublisher(cfg)
+		if err != nil {
+			return err
+		}
+		defer kp.Close()
+		pub = kp
+	}
+	if err := os.MkdirAll(filepath.Dir(*state), 0o755); err != nil {
+		return fmt.Errorf("creating the directory of the backfill state: %w", err)
+	}
+	st, err := backfill.OpenState(*state)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	bf, err := backfill.New(backfill.Config{Source: *source, Keywords: keywords, MaxRecordBytes: *maxRecord, State: st, Log: e.log}, pub)
+	if err != nil {
+		return err
+	}
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(e, *metricsAddr, bf)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	stopProgress := showProgress(e, bf, *progress)
+	start := time.Now()
+	if !*embedded {
+		err = bf.Run(ctx, files)
+		stopProgress()
+		printBackfillStats(e.stderr, bf.Stats(), time.Since(start))
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	}
+	return backfillEmbedded(ctx, e, bf, mem, files, *ledger, *articleTimeout, stopProgress, start)
+}
+
+// backfillEmbedded runs the backfill into the in-process bus, and the
+// extractor and indexer stages behind it into the embedded ledger.
+func backfillEmbedded(ctx context.Context, e *env, bf *backfill.Backfiller, mem *bus.Memory, files []string, ledger string, articleTimeout time.Duration, stopProgress func(), start time.Time) error {
+	if err := os.MkdirAll(filepath.Dir(ledger), 0o755); err != nil {
+		return fmt.Errorf("creating ledger directory: %w", err)
+	}
+	store, err := indexer.OpenBolt(ledger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	x, err := extractor.New()
+	if err != nil {
+		return err
+	}
+	var xst extractor.StageStats
+	var ist indexer.StageStats
+	var extractTime time.Duration
+	g, gctx := errgroup.WithContext(ctx)
+	var bfErr error
+	g.Go(func() error {
+		defer mem.CloseTopic(schemas.TopicArticles)
+		bfErr = bf.Run(gctx, files)
+		stopProgress()
+		if errors.Is(bfErr, context.Canceled) {
+			return nil // what was published is still extracted and indexed
+		}
+		return bfErr
+	})
+	g.Go(func() error {
+		defer mem.CloseTopic(schemas.TopicContracts)
+		xstart := time.Now()
+		var err error
+		xst, err = x.RunStage(context.WithoutCancel(gctx), mem.Consumer(schemas.TopicArticles), mem, extractor.StageConfig{Log: e.log, ArticleTimeout: articleTimeout})
+		extractTime = time.Since(xstart)
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		ist, err = indexer.RunStage(context.WithoutCancel(gctx), mem.Consumer(schemas.TopicContracts), store, mem, indexer.StageConfig{Log: e.log})
+		return err
+	})
+	err = g.Wait()
+	elapsed := time.Since(start)
+	printBackfillStats(e.stderr, bf.Stats(), elapsed)
+	rate := 0.0
+	if extractTime > 0 {
+		rate = float64(xst.Articles) / extractTime.Seconds()
+	}
+	fmt.Fprintf(e.stderr, "extracted %d article(s) into %d contract record(s) (%.1f articles/s); indexed %d; dead letters %d; ledger %s\n",
+		xst.Articles, xst.Contracts, rate, ist.Indexed, xst.DeadLetters+ist.DeadLetters, ledger)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	if bfErr != nil && !errors.Is(bfErr, context.Canceled) {
+		return bfErr
+	}
+	return nil
+}
+
+// readKeywords reads a keywords file: one keyword a line, blank lines and
+// lines starting with # ignored.
+func readKeywords(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading keywords: %w", err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading keywords %s: %w", path, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("keywords file %s has no keyword", path)
+	}
+	return out, nil
+}
+
+// isTerminal says whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// showProgress draws a progress bar on a terminal, or logs a progress line
+// every interval otherwise. The returned function stops it.
+func showProgress(e *env, bf *backfill.Backfiller, every time.Duration) func() {
+	tty := isTerminal(e.stderr)
+	if every <= 0 {
+		every = 30 * time.Second
+		if tty {
+			every = 200 * time.Millisecond
+		}
+	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				if tty {
+					fmt.Fprintf(e.stderr, "\r%s\n", progressLine(bf.Stats(), 30))
+				}
+				return
+			case <-t.C:
+				s := bf.Stats()
+				if tty {
+					fmt.Fprintf(e.stderr, "\r%s", progressLine(s, 30))
+				} else {
+					e.log.Info("backfill progress", "files", fmt.Sprintf("%d/%d", s.Files, s.FilesTotal), "records", s.Records,
+						"mb", fmt.Sprintf("%.1f", float64(s.Bytes)/1e6), "matches", s.Matches, "published", s.Published, "mb_per_s", fmt.Sprintf("%.1f", rateMB(s)))
+				}
+			}
+		}
+	}()
+	var once bool
+	return func() {
+		if !once {
+			once = true
+			close(done)
+			<-stopped
+		}
+	}
+}
+
+func rateMB(s backfill.Stats) float64 {
+	if d := time.Since(s.Started).Seconds(); d > 0 && !s.Started.IsZero() {
+		return float64(s.Bytes) / 1e6 / d
+	}
+	return 0
+}
+
+// progressLine is one line of a progress bar: done fraction of the bytes,
+// files, records, matches and the rate.
+func progressLine(s backfill.Stats, width int) string {
+	frac := 1.0
+	if s.BytesTotal > 0 {
+		frac = min(float64(s.Bytes)/float64(s.BytesTotal), 1)
+	}
+	n := int(frac * float64(width))
+	return fmt.Sprintf("[%s%s] %3.0f%%  files %d/%d  records %d  %.1f/%.1f MB  matches %d  published %d  %.1f MB/s ",
+		strings.Repeat("#", n), strings.Repeat(".", width-n), frac*100, s.Files, s.FilesTotal, s.Records,
+		float64(s.Bytes)/1e6, float64(s.BytesTotal)/1e6, s.Matches, s.Published, rateMB(s))
+}
+
+func printBackfillStats(w io.Writer, s backfill.Stats, elapsed time.Duration) {
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(s.Bytes) / 1e6 / elapsed.Seconds()
+	}
+	fmt.Fprintf(w, "backfill: %d/%d file(s) (%d already read), %d record(s), %.1f MB in %s (%.1f MB/s); %d match(es), %d published; skipped %v; files broken %v\n",
+		s.Files, s.FilesTotal, s.FilesSkipped, s.Records, float64(s.Bytes)/1e6, elapsed.Round(time.Millisecond), rate, s.Matches, s.Published, s.Skipped, s.Broken)
+}
