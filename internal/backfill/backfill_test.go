@@ -76,7 +76,9 @@ func openState(t *testing.T, path string) *State {
 	return st
 }
 
-func write(t *testing.T, path string, b []byte) {
+func write(t *testing.T, path string, b []byte) { writeTB(t, path, b) }
+
+func writeTB(t testing.TB, path string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
@@ -228,13 +230,18 @@ func TestBackfillPublishesMatchesOnce(t *testing.T) {
 // manySet writes files×pages pages, every third a deal, and returns the
 // deal URLs.
 func manySet(t testing.TB, dir string, files, pages int) []string {
+	return manySetOn(t, dir, "wire.example", files, pages)
+}
+
+// manySetOn is manySet with pages on host.
+func manySetOn(t testing.TB, dir, host string, files, pages int) []string {
 	rng := rand.New(rand.NewPCG(11, 12))
 	var want []string
 	for fi := range files {
 		f := &warctest.File{}
 		f.Add(warctest.Warcinfo(day))
 		for p := range pages {
-			u := fmt.Sprintf("https://wire.example/%d/%d", fi, p)
+			u := fmt.Sprintf("https://%s/%d/%d", host, fi, p)
 			body := plainPage(rng, u)
 			if p%3 == 0 {
 				body = dealPage(rng, u)
@@ -242,7 +249,7 @@ func manySet(t testing.TB, dir string, files, pages int) []string {
 			}
 			f.Add(warctest.Request(u, day), warctest.Response(u, day, "text/html", body))
 		}
-		write(t.(*testing.T), filepath.Join(dir, fmt.Sprintf("cc-%02d.warc.gz", fi)), f.Bytes())
+		writeTB(t, filepath.Join(dir, fmt.Sprintf("cc-%02d.warc.gz", fi)), f.Bytes())
 	}
 	sort.Strings(want)
 	return want
