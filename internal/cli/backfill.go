@@ -131,9 +131,11 @@ func backfillEmbedded(ctx context.Context, e *env, bf *backfill.Backfiller, mem 
 	var extractTime time.Duration
 	g, gctx := errgroup.WithContext(ctx)
 	var bfErr error
+	var bfElapsed time.Duration
 	g.Go(func() error {
 		defer mem.CloseTopic(schemas.TopicArticles)
 		bfErr = bf.Run(gctx, files)
+		bfElapsed = time.Since(start)
 		stopProgress()
 		if errors.Is(bfErr, context.Canceled) {
 			return nil // what was published is still extracted and indexed
@@ -154,8 +156,7 @@ func backfillEmbedded(ctx context.Context, e *env, bf *backfill.Backfiller, mem 
 		return err
 	})
 	err = g.Wait()
-	elapsed := time.Since(start)
-	printBackfillStats(e.stderr, bf.Stats(), elapsed)
+	printBackfillStats(e.stderr, bf.Stats(), bfElapsed)
 	rate := 0.0
 	if extractTime > 0 {
 		rate = float64(xst.Articles) / extractTime.Seconds()

@@ -31,7 +31,7 @@ func dealParagraph(i int) (string, string) {
 
 // writeDealWARCs writes files WARC files of pages, dealsPer of them deals in
 // each, and returns the number of deals.
-func writeDealWARCs(t *testing.T, dir string, files, pages, dealsPer int) int {
+func writeDealWARCs(t *testing.T, dir string, files, pages, dealsPer, size int) int {
 	rng := rand.New(rand.NewPCG(5, 6))
 	day := time.Date(2025, 2, 10, 14, 0, 0, 0, time.UTC)
 	n := 0
@@ -43,10 +43,10 @@ func writeDealWARCs(t *testing.T, dir string, files, pages, dealsPer int) int {
 			var body []byte
 			if p < dealsPer {
 				_, para := dealParagraph(n)
-				body = warctest.Page(rng, "Capacity agreement", para, 3000)
+				body = warctest.Page(rng, "Capacity agreement", para, size)
 				n++
 			} else {
-				body = warctest.Page(rng, "Around town", "<p>The library extends its opening hours.</p>", 3000)
+				body = warctest.Page(rng, "Around town", "<p>The library extends its opening hours.</p>", size)
 			}
 			f.Add(warctest.Request(u, day), warctest.Response(u, day, "text/html; charset=utf-8", body), warctest.Metadata(u, day))
 		}
@@ -61,7 +61,7 @@ func writeDealWARCs(t *testing.T, dir string, files, pages, dealsPer int) int {
 // and indexer into an embedded ledger, then again (nothing new).
 func TestBackfillEmbedded(t *testing.T) {
 	dir := t.TempDir()
-	deals := writeDealWARCs(t, dir, 2, 30, 4)
+	deals := writeDealWARCs(t, dir, 2, 30, 4, 3000)
 	ledger := filepath.Join(t.TempDir(), "ledger.db")
 	var out, errb bytes.Buffer
 	err := Run(context.Background(), []string{"backfill", "--embedded", "--ledger", ledger, filepath.Join(dir, "*.warc.gz")}, strings.NewReader(""), &out, &errb)
@@ -112,5 +112,27 @@ func TestBackfillUsage(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.errContains) {
 			t.Errorf("%v: err %v, want %q", tt.args, err, tt.errContains)
 		}
+	}
+}
+
+// BenchmarkBackfillEmbedded backfills 2×300 generated pages of about 20 KB,
+// 100 of them deals per file, through the extractor and indexer into an embedded ledger, and
+// reports the deal pages extracted per second:
+//
+//	go test ./internal/cli -run '^$' -bench BackfillEmbedded -benchtime 1x
+func BenchmarkBackfillEmbedded(b *testing.B) {
+	t := &testing.T{}
+	dir := b.TempDir()
+	deals := writeDealWARCs(t, dir, 2, 300, 100, 20000)
+	for i := 0; b.Loop(); i++ {
+		ledger := filepath.Join(b.TempDir(), fmt.Sprintf("ledger-%d.db", i))
+		var out, errb bytes.Buffer
+		start := time.Now()
+		if err := Run(context.Background(), []string{"backfill", "--embedded", "--ledger", ledger, dir}, strings.NewReader(""), &out, &errb); err != nil {
+			b.Fatalf("%v\n%s", err, errb.String())
+		}
+		d := time.Since(start)
+		b.ReportMetric(float64(deals)/d.Seconds(), "deal-pages/s")
+		b.Logf("%d deal pages in %s, end to end:\n%s", deals, d.Round(time.Millisecond), errb.String())
 	}
 }
