@@ -55,7 +55,13 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 			own = own[:i]
 		}
 		if ws := strings.Fields(own); len(ws) > 0 {
-			head := ws[1:]
+			// "Crusoe's 900 MW data center": the size is not the noun
+			var head []string
+			for _, w := range ws[1:] {
+				if !isNumberish(w) && !anyWord(w, []string{"mw", "gw", "megawatt", "megawatts", "gigawatt", "gigawatts", "-megawatt"}) {
+					head = append(head, w)
+				}
+			}
 			for k, w := range head {
 				if k >= 3 || hasStopword(w) {
 					head = head[:k]
@@ -195,7 +201,7 @@ func framesOf(s *sent, main, topic *Entity) []*frame {
 		mainP.open = main.Role == ""
 	}
 	ps := s.parties
-	figures := len(s.money) >= 2 || len(s.caps) >= 2
+	figures := distinctFigures(s)
 	switch len(ps) {
 	case 0:
 		return nil
@@ -211,7 +217,9 @@ func framesOf(s *sent, main, topic *Entity) []*frame {
 			}
 			return one(mainP, p)
 		}
-		if main != nil && main != p.e && tierOf(mainP)+pr-cu > tierOf(p) {
+		// The page's company provides when it sits higher in the supply chain
+		// than the one named, or the words make the one named a customer.
+		if main != nil && main != p.e && tierOf(mainP)+cu-pr > tierOf(p) {
 			return one(mainP, p)
 		}
 		// "The company signed a lease … with QuillNet": the one name after "with"
@@ -281,6 +289,22 @@ func framesOf(s *sent, main, topic *Entity) []*frame {
 		return listFrames(s, ps[ba], custs)
 	}
 	return one(ps[ba], ps[bb])
+}
+
+// distinctFigures reports a sentence with two different amounts or two
+// different capacities (the same "900 MW" said twice is one figure).
+func distinctFigures(s *sent) bool {
+	for i := 1; i < len(s.money); i++ {
+		if s.money[i].Value != s.money[0].Value {
+			return true
+		}
+	}
+	for i := 1; i < len(s.caps); i++ {
+		if s.caps[i].MW != s.caps[0].MW {
+			return true
+		}
+	}
+	return false
 }
 
 // listFrames splits a sentence that lists several deals ("$6.1 billion with

@@ -89,7 +89,15 @@ func figureHedged(s *sent, start, end int) bool {
 			return true
 		}
 	}
-	w := lower[prev:start] + " # " + lower[end:stop]
+	after := lower[end:stop]
+	// "$17.4 billion for the initial term, before optional services": what
+	// the figure leaves out is not a hedge on it.
+	for _, x := range []string{" before ", " excluding ", " not including ", " not counting ", " without ", " exclusive of ", " sans ", " ohne ", " sin contar ", " senza "} {
+		if i := strings.Index(after, x); i >= 0 {
+			after = after[:i]
+		}
+	}
+	w := lower[prev:start] + " # " + after
 	lx := lex()
 	return anyWord(w, lx.HedgeWords) && !anyWord(w, lx.SignedWords)
 }
