@@ -706,13 +706,30 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 		}
 		seen[s.Text] = true
 		for _, f := range splitByAmount(s, framesOf(s, recentProvider(ss, s.idx, main), topic)) {
+			// "its subsidiary, Enovum Data Centers, signed …": the deal is the
+			// parent's, the page's company.
+			if f.op.open && main != nil && f.op.e != main && anyWord(f.op.intro, []string{"subsidiary", "unit", "affiliate", "division", "arm"}) &&
+				strings.Contains(lastRunes(s.lower[:max(f.op.start, 0)], 30), "its ") {
+				f.op = pmention{e: main, start: -1, end: -1}
+			}
 			if f.op.e == nil || f.cp.e != nil && f.cp.e == f.op.e {
 				continue
 			}
 			if f.cp.e == nil && f.cp.desc == "" {
-				// no customer in the sentence: the nearest one named just before or
-				// after, else the deal joins one of its operator's deals at the end.
-				f.cp = nearbyCustomer(ss, s.idx, f.op.e)
+				// no customer in the sentence: "the contract" of a deal of this
+				// operator named before, else the nearest one named just before
+				// or after, else the deal joins one of its operator's deals at the end.
+				if reThisDeal.MatchString(s.lower) {
+					for i := len(frames) - 1; i >= 0; i-- {
+						if o := frames[i]; o.op.e == f.op.e && o.cp.e != nil && !o.orphan {
+							f.cp = o.cp
+							break
+						}
+					}
+				}
+				if f.cp.e == nil {
+					f.cp = nearbyCustomer(ss, s.idx, f.op.e)
+				}
 				if f.cp.e == nil && f.cp.desc == "" {
 					// "lands $2.8B hyperscaler lease": a customer named by its kind only
 					if d := bareCustomer(s.lower); d != "" {

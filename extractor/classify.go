@@ -144,7 +144,7 @@ func moneyClass(lower string, m Money) string {
 		k = "value" // "a first eight-year term valued at some $640 million"
 	}
 	after := firstBytes(lower[m.End:], 45)
-	if k == "annual" && (strings.Contains(after, "over the") || strings.Contains(after, "over its") || strings.Contains(after, "over a ")) &&
+	if k == "annual" && containsAny(after, []string{"over the", "over its", "over a ", "over lease", "over term", "over an "}) &&
 		!containsAny(after, []string{"per year", "a year", "annual"}) {
 		k = "value" // "set to bring in $1.3B of revenue over the term"
 	}
@@ -173,7 +173,7 @@ func moneyClass(lower string, m Money) string {
 		if k == "total" && reThisDeal.MatchString(lower[clauseStart(lower, m.Start):m.Start]) && !anyWord(near, lx.AccumulationWords) {
 			k = "value"
 		}
-		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to buy gpus", "to purchase gpus", "will invest", "to invest", "invests", "investing", "investment from", "investment by", "funding round", "stake"}) {
+		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to buy gpus", "to purchase gpus", "will invest", "to invest", "invests", "investing", "investment from", "investment by", "funding round", "stake", "opex", "operating expense", "operating cost"}) {
 			k = "finance"
 		}
 		if containsAny(near, []string{"valuing", "market value", "market cap", "per share", "share price", "shares closed", "takeover", "acquisition", "buyout", "offered to buy", "outright", "to acquire",
@@ -274,7 +274,7 @@ func termUsable(lower string, t Term) bool {
 	if strings.HasSuffix(lower[:t.End], ",") {
 		after = "" // the match took the comma: what follows is the next clause
 	}
-	if containsAny(before+" "+after, []string{"warrant", "shares", "notes", "bond", "convertible", "maturity", "ago", "history", "experience", "loan", "debt", "financing"}) {
+	if containsAny(before+" "+after, []string{"warrant", "shares", "notes", "bond", "convertible", "maturity", "ago", "history", "experience", "loan", "debt", "financing", "payback", "pay back", "amortiz", "depreciat", "useful life"}) {
 		return false
 	}
 	// "most running five years": a term said of several contracts at once.

@@ -116,6 +116,12 @@ func moneyKind(lower string, m Money) string {
 	near := before + " | " + after
 	// "a prepayment equal to 20% of the total contract value, or approximately $1.94 billion"
 	wide := lastRunes(lower[:m.Start], 90) + " | " + after
+	// the words after the amount up to the next figure are its own ("$86.5M per
+	// year is $2.16M per MW": per year; "$3B, or $2.5M per MW per year": not)
+	ownAfter := after
+	if i := strings.IndexAny(ownAfter, "0123456789$€£¥"); i >= 0 {
+		ownAfter = ownAfter[:i]
+	}
 	switch {
 	case hasAnyPrefix(strings.TrimLeft(after, " "), []string{"per share", "a share", "/share", "each", "per gpu", "per hour", "cada", "ciascuna", "chacune",
 		"je aktie", "pro aktie", "por acción", "per azione", "par action", "每股"}):
@@ -126,7 +132,7 @@ func moneyKind(lower string, m Money) string {
 		return "prepayment"
 	case containsAny(cutClause(firstBytes(lower[m.End:], 28))+" | "+clauseBefore(lastRunes(lower[:m.Start], 60)), []string{"guarantee", "backstop", "back-stop", "担保", "擔保", "garantie", "garanzia", "garantía", "bürgschaft"}):
 		return "guarantee"
-	case !containsAny(after, []string{"per mw", "/mw", "per megawatt", "a megawatt", "每兆瓦"}) && containsAny(after, []string{"in annual", "annual revenue", "annualized", "recurring revenue", " arr ", " arr,", " arr.", " arr)", "per year", "a year", "per annum", "annually", "ebitda", "net operating income", " noi", "年收入", "年化"}) ||
+	case !containsAny(ownAfter, []string{"per mw", "/mw", "per megawatt", "a megawatt", "每兆瓦"}) && containsAny(ownAfter, []string{"in annual", "annual revenue", "annualized", "recurring revenue", " arr ", " arr,", " arr.", " arr)", "per year", "a year", "per annum", "annually", "ebitda", "net operating income", " noi", "年收入", "年化"}) ||
 		containsAny(before, []string{"revenue of", "annual revenue", "ebitda of", "noi of", "annualized", "generate ", "generating "}):
 		return "annual"
 	case containsAny(wide, []string{"acquisition", "acquire", "takeover", "merger", "all-stock", "buyout", "offer for", "收购", "收購", "übernahme", "rachat", "acquisizione", "adquisición"}):

@@ -44,7 +44,13 @@ func roleOf(lower string, m Mention) partyRole {
 		}
 	}
 
-	window := clauseBefore(lastRunes(before, 30)) + "|" + cutClause(firstBytes(after, 30))
+	// "used by Lumen", "Lumen will use the capacity": but "to use the Orbitra
+	// capacity" makes Orbitra a possessor, not a user.
+	bw := strings.TrimRight(clauseBefore(lastRunes(before, 30)), " ")
+	for _, w := range []string{" to use the", " will use", " to use"} {
+		bw = strings.TrimSuffix(bw, w)
+	}
+	window := bw + " |" + cutClause(firstBytes(after, 30))
 	if containsAny(window, endUserNear) || strings.HasPrefix(after, " as end user") {
 		return roleEndUser
 	}

@@ -23,6 +23,7 @@ var (
 	// "5年間", "5년".
 	reTermIntl    = regexp.MustCompile(`(?i)(?:^|[^\p{L}\d])(\d{1,2}|drie|vier|vijf|zeven|tien|twaalf|vijftien|twintig|tre|fire|fem|seks|syv|sju|ti|tolv|femten|tjue|tyve|tio|tjugo|três|quatro|cinco|dez|doze|quinze|vinte|три|пять|семь|десять|двенадцать|пятнадцать|двадцать)[- ]?(jaar|jarige?|år|årige?|anos|лет|года|năm|عامًا|عاماً|عاما|سنوات|سنة)(?:[^\p{L}]|$)`)
 	reTermAsian   = regexp.MustCompile(`(\d{1,2})\s*(?:年間|년간|년\s?계약|년\s?동안|년\s?기간|년짜리|年契約|年の)`)
+	reYearSpan    = regexp.MustCompile(`\b(20\d\d)\s?[-–—]\s?(20\d\d)\b`)
 	reTermThrough = regexp.MustCompile(`(?i)\b(?:through|until|till|to|ending in|expiring in|bis|jusqu'en|fino al|hasta)\s+(20\d\d)\b`)
 )
 
@@ -101,12 +102,21 @@ func parseTerms(s string) []Term {
 			add(Term{Years: v, Start: m[0], End: m[1]})
 		}
 	}
-	if !strings.Contains(s, " 20") {
+	if !strings.Contains(s, "20") {
 		sortMentions(out, func(t Term) int { return t.Start })
 		return out
 	}
 	for _, m := range reTermThrough.FindAllStringSubmatchIndex(s, -1) {
 		add(Term{Until: atoi(s[m[2]:m[3]]), Start: m[0], End: m[1]})
+	}
+	// "over the lease term (2026–2036)", "Laufzeit 2026-2036": a span of years
+	// said of a contract is its term.
+	if containsAny(lower, []string{"term", "lease", "contract", "agreement", "laufzeit", "vertrag", "contrat", "contrato", "contratto", "durée", "duración", "durata"}) {
+		for _, m := range reYearSpan.FindAllStringSubmatchIndex(s, -1) {
+			if y := atoi(s[m[4]:m[5]]) - atoi(s[m[2]:m[3]]); y >= 1 && y <= 40 {
+				add(Term{Years: float64(y), Start: m[0], End: m[1]})
+			}
+		}
 	}
 	sortMentions(out, func(t Term) int { return t.Start })
 	return out
