@@ -72,8 +72,8 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			for len(words) > 0 && lx.legal[strings.ToLower(strings.TrimRight(words[len(words)-1], ","))] && len(words) > 1 {
 				words = words[:len(words)-1]
 			}
-			if len(words) == 0 || len(words) > 4 {
-				continue
+			if len(words) == 0 || len(words) > 4 || len(words) == 1 && lx.legal[strings.ToLower(strings.Trim(words[0], ",."))] {
+				continue // "Hyperscale Data, Inc.": the suffix alone is no company
 			}
 			name := strings.Join(words, " ")
 			lname := strings.ToLower(name)

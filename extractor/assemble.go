@@ -689,11 +689,17 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 			// "- 12-year lease for 90 MW" under "Redwater deal:": a deal line that
 			// names no company belongs to the company its heading or paragraph
 			// is about, and joins that company's deal.
-			if op := headingParty(ss, s); op != nil && !seen[s.Text] {
+			if op := headingParty(ss, s, main); op != nil && !seen[s.Text] {
 				seen[s.Text] = true
 				f := &frame{op: pmention{e: op, start: -1, end: -1}, cp: pmention{start: -1, end: -1}, anchor: s.idx, seg: [2]int{0, len(s.Text)}, orphan: true}
 				f.scores = map[string]float64{}
 				f.d = &draft{operator: op, block: s.Block, opInferred: true}
+				if d := bareCustomer(s.lower); d != "" {
+					// "- MSA with a California neocloud for 20 MW": its own customer
+					f.cp = pmention{desc: d, start: -1, end: -1}
+					f.orphan = false
+					f.d.descriptor = d
+				}
 				f.d.anchorText = s.lower
 				frames = append(frames, f)
 			}
@@ -825,7 +831,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 // provider-side company of the heading or lead-in line ("Redwater deal:") above
 // it, else of the sentence before it in its paragraph. Only lines with a deal
 // word and a figure, not hedged, qualify.
-func headingParty(ss []*sent, s *sent) *Entity {
+func headingParty(ss []*sent, s *sent, main *Entity) *Entity {
 	if s.title || len(s.parties) > 0 || s.hedged || s.vendor || len(s.money)+len(s.caps) == 0 || !hasDealWord(s.lower) {
 		return nil
 	}
@@ -834,7 +840,8 @@ func headingParty(ss []*sent, s *sent) *Entity {
 		if h.title {
 			break
 		}
-		lead := h.Kind == "h" || strings.HasSuffix(strings.TrimSpace(h.Text), ":")
+		// a heading, a lead-in line, or a Markdown heading in scraped text
+		lead := h.Kind == "h" || strings.HasSuffix(strings.TrimSpace(h.Text), ":") || strings.HasPrefix(h.Text, "#")
 		if !lead {
 			continue
 		}
@@ -843,7 +850,12 @@ func headingParty(ss []*sent, s *sent) *Entity {
 				return p.e
 			}
 		}
-		return nil // the nearest heading names no provider: the line is not ours to place
+		// The nearest heading names no company ("Summary"): the page's own
+		// provider, if it is one; else the line is not ours to place.
+		if main != nil && len(h.parties) == 0 && main.tier() >= 2 && !bulletOfOthers(ss, s) {
+			return main
+		}
+		return nil
 	}
 	// No heading: the operator that is the subject of the sentence just before.
 	if j := s.idx - 1; j >= 0 && !ss[j].title {
@@ -852,6 +864,17 @@ func headingParty(ss []*sent, s *sent) *Entity {
 		}
 	}
 	return nil
+}
+
+// bulletOfOthers reports a line under a heading whose section names another
+// company than the page's: the line may be theirs.
+func bulletOfOthers(ss []*sent, s *sent) bool {
+	for j := s.idx - 1; j >= 0 && j >= s.idx-8 && ss[j].Kind != "h" && !strings.HasPrefix(ss[j].Text, "#"); j-- {
+		if len(ss[j].parties) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // splitByAmount cuts the one deal of a sentence into several when the
@@ -948,17 +971,19 @@ func recentProvider(ss []*sent, k int, main *Entity) *Entity {
 // reBareCustomer finds a customer named only by its kind before or after a
 // deal noun: "hyperscaler lease", "lease with a hyperscaler", "an
 // investment-grade tenant".
-var reBareCustomer = regexp.MustCompile(`\b((?:(?:investment[- ]grade|u\.?s\.?[- ]based|us[- ]based|unnamed|undisclosed|confidential|fortune \d+|large|major|new|third|second)\s+)*(?:hyperscaler|hyperscale (?:tenant|customer|client)|cloud (?:provider|customer)|tenant|customer|client))\s+(?:lease|leases|contract|contracts|agreement|deal)\b|\b(?:with|to|for)\s+(?:an?|one|its)\s+((?:(?:investment[- ]grade|u\.?s\.?[- ]based|us[- ]based|unnamed|undisclosed|confidential|large|major|new|third|second)\s+)*(?:hyperscaler|hyperscale (?:tenant|customer|client)|tenant|customer|client))\b`)
+var reBareCustomer = regexp.MustCompile(`\bwith\s+(?:an?\s+)?((?:[a-z][\w.-]*\s+){0,2}?neocloud(?:\s+provider)?)\b|\b((?:(?:investment[- ]grade|u\.?s\.?[- ]based|us[- ]based|unnamed|undisclosed|confidential|fortune \d+|large|major|new|third|second)\s+)*(?:hyperscaler|hyperscale (?:tenant|customer|client)|cloud (?:provider|customer)|tenant|customer|client))\s+(?:lease|leases|contract|contracts|agreement|deal)\b|\b(?:with|to|for)\s+(?:an?|one|its)\s+((?:(?:investment[- ]grade|u\.?s\.?[- ]based|us[- ]based|unnamed|undisclosed|confidential|large|major|new|third|second)\s+)*(?:hyperscaler|hyperscale (?:tenant|customer|client)|tenant|customer|client))\b`)
 
 func bareCustomer(lower string) string {
 	m := reBareCustomer.FindStringSubmatch(lower)
 	if m == nil {
 		return ""
 	}
-	if m[1] != "" {
-		return m[1]
+	for _, g := range m[1:] {
+		if g != "" {
+			return g
+		}
 	}
-	return m[2]
+	return ""
 }
 
 // nearbyCustomer finds the customer of a deal sentence that names none: the

@@ -274,6 +274,12 @@ func termUsable(lower string, t Term) bool {
 	if strings.HasSuffix(lower[:t.End], ",") {
 		after = "" // the match took the comma: what follows is the next clause
 	}
+	// "Base term 10 years plus two 5-year options": the options are added to it.
+	for _, w := range []string{" plus ", " with ", " and "} {
+		if i := strings.Index(after, w); i >= 0 {
+			after = after[:i]
+		}
+	}
 	if containsAny(before+" "+after, []string{"warrant", "shares", "notes", "bond", "convertible", "maturity", "ago", "history", "experience", "loan", "debt", "financing", "payback", "pay back", "amortiz", "depreciat", "useful life"}) {
 		return false
 	}

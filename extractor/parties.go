@@ -3,6 +3,7 @@ package extractor
 import (
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // partyRole is what a customer mention is in its sentence.
@@ -83,9 +84,9 @@ func firstBytes(s string, n int) string {
 
 // Undisclosed counterparties: "an investment-grade hyperscaler", "a certain
 // investment-grade ultra-large cloud manufacturer B", "an unnamed U.S. tenant".
-var reDescriptor = regexp.MustCompile(`(?i)\b(?:an?|one|another|a certain|an unnamed|an undisclosed)\s+((?:[a-z0-9.\-]+\s+){0,5}?(?:hyperscalers?|hyperscale (?:customer|client|tenant|cloud provider)|cloud (?:provider|manufacturer|company|customer)|(?:ai|technology|tech) (?:company|customer|client|firm)|client|customer|tenant|lessee|counterparty))(\s+[A-Z]\b)?`)
+var reDescriptor = regexp.MustCompile(`(?i)\b(?:an?|one|another|a certain|an unnamed|an undisclosed)\s+((?:[a-z0-9.\-]+\s+){0,5}?(?:hyperscalers?|hyperscale (?:customer|client|tenant|cloud provider)|neocloud(?: provider| company| operator)?|cloud (?:provider|manufacturer|company|customer)|(?:ai|technology|tech) (?:company|customer|client|firm)|client|customer|tenant|lessee|counterparty))(\s+[A-Z]\b)?`)
 
-var descriptorQualifiers = []string{"investment-grade", "investment grade", "undisclosed", "unnamed", "hyperscale", "ultra-large", "fortune", "large", "leading", "major", "u.s.", "us-based", "u.s.-based", "global", "top", "big tech", "confidential", "certain"}
+var descriptorQualifiers = []string{"investment-grade", "investment grade", "undisclosed", "unnamed", "hyperscale", "ultra-large", "fortune", "large", "leading", "major", "u.s.", "us-based", "u.s.-based", "-based", "global", "top", "big tech", "confidential", "certain"}
 
 var reDescriptorCJK = regexp.MustCompile(`(?:某|一家|一位|一名)((?:[^，。,、；\s]{0,10}?)(?:云厂商|雲廠商|云服务商|雲服務商|客户|客戶|超大规模云|超大規模雲|科技公司))(?:\s?([A-Z])(?:[^A-Za-z]|$))?`)
 
@@ -95,7 +96,7 @@ type Descriptor struct {
 	Start, End int
 }
 
-var descriptorHeads = []string{"hyperscal", "client", "customer", "tenant", "lessee", "counterparty", "cloud", "company", "firm"}
+var descriptorHeads = []string{"hyperscal", "neocloud", "client", "customer", "tenant", "lessee", "counterparty", "cloud", "company", "firm"}
 
 func findDescriptors(s string) []Descriptor {
 	var out []Descriptor
@@ -113,6 +114,10 @@ func findDescriptors(s string) []Descriptor {
 			}
 		}
 		head := phrase
+		// "a neocloud Jacarandá Compute": the words describe the name after them.
+		if rest := strings.TrimLeft(s[m[3]:], " "); len(rest) < len(s[m[3]:]) && rest != "" && unicode.IsUpper([]rune(rest)[0]) && m[4] < 0 {
+			continue
+		}
 		if !strings.Contains(phrase, "hyperscal") && !containsAny(phrase, descriptorQualifiers) {
 			continue
 		}
