@@ -50,7 +50,7 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 		// "at Redwater's campus", "Redwater's Ohio site"
 		// the possessed noun directly after the name, perhaps behind a place
 		// name: "Redwater's Ohio campus", not "Orbitra's commitment at the campus"
-		own := firstBytes(after, 40)
+		own := firstBytes(after, 60)
 		if i := strings.IndexAny(own, ",;"); i >= 0 {
 			own = own[:i]
 		}
@@ -63,12 +63,14 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 				}
 			}
 			for k, w := range head {
-				if k >= 3 || hasStopword(w) {
+				if k >= 4 || hasStopword(w) {
 					head = head[:k]
 					break
 				}
 			}
-			if anyWord(strings.Join(head, " "), lx.ProviderPossessions) {
+			// "OpenAI's largest cloud infrastructure partner": the noun the
+			// phrase ends in is another company, not the possessor's facility.
+			if anyWord(strings.Join(head, " "), lx.ProviderPossessions) && !anyWord(strings.Join(head, " "), []string{"partner", "partners", "customer", "customers", "client", "clients", "tenant", "tenants", "supplier", "suppliers", "provider", "providers", "investor", "backer", "rival", "rivals"}) {
 				prov += 2
 			}
 		}

@@ -396,6 +396,18 @@ func dropSideParties(ss []*sent) {
 			}
 		}
 	}
+	// "after Oracle and OpenAI walked away", "a project first earmarked for
+	// Lumen": companies that left the deal are no party to it (in this
+	// sentence only: elsewhere they may have deals of their own).
+	for _, s := range ss {
+		keep := s.parties[:0]
+		for _, p := range s.parties {
+			if p.e == nil || !formerParty(s, p) {
+				keep = append(keep, p)
+			}
+		}
+		s.parties = keep
+	}
 	if len(side) == 0 {
 		return
 	}
@@ -408,6 +420,21 @@ func dropSideParties(ss []*sent) {
 		}
 		s.parties = keep
 	}
+}
+
+// exitWords say a company left a deal or a project before this one.
+var exitWords = []string{"walked away", "walk away", "withdrew", "withdrawn", "pulled out", "backed out", "exited", "abandoned", "dropped out", "retreated", "scrapped"}
+
+// formerParty reports a company the sentence names as having left the deal,
+// or as the one a project was first meant for.
+func formerParty(s *sent, p pmention) bool {
+	a, b := clauseAt(s.lower, p.start)
+	if containsAny(s.lower[p.end:min(b, p.end+60)], exitWords) && a <= p.start {
+		return true
+	}
+	before := lastRunes(s.lower[:p.start], 50)
+	return containsAny(before, []string{"originally", "previously earmarked", "earmarked for", "initially planned for", "originally planned for", "first meant for"}) &&
+		endsWithWord(strings.TrimRight(before, " "), []string{"for", "by", "and"}) != ""
 }
 
 // afterWith reports a party named right after "with", perhaps behind a short
