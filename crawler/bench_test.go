@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/crawler/crawltest"
-	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // BenchmarkCrawl crawls a generated loopback site of 1,000 articles over 10
@@ -22,7 +22,7 @@ func BenchmarkCrawl(b *testing.B) {
 	pages := 0
 	start := time.Now()
 	for b.Loop() {
-		mem := bus.NewMemory()
+		mem := stream.NewMemory()
 		c := New(Config{Dial: site.Dial}, mem, nil)
 		if err := c.Crawl(context.Background(), []Source{src}); err != nil {
 			b.Fatal(err)

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // gzipBomb is a gzip stream of about inflated/1000 bytes that inflates to
@@ -93,7 +93,7 @@ func TestDecompressionBombs(t *testing.T) {
 
 	t.Run("pages feeds sitemaps", func(t *testing.T) {
 		srv := bombSite(t, bomb, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "User-agent: *\nAllow: /\n") })
-		mem := bus.NewMemory()
+		mem := stream.NewMemory()
 		c := New(Config{MaxBodyBytes: 1 << 20}, mem, nil)
 		src := Source{Name: "bombs", AllowPrivate: true, Delay: Duration{time.Millisecond}, Parallelism: 2,
 			Feeds:    []string{srv.URL + "/bomb-feed.xml"},
@@ -135,7 +135,7 @@ func TestDecompressionBombs(t *testing.T) {
 			w.Header().Set("Content-Encoding", "gzip")
 			w.Write(bomb)
 		})
-		mem := bus.NewMemory()
+		mem := stream.NewMemory()
 		c := New(Config{MaxBodyBytes: 100000}, mem, nil)
 		src := Source{Name: "robots", AllowPrivate: true, Delay: Duration{time.Millisecond}, URLs: []string{srv.URL + "/ok.html"}}
 		start := time.Now()
@@ -160,7 +160,7 @@ func TestDecompressionBombs(t *testing.T) {
 			w.(http.Flusher).Flush()
 			<-r.Context().Done() // drips nothing more until the crawler hangs up
 		})
-		mem := bus.NewMemory()
+		mem := stream.NewMemory()
 		c := New(Config{RobotsTimeout: 300 * time.Millisecond}, mem, nil)
 		src := Source{Name: "slow", AllowPrivate: true, Delay: Duration{time.Millisecond}, URLs: []string{srv.URL + "/ok.html"}}
 		start := time.Now()

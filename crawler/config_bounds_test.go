@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // TestSourcesFileBounds: parallelism 9223372036854775807 (it panicked in
@@ -34,12 +34,12 @@ func TestSourcesFileBounds(t *testing.T) {
 			}
 		})
 	}
-	c := New(Config{}, bus.NewMemory(), nil)
+	c := New(Config{}, stream.NewMemory(), nil)
 	err := c.Crawl(context.Background(), []Source{{Name: "a", URLs: []string{"https://x.example/"}, Parallelism: math.MaxInt}})
 	if err == nil || !strings.Contains(err.Error(), "parallelism") {
 		t.Errorf("Crawl with parallelism MaxInt: %v, want a parallelism error", err)
 	}
-	if err := New(Config{SourceParallelism: math.MaxInt}, bus.NewMemory(), nil).Crawl(context.Background(), nil); err == nil {
+	if err := New(Config{SourceParallelism: math.MaxInt}, stream.NewMemory(), nil).Crawl(context.Background(), nil); err == nil {
 		t.Error("Config.SourceParallelism MaxInt accepted")
 	}
 }

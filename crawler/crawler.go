@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // Stats counts what a crawler did since New, over all sources.
@@ -44,7 +44,7 @@ type Stats struct {
 type Crawler struct {
 	cfg    Config
 	cfgErr error
-	pub    bus.Publisher
+	pub    stream.Publisher
 	log    *slog.Logger
 
 	mu    sync.Mutex
@@ -56,7 +56,7 @@ type Crawler struct {
 }
 
 // New returns a crawler that publishes to pub. A bad cfg is reported by Crawl and Run.
-func New(cfg Config, pub bus.Publisher, log *slog.Logger) *Crawler {
+func New(cfg Config, pub stream.Publisher, log *slog.Logger) *Crawler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

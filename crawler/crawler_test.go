@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/crawler/crawltest"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 func articleHTML(title string) string {
@@ -75,14 +75,14 @@ func newsSite(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func published(t *testing.T, mem *bus.Memory) map[string]schemas.Article {
+func published(t *testing.T, mem *stream.Memory) map[string]schemas.Article {
 	t.Helper()
 	mem.CloseTopic(schemas.TopicArticles)
 	c := mem.Consumer(schemas.TopicArticles)
 	out := map[string]schemas.Article{}
 	for {
 		m, err := c.Fetch(context.Background())
-		if errors.Is(err, bus.ErrClosed) {
+		if errors.Is(err, stream.ErrClosed) {
 			return out
 		}
 		if err != nil {
@@ -107,7 +107,7 @@ func published(t *testing.T, mem *bus.Memory) map[string]schemas.Article {
 
 func TestCrawlFeedsAndListings(t *testing.T) {
 	srv := newsSite(t)
-	mem := bus.NewMemory()
+	mem := stream.NewMemory()
 	c := New(Config{MaxBodyBytes: 200_000}, mem, nil)
 	src := Source{
 		Name:           "local",
@@ -161,7 +161,7 @@ func (d *recordingDialer) dial(_ context.Context, _, addr string) (net.Conn, err
 
 func TestCrawlRefusesPrivateAddresses(t *testing.T) {
 	rec := &recordingDialer{}
-	mem := bus.NewMemory()
+	mem := stream.NewMemory()
 	c := New(Config{Dial: rec.dial, Timeout: 2 * time.Second}, mem, nil)
 	src := Source{
 		Name: "no-private",
@@ -278,14 +278,14 @@ func siteConfig(site *crawltest.Site) Config {
 }
 
 // publishedAll reads every message of the articles topic, duplicates included.
-func publishedAll(t *testing.T, mem *bus.Memory) []schemas.Article {
+func publishedAll(t *testing.T, mem *stream.Memory) []schemas.Article {
 	t.Helper()
 	mem.CloseTopic(schemas.TopicArticles)
 	c := mem.Consumer(schemas.TopicArticles)
 	var out []schemas.Article
 	for {
 		m, err := c.Fetch(context.Background())
-		if errors.Is(err, bus.ErrClosed) {
+		if errors.Is(err, stream.ErrClosed) {
 			return out
 		}
 		if err != nil {
@@ -315,7 +315,7 @@ func TestCrawlTestSite(t *testing.T) {
 	cfg.Dial = dialer.dial
 	cfg.State = state
 
-	mem := bus.NewMemory()
+	mem := stream.NewMemory()
 	c := New(cfg, mem, nil)
 	if err := c.Crawl(context.Background(), []Source{src}); err != nil {
 		t.Fatal(err)
@@ -369,7 +369,7 @@ func TestCrawlTestSite(t *testing.T) {
 	}
 
 	// Second pass, nothing changed: feeds and articles answer 304, nothing is published.
-	mem2 := bus.NewMemory()
+	mem2 := stream.NewMemory()
 	c2 := New(cfg, mem2, nil)
 	if err := c2.Crawl(context.Background(), []Source{src}); err != nil {
 		t.Fatal(err)
@@ -387,7 +387,7 @@ func TestCrawlTestSite(t *testing.T) {
 
 	// A correction: one new version.
 	site.Change(3)
-	mem3 := bus.NewMemory()
+	mem3 := stream.NewMemory()
 	c3 := New(cfg, mem3, nil)
 	if err := c3.Crawl(context.Background(), []Source{src}); err != nil {
 		t.Fatal(err)
@@ -414,7 +414,7 @@ func TestCrawlRestartPublishesOnce(t *testing.T) {
 	// Paced (a request every 2.5 ms) so that the cancel lands mid-crawl.
 	src := Source{Name: "restart", Feeds: site.FeedURLs(), Delay: Duration{10 * time.Millisecond}, Parallelism: 4}
 	path := filepath.Join(t.TempDir(), "state.db")
-	mem := bus.NewMemory()
+	mem := stream.NewMemory()
 
 	run := func(stopAfter int64) Stats {
 		st, err := OpenState(path)
@@ -463,7 +463,7 @@ func TestRunRepollsOnInterval(t *testing.T) {
 	site := crawltest.New(crawltest.Options{Articles: 3, Feeds: 1})
 	defer site.Close()
 	src := Source{Name: "poll", Feeds: site.FeedURLs(), Delay: Duration{time.Microsecond}, Interval: Duration{100 * time.Millisecond}}
-	mem := bus.NewMemory()
+	mem := stream.NewMemory()
 	c := New(siteConfig(site), mem, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
 	defer cancel()
@@ -729,12 +729,12 @@ func TestBoltStateSurvivesReopen(t *testing.T) {
 
 // timedPublisher records when each article was published.
 type timedPublisher struct {
-	bus.Publisher
+	stream.Publisher
 	mu sync.Mutex
 	at map[string]time.Time
 }
 
-func (p *timedPublisher) Publish(ctx context.Context, msgs ...bus.Message) error {
+func (p *timedPublisher) Publish(ctx context.Context, msgs ...stream.Message) error {
 	p.mu.Lock()
 	for _, m := range msgs {
 		p.at[string(m.Key)] = time.Now()
@@ -750,7 +750,7 @@ func TestDelayPacesRequestsNotPublishing(t *testing.T) {
 	const delay = 600 * time.Millisecond
 	site := crawltest.New(crawltest.Options{Articles: 3, Feeds: 1})
 	defer site.Close()
-	pub := &timedPublisher{Publisher: bus.NewMemory(), at: map[string]time.Time{}}
+	pub := &timedPublisher{Publisher: stream.NewMemory(), at: map[string]time.Time{}}
 	c := New(siteConfig(site), pub, nil)
 	if err := c.Crawl(context.Background(), []Source{{Name: "paced", Feeds: site.FeedURLs(), Delay: Duration{delay}, Parallelism: 1}}); err != nil {
 		t.Fatal(err)

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // FetchArticle fetches one article page the way a crawl does (robots.txt,
@@ -56,10 +56,10 @@ func FetchArticle(ctx context.Context, cfg Config, rawURL string, allowPrivate b
 // capture is a Publisher that keeps what it is given.
 type capture struct {
 	mu   sync.Mutex
-	msgs []bus.Message
+	msgs []stream.Message
 }
 
-func (c *capture) Publish(_ context.Context, msgs ...bus.Message) error {
+func (c *capture) Publish(_ context.Context, msgs ...stream.Message) error {
 	c.mu.Lock()
 	c.msgs = append(c.msgs, msgs...)
 	c.mu.Unlock()

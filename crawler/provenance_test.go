@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // storyHTML is an article whose rel=canonical is canonical.
@@ -56,9 +56,9 @@ func TestCanonicalIsAClaim(t *testing.T) {
 
 	// crawl fetches the groups of paths one group after the other (within a
 	// group the order is the scheduler's) with one crawler and seen-set.
-	crawl := func(t *testing.T, src Source, groups ...[]string) (*Crawler, *bus.Memory) {
+	crawl := func(t *testing.T, src Source, groups ...[]string) (*Crawler, *stream.Memory) {
 		t.Helper()
-		mem := bus.NewMemory()
+		mem := stream.NewMemory()
 		c := New(Config{}, mem, nil)
 		src.Name, src.AllowPrivate, src.Delay, src.Parallelism = "prov", true, Duration{time.Millisecond}, 1
 		for _, g := range groups {

@@ -16,9 +16,8 @@ import (
 	"github.com/gocolly/colly/v2"
 	"golang.org/x/net/html/charset"
 
-	"github.com/mwledger/mwledger/internal/bus"
-	"github.com/mwledger/mwledger/internal/pipeline"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // publish decides whether an article page is new, changed, a duplicate or
@@ -118,9 +117,9 @@ func (p *pass) publish(r *colly.Response, text []byte) {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(p.ctx), p.c.cfg.PublishTimeout)
 	defer cancel()
 	start := time.Now()
-	msg := bus.Message{Topic: schemas.TopicArticles, Key: []byte(key), Value: v, Headers: map[string]string{"source": src}}
-	backoff := pipeline.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}
-	err = pipeline.Retry(pctx, &backoff, func(err error, wait time.Duration) {
+	msg := stream.Message{Topic: schemas.TopicArticles, Key: []byte(key), Value: v, Headers: map[string]string{"source": src}}
+	backoff := stream.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}
+	err = stream.Retry(pctx, &backoff, func(err error, wait time.Duration) {
 		p.c.log.Warn("publish failed, retrying", "url", key, "wait", wait, "err", err)
 	}, func() error { return p.c.pub.Publish(pctx, msg) })
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // TestRedirectToAnotherPortRefused: allowed domains are host names, so a site
@@ -49,7 +49,7 @@ func TestRedirectToAnotherPortRefused(t *testing.T) {
 	site = httptest.NewServer(mux)
 	defer site.Close()
 
-	mem := bus.NewMemory()
+	mem := stream.NewMemory()
 	c := New(Config{}, mem, nil)
 	src := Source{Name: "ports", AllowPrivate: true, Delay: Duration{time.Millisecond}, Feeds: []string{site.URL + "/feed.xml"}}
 	if err := c.Crawl(context.Background(), []Source{src}); err != nil {
@@ -76,7 +76,7 @@ func TestRedirectToAnotherPortRefused(t *testing.T) {
 		fmt.Fprint(w, articleHTML("x"))
 	}))
 	defer robotsJump.Close()
-	c2 := New(Config{}, bus.NewMemory(), nil)
+	c2 := New(Config{}, stream.NewMemory(), nil)
 	c2.Crawl(context.Background(), []Source{{Name: "robots", AllowPrivate: true, URLs: []string{robotsJump.URL + "/a/x"}}})
 	if st := c2.Stats(); st.Failed["redirect_port"] != 1 || st.Fetched != 0 {
 		t.Errorf("robots.txt redirect: stats %+v; want redirect_port 1, nothing fetched", st)

@@ -12,9 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/bus"
-	"github.com/mwledger/mwledger/internal/pipeline"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // StageConfig configures the extractor stage.
@@ -72,7 +71,7 @@ type StageStats struct {
 // letters published in one call, and the articles committed only after the bus
 // acknowledged everything they produced. A batch is one article when they
 // arrive one by one (it waits only Linger for more).
-func (x *Extractor) RunStage(ctx context.Context, in bus.Consumer, out bus.Publisher, cfg StageConfig) (StageStats, error) {
+func (x *Extractor) RunStage(ctx context.Context, in stream.Consumer, out stream.Publisher, cfg StageConfig) (StageStats, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Extract == nil {
 		cfg.Extract = x.Extract
@@ -84,7 +83,7 @@ func (x *Extractor) RunStage(ctx context.Context, in bus.Consumer, out bus.Publi
 	running := make(chan struct{}, 2*cfg.Workers)
 	var st StageStats
 	for {
-		batch, end, err := bus.FetchBatch(ctx, in, cfg.BatchSize, cfg.Linger, cfg.IdleExit)
+		batch, end, err := stream.FetchBatch(ctx, in, cfg.BatchSize, cfg.Linger, cfg.IdleExit)
 		if err != nil {
 			if ctx.Err() != nil {
 				return st, nil
@@ -99,8 +98,8 @@ func (x *Extractor) RunStage(ctx context.Context, in bus.Consumer, out bus.Publi
 				return st, err
 			}
 		}
-		if end != bus.More {
-			if end == bus.Idle {
+		if end != stream.More {
+			if end == stream.Idle {
 				log.Info("extractor idle, stopping", "idle", cfg.IdleExit, "articles", st.Articles)
 			}
 			return st, nil
@@ -114,7 +113,7 @@ type result struct {
 	err       error
 }
 
-func (x *Extractor) runBatch(ctx context.Context, batch []bus.Message, in bus.Consumer, out bus.Publisher, cfg StageConfig, running chan struct{}, st *StageStats) error {
+func (x *Extractor) runBatch(ctx context.Context, batch []stream.Message, in stream.Consumer, out stream.Publisher, cfg StageConfig, running chan struct{}, st *StageStats) error {
 	results := make([]result, len(batch))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -134,13 +133,13 @@ func (x *Extractor) runBatch(ctx context.Context, batch []bus.Message, in bus.Co
 		return err
 	}
 
-	var msgs []bus.Message
+	var msgs []stream.Message
 	contracts, dead := 0, 0
 	for i, r := range results {
 		msg := batch[i]
 		if r.err != nil {
 			cfg.Log.Warn("article to dead-letter topic", "key", string(msg.Key), "partition", msg.Partition, "offset", msg.Offset, "err", r.err)
-			dl, err := pipeline.DeadLetterMessage("extract", msg, r.err)
+			dl, err := stream.DeadLetterMessage("extract", msg, r.err)
 			if err != nil {
 				return err
 			}
@@ -153,21 +152,21 @@ func (x *Extractor) runBatch(ctx context.Context, batch []bus.Message, in bus.Co
 			if err != nil {
 				return fmt.Errorf("encoding contract %s: %w", c.ID, err)
 			}
-			msgs = append(msgs, bus.Message{Topic: schemas.TopicContracts, Key: []byte(c.ID), Value: v,
+			msgs = append(msgs, stream.Message{Topic: schemas.TopicContracts, Key: []byte(c.ID), Value: v,
 				Headers: map[string]string{"extractor_version": Version}})
 			contracts++
 		}
 	}
-	backoff := pipeline.Backoff{Min: 200 * time.Millisecond, Max: 10 * time.Second}
+	backoff := stream.Backoff{Min: 200 * time.Millisecond, Max: 10 * time.Second}
 	onRetry := func(err error, wait time.Duration) {
 		cfg.Log.Warn("publish failed, retrying", "err", err, "wait", wait, "articles", len(batch), "first_offset", batch[0].Offset)
 	}
 	if len(msgs) > 0 {
-		if err := pipeline.Retry(ctx, &backoff, onRetry, func() error { return out.Publish(ctx, msgs...) }); err != nil {
+		if err := stream.Retry(ctx, &backoff, onRetry, func() error { return out.Publish(ctx, msgs...) }); err != nil {
 			return err
 		}
 	}
-	if err := pipeline.Retry(ctx, &backoff, nil, func() error { return in.Commit(ctx, batch...) }); err != nil {
+	if err := stream.Retry(ctx, &backoff, nil, func() error { return in.Commit(ctx, batch...) }); err != nil {
 		return err
 	}
 	st.Articles += len(batch)
@@ -178,26 +177,26 @@ func (x *Extractor) runBatch(ctx context.Context, batch []bus.Message, in bus.Co
 }
 
 // processMessage decodes, checks and extracts one article message.
-func processMessage(ctx context.Context, msg bus.Message, cfg StageConfig, running chan struct{}) ([]schemas.Contract, error) {
+func processMessage(ctx context.Context, msg stream.Message, cfg StageConfig, running chan struct{}) ([]schemas.Contract, error) {
 	var probe struct {
 		SchemaVersion *int `json:"schema_version"`
 	}
 	if err := json.Unmarshal(msg.Value, &probe); err != nil {
-		return nil, pipeline.Permanent("extract", "invalid_json", err)
+		return nil, stream.Permanent("extract", "invalid_json", err)
 	}
 	if probe.SchemaVersion == nil || *probe.SchemaVersion != schemas.Version {
 		got := "none"
 		if probe.SchemaVersion != nil {
 			got = fmt.Sprint(*probe.SchemaVersion)
 		}
-		return nil, pipeline.Permanent("extract", "schema_version", fmt.Errorf("article schema_version %s, this extractor reads %d", got, schemas.Version))
+		return nil, stream.Permanent("extract", "schema_version", fmt.Errorf("article schema_version %s, this extractor reads %d", got, schemas.Version))
 	}
 	if err := schemas.Validate("article.schema.json", msg.Value); err != nil {
-		return nil, pipeline.Permanent("extract", "schema_invalid", err)
+		return nil, stream.Permanent("extract", "schema_invalid", err)
 	}
 	var a schemas.Article
 	if err := json.Unmarshal(msg.Value, &a); err != nil {
-		return nil, pipeline.Permanent("extract", "invalid_json", err)
+		return nil, stream.Permanent("extract", "invalid_json", err)
 	}
 	cs, err := extractWithin(ctx, a, cfg, running)
 	if err == nil && (strings.HasPrefix(a.URL, "http://") || strings.HasPrefix(a.URL, "https://")) {
@@ -212,7 +211,7 @@ func processMessage(ctx context.Context, msg bus.Message, cfg StageConfig, runni
 			return nil, ctx.Err()
 		}
 		if errors.Is(err, errArticleTimeout) {
-			return nil, pipeline.Permanent("extract", "timeout", err)
+			return nil, stream.Permanent("extract", "timeout", err)
 		}
 		reason := "unreadable_html"
 		switch {
@@ -223,7 +222,7 @@ func processMessage(ctx context.Context, msg bus.Message, cfg StageConfig, runni
 		case errors.Is(err, ErrEmpty):
 			reason = "empty"
 		}
-		return nil, pipeline.Permanent("extract", reason, err)
+		return nil, stream.Permanent("extract", reason, err)
 	}
 	return cs, nil
 }

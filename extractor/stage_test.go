@@ -11,8 +11,8 @@ import (
 
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/fixtures"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // TestStageBatchesInParallel runs the stage over every fixture article plus
@@ -25,9 +25,9 @@ func TestStageBatchesInParallel(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	mem := bus.NewMemory()
+	mem := stream.NewMemory()
 	var want []string
-	var msgs []bus.Message
+	var msgs []stream.Message
 	for _, name := range fixtures.Cases() {
 		a, err := fixtures.Article(name)
 		if err != nil {
@@ -41,13 +41,13 @@ func TestStageBatchesInParallel(t *testing.T) {
 			want = append(want, c.ID+" "+c.Source.URL)
 		}
 		v, _ := json.Marshal(a)
-		msgs = append(msgs, bus.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v})
+		msgs = append(msgs, stream.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v})
 	}
 	poison := []string{`{"schema_version":`, `{"schema_version":9}`, "\xff\xfe binary"}
 	for i, p := range poison {
 		// Spread among the articles, so that batches mix good and bad messages.
 		at := (i + 1) * len(msgs) / (len(poison) + 1)
-		msgs = slices.Insert(msgs, at, bus.Message{Topic: schemas.TopicArticles, Key: []byte("poison"), Value: []byte(p)})
+		msgs = slices.Insert(msgs, at, stream.Message{Topic: schemas.TopicArticles, Key: []byte("poison"), Value: []byte(p)})
 	}
 	if err := mem.Publish(ctx, msgs...); err != nil {
 		t.Fatal(err)
@@ -93,12 +93,12 @@ func TestStageBatchesInParallel(t *testing.T) {
 
 // recordingConsumer remembers what was committed.
 type recordingConsumer struct {
-	bus.Consumer
+	stream.Consumer
 	committed map[int64]bool
 	commits   int
 }
 
-func (r *recordingConsumer) Commit(ctx context.Context, msgs ...bus.Message) error {
+func (r *recordingConsumer) Commit(ctx context.Context, msgs ...stream.Message) error {
 	r.commits++
 	for _, m := range msgs {
 		r.committed[m.Offset] = true
@@ -130,10 +130,10 @@ func slowExtract(x *extractor.Extractor, release <-chan struct{}, honour bool) f
 
 // deadlineInput publishes a fixture article, a hostile one and another fixture
 // article, and closes the topic.
-func deadlineInput(t *testing.T, mem *bus.Memory) []bus.Message {
+func deadlineInput(t *testing.T, mem *stream.Memory) []stream.Message {
 	t.Helper()
 	cases := fixtures.Cases()
-	var msgs []bus.Message
+	var msgs []stream.Message
 	for i, name := range []string{cases[0], "hostile", cases[1]} {
 		var a schemas.Article
 		var err error
@@ -147,7 +147,7 @@ func deadlineInput(t *testing.T, mem *bus.Memory) []bus.Message {
 			t.Fatal(err)
 		}
 		v, _ := json.Marshal(a)
-		msgs = append(msgs, bus.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v, Offset: int64(i)})
+		msgs = append(msgs, stream.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v, Offset: int64(i)})
 	}
 	if err := mem.Publish(context.Background(), msgs...); err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestStageArticleDeadline(t *testing.T) {
 		t.Run(fmt.Sprintf("extractor checks its context=%v", honour), func(t *testing.T) {
 			release := make(chan struct{})
 			defer close(release)
-			mem := bus.NewMemory()
+			mem := stream.NewMemory()
 			msgs := deadlineInput(t, mem)
 			mem.CloseTopic(schemas.TopicArticles)
 			in := &recordingConsumer{Consumer: mem.Consumer(schemas.TopicArticles), committed: map[int64]bool{}}
@@ -212,7 +212,7 @@ func TestStageStopsDuringSlowExtraction(t *testing.T) {
 	}
 	release := make(chan struct{})
 	defer close(release)
-	mem := bus.NewMemory()
+	mem := stream.NewMemory()
 	deadlineInput(t, mem)
 	in := &recordingConsumer{Consumer: mem.Consumer(schemas.TopicArticles), committed: map[int64]bool{}}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -245,9 +245,9 @@ func TestStageKeepsTheFetchedURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.URL = "http://mirror.example/fetched/here?utm_source=x"
-	mem := bus.NewMemory()
+	mem := stream.NewMemory()
 	v, _ := json.Marshal(a)
-	mem.Publish(context.Background(), bus.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v})
+	mem.Publish(context.Background(), stream.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v})
 	mem.CloseTopic(schemas.TopicArticles)
 	st, err := x.RunStage(context.Background(), mem.Consumer(schemas.TopicArticles), mem, extractor.StageConfig{})
 	if err != nil || st.Contracts == 0 {

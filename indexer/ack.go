@@ -10,7 +10,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/mwledger/mwledger/internal/pipeline"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // Ack says that Sink delivered alert AlertID of deal DealID at At.
@@ -89,12 +89,12 @@ func (s *ESStore) AckAlerts(ctx context.Context, acks []Ack) error {
 			case it.Status == 409:
 				todo = append(todo, groups[written[k]]...)
 			case it.Status >= 300:
-				return pipeline.Retryable("index", "es_rejected", fmt.Errorf("acknowledging alerts of deal %s: %d %s", written[k], it.Status, it.Error))
+				return stream.Retryable("index", "es_rejected", fmt.Errorf("acknowledging alerts of deal %s: %d %s", written[k], it.Status, it.Error))
 			}
 		}
 	}
 	if len(todo) > 0 {
-		return pipeline.Retryable("index", "conflict", fmt.Errorf("acknowledging %d alert(s): still conflicting", len(todo)))
+		return stream.Retryable("index", "conflict", fmt.Errorf("acknowledging %d alert(s): still conflicting", len(todo)))
 	}
 	return nil
 }

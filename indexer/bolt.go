@@ -9,8 +9,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/mwledger/mwledger/internal/pipeline"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // Buckets of the embedded ledger: deals (id → Deal JSON, the same document as in
@@ -185,7 +185,7 @@ func (s *BoltStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 			}
 			if err != nil {
 				for _, i := range recordsOf[id] {
-					errs[i] = pipeline.Permanent("index", "store_rejected", err)
+					errs[i] = stream.Permanent("index", "store_rejected", err)
 				}
 				continue
 			}
@@ -198,7 +198,7 @@ func (s *BoltStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 	if err != nil {
 		for i := range errs {
 			if errs[i] == nil {
-				errs[i] = pipeline.Retryable("index", "store_unavailable", err)
+				errs[i] = stream.Retryable("index", "store_unavailable", err)
 			}
 		}
 		return errs

@@ -19,8 +19,8 @@ import (
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
-	"github.com/mwledger/mwledger/internal/pipeline"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // Alias is the name searches and writes use; the index behind it is versioned
@@ -230,32 +230,32 @@ func (s *ESStore) EnsureIndex(ctx context.Context) error {
 // check turns a response into an error (retryable for 429, 5xx and transport errors).
 func check(res *esapi.Response, err error, what string) error {
 	if err != nil {
-		return pipeline.Retryable("index", "es_unavailable", fmt.Errorf("%s: %w", what, err))
+		return stream.Retryable("index", "es_unavailable", fmt.Errorf("%s: %w", what, err))
 	}
 	defer res.Body.Close()
 	if res.IsError() {
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
 		e := fmt.Errorf("%s: %s: %s", what, res.Status(), b)
 		if res.StatusCode == 429 || res.StatusCode >= 500 {
-			return pipeline.Retryable("index", "es_unavailable", e)
+			return stream.Retryable("index", "es_unavailable", e)
 		}
-		return pipeline.Permanent("index", "es_rejected", e)
+		return stream.Permanent("index", "es_rejected", e)
 	}
 	return nil
 }
 
 func check0(res *esapi.Response, err error) error {
 	if err != nil {
-		return pipeline.Retryable("index", "es_unavailable", fmt.Errorf("bulk request: %w", err))
+		return stream.Retryable("index", "es_unavailable", fmt.Errorf("bulk request: %w", err))
 	}
 	if res.IsError() {
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
 		res.Body.Close()
 		e := fmt.Errorf("bulk request: %s: %s", res.Status(), b)
 		if res.StatusCode == 429 || res.StatusCode >= 500 {
-			return pipeline.Retryable("index", "es_unavailable", e)
+			return stream.Retryable("index", "es_unavailable", e)
 		}
-		return pipeline.Permanent("index", "es_rejected", e)
+		return stream.Permanent("index", "es_rejected", e)
 	}
 	return nil
 }

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"unicode/utf16"
 
-	"github.com/mwledger/mwledger/internal/pipeline"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // maxCandidates bounds the deals one candidate search may return: more is the
@@ -278,7 +278,7 @@ func (e *esCandidates) search(w *working, searches []esSearch, what string) (map
 		hdr, _ := json.Marshal(m{"index": e.s.alias})
 		req, err := json.Marshal(q)
 		if err != nil {
-			return nil, nil, pipeline.Permanent("index", "encode", fmt.Errorf("candidate search: %w", err))
+			return nil, nil, stream.Permanent("index", "encode", fmt.Errorf("candidate search: %w", err))
 		}
 		body.Write(hdr)
 		body.WriteByte('\n')
@@ -321,19 +321,19 @@ func (e *esCandidates) search(w *working, searches []esSearch, what string) (map
 		} `json:"responses"`
 	}
 	if err := json.NewDecoder(res.Body).Decode(&mr); err != nil {
-		return nil, nil, pipeline.Retryable("index", "es_bad_response", fmt.Errorf("decoding candidate search: %w", err))
+		return nil, nil, stream.Retryable("index", "es_bad_response", fmt.Errorf("decoding candidate search: %w", err))
 	}
 	if len(mr.Responses) != len(sent) {
-		return nil, nil, pipeline.Retryable("index", "es_bad_response", fmt.Errorf("candidate search: %d responses for %d searches", len(mr.Responses), len(sent)))
+		return nil, nil, stream.Retryable("index", "es_bad_response", fmt.Errorf("candidate search: %d responses for %d searches", len(mr.Responses), len(sent)))
 	}
 	matched, counts := map[string][]string{}, map[string]int{}
 	for k, r := range mr.Responses {
 		if len(r.Error) > 0 {
 			e := fmt.Errorf("candidate search: status %d: %s", r.Status, r.Error)
 			if r.Status == 429 || r.Status >= 500 {
-				return nil, nil, pipeline.Retryable("index", "es_unavailable", e)
+				return nil, nil, stream.Retryable("index", "es_unavailable", e)
 			}
-			return nil, nil, pipeline.Permanent("index", "es_rejected", e)
+			return nil, nil, stream.Permanent("index", "es_rejected", e)
 		}
 		if len(sent[k].count) > 0 {
 			for _, b := range r.Aggregations.Ops.Buckets {
@@ -342,7 +342,7 @@ func (e *esCandidates) search(w *working, searches []esSearch, what string) (map
 			continue
 		}
 		if r.Hits.Total.Value > maxCandidates {
-			return nil, nil, pipeline.Permanent("index", "too_many_candidates",
+			return nil, nil, stream.Permanent("index", "too_many_candidates",
 				fmt.Errorf("%d candidate deals for %s (%d queries from %s): more than %d", r.Hits.Total.Value, what, len(sent[k].qs), sent[k].qs[0].what, maxCandidates))
 		}
 		for _, h := range r.Hits.Hits {
@@ -532,7 +532,7 @@ func (e *esCandidates) full(w *working, ids []string) error {
 		g, ok := got[id]
 		if !ok {
 			// Deleted since: resolving again will not find it.
-			return pipeline.Retryable("index", "conflict", fmt.Errorf("deal %s vanished while its records were resolved", id))
+			return stream.Retryable("index", "conflict", fmt.Errorf("deal %s vanished while its records were resolved", id))
 		}
 		d := g.deal
 		d.ID = id

@@ -15,8 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/mwledger/mwledger/internal/pipeline"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 func TestESConfigValidate(t *testing.T) {
@@ -114,7 +114,7 @@ func TestESRefusedCredentialsAreRetryable(t *testing.T) {
 			c := schemas.Contract{ID: "deal-1", SchemaVersion: schemas.Version, Operator: schemas.Operator{Name: "Op"}}
 			var msgs []string
 			for _, err := range s.Upsert(context.Background(), []schemas.Contract{c}) {
-				if err == nil || !pipeline.IsRetryable(err) {
+				if err == nil || !stream.IsRetryable(err) {
 					t.Fatalf("Upsert against a 401: %v, want a retryable error", err)
 				}
 				var auth *ESAuthError
@@ -123,7 +123,7 @@ func TestESRefusedCredentialsAreRetryable(t *testing.T) {
 				}
 				msgs = append(msgs, err.Error())
 			}
-			if err := s.EnsureIndex(context.Background()); err == nil || !pipeline.IsRetryable(err) {
+			if err := s.EnsureIndex(context.Background()); err == nil || !stream.IsRetryable(err) {
 				t.Errorf("EnsureIndex against a 401: %v, want a retryable error", err)
 			} else {
 				msgs = append(msgs, err.Error())

@@ -9,8 +9,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/pipeline"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // maxConflictRounds bounds how often a batch is re-read after version conflicts.
@@ -33,7 +33,7 @@ func (s *ESStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 	for round := 0; len(todo) > 0; round++ {
 		if round == maxConflictRounds {
 			for _, i := range todo {
-				errs[i] = pipeline.Retryable("index", "conflict", fmt.Errorf("deal of record %s: still conflicting after %d attempts", cs[i].ID, round))
+				errs[i] = stream.Retryable("index", "conflict", fmt.Errorf("deal of record %s: still conflicting after %d attempts", cs[i].ID, round))
 			}
 			break
 		}
@@ -91,7 +91,7 @@ func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []
 		doc, err := ESDocument(w.deals[id])
 		if err != nil {
 			for _, i := range recordsOf[id] {
-				errs[i] = pipeline.Permanent("index", "encode", err)
+				errs[i] = stream.Permanent("index", "encode", err)
 			}
 			continue
 		}
@@ -124,9 +124,9 @@ func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []
 		case it.Status == http.StatusConflict:
 			conflictOps[squash(w.deals[id].Operator.Name)] = true
 		case it.Status == 429 || it.Status >= 500:
-			e = pipeline.Retryable("index", "es_unavailable", fmt.Errorf("deal %s: status %d: %s", id, it.Status, it.Error))
+			e = stream.Retryable("index", "es_unavailable", fmt.Errorf("deal %s: status %d: %s", id, it.Status, it.Error))
 		default:
-			e = pipeline.Permanent("index", "es_rejected", fmt.Errorf("deal %s: status %d: %s", id, it.Status, it.Error))
+			e = stream.Permanent("index", "es_rejected", fmt.Errorf("deal %s: status %d: %s", id, it.Status, it.Error))
 		}
 		for _, i := range recordsOf[id] {
 			errs[i] = e
@@ -168,10 +168,10 @@ func (s *ESStore) bulk(ctx context.Context, body []byte, n int) ([]bulkItem, err
 		Items []map[string]bulkItem `json:"items"`
 	}
 	if err := json.NewDecoder(res.Body).Decode(&br); err != nil {
-		return nil, pipeline.Retryable("index", "es_bad_response", fmt.Errorf("decoding bulk response: %w", err))
+		return nil, stream.Retryable("index", "es_bad_response", fmt.Errorf("decoding bulk response: %w", err))
 	}
 	if len(br.Items) != n {
-		return nil, pipeline.Retryable("index", "es_bad_response", fmt.Errorf("bulk response has %d items for %d requests", len(br.Items), n))
+		return nil, stream.Retryable("index", "es_bad_response", fmt.Errorf("bulk response has %d items for %d requests", len(br.Items), n))
 	}
 	out := make([]bulkItem, n)
 	for k, it := range br.Items {
@@ -325,12 +325,12 @@ func (s *ESStore) getIn(ctx context.Context, index string, ids []string) (map[st
 		} `json:"docs"`
 	}
 	if err := json.NewDecoder(res.Body).Decode(&mr); err != nil {
-		return nil, pipeline.Retryable("index", "es_bad_response", fmt.Errorf("decoding mget response: %w", err))
+		return nil, stream.Retryable("index", "es_bad_response", fmt.Errorf("decoding mget response: %w", err))
 	}
 	out := map[string]stored{}
 	for _, d := range mr.Docs {
 		if len(d.Error) > 0 {
-			return nil, pipeline.Retryable("index", "es_unavailable", fmt.Errorf("reading deal %s: %s", d.ID, d.Error))
+			return nil, stream.Retryable("index", "es_unavailable", fmt.Errorf("reading deal %s: %s", d.ID, d.Error))
 		}
 		if !d.Found {
 			continue

@@ -19,9 +19,9 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/mwledger/mwledger/internal/pipeline"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 func TestLabelKeyJoinsWhatEqualFoldAndToLowerJoin(t *testing.T) {
@@ -703,7 +703,7 @@ func TestESTooManyCandidatesIsAnError(t *testing.T) {
 	// Without figures, every IREN–Microsoft deal is a candidate: six, over the bound.
 	bare := rec("deal-bare", "https://b.example/1", "B", nil, nil, nil)
 	errs := s.Upsert(ctx, []schemas.Contract{bare})
-	var se *pipeline.StageError
+	var se *stream.StageError
 	if !errors.As(errs[0], &se) || se.Reason != "too_many_candidates" || se.Retryable {
 		t.Fatalf("error %v, want the permanent too_many_candidates", errs[0])
 	}

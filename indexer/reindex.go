@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/pipeline"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // ReindexStats says what a reindex did.
@@ -27,7 +27,7 @@ type ReindexStats struct {
 func (s *ESStore) aliasIndex(ctx context.Context) (string, error) {
 	res, err := s.es.Indices.GetAlias(s.es.Indices.GetAlias.WithName(s.alias), s.es.Indices.GetAlias.WithContext(ctx))
 	if err != nil {
-		return "", pipeline.Retryable("index", "es_unavailable", fmt.Errorf("reading alias %s: %w", s.alias, err))
+		return "", stream.Retryable("index", "es_unavailable", fmt.Errorf("reading alias %s: %w", s.alias, err))
 	}
 	defer res.Body.Close()
 	if res.StatusCode == http.StatusNotFound {

@@ -7,9 +7,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/bus"
-	"github.com/mwledger/mwledger/internal/pipeline"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // StageConfig configures the indexer stage.
@@ -44,11 +43,11 @@ type StageStats struct {
 
 // RunStage consumes contract records and writes them to store. Each batch is
 // committed only after every record in it was stored or dead-lettered.
-func RunStage(ctx context.Context, in bus.Consumer, store Store, dlq bus.Publisher, cfg StageConfig) (StageStats, error) {
+func RunStage(ctx context.Context, in stream.Consumer, store Store, dlq stream.Publisher, cfg StageConfig) (StageStats, error) {
 	cfg = cfg.withDefaults()
 	var st StageStats
 	for {
-		batch, end, err := bus.FetchBatch(ctx, in, cfg.BatchSize, cfg.FlushInterval, cfg.IdleExit)
+		batch, end, err := stream.FetchBatch(ctx, in, cfg.BatchSize, cfg.FlushInterval, cfg.IdleExit)
 		if err != nil {
 			return st, fmt.Errorf("fetching contracts: %w", err)
 		}
@@ -56,12 +55,12 @@ func RunStage(ctx context.Context, in bus.Consumer, store Store, dlq bus.Publish
 			if err := indexBatch(ctx, batch, store, dlq, cfg, &st); err != nil {
 				return st, err
 			}
-			if err := pipeline.Retry(ctx, &pipeline.Backoff{}, nil, func() error { return in.Commit(ctx, batch...) }); err != nil {
+			if err := stream.Retry(ctx, &stream.Backoff{}, nil, func() error { return in.Commit(ctx, batch...) }); err != nil {
 				return st, err
 			}
 		}
-		if end != bus.More {
-			if end == bus.Idle {
+		if end != stream.More {
+			if end == stream.Idle {
 				cfg.Log.Info("indexer idle, stopping", "idle", cfg.IdleExit)
 			}
 			return st, nil
@@ -70,14 +69,14 @@ func RunStage(ctx context.Context, in bus.Consumer, store Store, dlq bus.Publish
 }
 
 type pending struct {
-	msg bus.Message
+	msg stream.Message
 	rec schemas.Contract
 }
 
-func indexBatch(ctx context.Context, batch []bus.Message, store Store, dlq bus.Publisher, cfg StageConfig, st *StageStats) error {
+func indexBatch(ctx context.Context, batch []stream.Message, store Store, dlq stream.Publisher, cfg StageConfig, st *StageStats) error {
 	st.Records += len(batch)
 	var todo []pending
-	var dead []bus.Message
+	var dead []stream.Message
 	var deadErr []error
 	for _, m := range batch {
 		rec, err := decodeContract(m.Value)
@@ -87,7 +86,7 @@ func indexBatch(ctx context.Context, batch []bus.Message, store Store, dlq bus.P
 		}
 		todo = append(todo, pending{m, rec})
 	}
-	backoff := pipeline.Backoff{Min: 250 * time.Millisecond, Max: 30 * time.Second}
+	backoff := stream.Backoff{Min: 250 * time.Millisecond, Max: 30 * time.Second}
 	for len(todo) > 0 {
 		recs := make([]schemas.Contract, len(todo))
 		for i, p := range todo {
@@ -100,7 +99,7 @@ func indexBatch(ctx context.Context, batch []bus.Message, store Store, dlq bus.P
 			switch {
 			case err == nil:
 				st.Indexed++
-			case pipeline.IsRetryable(err):
+			case stream.IsRetryable(err):
 				retry, lastErr = append(retry, todo[i]), err
 			default:
 				dead, deadErr = append(dead, todo[i].msg), append(deadErr, err)
@@ -115,15 +114,15 @@ func indexBatch(ctx context.Context, batch []bus.Message, store Store, dlq bus.P
 		wait := backoff.Next()
 		st.Retries++
 		cfg.Log.Warn("store not ready, retrying", "records", len(retry), "wait", wait, "err", lastErr)
-		if err := pipeline.Sleep(ctx, wait); err != nil {
+		if err := stream.Sleep(ctx, wait); err != nil {
 			return err
 		}
 		todo = retry
 	}
 	for i, m := range dead {
 		cfg.Log.Warn("record to dead-letter topic", "key", string(m.Key), "partition", m.Partition, "offset", m.Offset, "err", deadErr[i])
-		if err := pipeline.Retry(ctx, &pipeline.Backoff{}, nil, func() error {
-			return pipeline.DeadLetter(ctx, dlq, "index", m, deadErr[i])
+		if err := stream.Retry(ctx, &stream.Backoff{}, nil, func() error {
+			return stream.DeadLetter(ctx, dlq, "index", m, deadErr[i])
 		}); err != nil {
 			return err
 		}
@@ -139,16 +138,16 @@ func decodeContract(v []byte) (schemas.Contract, error) {
 		SchemaVersion *int `json:"schema_version"`
 	}
 	if err := json.Unmarshal(v, &probe); err != nil {
-		return c, pipeline.Permanent("index", "invalid_json", err)
+		return c, stream.Permanent("index", "invalid_json", err)
 	}
 	if probe.SchemaVersion == nil || *probe.SchemaVersion != schemas.Version {
-		return c, pipeline.Permanent("index", "schema_version", fmt.Errorf("record schema_version is not %d", schemas.Version))
+		return c, stream.Permanent("index", "schema_version", fmt.Errorf("record schema_version is not %d", schemas.Version))
 	}
 	if err := schemas.Validate("contract.schema.json", v); err != nil {
-		return c, pipeline.Permanent("index", "schema_invalid", err)
+		return c, stream.Permanent("index", "schema_invalid", err)
 	}
 	if err := json.Unmarshal(v, &c); err != nil {
-		return c, pipeline.Permanent("index", "invalid_json", err)
+		return c, stream.Permanent("index", "invalid_json", err)
 	}
 	return c, nil
 }

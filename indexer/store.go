@@ -171,7 +171,7 @@ type Outbox interface {
 // Store is where the indexer writes deals.
 type Store interface {
 	// Upsert writes the records and returns one error per record (nil = stored).
-	// A returned error that is retryable (see pipeline.IsRetryable) may succeed later.
+	// A returned error that is retryable (see stream.IsRetryable) may succeed later.
 	Upsert(ctx context.Context, cs []schemas.Contract) []error
 	// Search answers a query over the ledger.
 	Search(ctx context.Context, q Query) (Result, error)

@@ -20,8 +20,9 @@ import (
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/alert"
 	"github.com/mwledger/mwledger/internal/benchtool"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // The points an article passes between the crawler's fetch and the webhook.
@@ -77,7 +78,7 @@ func (t *timeline) get(url string) [nHops]time.Time {
 
 // contractURL is the source URL of a message on mwledger.contracts (and
 // remembers its contract id: a new deal takes the id of its first record).
-func (t *timeline) contractURL(m bus.Message) string {
+func (t *timeline) contractURL(m stream.Message) string {
 	if m.Topic != "" && m.Topic != schemas.TopicContracts {
 		return ""
 	}
@@ -91,7 +92,7 @@ func (t *timeline) contractURL(m bus.Message) string {
 	return c.Source.URL
 }
 
-func articleURL(m bus.Message) string {
+func articleURL(m stream.Message) string {
 	if m.Topic != schemas.TopicArticles {
 		return ""
 	}
@@ -100,13 +101,13 @@ func articleURL(m bus.Message) string {
 
 // stampPublisher marks hop for each message once the bus acknowledged it.
 type stampPublisher struct {
-	bus.Publisher
+	stream.Publisher
 	t   *timeline
 	hop int
-	url func(bus.Message) string
+	url func(stream.Message) string
 }
 
-func (p stampPublisher) Publish(ctx context.Context, msgs ...bus.Message) error {
+func (p stampPublisher) Publish(ctx context.Context, msgs ...stream.Message) error {
 	if err := p.Publisher.Publish(ctx, msgs...); err != nil {
 		return err
 	}
@@ -119,13 +120,13 @@ func (p stampPublisher) Publish(ctx context.Context, msgs ...bus.Message) error 
 
 // stampConsumer marks hop for each message it hands to the stage.
 type stampConsumer struct {
-	bus.Consumer
+	stream.Consumer
 	t   *timeline
 	hop int
-	url func(bus.Message) string
+	url func(stream.Message) string
 }
 
-func (c stampConsumer) Fetch(ctx context.Context) (bus.Message, error) {
+func (c stampConsumer) Fetch(ctx context.Context) (stream.Message, error) {
 	m, err := c.Consumer.Fetch(ctx)
 	if err == nil {
 		c.t.mark(c.url(m), c.hop, time.Now())
@@ -207,9 +208,9 @@ func (s *timedStore) Upsert(ctx context.Context, cs []schemas.Contract) []error 
 // three stages (in this process, on the real Kafka and Elasticsearch) and
 // measures, per article, the time from the crawler's fetch to the webhook
 // receiving its alert, and the time spent between each pair of points.
-func alertLatency(ctx context.Context, kafka, es string, n int, trace string) ([]row, error) {
-	brokers := []string{kafka}
-	cfg := bus.KafkaConfig{Brokers: brokers}
+func alertLatency(ctx context.Context, kafkaAddr, es string, n int, trace string) ([]row, error) {
+	brokers := []string{kafkaAddr}
+	cfg := kafka.Config{Brokers: brokers}
 	if err := ensureTopics(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -242,7 +243,7 @@ func alertLatency(ctx context.Context, kafka, es string, n int, trace string) ([
 	defer hook.Close()
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pub, err := bus.NewKafkaPublisher(cfg)
+	pub, err := kafka.NewPublisher(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -254,12 +255,12 @@ func alertLatency(ctx context.Context, kafka, es string, n int, trace string) ([
 	if err := benchtool.SkipBacklog(ctx, brokers, gi, schemas.TopicContracts); err != nil {
 		return nil, err
 	}
-	xin, err := bus.NewKafkaConsumer(cfg, gx, schemas.TopicArticles)
+	xin, err := kafka.NewConsumer(cfg, gx, schemas.TopicArticles)
 	if err != nil {
 		return nil, err
 	}
 	defer xin.Close()
-	iin, err := bus.NewKafkaConsumer(cfg, gi, schemas.TopicContracts)
+	iin, err := kafka.NewConsumer(cfg, gi, schemas.TopicContracts)
 	if err != nil {
 		return nil, err
 	}

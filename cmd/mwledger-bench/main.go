@@ -31,8 +31,8 @@ import (
 	"github.com/mwledger/mwledger/fixtures"
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/benchtool"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 type row struct{ section, metric, value string }
@@ -44,9 +44,9 @@ func main() {
 	trace := flag.String("alert-trace", "", "write each alert-latency article's times per step to this CSV file")
 	bin := flag.String("bin", "bin/mwledger", "the mwledger binary run as the stages")
 	flag.Parse()
-	kafka := envOr("MWLEDGER_KAFKA", "127.0.0.1:19092")
+	kafkaAddr := envOr("MWLEDGER_KAFKA", "127.0.0.1:19092")
 	es := envOr("MWLEDGER_ES", "http://127.0.0.1:19200")
-	for _, a := range []string{kafka, es} {
+	for _, a := range []string{kafkaAddr, es} {
 		if !strings.Contains(a, "127.0.0.1") && !strings.Contains(a, "localhost") {
 			fatal(fmt.Errorf("%s is not a loopback address: the bench only talks to loopback", a))
 		}
@@ -56,28 +56,28 @@ func main() {
 
 	if *scale > 0 {
 		// Before the long runs: a topic with too few partitions fails at once.
-		if err := checkPartitions(ctx, bus.KafkaConfig{Brokers: []string{kafka}}); err != nil {
+		if err := checkPartitions(ctx, kafka.Config{Brokers: []string{kafkaAddr}}); err != nil {
 			fatal(err)
 		}
 	}
 	var rows []row
 	rows = append(rows, extraction()...)
 	if *articles > 0 {
-		r, err := endToEnd(ctx, *bin, kafka, es, *articles)
+		r, err := endToEnd(ctx, *bin, kafkaAddr, es, *articles)
 		if err != nil {
 			fatal(err)
 		}
 		rows = append(rows, r...)
 	}
 	if *scale > 0 {
-		r, err := scaleOut(ctx, *bin, kafka, *scale)
+		r, err := scaleOut(ctx, *bin, kafkaAddr, *scale)
 		if err != nil {
 			fatal(err)
 		}
 		rows = append(rows, r...)
 	}
 	if *deals > 0 {
-		r, err := alertLatency(ctx, kafka, es, *deals, *trace)
+		r, err := alertLatency(ctx, kafkaAddr, es, *deals, *trace)
 		if err != nil {
 			fatal(err)
 		}
@@ -109,10 +109,10 @@ func envOr(k, d string) string {
 }
 
 // ensureTopics creates the pipeline's topics if they are missing (6 partitions each,
-// bus.KafkaConfig's default; one for the dead letters).
-func ensureTopics(ctx context.Context, cfg bus.KafkaConfig) error {
-	return bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}, bus.TopicSpec{Name: schemas.TopicContracts},
-		bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1})
+// kafka.Config's default; one for the dead letters).
+func ensureTopics(ctx context.Context, cfg kafka.Config) error {
+	return kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: schemas.TopicArticles}, kafka.TopicSpec{Name: schemas.TopicContracts},
+		kafka.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1})
 }
 
 func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
@@ -225,12 +225,12 @@ func (p *proc) running() bool {
 	}
 }
 
-func endToEnd(ctx context.Context, bin, kafka, es string, n int) ([]row, error) {
+func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int) ([]row, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%s: %w (make build)", bin, err)
 	}
-	brokers := []string{kafka}
-	cfg := bus.KafkaConfig{Brokers: brokers}
+	brokers := []string{kafkaAddr}
+	cfg := kafka.Config{Brokers: brokers}
 	if err := ensureTopics(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func endToEnd(ctx context.Context, bin, kafka, es string, n int) ([]row, error) 
 	if err := os.WriteFile(sources, []byte(fmt.Sprintf("sources:\n  - name: bench\n    feeds:\n%s    allow_private: true\n    delay: 1ns\n    parallelism: 16\n", feeds.String())), 0o644); err != nil {
 		return nil, err
 	}
-	env := []string{"MWLEDGER_KAFKA=" + kafka, "MWLEDGER_ES=" + es, "MWLEDGER_LOG_LEVEL=warn"}
+	env := []string{"MWLEDGER_KAFKA=" + kafkaAddr, "MWLEDGER_ES=" + es, "MWLEDGER_LOG_LEVEL=warn"}
 	logf("end to end: %d articles, crawl + extract + index as subprocesses", n)
 	start := time.Now()
 	xp, err := startProc(ctx, "extract", bin, env, "extract", "--consume", "--group", gx, "--idle-exit", "10s")

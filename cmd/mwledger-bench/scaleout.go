@@ -12,17 +12,18 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/internal/benchtool"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // scalePartitions is how many partitions the scale-out figure needs on the
-// articles and contracts topics (bus.KafkaConfig's default).
+// articles and contracts topics (kafka.Config's default).
 const scalePartitions = 6
 
 // checkPartitions creates the topics if they are missing and checks that the
 // articles and contracts topics have scalePartitions partitions.
-func checkPartitions(ctx context.Context, cfg bus.KafkaConfig) error {
+func checkPartitions(ctx context.Context, cfg kafka.Config) error {
 	if err := ensureTopics(ctx, cfg); err != nil {
 		return err
 	}
@@ -72,12 +73,12 @@ func (r extractRun) cores() float64 {
 // scaleOut measures the extractor, the slowest stage, with one and with two
 // `mwledger extract --consume` processes in one consumer group, over the same
 // backlog of n generated articles on the 6-partition articles topic.
-func scaleOut(ctx context.Context, bin, kafka string, n int) ([]row, error) {
+func scaleOut(ctx context.Context, bin, kafkaAddr string, n int) ([]row, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%s: %w (make build)", bin, err)
 	}
-	brokers := []string{kafka}
-	cfg := bus.KafkaConfig{Brokers: brokers}
+	brokers := []string{kafkaAddr}
+	cfg := kafka.Config{Brokers: brokers}
 	if err := checkPartitions(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -97,21 +98,21 @@ func scaleOut(ctx context.Context, bin, kafka string, n int) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub, err := bus.NewKafkaPublisher(cfg)
+	pub, err := kafka.NewPublisher(cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer pub.Close()
 	logf("scale-out: publishing %d generated articles", n)
 	for i := 0; i < n; {
-		var batch []bus.Message
+		var batch []stream.Message
 		for ; i < n && len(batch) < 500; i++ {
 			a := benchtool.Article(base, seed, i)
 			v, err := json.Marshal(a)
 			if err != nil {
 				return nil, err
 			}
-			batch = append(batch, bus.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v})
+			batch = append(batch, stream.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v})
 		}
 		if err := pub.Publish(ctx, batch...); err != nil {
 			return nil, err
@@ -137,7 +138,7 @@ func scaleOut(ctx context.Context, bin, kafka string, n int) ([]row, error) {
 
 	var runs []extractRun
 	for k, g := range groups {
-		r, err := runExtractors(ctx, bin, kafka, g, k+1, backlog)
+		r, err := runExtractors(ctx, bin, kafkaAddr, g, k+1, backlog)
 		if err != nil {
 			return nil, err
 		}
@@ -176,14 +177,14 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // runExtractors starts k `mwledger extract --consume` processes in group,
 // samples the group's lag every 100 ms until it is 0, then stops them.
-func runExtractors(ctx context.Context, bin, kafka, group string, k int, backlog int64) (extractRun, error) {
-	brokers := []string{kafka}
+func runExtractors(ctx context.Context, bin, kafkaAddr, group string, k int, backlog int64) (extractRun, error) {
+	brokers := []string{kafkaAddr}
 	r := extractRun{instances: k, backlog: backlog}
 	c0, err := sumEnds(ctx, brokers, schemas.TopicContracts)
 	if err != nil {
 		return r, err
 	}
-	env := []string{"MWLEDGER_KAFKA=" + kafka, "MWLEDGER_LOG_LEVEL=warn"}
+	env := []string{"MWLEDGER_KAFKA=" + kafkaAddr, "MWLEDGER_LOG_LEVEL=warn"}
 	logf("scale-out: %d extractor process(es) in group %s", k, group)
 	start := time.Now()
 	var procs []*proc

@@ -4,20 +4,20 @@ import (
 	"context"
 	"sync/atomic"
 
-	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // CancelAfter publishes through Publisher and calls Cancel once N messages were
 // published: a crawl stopped halfway, for the restart tests.
 type CancelAfter struct {
-	bus.Publisher
+	stream.Publisher
 	N      int64
 	Cancel context.CancelFunc
 	count  atomic.Int64
 }
 
 // Publish publishes, then cancels when the count is reached.
-func (p *CancelAfter) Publish(ctx context.Context, msgs ...bus.Message) error {
+func (p *CancelAfter) Publish(ctx context.Context, msgs ...stream.Message) error {
 	if err := p.Publisher.Publish(ctx, msgs...); err != nil {
 		return err
 	}

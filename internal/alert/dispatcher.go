@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/pipeline"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // Defaults of DispatcherConfig. The backoff cap bounds how late a receiver that
@@ -78,7 +78,7 @@ type Dispatcher struct {
 	mu      sync.Mutex
 	hot     map[string]bool // deals with alerts we were told about and have not delivered
 	retry   map[string]time.Time
-	backof  map[string]*pipeline.Backoff
+	backof  map[string]*stream.Backoff
 	warned  map[string]bool
 	// Delivered counts successful sends per sink.
 	delivered map[string]int
@@ -105,10 +105,10 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	d := &Dispatcher{cfg: cfg, sinks: map[string]Sink{}, kick: make(chan struct{}, 1), hot: map[string]bool{},
-		retry: map[string]time.Time{}, backof: map[string]*pipeline.Backoff{}, warned: map[string]bool{}, delivered: map[string]int{}}
+		retry: map[string]time.Time{}, backof: map[string]*stream.Backoff{}, warned: map[string]bool{}, delivered: map[string]int{}}
 	for _, s := range cfg.Sinks {
 		d.sinks[s.Name()] = s
-		d.backof[s.Name()] = &pipeline.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff}
+		d.backof[s.Name()] = &stream.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff}
 	}
 	return d, nil
 }
@@ -200,7 +200,7 @@ func (d *Dispatcher) Drain(ctx context.Context) error {
 		if left == 0 || ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := pipeline.Sleep(ctx, d.cfg.MinBackoff); err != nil {
+		if err := stream.Sleep(ctx, d.cfg.MinBackoff); err != nil {
 			return err
 		}
 	}

@@ -12,8 +12,8 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/bus"
-	"github.com/mwledger/mwledger/internal/redact"
+	"github.com/mwledger/mwledger/redact"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // Topic is the Kafka topic alerts are published to (key = alert id).
@@ -40,7 +40,7 @@ func (s LogSink) Send(_ context.Context, m Message) error {
 
 // KafkaSink publishes each alert to the mwledger.alerts topic.
 type KafkaSink struct {
-	Pub bus.Publisher
+	Pub stream.Publisher
 	// Topic defaults to mwledger.alerts.
 	Topic string
 }
@@ -58,7 +58,7 @@ func (s KafkaSink) Send(ctx context.Context, m Message) error {
 	if topic == "" {
 		topic = Topic
 	}
-	return s.Pub.Publish(ctx, bus.Message{Topic: topic, Key: []byte(m.AlertID), Value: v,
+	return s.Pub.Publish(ctx, stream.Message{Topic: topic, Key: []byte(m.AlertID), Value: v,
 		Headers: map[string]string{"kind": m.Kind, "deal_id": m.DealID}})
 }
 

@@ -31,10 +31,9 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/crawler"
-	"github.com/mwledger/mwledger/internal/bus"
-	"github.com/mwledger/mwledger/internal/pipeline"
 	"github.com/mwledger/mwledger/internal/warc"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // Config of a backfill. The zero value is usable except for State.
@@ -132,7 +131,7 @@ type Stats struct {
 // Backfiller reads WARC files into the pipeline.
 type Backfiller struct {
 	cfg    Config
-	pub    bus.Publisher
+	pub    stream.Publisher
 	filter *Prefilter
 
 	mu    sync.Mutex
@@ -140,7 +139,7 @@ type Backfiller struct {
 }
 
 // New returns a backfiller publishing to pub.
-func New(cfg Config, pub bus.Publisher) (*Backfiller, error) {
+func New(cfg Config, pub stream.Publisher) (*Backfiller, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -268,7 +267,7 @@ func (b *Backfiller) Run(ctx context.Context, files []string) error {
 
 // pending is an article ready to publish.
 type pending struct {
-	msg bus.Message
+	msg stream.Message
 	key seenKey
 }
 
@@ -430,15 +429,15 @@ func (b *Backfiller) publish(ctx context.Context, batch []pending) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	msgs := make([]bus.Message, len(batch))
+	msgs := make([]stream.Message, len(batch))
 	for i, p := range batch {
 		msgs[i] = p.msg
 	}
 	// What was read before a stop is still published (and committed).
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.PublishTimeout)
 	defer cancel()
-	backoff := pipeline.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}
-	err := pipeline.Retry(pctx, &backoff, func(err error, wait time.Duration) {
+	backoff := stream.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}
+	err := stream.Retry(pctx, &backoff, func(err error, wait time.Duration) {
 		b.cfg.Log.Warn("publish failed, retrying", "articles", len(msgs), "wait", wait, "err", err)
 	}, func() error { return b.pub.Publish(pctx, msgs...) })
 	if err != nil {
@@ -448,7 +447,7 @@ func (b *Backfiller) publish(ctx context.Context, batch []pending) error {
 }
 
 // consider judges one record: a reason to skip it, or the article message.
-func (b *Backfiller) consider(rec *warc.Record) (reason string, msg bus.Message, key seenKey) {
+func (b *Backfiller) consider(rec *warc.Record) (reason string, msg stream.Message, key seenKey) {
 	switch rec.Type {
 	case "response":
 	case "warcinfo", "request", "metadata", "revisit", "resource", "conversion", "continuation":
@@ -518,7 +517,7 @@ func (b *Backfiller) consider(rec *warc.Record) (reason string, msg bus.Message,
 	if err != nil {
 		return "bad_uri", msg, key
 	}
-	return "", bus.Message{Topic: schemas.TopicArticles, Key: []byte(canon), Value: v,
+	return "", stream.Message{Topic: schemas.TopicArticles, Key: []byte(canon), Value: v,
 		Headers: map[string]string{"source": b.cfg.Source}}, seenKey{url: canon, hash: hash}
 }
 

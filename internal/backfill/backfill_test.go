@@ -20,9 +20,9 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
 
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/internal/warc/warctest"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 var day = time.Date(2024, 11, 5, 9, 30, 0, 0, time.UTC)
@@ -41,12 +41,12 @@ func plainPage(rng *rand.Rand, title string) []byte {
 // recorder is a publisher that keeps what it was given.
 type recorder struct {
 	mu   sync.Mutex
-	msgs []bus.Message
+	msgs []stream.Message
 	// after is called after each Publish with the number of messages so far.
 	after func(n int) error
 }
 
-func (r *recorder) Publish(_ context.Context, msgs ...bus.Message) error {
+func (r *recorder) Publish(_ context.Context, msgs ...stream.Message) error {
 	r.mu.Lock()
 	r.msgs = append(r.msgs, msgs...)
 	n := len(r.msgs)

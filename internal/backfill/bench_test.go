@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/internal/warc/warctest"
+	"github.com/mwledger/mwledger/stream"
 )
 
 // benchFile writes a CC-NEWS-like WARC file: per page a request, a response
@@ -47,7 +47,7 @@ func benchFile(b *testing.B, pages int) (string, int) {
 
 type discard struct{}
 
-func (discard) Publish(context.Context, ...bus.Message) error { return nil }
+func (discard) Publish(context.Context, ...stream.Message) error { return nil }
 
 // BenchmarkBackfillVsGzip reads one generated file with a plain multistream
 // gzip reader to io.Discard, then backfills it (to a publisher that drops

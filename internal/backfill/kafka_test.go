@@ -11,20 +11,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // stopAfter publishes to the real bus and cancels the run once n messages
 // were acknowledged, as a SIGTERM would.
 type stopAfter struct {
-	bus.Publisher
+	stream.Publisher
 	n, sent int
 	cancel  func()
 }
 
-func (s *stopAfter) Publish(ctx context.Context, msgs ...bus.Message) error {
+func (s *stopAfter) Publish(ctx context.Context, msgs ...stream.Message) error {
 	err := s.Publisher.Publish(ctx, msgs...)
 	if err == nil {
 		s.sent += len(msgs)
@@ -43,9 +44,9 @@ func TestBackfillToKafka(t *testing.T) {
 		t.Skip("integration test")
 	}
 	addr := testenv.Kafka(t)
-	cfg := bus.KafkaConfig{Brokers: []string{addr}}
+	cfg := kafka.Config{Brokers: []string{addr}}
 	ctx := context.Background()
-	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}); err != nil {
+	if err := kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: schemas.TopicArticles}); err != nil {
 		t.Fatal(err)
 	}
 	host := fmt.Sprintf("bf%d.example", time.Now().UnixNano())
@@ -55,7 +56,7 @@ func TestBackfillToKafka(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := bus.NewKafkaPublisher(cfg)
+	pub, err := kafka.NewPublisher(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestBackfillToKafka(t *testing.T) {
 	}
 	t.Logf("published %d before the stop, %d after", first, b.Stats().Published)
 
-	c, err := bus.NewKafkaConsumer(cfg, "it-backfill-"+host, schemas.TopicArticles)
+	c, err := kafka.NewConsumer(cfg, "it-backfill-"+host, schemas.TopicArticles)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,9 @@ import (
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/backfill"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 func runBackfill(ctx context.Context, e *env, args []string) error {
@@ -51,10 +52,10 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
-	var pub bus.Publisher
-	var mem *bus.Memory
+	var pub stream.Publisher
+	var mem *stream.Memory
 	if *embedded {
-		mem = bus.NewMemory()
+		mem = stream.NewMemory()
 		pub = mem
 		if *state == "" {
 			*state = *ledger + ".backfill.db"
@@ -71,7 +72,7 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 			}
 			*state = filepath.Join(filepath.Dir(filepath.Dir(p)), "backfill", filepath.Base(p))
 		}
-		kp, err := bus.NewKafkaPublisher(cfg)
+		kp, err := kafka.NewPublisher(cfg)
 		if err != nil {
 			return err
 		}
@@ -113,7 +114,7 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 
 // backfillEmbedded runs the backfill into the in-process bus, and the
 // extractor and indexer stages behind it into the embedded ledger.
-func backfillEmbedded(ctx context.Context, e *env, bf *backfill.Backfiller, mem *bus.Memory, files []string, ledger string, articleTimeout time.Duration, stopProgress func(), start time.Time) error {
+func backfillEmbedded(ctx context.Context, e *env, bf *backfill.Backfiller, mem *stream.Memory, files []string, ledger string, articleTimeout time.Duration, stopProgress func(), start time.Time) error {
 	if err := os.MkdirAll(filepath.Dir(ledger), 0o755); err != nil {
 		return fmt.Errorf("creating ledger directory: %w", err)
 	}

@@ -11,7 +11,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/mwledger/mwledger/internal/redact"
+	"github.com/mwledger/mwledger/redact"
 )
 
 // usageError is a mistake in the command line: exit code 2.
@@ -59,7 +59,7 @@ func commands() []command {
 }
 
 // Run executes one mwledger command line. Its error is redacted (see
-// internal/redact): it is printed.
+// redact): it is printed.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return redact.Error(run(ctx, args, stdin, stdout, stderr))
 }
@@ -147,7 +147,7 @@ func envOr(name, def string) string {
 	return def
 }
 
-// redactingWriter redacts what it writes (see internal/redact).
+// redactingWriter redacts what it writes (see redact).
 type redactingWriter struct{ w io.Writer }
 
 func (r redactingWriter) Write(p []byte) (int, error) {

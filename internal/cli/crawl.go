@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segmentio/kafka-go"
+	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/mwledger/mwledger/crawler"
-	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 func runCrawl(ctx context.Context, e *env, args []string) error {
@@ -63,7 +63,7 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	pub, err := bus.NewKafkaPublisher(cfg)
+	pub, err := kafka.NewPublisher(cfg)
 	if err != nil {
 		return err
 	}
@@ -144,8 +144,8 @@ func serveMetrics(e *env, addr string, h http.Handler) (stop func(), err error) 
 // new (or wiped) cluster has a new id and so starts from an empty seen-set
 // instead of skipping articles its topic never held.
 func defaultCrawlState(ctx context.Context, brokers []string) (string, error) {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
-	md, err := client.Metadata(ctx, &kafka.MetadataRequest{})
+	client := &kafkago.Client{Addr: kafkago.TCP(brokers...), Timeout: 10 * time.Second}
+	md, err := client.Metadata(ctx, &kafkago.MetadataRequest{})
 	if err != nil {
 		return "", fmt.Errorf("reading the Kafka cluster id to name the crawl state (or give --state): %w", err)
 	}

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/mwledger/mwledger/extractor"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 func runExtract(ctx context.Context, e *env, args []string) error {
@@ -87,12 +87,12 @@ func consumeArticles(ctx context.Context, e *env, x *extractor.Extractor, sf ser
 	if err := ensureTopics(ctx, cfg); err != nil {
 		return err
 	}
-	in, err := bus.NewKafkaConsumer(cfg, group, schemas.TopicArticles)
+	in, err := kafka.NewConsumer(cfg, group, schemas.TopicArticles)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := bus.NewKafkaPublisher(cfg)
+	out, err := kafka.NewPublisher(cfg)
 	if err != nil {
 		return err
 	}
@@ -106,13 +106,13 @@ func consumeArticles(ctx context.Context, e *env, x *extractor.Extractor, sf ser
 
 // ensureTopics creates the pipeline's topics with the partition count and
 // retention they need: articles are kept (30 days) so that they can be replayed.
-func ensureTopics(ctx context.Context, cfg bus.KafkaConfig) error {
-	if err := bus.Ping(ctx, cfg); err != nil {
+func ensureTopics(ctx context.Context, cfg kafka.Config) error {
+	if err := kafka.Ping(ctx, cfg); err != nil {
 		return err
 	}
-	return bus.EnsureTopics(ctx, cfg,
-		bus.TopicSpec{Name: schemas.TopicArticles, Configs: map[string]string{"retention.ms": fmt.Sprint(int64(30 * 24 * 3600 * 1000))}},
-		bus.TopicSpec{Name: schemas.TopicContracts},
-		bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1},
+	return kafka.EnsureTopics(ctx, cfg,
+		kafka.TopicSpec{Name: schemas.TopicArticles, Configs: map[string]string{"retention.ms": fmt.Sprint(int64(30 * 24 * 3600 * 1000))}},
+		kafka.TopicSpec{Name: schemas.TopicContracts},
+		kafka.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1},
 	)
 }

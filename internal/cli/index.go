@@ -10,8 +10,8 @@ import (
 
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/alert"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // esConfig is how index, search and serve reach Elasticsearch: the address from
@@ -118,15 +118,15 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 	if err := ensureTopics(ctx, kcfg); err != nil {
 		return err
 	}
-	if err := bus.EnsureTopics(ctx, kcfg, bus.TopicSpec{Name: alert.Topic}); err != nil {
+	if err := kafka.EnsureTopics(ctx, kcfg, kafka.TopicSpec{Name: alert.Topic}); err != nil {
 		return err
 	}
-	in, err := bus.NewKafkaConsumer(kcfg, *group, schemas.TopicContracts)
+	in, err := kafka.NewConsumer(kcfg, *group, schemas.TopicContracts)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	pub, err := bus.NewKafkaPublisher(kcfg)
+	pub, err := kafka.NewPublisher(kcfg)
 	if err != nil {
 		return err
 	}

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/extractor"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // runReprocess replays the archived articles (the mwledger.articles topic, kept
@@ -39,12 +39,12 @@ func runReprocess(ctx context.Context, e *env, args []string) error {
 	if err := ensureTopics(ctx, cfg); err != nil {
 		return err
 	}
-	in, err := bus.NewKafkaConsumer(cfg, *group, schemas.TopicArticles)
+	in, err := kafka.NewConsumer(cfg, *group, schemas.TopicArticles)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := bus.NewKafkaPublisher(cfg)
+	out, err := kafka.NewPublisher(cfg)
 	if err != nil {
 		return err
 	}

@@ -14,9 +14,9 @@ import (
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/fixtures"
 	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/internal/fixturesite"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 )
 
 func runRun(ctx context.Context, e *env, args []string) error {
@@ -75,7 +75,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 
 	// The same three stages as in production, joined by an in-process bus.
-	mem := bus.NewMemory()
+	mem := stream.NewMemory()
 	start := time.Now()
 	var cst crawler.Stats
 	var xst extractor.StageStats

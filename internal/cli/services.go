@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // serviceFlags are the addresses of Kafka and Elasticsearch, from flags or env.
@@ -24,14 +24,14 @@ func (s *serviceFlags) register(fs *flag.FlagSet, withES bool) {
 	fs.DurationVar(&s.idleExit, "idle-exit", 0, "stop after this long without a message (0 = run until interrupted)")
 }
 
-func (s *serviceFlags) kafkaConfig() bus.KafkaConfig {
-	return bus.KafkaConfig{Brokers: bus.ParseBrokers(s.kafka), Security: kafkaSecurity()}
+func (s *serviceFlags) kafkaConfig() kafka.Config {
+	return kafka.Config{Brokers: kafka.ParseBrokers(s.kafka), Security: kafkaSecurity()}
 }
 
 // kafkaSecurity reads TLS and SASL settings from the environment only, so that
 // secrets never appear in a command line or a process list.
-func kafkaSecurity() bus.Security {
-	return bus.Security{
+func kafkaSecurity() kafka.Security {
+	return kafka.Security{
 		TLS:      strings.EqualFold(os.Getenv("MWLEDGER_KAFKA_TLS"), "true"),
 		CAFile:   os.Getenv("MWLEDGER_KAFKA_CA_FILE"),
 		CertFile: os.Getenv("MWLEDGER_KAFKA_CERT_FILE"),

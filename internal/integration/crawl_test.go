@@ -18,20 +18,21 @@ import (
 	"github.com/mwledger/mwledger/crawler"
 	"github.com/mwledger/mwledger/crawler/crawltest"
 	"github.com/mwledger/mwledger/fixtures"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/internal/cli"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // topicArticles reads mwledger.articles from the beginning with a new consumer
 // group and returns the articles whose canonical URL starts with prefix, in
 // topic order (duplicates included). It stops once want of them were read and
 // the topic stayed quiet for quiet, or at the deadline.
-func topicArticles(t *testing.T, kafka, prefix string, want int, quiet time.Duration) []schemas.Article {
+func topicArticles(t *testing.T, kafkaAddr, prefix string, want int, quiet time.Duration) []schemas.Article {
 	t.Helper()
-	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
-	c, err := bus.NewKafkaConsumer(cfg, fmt.Sprintf("it-crawl-read-%d", time.Now().UnixNano()), schemas.TopicArticles)
+	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
+	c, err := kafka.NewConsumer(cfg, fmt.Sprintf("it-crawl-read-%d", time.Now().UnixNano()), schemas.TopicArticles)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,14 +100,14 @@ func (d *siteDialer) dial(ctx context.Context, network, addr string) (net.Conn, 
 // with a news sitemap, a paginated listing and every page that goes wrong) into
 // the real mwledger.articles topic, then crawls it again unchanged.
 func TestCrawlTestSiteToKafka(t *testing.T) {
-	kafka := testenv.Kafka(t)
+	kafkaAddr := testenv.Kafka(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
-	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}); err != nil {
+	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
+	if err := kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: schemas.TopicArticles}); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := bus.NewKafkaPublisher(cfg)
+	pub, err := kafka.NewPublisher(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestCrawlTestSiteToKafka(t *testing.T) {
 	for i := range 20 {
 		want[site.ArticleURL(i)] = true
 	}
-	got := topicArticles(t, kafka, site.Base+"/", len(want), 3*time.Second)
+	got := topicArticles(t, kafkaAddr, site.Base+"/", len(want), 3*time.Second)
 	count := map[string]int{}
 	byKey := map[string]schemas.Article{}
 	for _, a := range got {
@@ -198,7 +199,7 @@ func TestCrawlTestSiteToKafka(t *testing.T) {
 	if st2.Published != 0 {
 		t.Errorf("an unchanged second pass published %d articles", st2.Published)
 	}
-	got2 := topicArticles(t, kafka, site.Base+"/", len(want), 3*time.Second)
+	got2 := topicArticles(t, kafkaAddr, site.Base+"/", len(want), 3*time.Second)
 	if len(got2) != len(got) {
 		t.Errorf("the topic holds %d articles of the site after the second pass, %d after the first", len(got2), len(got))
 	}
@@ -210,15 +211,15 @@ func TestCrawlTestSiteToKafka(t *testing.T) {
 // line (`mwledger crawl --once` on the same state file) and checks on the real
 // topic that every article was published exactly once.
 func restartCrawl(t *testing.T, n, feeds int) {
-	kafka := testenv.Kafka(t)
-	t.Setenv("MWLEDGER_KAFKA", kafka)
+	kafkaAddr := testenv.Kafka(t)
+	t.Setenv("MWLEDGER_KAFKA", kafkaAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
-	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}); err != nil {
+	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
+	if err := kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: schemas.TopicArticles}); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := bus.NewKafkaPublisher(cfg)
+	pub, err := kafka.NewPublisher(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +268,7 @@ func restartCrawl(t *testing.T, n, feeds int) {
 	secondTook := time.Since(restart)
 	t.Log(strings.TrimSpace(lastLine(errb.String())))
 
-	got := topicArticles(t, kafka, site.Base+"/", n, 5*time.Second)
+	got := topicArticles(t, kafkaAddr, site.Base+"/", n, 5*time.Second)
 	count := map[string]int{}
 	for _, a := range got {
 		count[a.CanonicalURL]++
@@ -373,15 +374,15 @@ func TestCrawlFixtureRecord(t *testing.T) {
 // replays the archive with `mwledger reprocess`: its contracts come out again,
 // stamped with the current extractor version.
 func TestCrawlReprocessReplaysArchive(t *testing.T) {
-	kafka := testenv.Kafka(t)
-	t.Setenv("MWLEDGER_KAFKA", kafka)
+	kafkaAddr := testenv.Kafka(t)
+	t.Setenv("MWLEDGER_KAFKA", kafkaAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
-	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}, bus.TopicSpec{Name: schemas.TopicContracts}, bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
+	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
+	if err := kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: schemas.TopicArticles}, kafka.TopicSpec{Name: schemas.TopicContracts}, kafka.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := bus.NewKafkaPublisher(cfg)
+	pub, err := kafka.NewPublisher(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,12 +401,12 @@ func TestCrawlReprocessReplaysArchive(t *testing.T) {
 		Headers: map[string]string{"Content-Type": "text/html"}, ContentHash: "sha256:" + strings.Repeat("0", 64), Source: "it-reprocess", Version: 1}
 	a.SetBody(body)
 	v, _ := json.Marshal(a)
-	if err := pub.Publish(ctx, bus.Message{Topic: schemas.TopicArticles, Key: []byte(key), Value: v}); err != nil {
+	if err := pub.Publish(ctx, stream.Message{Topic: schemas.TopicArticles, Key: []byte(key), Value: v}); err != nil {
 		t.Fatal(err)
 	}
 	mwledger(t, ctx, "reprocess", "--group", fmt.Sprintf("it-reprocess-%d", time.Now().UnixNano()), "--idle-exit", "5s")
 
-	c, err := bus.NewKafkaConsumer(cfg, fmt.Sprintf("it-reprocess-read-%d", time.Now().UnixNano()), schemas.TopicContracts)
+	c, err := kafka.NewConsumer(cfg, fmt.Sprintf("it-reprocess-read-%d", time.Now().UnixNano()), schemas.TopicContracts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,9 +33,9 @@ import (
 
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/benchtool"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // testCA is a certificate authority made for one test.
@@ -163,12 +163,12 @@ type cliRun struct {
 // the indexer runs leave the records unacknowledged (no commit, no dead
 // letter) until they are valid again. No output of any run holds a secret.
 func TestESOverTLSWithAuth(t *testing.T) {
-	kafka, es := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, es := testenv.Kafka(t), testenv.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	bin := mwledgerBinary(t)
-	kcfg := bus.KafkaConfig{Brokers: []string{kafka}}
-	if err := bus.EnsureTopics(ctx, kcfg, bus.TopicSpec{Name: schemas.TopicContracts}, bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
+	kcfg := kafka.Config{Brokers: []string{kafkaAddr}}
+	if err := kafka.EnsureTopics(ctx, kcfg, kafka.TopicSpec{Name: schemas.TopicContracts}, kafka.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
 		t.Fatal(err)
 	}
 	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}}) // direct, to check what arrived
@@ -203,7 +203,7 @@ func TestESOverTLSWithAuth(t *testing.T) {
 	run := func(env map[string]string, args ...string) cliRun {
 		t.Helper()
 		c := exec.CommandContext(ctx, bin, args...)
-		c.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafka, "MWLEDGER_ES="+proxy.srv.URL, "MWLEDGER_LOG_LEVEL=debug",
+		c.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafkaAddr, "MWLEDGER_ES="+proxy.srv.URL, "MWLEDGER_LOG_LEVEL=debug",
 			"MWLEDGER_ES_USERNAME=", "MWLEDGER_ES_PASSWORD=", "MWLEDGER_ES_API_KEY=", "MWLEDGER_ES_CA_FILE=", "MWLEDGER_ES_CERT_FINGERPRINT=")
 		for k, v := range env {
 			c.Env = append(c.Env, k+"="+v)
@@ -314,7 +314,7 @@ func TestESOverTLSWithAuth(t *testing.T) {
 	// once the key is valid again.
 	var out bytes.Buffer
 	ix := exec.CommandContext(ctx, bin, "index", "--group", group, "--idle-exit", "6s", "--no-alerts", "--batch", "100")
-	ix.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafka, "MWLEDGER_ES="+proxy.srv.URL, "MWLEDGER_LOG_LEVEL=debug",
+	ix.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafkaAddr, "MWLEDGER_ES="+proxy.srv.URL, "MWLEDGER_LOG_LEVEL=debug",
 		"MWLEDGER_ES_USERNAME=", "MWLEDGER_ES_PASSWORD=", "MWLEDGER_ES_API_KEY="+proxy.apiKey, "MWLEDGER_ES_CA_FILE="+caFile)
 	ix.Stdout, ix.Stderr = &out, &out
 	passedBefore := proxy.passed.Load()
@@ -383,7 +383,7 @@ func TestESOverTLSWithAuth(t *testing.T) {
 		t.Errorf("the indexer's log should show retries with the 401:\n%s", out.String())
 	}
 	// Nothing of the run went to the dead-letter topic.
-	dlq, err := bus.NewKafkaConsumer(kcfg, dlqGroup, schemas.TopicDLQ)
+	dlq, err := kafka.NewConsumer(kcfg, dlqGroup, schemas.TopicDLQ)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,9 +15,10 @@ import (
 
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/benchtool"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 var (
@@ -68,17 +69,17 @@ func faultRecords(run string, n int) []schemas.Contract {
 	return out
 }
 
-func publishRecords(t *testing.T, ctx context.Context, cfg bus.KafkaConfig, recs []schemas.Contract) {
+func publishRecords(t *testing.T, ctx context.Context, cfg kafka.Config, recs []schemas.Contract) {
 	t.Helper()
-	pub, err := bus.NewKafkaPublisher(cfg)
+	pub, err := kafka.NewPublisher(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	msgs := make([]bus.Message, len(recs))
+	msgs := make([]stream.Message, len(recs))
 	for i, r := range recs {
 		v, _ := json.Marshal(r)
-		msgs[i] = bus.Message{Topic: schemas.TopicContracts, Key: []byte(r.ID), Value: v}
+		msgs[i] = stream.Message{Topic: schemas.TopicContracts, Key: []byte(r.ID), Value: v}
 	}
 	for i := 0; i < len(msgs); i += 500 {
 		if err := pub.Publish(ctx, msgs[i:min(i+500, len(msgs))]...); err != nil {
@@ -118,11 +119,11 @@ func waitFor(ctx context.Context, every time.Duration, cond func() bool) bool {
 // backlog, restarts it in the same consumer group, and checks that every deal
 // is in Elasticsearch exactly once.
 func TestIndexerKilledMidStream(t *testing.T) {
-	kafka, es := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, es := testenv.Kafka(t), testenv.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	bin := mwledgerBinary(t)
-	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
+	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
 	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +133,7 @@ func TestIndexerKilledMidStream(t *testing.T) {
 	if err := store.EnsureIndex(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicContracts}, bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
+	if err := kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: schemas.TopicContracts}, kafka.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
 		t.Fatal(err)
 	}
 	group := "fault-kill-" + run
@@ -144,7 +145,7 @@ func TestIndexerKilledMidStream(t *testing.T) {
 	// member gets partitions only once the coordinator has given up on the killed one.
 	start := func() *exec.Cmd {
 		cmd := exec.CommandContext(ctx, bin, "index", "--group", group, "--batch", "100", "--idle-exit", "25s", "--no-alerts")
-		cmd.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafka, "MWLEDGER_ES="+es, "MWLEDGER_LOG_LEVEL=warn")
+		cmd.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafkaAddr, "MWLEDGER_ES="+es, "MWLEDGER_LOG_LEVEL=warn")
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -179,12 +180,12 @@ func TestIndexerKilledMidStream(t *testing.T) {
 // while records flow, then thaws it: the indexer must ride it out with
 // retries, never fail, and index everything.
 func TestElasticsearchPausedWhileIndexing(t *testing.T) {
-	kafka, es := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, es := testenv.Kafka(t), testenv.ES(t)
 	pause := sized(t, "pause", 30*time.Second, 12*time.Second)
 	pid := testenv.ServicePID(t, "MWLEDGER_TEST_ES_PID_FILE")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
+	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
 	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -194,19 +195,19 @@ func TestElasticsearchPausedWhileIndexing(t *testing.T) {
 	}
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	recs := faultRecords(run, 600)
-	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicContracts}, bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
+	if err := kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: schemas.TopicContracts}, kafka.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
 		t.Fatal(err)
 	}
 	// A new group that skips what other tests left on mwledger.contracts.
 	skipBacklog(t, ctx, cfg.Brokers, "fault-pause-"+run, schemas.TopicContracts)
 	publishRecords(t, ctx, cfg, recs[:200])
 
-	in, err := bus.NewKafkaConsumer(cfg, "fault-pause-"+run, schemas.TopicContracts)
+	in, err := kafka.NewConsumer(cfg, "fault-pause-"+run, schemas.TopicContracts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	dlq, err := bus.NewKafkaPublisher(cfg)
+	dlq, err := kafka.NewPublisher(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

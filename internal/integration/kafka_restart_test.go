@@ -17,9 +17,9 @@ import (
 
 	"github.com/mwledger/mwledger/crawler"
 	"github.com/mwledger/mwledger/internal/benchtool"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // TestKafkaPausedWhileCrawling freezes the Kafka broker (SIGSTOP) for 15 s while
@@ -29,13 +29,13 @@ import (
 // see of a hung broker: connections stall and requests time out, they are not
 // refused (TestKafkaRestartedWhileCrawling below stops the process for real).
 func TestKafkaPausedWhileCrawling(t *testing.T) {
-	kafka := testenv.Kafka(t)
+	kafkaAddr := testenv.Kafka(t)
 	pid := testenv.ServicePID(t, "MWLEDGER_TEST_KAFKA_PID_FILE")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	bin := mwledgerBinary(t)
-	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
-	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}); err != nil {
+	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
+	if err := kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: schemas.TopicArticles}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -43,7 +43,7 @@ func TestKafkaPausedWhileCrawling(t *testing.T) {
 	site, sources, dir := pacedSite(t, "kafka-pause", n)
 	var errb bytes.Buffer
 	crawl := exec.CommandContext(ctx, bin, "crawl", "--sources", sources, "--once", "--state", filepath.Join(dir, "state.db"), "--progress", "0")
-	crawl.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafka, "MWLEDGER_LOG_LEVEL=warn")
+	crawl.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafkaAddr, "MWLEDGER_LOG_LEVEL=warn")
 	crawl.Stderr = &errb
 	if err := crawl.Start(); err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func TestKafkaPausedWhileCrawling(t *testing.T) {
 	if err := crawl.Wait(); err != nil {
 		t.Fatalf("mwledger crawl: %v\n%s", err, errb.String())
 	}
-	fetched, missing, dups, _ := onTopic(t, kafka, site, "frozen broker")
+	fetched, missing, dups, _ := onTopic(t, kafkaAddr, site, "frozen broker")
 	if missing > 0 || fetched != n {
 		t.Fatalf("%d of %d articles fetched, %d of them missing on the topic", fetched, n, missing)
 	}
@@ -120,7 +120,7 @@ func restartableKafka(t *testing.T) (sh, stateDir string) {
 // onTopic reads the articles of site from mwledger.articles and returns how
 // many the site served, how many of those are missing and how many are there
 // more than once, and how many messages of the site the topic holds.
-func onTopic(t *testing.T, kafka string, site *benchtool.Site, what string) (fetched, missing, dups, messages int) {
+func onTopic(t *testing.T, kafkaAddr string, site *benchtool.Site, what string) (fetched, missing, dups, messages int) {
 	t.Helper()
 	for i := range site.Articles {
 		if !site.ServedAt(i).IsZero() {
@@ -128,7 +128,7 @@ func onTopic(t *testing.T, kafka string, site *benchtool.Site, what string) (fet
 		}
 	}
 	count := map[string]int{}
-	for _, a := range topicArticles(t, kafka, site.URL+"/", fetched, 5*time.Second) {
+	for _, a := range topicArticles(t, kafkaAddr, site.URL+"/", fetched, 5*time.Second) {
 		count[a.CanonicalURL]++
 		messages++
 	}
@@ -176,14 +176,14 @@ func published(stderr string) int {
 // CLI crawl above does the same when the outage outlasts its 30 s publish
 // timeout: the test then runs the next pass (same seen-set) and checks the same.
 func TestKafkaRestartedWhileCrawling(t *testing.T) {
-	const downFor = 8 * time.Second // from the broker's exit to start-kafka
-	kafka := testenv.Kafka(t)
+	const downFor = 8 * time.Second // from the broker's exit to start-kafkaAddr
+	kafkaAddr := testenv.Kafka(t)
 	sh, stateDir := restartableKafka(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	bin := mwledgerBinary(t)
-	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
-	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}); err != nil {
+	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
+	if err := kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: schemas.TopicArticles}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -194,7 +194,7 @@ func TestKafkaRestartedWhileCrawling(t *testing.T) {
 	crawlOnce := func() (*exec.Cmd, *bytes.Buffer) {
 		var errb bytes.Buffer
 		c := exec.CommandContext(ctx, bin, "crawl", "--sources", sources, "--once", "--state", state, "--progress", "0")
-		c.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafka, "MWLEDGER_LOG_LEVEL=warn")
+		c.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafkaAddr, "MWLEDGER_LOG_LEVEL=warn")
 		c.Stderr = &errb
 		return c, &errb
 	}
@@ -214,7 +214,7 @@ func TestKafkaRestartedWhileCrawling(t *testing.T) {
 	defer siteB.Close()
 	srcB := crawler.Source{Name: "it-kafka-restart-giveup", Feeds: siteB.FeedURLs(), AllowPrivate: true,
 		Delay: crawler.Duration{Duration: time.Millisecond}, Parallelism: 2}
-	pubB, err := bus.NewKafkaPublisher(cfg)
+	pubB, err := kafka.NewPublisher(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func TestKafkaRestartedWhileCrawling(t *testing.T) {
 	retries := strings.Count(errb.String(), "publish failed, retrying")
 	acked += published(errb.String())
 
-	fetched, missing, dups, messages := onTopic(t, kafka, site, "site A")
+	fetched, missing, dups, messages := onTopic(t, kafkaAddr, site, "site A")
 	if missing > 0 || fetched != n {
 		t.Fatalf("site A: %d of %d articles fetched, %d of them missing on the topic", fetched, n, missing)
 	}
@@ -314,7 +314,7 @@ func TestKafkaRestartedWhileCrawling(t *testing.T) {
 		t.Fatalf("site B, next pass after the broker came back: %v", err)
 	}
 	stB2 := crawlerB.Stats()
-	fetchedB, missingB, dupsB, _ := onTopic(t, kafka, siteB, "site B")
+	fetchedB, missingB, dupsB, _ := onTopic(t, kafkaAddr, siteB, "site B")
 	if missingB > 0 || fetchedB != nb || stB2.Published != nb {
 		t.Fatalf("site B after the next pass: %d of %d fetched, %d missing on the topic, %d published", fetchedB, nb, missingB, stB2.Published)
 	}

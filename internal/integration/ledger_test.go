@@ -20,9 +20,10 @@ import (
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/alert"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // ledgerRecords are the contract records of the ledger fixtures: what the
@@ -149,24 +150,24 @@ func (w *webhookReceiver) counts() map[string]int {
 
 // ledgerEnv is one isolated ledger: its own alias, contracts topic and alerts topic.
 type ledgerEnv struct {
-	kcfg                     bus.KafkaConfig
+	kcfg                     kafka.Config
 	es, alias, topic, alerts string
-	pub                      *bus.KafkaPublisher
+	pub                      *kafka.Publisher
 	hook                     *webhookReceiver
 	log                      *slog.Logger
 }
 
 func newLedgerEnv(t *testing.T, ctx context.Context) *ledgerEnv {
-	kafka, es := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, es := testenv.Kafka(t), testenv.ES(t)
 	id := runID("lt")
-	e := &ledgerEnv{kcfg: bus.KafkaConfig{Brokers: []string{kafka}}, es: es, alias: indexer.Alias + "-" + id,
+	e := &ledgerEnv{kcfg: kafka.Config{Brokers: []string{kafkaAddr}}, es: es, alias: indexer.Alias + "-" + id,
 		topic: "mwledger.contracts." + id, alerts: alert.Topic + "." + id, hook: newWebhookReceiver(t),
 		log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
-	if err := bus.EnsureTopics(ctx, e.kcfg, bus.TopicSpec{Name: e.topic}, bus.TopicSpec{Name: e.alerts, Partitions: 1},
-		bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
+	if err := kafka.EnsureTopics(ctx, e.kcfg, kafka.TopicSpec{Name: e.topic}, kafka.TopicSpec{Name: e.alerts, Partitions: 1},
+		kafka.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := bus.NewKafkaPublisher(e.kcfg)
+	pub, err := kafka.NewPublisher(e.kcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,13 +185,13 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func (e *ledgerEnv) publish(t *testing.T, ctx context.Context, cs ...schemas.Contract) {
 	t.Helper()
-	msgs := make([]bus.Message, len(cs))
+	msgs := make([]stream.Message, len(cs))
 	for i, c := range cs {
 		v, err := json.Marshal(c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs[i] = bus.Message{Topic: e.topic, Key: []byte(c.ID), Value: v}
+		msgs[i] = stream.Message{Topic: e.topic, Key: []byte(c.ID), Value: v}
 	}
 	if err := e.pub.Publish(ctx, msgs...); err != nil {
 		t.Fatal(err)
@@ -233,7 +234,7 @@ func (e *ledgerEnv) newIndexer(t *testing.T, ctx context.Context) *testIndexer {
 // run consumes the topic with group until idle for idle, with the dispatcher running.
 func (ix *testIndexer) run(t *testing.T, ctx context.Context, e *ledgerEnv, group string, idle time.Duration) indexer.StageStats {
 	t.Helper()
-	in, err := bus.NewKafkaConsumer(e.kcfg, group, e.topic)
+	in, err := kafka.NewConsumer(e.kcfg, group, e.topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +379,7 @@ func TestLedgerSeedsOneDealOneAlert(t *testing.T) {
 		}
 	}
 	// The Kafka alerts topic: each alert once.
-	kc, err := bus.NewKafkaConsumer(e.kcfg, e.alerts+"-reader", e.alerts)
+	kc, err := kafka.NewConsumer(e.kcfg, e.alerts+"-reader", e.alerts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,7 +474,7 @@ func TestLedgerThroughputAndAlertLatency(t *testing.T) {
 	e.hook.up.Store(true)
 	ix = e.newIndexer(t, ctx)
 	lctx, lcancel := context.WithCancel(ctx)
-	in, err := bus.NewKafkaConsumer(e.kcfg, e.topic+"-lat", e.topic)
+	in, err := kafka.NewConsumer(e.kcfg, e.topic+"-lat", e.topic)
 	if err != nil {
 		t.Fatal(err)
 	}

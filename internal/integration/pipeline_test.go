@@ -16,12 +16,13 @@ import (
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/fixtures"
 	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/internal/cli"
 	"github.com/mwledger/mwledger/internal/eval"
 	"github.com/mwledger/mwledger/internal/fixturesite"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // mwledger runs one command line in-process, as the binary would.
@@ -39,8 +40,8 @@ func mwledger(t *testing.T, ctx context.Context, args ...string) string {
 // the deals are searchable with the right $/MW/year, and that a second pass over
 // the same articles changes no count.
 func TestPipelineEndToEnd(t *testing.T) {
-	kafka, es := testenv.Kafka(t), testenv.ES(t)
-	t.Setenv("MWLEDGER_KAFKA", kafka)
+	kafkaAddr, es := testenv.Kafka(t), testenv.ES(t)
+	t.Setenv("MWLEDGER_KAFKA", kafkaAddr)
 	t.Setenv("MWLEDGER_ES", es)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -94,9 +95,9 @@ func TestPipelineEndToEnd(t *testing.T) {
 	group := fmt.Sprintf("it-%d", time.Now().UnixNano())
 	// New groups that skip what other tests left on the shared topics: the
 	// stages read this test's articles and records only.
-	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
-	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}, bus.TopicSpec{Name: schemas.TopicContracts},
-		bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
+	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
+	if err := kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: schemas.TopicArticles}, kafka.TopicSpec{Name: schemas.TopicContracts},
+		kafka.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
 		t.Fatal(err)
 	}
 	skipBacklog(t, ctx, cfg.Brokers, group+"-x", schemas.TopicArticles)
@@ -222,14 +223,14 @@ func fromFixtures(deals []indexer.Deal, urls map[string]bool) []indexer.Deal {
 // TestPoisonMessagesGoToDLQ publishes messages no stage can process and checks
 // that each lands on the dead-letter topic with its reason while the stream goes on.
 func TestPoisonMessagesGoToDLQ(t *testing.T) {
-	kafka := testenv.Kafka(t)
+	kafkaAddr := testenv.Kafka(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
-	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}, bus.TopicSpec{Name: schemas.TopicContracts}, bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
+	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
+	if err := kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: schemas.TopicArticles}, kafka.TopicSpec{Name: schemas.TopicContracts}, kafka.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := bus.NewKafkaPublisher(cfg)
+	pub, err := kafka.NewPublisher(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,17 +249,17 @@ func TestPoisonMessagesGoToDLQ(t *testing.T) {
 	hugeMsg, _ := json.Marshal(huge)
 	want := map[string]string{run + "-json": "invalid_json", run + "-version": "schema_version", run + "-binary": "not_html", run + "-huge": "too_large"}
 	if err := pub.Publish(ctx,
-		bus.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-json"), Value: []byte("{not json")},
-		bus.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-version"), Value: oldVersion},
-		bus.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-binary"), Value: binMsg},
-		bus.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-huge"), Value: hugeMsg},
+		stream.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-json"), Value: []byte("{not json")},
+		stream.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-version"), Value: oldVersion},
+		stream.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-binary"), Value: binMsg},
+		stream.Message{Topic: schemas.TopicArticles, Key: []byte(run + "-huge"), Value: hugeMsg},
 	); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("MWLEDGER_KAFKA", kafka)
+	t.Setenv("MWLEDGER_KAFKA", kafkaAddr)
 	mwledger(t, ctx, "extract", "--consume", "--group", run, "--idle-exit", "4s")
 
-	dlq, err := bus.NewKafkaConsumer(cfg, run+"-dlq", schemas.TopicDLQ)
+	dlq, err := kafka.NewConsumer(cfg, run+"-dlq", schemas.TopicDLQ)
 	if err != nil {
 		t.Fatal(err)
 	}

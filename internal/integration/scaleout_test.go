@@ -13,9 +13,10 @@ import (
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/benchtool"
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // TestScaleOutSurvivesKills runs two `mwledger extract --consume` and two
@@ -24,11 +25,11 @@ import (
 // of each mid-stream, and checks that the survivors took the work over: every
 // contract the extractor finds in the articles is in Elasticsearch, none twice.
 func TestScaleOutSurvivesKills(t *testing.T) {
-	kafka, es := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, es := testenv.Kafka(t), testenv.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	bin := mwledgerBinary(t)
-	cfg := bus.KafkaConfig{Brokers: []string{kafka}}
+	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
 	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}})
 	if err != nil {
 		t.Fatal(err)
@@ -36,8 +37,8 @@ func TestScaleOutSurvivesKills(t *testing.T) {
 	if err := store.EnsureIndex(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: schemas.TopicArticles}, bus.TopicSpec{Name: schemas.TopicContracts},
-		bus.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
+	if err := kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: schemas.TopicArticles}, kafka.TopicSpec{Name: schemas.TopicContracts},
+		kafka.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now().UnixNano()
@@ -52,7 +53,7 @@ func TestScaleOutSurvivesKills(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]int{}
-	msgs := make([]bus.Message, n)
+	msgs := make([]stream.Message, n)
 	for i := range n {
 		a := benchtool.Article(base, seed, i)
 		page, err := extractor.ReadHTML([]byte(a.HTML), "")
@@ -63,7 +64,7 @@ func TestScaleOutSurvivesKills(t *testing.T) {
 			want[c.Source.URL]++
 		}
 		v, _ := json.Marshal(a)
-		msgs[i] = bus.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v}
+		msgs[i] = stream.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v}
 	}
 	if len(want) < n*9/10 {
 		t.Fatalf("the extractor finds contracts in only %d of %d generated articles", len(want), n)
@@ -77,7 +78,7 @@ func TestScaleOutSurvivesKills(t *testing.T) {
 	if err := benchtool.SkipBacklog(ctx, cfg.Brokers, gi, schemas.TopicContracts); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := bus.NewKafkaPublisher(cfg)
+	pub, err := kafka.NewPublisher(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func TestScaleOutSurvivesKills(t *testing.T) {
 	// still there when the coordinator hands it the dead member's partitions.
 	start := func(args ...string) *exec.Cmd {
 		cmd := exec.CommandContext(ctx, bin, append(args, "--idle-exit", "25s")...)
-		cmd.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafka, "MWLEDGER_ES="+es, "MWLEDGER_LOG_LEVEL=warn")
+		cmd.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafkaAddr, "MWLEDGER_ES="+es, "MWLEDGER_LOG_LEVEL=warn")
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/bus"
 	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/stream"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // TestKafkaSecuredListeners publishes and consumes through the broker's SCRAM
@@ -29,21 +30,21 @@ func TestKafkaSecuredListeners(t *testing.T) {
 	tests := []struct {
 		name        string
 		addr        string
-		sec         bus.Security
+		sec         kafka.Security
 		errContains string
 	}{
-		{name: "scram-sha-256", addr: saslAddr, sec: bus.Security{SASL: "scram-sha-256", Username: user, Password: pass}},
-		{name: "scram-sha-512 over tls", addr: sslAddr, sec: bus.Security{TLS: true, CAFile: ca, SASL: "scram-sha-512", Username: user, Password: pass}},
-		{name: "wrong password", addr: saslAddr, sec: bus.Security{SASL: "scram-sha-256", Username: user, Password: "not-the-password"}, errContains: "SASL"},
-		{name: "untrusted certificate", addr: sslAddr, sec: bus.Security{TLS: true, SASL: "scram-sha-512", Username: user, Password: pass}, errContains: "certificate"},
+		{name: "scram-sha-256", addr: saslAddr, sec: kafka.Security{SASL: "scram-sha-256", Username: user, Password: pass}},
+		{name: "scram-sha-512 over tls", addr: sslAddr, sec: kafka.Security{TLS: true, CAFile: ca, SASL: "scram-sha-512", Username: user, Password: pass}},
+		{name: "wrong password", addr: saslAddr, sec: kafka.Security{SASL: "scram-sha-256", Username: user, Password: "not-the-password"}, errContains: "SASL"},
+		{name: "untrusted certificate", addr: sslAddr, sec: kafka.Security{TLS: true, SASL: "scram-sha-512", Username: user, Password: pass}, errContains: "certificate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 			defer cancel()
-			cfg := bus.KafkaConfig{Brokers: []string{tt.addr}, Security: tt.sec}
+			cfg := kafka.Config{Brokers: []string{tt.addr}, Security: tt.sec}
 			topic := fmt.Sprintf("mwledger.test.security.%d", time.Now().UnixNano())
-			err := bus.Ping(ctx, cfg)
+			err := kafka.Ping(ctx, cfg)
 			if tt.errContains != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errContains) {
 					t.Fatalf("Ping = %v, want an error containing %q", err, tt.errContains)
@@ -56,18 +57,18 @@ func TestKafkaSecuredListeners(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := bus.EnsureTopics(ctx, cfg, bus.TopicSpec{Name: topic, Partitions: 1}); err != nil {
+			if err := kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: topic, Partitions: 1}); err != nil {
 				t.Fatal(err)
 			}
-			pub, err := bus.NewKafkaPublisher(cfg)
+			pub, err := kafka.NewPublisher(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer pub.Close()
-			if err := pub.Publish(ctx, bus.Message{Topic: topic, Key: []byte("k"), Value: []byte("secured")}); err != nil {
+			if err := pub.Publish(ctx, stream.Message{Topic: topic, Key: []byte("k"), Value: []byte("secured")}); err != nil {
 				t.Fatal(err)
 			}
-			c, err := bus.NewKafkaConsumer(cfg, topic+"-group", topic)
+			c, err := kafka.NewConsumer(cfg, topic+"-group", topic)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/alert"
-	"github.com/mwledger/mwledger/internal/bus"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // outageReceiver is a loopback webhook receiver whose port is held from the
@@ -191,7 +191,7 @@ func TestWebhookDownForAMinute(t *testing.T) {
 		t.Fatal(err)
 	}
 	store.SetAlerts(policy, disp.Notify)
-	in, err := bus.NewKafkaConsumer(e.kcfg, e.topic+"-outage", e.topic)
+	in, err := kafka.NewConsumer(e.kcfg, e.topic+"-outage", e.topic)
 	if err != nil {
 		t.Fatal(err)
 	}

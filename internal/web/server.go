@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/redact"
+	"github.com/mwledger/mwledger/redact"
 )
 
 // Ledger is what the server reads: both indexer.BoltStore and indexer.ESStore.

@@ -1,8 +1,4 @@
-// Package bus carries messages between the stages: Kafka in production
-// (kafka.go) and an in-process log for the embedded `mwledger run` (memory.go).
-// Both give at-least-once delivery: a consumer commits a message only after the
-// work it caused is done, and an uncommitted message is delivered again.
-package bus
+package stream
 
 import (
 	"context"
@@ -18,8 +14,9 @@ type Message struct {
 	Offset    int64
 	Headers   map[string]string
 
-	// raw is the transport's own message, kept for Commit.
-	raw any
+	// Raw is the transport's own message, kept for its Commit (a kafka-go
+	// message for stream/kafka); stages never look at it.
+	Raw any
 }
 
 // Publisher writes messages; it returns only when the bus acknowledged all of them.

@@ -1,4 +1,4 @@
-package bus
+package kafka
 
 import (
 	"crypto/tls"

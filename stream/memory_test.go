@@ -1,9 +1,8 @@
-package bus
+package stream
 
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 )
@@ -58,26 +57,3 @@ func TestMemoryWakesWaitingConsumer(t *testing.T) {
 		t.Fatal("waiting consumer was not woken")
 	}
 }
-
-func TestKafkaConfigValidate(t *testing.T) {
-	tests := []struct {
-		name        string
-		cfg         KafkaConfig
-		errContains string
-	}{
-		{"ok", KafkaConfig{Brokers: []string{"127.0.0.1:19092"}}, ""},
-		{"empty", KafkaConfig{}, "Brokers is empty"},
-		{"no port", KafkaConfig{Brokers: []string{"localhost"}}, "not host:port"},
-		{"negative", KafkaConfig{Brokers: []string{"127.0.0.1:1"}, Partitions: -1}, "must not be negative"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := tt.cfg.Validate()
-			if (err == nil) != (tt.errContains == "") || (err != nil && !contains(err.Error(), tt.errContains)) {
-				t.Fatalf("Validate() = %v, want error containing %q", err, tt.errContains)
-			}
-		})
-	}
-}
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

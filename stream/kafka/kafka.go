@@ -1,4 +1,4 @@
-package bus
+package kafka
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segmentio/kafka-go"
+	kafkago "github.com/segmentio/kafka-go"
 
-	"github.com/mwledger/mwledger/internal/redact"
+	"github.com/mwledger/mwledger/redact"
+	"github.com/mwledger/mwledger/stream"
 )
 
-// KafkaConfig says how to reach Kafka.
-type KafkaConfig struct {
+// Config says how to reach Kafka.
+type Config struct {
 	// Brokers is the list of host:port bootstrap addresses. Required.
 	Brokers []string
 	// BatchTimeout bounds how long the writer waits to fill a batch. Default 5ms
@@ -34,7 +35,7 @@ type KafkaConfig struct {
 }
 
 // Validate names the first bad field.
-func (c *KafkaConfig) Validate() error {
+func (c *Config) Validate() error {
 	if len(c.Brokers) == 0 {
 		return errors.New("kafka: Brokers is empty (set --kafka or MWLEDGER_KAFKA, e.g. 127.0.0.1:19092)")
 	}
@@ -49,7 +50,7 @@ func (c *KafkaConfig) Validate() error {
 	return c.Security.Validate()
 }
 
-func (c KafkaConfig) withDefaults() KafkaConfig {
+func (c Config) withDefaults() Config {
 	if c.BatchTimeout == 0 {
 		c.BatchTimeout = 5 * time.Millisecond
 	}
@@ -73,8 +74,8 @@ func ParseBrokers(s string) []string {
 	return out
 }
 
-func (c KafkaConfig) transport() (*kafka.Transport, error) {
-	t := &kafka.Transport{DialTimeout: 5 * time.Second, IdleTimeout: 30 * time.Second, MetadataTTL: 5 * time.Second}
+func (c Config) transport() (*kafkago.Transport, error) {
+	t := &kafkago.Transport{DialTimeout: 5 * time.Second, IdleTimeout: 30 * time.Second, MetadataTTL: 5 * time.Second}
 	if c.Dial != nil {
 		t.Dial = c.Dial
 	}
@@ -88,8 +89,8 @@ func (c KafkaConfig) transport() (*kafka.Transport, error) {
 	return t, nil
 }
 
-func (c KafkaConfig) dialer() (*kafka.Dialer, error) {
-	d := &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true}
+func (c Config) dialer() (*kafkago.Dialer, error) {
+	d := &kafkago.Dialer{Timeout: 5 * time.Second, DualStack: true}
 	if c.Dial != nil {
 		d.DialFunc = c.Dial
 	}
@@ -103,16 +104,16 @@ func (c KafkaConfig) dialer() (*kafka.Dialer, error) {
 	return d, nil
 }
 
-// KafkaPublisher writes to Kafka with acks from all in-sync replicas and keys hashed
+// Publisher writes to Kafka with acks from all in-sync replicas and keys hashed
 // to partitions, so that the messages of one key stay in order.
-type KafkaPublisher struct {
-	w *kafka.Writer
+type Publisher struct {
+	w *kafkago.Writer
 }
 
-var _ Publisher = (*KafkaPublisher)(nil)
+var _ stream.Publisher = (*Publisher)(nil)
 
-// NewKafkaPublisher returns a publisher; Close it when done.
-func NewKafkaPublisher(cfg KafkaConfig) (*KafkaPublisher, error) {
+// NewPublisher returns a publisher; Close it when done.
+func NewPublisher(cfg Config) (*Publisher, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -121,28 +122,28 @@ func NewKafkaPublisher(cfg KafkaConfig) (*KafkaPublisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &kafka.Writer{
-		Addr:         kafka.TCP(cfg.Brokers...),
-		Balancer:     &kafka.Hash{},
-		RequiredAcks: kafka.RequireAll,
+	w := &kafkago.Writer{
+		Addr:         kafkago.TCP(cfg.Brokers...),
+		Balancer:     &kafkago.Hash{},
+		RequiredAcks: kafkago.RequireAll,
 		BatchTimeout: cfg.BatchTimeout,
 		BatchBytes:   cfg.MaxMessageBytes,
-		Compression:  kafka.Snappy,
+		Compression:  kafkago.Snappy,
 		MaxAttempts:  5,
 		Transport:    tr,
 	}
-	return &KafkaPublisher{w: w}, nil
+	return &Publisher{w: w}, nil
 }
 
-// Publish writes msgs synchronously. On failure the error is a kafka.WriteErrors
+// Publish writes msgs synchronously. On failure the error is a kafkago.WriteErrors
 // when only some messages failed.
-func (p *KafkaPublisher) Publish(ctx context.Context, msgs ...Message) error {
+func (p *Publisher) Publish(ctx context.Context, msgs ...stream.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	km := make([]kafka.Message, len(msgs))
+	km := make([]kafkago.Message, len(msgs))
 	for i, m := range msgs {
-		km[i] = kafka.Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Headers: kafkaHeaders(m.Headers)}
+		km[i] = kafkago.Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Headers: kafkaHeaders(m.Headers)}
 	}
 	if err := p.w.WriteMessages(ctx, km...); err != nil {
 		return fmt.Errorf("publishing %d message(s) to kafka: %w", len(msgs), err)
@@ -151,28 +152,28 @@ func (p *KafkaPublisher) Publish(ctx context.Context, msgs ...Message) error {
 }
 
 // Close flushes and closes the writer.
-func (p *KafkaPublisher) Close() error { return p.w.Close() }
+func (p *Publisher) Close() error { return p.w.Close() }
 
-func kafkaHeaders(h map[string]string) []kafka.Header {
+func kafkaHeaders(h map[string]string) []kafkago.Header {
 	if len(h) == 0 {
 		return nil
 	}
-	out := make([]kafka.Header, 0, len(h))
+	out := make([]kafkago.Header, 0, len(h))
 	for k, v := range h {
-		out = append(out, kafka.Header{Key: k, Value: []byte(v)})
+		out = append(out, kafkago.Header{Key: k, Value: []byte(v)})
 	}
 	return out
 }
 
-// KafkaConsumer reads one topic in a consumer group and commits explicitly.
-type KafkaConsumer struct {
-	r *kafka.Reader
+// Consumer reads one topic in a consumer group and commits explicitly.
+type Consumer struct {
+	r *kafkago.Reader
 }
 
-var _ Consumer = (*KafkaConsumer)(nil)
+var _ stream.Consumer = (*Consumer)(nil)
 
-// NewKafkaConsumer joins group on topic. New groups start at the earliest offset.
-func NewKafkaConsumer(cfg KafkaConfig, group, topic string) (*KafkaConsumer, error) {
+// NewConsumer joins group on topic. New groups start at the earliest offset.
+func NewConsumer(cfg Config, group, topic string) (*Consumer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -184,7 +185,7 @@ func NewKafkaConsumer(cfg KafkaConfig, group, topic string) (*KafkaConsumer, err
 	if err != nil {
 		return nil, err
 	}
-	r := kafka.NewReader(kafka.ReaderConfig{
+	r := kafkago.NewReader(kafkago.ReaderConfig{
 		Brokers:        cfg.Brokers,
 		GroupID:        group,
 		Topic:          topic,
@@ -192,7 +193,7 @@ func NewKafkaConsumer(cfg KafkaConfig, group, topic string) (*KafkaConsumer, err
 		MinBytes:       1,
 		MaxBytes:       int(cfg.MaxMessageBytes) * 2,
 		MaxWait:        100 * time.Millisecond,
-		StartOffset:    kafka.FirstOffset,
+		StartOffset:    kafkago.FirstOffset,
 		CommitInterval: 0, // synchronous commits: errors are returned, not hidden
 		// Rebalance quickly when an instance dies so that another picks its partitions up.
 		HeartbeatInterval: time.Second,
@@ -200,27 +201,27 @@ func NewKafkaConsumer(cfg KafkaConfig, group, topic string) (*KafkaConsumer, err
 		RebalanceTimeout:  10 * time.Second,
 		JoinGroupBackoff:  500 * time.Millisecond,
 	})
-	return &KafkaConsumer{r: r}, nil
+	return &Consumer{r: r}, nil
 }
 
 // Fetch returns the next message without committing it.
-func (c *KafkaConsumer) Fetch(ctx context.Context) (Message, error) {
+func (c *Consumer) Fetch(ctx context.Context) (stream.Message, error) {
 	m, err := c.r.FetchMessage(ctx)
 	if err != nil {
-		return Message{}, err
+		return stream.Message{}, err
 	}
 	h := map[string]string{}
 	for _, kh := range m.Headers {
 		h[kh.Key] = string(kh.Value)
 	}
-	return Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Partition: m.Partition, Offset: m.Offset, Headers: h, raw: m}, nil
+	return stream.Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Partition: m.Partition, Offset: m.Offset, Headers: h, Raw: m}, nil
 }
 
 // Commit commits the offsets of msgs.
-func (c *KafkaConsumer) Commit(ctx context.Context, msgs ...Message) error {
-	km := make([]kafka.Message, 0, len(msgs))
+func (c *Consumer) Commit(ctx context.Context, msgs ...stream.Message) error {
+	km := make([]kafkago.Message, 0, len(msgs))
 	for _, m := range msgs {
-		if r, ok := m.raw.(kafka.Message); ok {
+		if r, ok := m.Raw.(kafkago.Message); ok {
 			km = append(km, r)
 		}
 	}
@@ -235,10 +236,10 @@ func (c *KafkaConsumer) Commit(ctx context.Context, msgs ...Message) error {
 
 // Lag is the number of messages behind the end of the partitions this
 // consumer holds, as last seen by the reader.
-func (c *KafkaConsumer) Lag() int64 { return c.r.Stats().Lag }
+func (c *Consumer) Lag() int64 { return c.r.Stats().Lag }
 
 // Close leaves the group.
-func (c *KafkaConsumer) Close() error { return c.r.Close() }
+func (c *Consumer) Close() error { return c.r.Close() }
 
 // TopicSpec describes a topic EnsureTopics creates.
 type TopicSpec struct {
@@ -249,7 +250,7 @@ type TopicSpec struct {
 }
 
 // EnsureTopics creates the topics that do not exist yet. Existing topics are left alone.
-func EnsureTopics(ctx context.Context, cfg KafkaConfig, topics ...TopicSpec) error {
+func EnsureTopics(ctx context.Context, cfg Config, topics ...TopicSpec) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -258,32 +259,32 @@ func EnsureTopics(ctx context.Context, cfg KafkaConfig, topics ...TopicSpec) err
 	if err != nil {
 		return err
 	}
-	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 15 * time.Second, Transport: tr}
-	req := &kafka.CreateTopicsRequest{}
+	client := &kafkago.Client{Addr: kafkago.TCP(cfg.Brokers...), Timeout: 15 * time.Second, Transport: tr}
+	req := &kafkago.CreateTopicsRequest{}
 	for _, t := range topics {
 		n := t.Partitions
 		if n == 0 {
 			n = cfg.Partitions
 		}
-		entries := []kafka.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: fmt.Sprint(cfg.MaxMessageBytes + 1<<20)}}
+		entries := []kafkago.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: fmt.Sprint(cfg.MaxMessageBytes + 1<<20)}}
 		for k, v := range t.Configs {
-			entries = append(entries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
+			entries = append(entries, kafkago.ConfigEntry{ConfigName: k, ConfigValue: v})
 		}
-		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t.Name, NumPartitions: n, ReplicationFactor: 1, ConfigEntries: entries})
+		req.Topics = append(req.Topics, kafkago.TopicConfig{Topic: t.Name, NumPartitions: n, ReplicationFactor: 1, ConfigEntries: entries})
 	}
 	resp, err := client.CreateTopics(ctx, req)
 	if err != nil {
 		return fmt.Errorf("creating topics on %v: %w", cfg.Brokers, err)
 	}
 	for name, terr := range resp.Errors {
-		if terr != nil && !errors.Is(terr, kafka.TopicAlreadyExists) {
+		if terr != nil && !errors.Is(terr, kafkago.TopicAlreadyExists) {
 			return fmt.Errorf("creating topic %s: %w", name, terr)
 		}
 	}
 	// Wait until the leaders are known, so the first write does not race the creation.
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: topicNames(topics)})
+		md, err := client.Metadata(ctx, &kafkago.MetadataRequest{Topics: topicNames(topics)})
 		if err == nil && allHaveLeaders(md) {
 			return nil
 		}
@@ -306,7 +307,7 @@ func topicNames(ts []TopicSpec) []string {
 	return out
 }
 
-func allHaveLeaders(md *kafka.MetadataResponse) bool {
+func allHaveLeaders(md *kafkago.MetadataResponse) bool {
 	for _, t := range md.Topics {
 		if t.Error != nil || len(t.Partitions) == 0 {
 			return false
@@ -322,7 +323,7 @@ func allHaveLeaders(md *kafka.MetadataResponse) bool {
 
 // Ping connects to the first reachable broker with the configured TLS and SASL and
 // returns why it could not: a clear error at start-up instead of retries later.
-func Ping(ctx context.Context, cfg KafkaConfig) error {
+func Ping(ctx context.Context, cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

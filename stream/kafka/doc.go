@@ -1,0 +1,7 @@
+// Package kafka is stream's Kafka implementation (github.com/segmentio/kafka-go):
+// a Publisher that waits for all in-sync replicas and hashes keys to partitions,
+// a Consumer that fetches and commits explicitly (never ReadMessage), topic
+// creation (EnsureTopics), a connection check (Ping), TLS and SASL (Security).
+//
+// Reads and writes: Kafka topics. Imports: stream, redact, kafka-go.
+package kafka
