@@ -182,7 +182,7 @@ func bareAmounts(s string, decimalComma bool, currency string, found []Money) []
 		if !ok {
 			continue
 		}
-		v *= scaleWords[strings.ToLower(scale)]
+		v = math.Round(v*scaleWords[strings.ToLower(scale)]*100) / 100
 		if v < 1e9 {
 			continue // "200 millones de usuarios": only contract-sized amounts
 		}
