@@ -38,6 +38,7 @@ type sent struct {
 	title   bool
 	cls     *figureClasses // what each figure is, read once (classify.go)
 	totals  bool           // under a heading about totals ("Reading the new totals")
+	usedBy  *Entity        // the company the sentence's facility is built for, beside the lease's customer
 }
 
 // openNames finds company names the gazetteer does not know, for a whole

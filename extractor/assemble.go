@@ -558,6 +558,9 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 			}
 		}
 		// Guarantors and end users of the deal.
+		if s.usedBy != nil && f.d.endUser == nil && s.usedBy != f.op.e && s.usedBy != f.cp.e && (j == k || mentionsParty(s, f.cp.e)) {
+			f.d.endUser = s.usedBy
+		}
 		for _, m := range s.ents {
 			if m.E == f.cp.e || m.E == f.op.e {
 				continue

@@ -239,6 +239,11 @@ func capClass(lower string, c Capacity) string {
 			after = after[:i]
 		}
 	}
+	// "increasing its contracted load to 415 MW of critical IT load": a
+	// running total, IT load or not.
+	if accumulatedTo(lower, c.Start) && !leaseGrownTo(lower, c.Start) {
+		return "reject"
+	}
 	if anyWord(after, lx.ITLoad) || anyWord(lastRunes(before, 14), lx.ITLoad) {
 		return "it"
 	}

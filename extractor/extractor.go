@@ -379,9 +379,10 @@ func dropSideParties(ss []*sent) {
 			if !with || i == 0 || p.e == nil || afterWith(s, p) {
 				continue
 			}
-			before := strings.ToLower(lastRunes(s.Text[:p.start], 50))
-			if w := endsWithWord(before, []string{"for"}); w != "" && anyWord(clauseBefore(strings.TrimSuffix(strings.TrimRight(before, " "), w)), lex().BuiltFor) {
+			before := strings.ToLower(lastRunes(s.Text[:p.start], 60))
+			if w := endsWithWord(before, []string{"for"}); w != "" && anyWord(ownPhrase(strings.TrimSuffix(strings.TrimRight(before, " "), w)), lex().BuiltFor) {
 				side[p.e] = true
+				s.usedBy = p.e
 			}
 		}
 		backing := containsAny(s.lower, guaranteeCues)
@@ -420,6 +421,17 @@ func dropSideParties(ss []*sent) {
 		}
 		s.parties = keep
 	}
+}
+
+// ownPhrase keeps the words after the last clause break ("; ", " and ",
+// " but "): a place written "Lima, Ohio" does not break it.
+func ownPhrase(s string) string {
+	for _, sep := range []string{"; ", " and ", " but ", " while "} {
+		if i := strings.LastIndex(s, sep); i >= 0 {
+			s = s[i+len(sep):]
+		}
+	}
+	return s
 }
 
 // exitWords say a company left a deal or a project before this one.
