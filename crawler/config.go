@@ -66,6 +66,11 @@ type Source struct {
 	// fetched site (see provenance.go), else the page is published under the
 	// URL it was fetched from.
 	CanonicalHosts []string `yaml:"canonical_hosts"`
+	// Kind is "" (a news site: feeds, sitemaps, listings, urls) or "edgar"
+	// (SEC EDGAR filings, configured by Edgar; see source_edgar.go).
+	Kind string `yaml:"kind"`
+	// Edgar configures a source of kind edgar.
+	Edgar *EdgarSource `yaml:"edgar"`
 }
 
 // Bounds of a sources file: a value beyond them is an error, not a panic
@@ -157,8 +162,20 @@ func (s *Source) Validate() error {
 	if s.Name == "" {
 		return errors.New("name is required")
 	}
-	if len(s.Feeds)+len(s.Sitemaps)+len(s.Listings)+len(s.URLs) == 0 {
-		return fmt.Errorf("%s: give at least one of feeds, sitemaps, listings or urls", s.Name)
+	switch s.Kind {
+	case KindEdgar:
+		if err := s.validateEdgar(); err != nil {
+			return err
+		}
+	case "":
+		if s.Edgar != nil {
+			return fmt.Errorf("%s: an edgar block needs kind: edgar", s.Name)
+		}
+		if len(s.Feeds)+len(s.Sitemaps)+len(s.Listings)+len(s.URLs) == 0 {
+			return fmt.Errorf("%s: give at least one of feeds, sitemaps, listings or urls", s.Name)
+		}
+	default:
+		return fmt.Errorf("%s: kind %q is not a kind of source (leave it out for a news site, or edgar)", s.Name, s.Kind)
 	}
 	check := func(field, u string) error {
 		p, err := url.Parse(u)
@@ -260,7 +277,8 @@ func (s Source) startURLs() []string {
 	for _, l := range s.Listings {
 		out = append(out, l.URL)
 	}
-	return append(out, s.URLs...)
+	out = append(out, s.URLs...)
+	return append(out, s.edgarFeeds()...)
 }
 
 // Config is the crawler's own configuration. The zero value is usable.
@@ -307,6 +325,9 @@ type Config struct {
 	// Metrics receives the crawler's counters. Default: a new Metrics, see
 	// Crawler.Metrics.
 	Metrics *Metrics
+	// Tickers maps the tickers of the entities file to company names: a
+	// ticker of an edgar source outside it is refused. Default: not checked.
+	Tickers map[string]string
 	// Dial, when set, replaces the network dialer (tests record and refuse with it,
 	// or map test host names to loopback). The private-address guard still applies
 	// to IP literals; host names are the dialer's to resolve.

@@ -53,6 +53,10 @@ type Crawler struct {
 	// keyLocks serialise the check-publish-record of one canonical URL, so that
 	// the same story fetched under two URLs at once is published once.
 	keyLocks [256]sync.Mutex
+
+	// edgarPace spaces the requests of every EDGAR source (source_edgar.go).
+	edgarMu   sync.Mutex
+	edgarPace *pacer
 }
 
 // New returns a crawler that publishes to pub. A bad cfg is reported by Crawl and Run.

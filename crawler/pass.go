@@ -42,6 +42,9 @@ func (c *Crawler) crawlSource(ctx context.Context, s Source) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
+	if err := s.checkTickers(c.cfg.Tickers); err != nil {
+		return err
+	}
 	start := time.Now()
 	pctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -68,6 +71,9 @@ func (c *Crawler) crawlSource(ctx context.Context, s Source) error {
 	for _, u := range s.URLs {
 		p.visit(nil, Link{URL: u, Kind: kindArticle})
 	}
+	for _, u := range s.edgarFeeds() {
+		p.request(u, newCtx(kindEdgarFeed))
+	}
 	col.Wait()
 
 	result := "ok"
@@ -90,9 +96,13 @@ func (c *Crawler) crawlSource(ctx context.Context, s Source) error {
 // truncation, the guarded dialer, no transcoding of bodies, redirects followed
 // by the pass itself (see redirect) so that each hop is checked.
 func (c *Crawler) newCollector(ctx context.Context, s Source) (*colly.Collector, error) {
+	ua := c.cfg.UserAgent
+	if s.Kind == KindEdgar {
+		ua = strings.TrimSpace(s.Edgar.UserAgent) // the SEC's fair-access rules
+	}
 	col := colly.NewCollector(
 		colly.AllowedDomains(s.domains()...),
-		colly.UserAgent(c.cfg.UserAgent),
+		colly.UserAgent(ua),
 		// One byte over the limit tells a truncated body from one that fits exactly.
 		colly.MaxBodySize(c.cfg.MaxBodyBytes+1),
 		colly.Async(true),
@@ -108,22 +118,26 @@ func (c *Crawler) newCollector(ctx context.Context, s Source) (*colly.Collector,
 	if err != nil {
 		return nil, err
 	}
-	col.SetClient(&http.Client{
-		Jar: jar,
-		Transport: &limitTransport{
-			base: &http.Transport{
-				DialContext:           guardedDialer(c.cfg.Dial, s.AllowPrivate),
-				ResponseHeaderTimeout: c.cfg.Timeout,
-				TLSHandshakeTimeout:   10 * time.Second,
-				MaxIdleConnsPerHost:   max(par, 4),
-				ForceAttemptHTTP2:     true,
-				DisableCompression:    true, // limitTransport asks for gzip and inflates it within the limit
-			},
-			maxBody:       int64(c.cfg.MaxBodyBytes),
-			maxRobots:     int64(c.cfg.MaxRobotsBytes),
-			robotsTimeout: c.cfg.RobotsTimeout,
-			ctx:           ctx,
+	var transport http.RoundTripper = &limitTransport{
+		base: &http.Transport{
+			DialContext:           guardedDialer(c.cfg.Dial, s.AllowPrivate),
+			ResponseHeaderTimeout: c.cfg.Timeout,
+			TLSHandshakeTimeout:   10 * time.Second,
+			MaxIdleConnsPerHost:   max(par, 4),
+			ForceAttemptHTTP2:     true,
+			DisableCompression:    true, // limitTransport asks for gzip and inflates it within the limit
 		},
+		maxBody:       int64(c.cfg.MaxBodyBytes),
+		maxRobots:     int64(c.cfg.MaxRobotsBytes),
+		robotsTimeout: c.cfg.RobotsTimeout,
+		ctx:           ctx,
+	}
+	if s.Kind == KindEdgar {
+		transport = &edgarTransport{base: transport, pace: c.edgarPacer(s.Edgar.withDefaults().RequestsPerSecond)}
+	}
+	col.SetClient(&http.Client{
+		Jar:           jar,
+		Transport:     transport,
 		CheckRedirect: c.checkRedirect(s),
 	})
 	col.SetRequestTimeout(c.cfg.Timeout)
@@ -497,6 +511,10 @@ func (p *pass) onResponse(r *colly.Response) {
 		}
 	case kindListing:
 		p.listing(r)
+	case kindEdgarFeed:
+		p.edgarFeed(r)
+	case kindEdgarIndex:
+		p.edgarIndex(r)
 	case kindArticle:
 		p.publish(r, text)
 	}
@@ -582,7 +600,7 @@ func (p *pass) redirect(r *colly.Response) {
 	ctx := colly.NewContext()
 	r.Ctx.ForEach(func(k string, v any) any {
 		switch k {
-		case "kind", "listing", "page", "depth":
+		case "kind", "listing", "page", "depth", "filing":
 			ctx.Put(k, v)
 		}
 		return nil
@@ -675,6 +693,9 @@ type pacer struct {
 
 func newPacer(s Source) *pacer {
 	delay, par := s.Delay.Duration, s.Parallelism
+	if s.Kind == KindEdgar && delay == 0 {
+		return &pacer{} // the EDGAR transport paces every request (source_edgar.go)
+	}
 	if delay == 0 {
 		delay = time.Second
 	}

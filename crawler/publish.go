@@ -106,6 +106,7 @@ func (p *pass) publish(r *colly.Response, text []byte) {
 		ContentHash:   "sha256:" + sha256Hex(body),
 		Source:        src,
 		Version:       version,
+		Filing:        filingOf(r),
 	}
 	a.SetBody(body)
 	v, err := json.Marshal(a)

@@ -15,6 +15,7 @@ import (
 	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/mwledger/mwledger/crawler"
+	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
 
@@ -76,7 +77,8 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 		}
 		defer stop()
 	}
-	c := crawler.New(crawler.Config{UserAgent: *ua, Timeout: *timeout, MaxBodyBytes: *maxBody, MaxAttempts: *attempts, State: st, Metrics: metrics}, pub, e.log)
+	c := crawler.New(crawler.Config{UserAgent: *ua, Timeout: *timeout, MaxBodyBytes: *maxBody, MaxAttempts: *attempts, State: st, Metrics: metrics,
+		Tickers: extractor.DefaultGazetteer().Tickers()}, pub, e.log)
 	if !*once {
 		e.log.Info("crawler started", "sources", len(srcs), "interval", *interval, "state", *state, "kafka", sf.kafka)
 		err := c.Run(ctx, srcs, *interval)
