@@ -147,8 +147,9 @@ func checkRate(t *testing.T, reqs []crawltest.EdgarRequest, rps int) {
 	}
 	sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
 	for i := 0; i+rps < len(at); i++ {
-		// Arrivals jitter by a few milliseconds around the paced starts.
-		if d := at[i+rps].Sub(at[i]); d < time.Second-30*time.Millisecond {
+		// Arrivals jitter around the paced starts (spaced 5% wider than
+		// 1/rps); on a loaded machine by a few dozen milliseconds.
+		if d := at[i+rps].Sub(at[i]); d < time.Second-40*time.Millisecond {
 			t.Errorf("%d requests within %s (requests %d to %d)", rps+1, d, i, i+rps)
 		}
 	}

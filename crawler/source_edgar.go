@@ -448,11 +448,13 @@ func (p *pass) edgarDocument(ictx *colly.Context, u, docType string) {
 }
 
 // edgarPacer is shared by every EDGAR source of a crawler: their requests
-// together stay within the slowest source's rate.
+// together stay within the slowest source's rate, with a 5% margin.
 func (c *Crawler) edgarPacer(rps float64) *pacer {
 	c.edgarMu.Lock()
 	defer c.edgarMu.Unlock()
-	gap := time.Duration(float64(time.Second) / rps)
+	// 5% wider than 1/rps: requests that leave on time can still arrive
+	// bunched (scheduling, the network), and the SEC counts arrivals.
+	gap := time.Duration(1.05 * float64(time.Second) / rps)
 	if c.edgarPace == nil {
 		c.edgarPace = &pacer{gap: gap}
 	} else if gap > c.edgarPace.gap {
