@@ -1062,7 +1062,11 @@ func mergeFrames(fs []*frame) []*draft {
 	out = foldEndUsers(out)
 	ds := make([]*draft, 0, len(out))
 	for _, f := range out {
-		if f.d.value == nil && f.d.capacity == nil && f.d.valueNonUSD == nil {
+		// A deal needs a figure of its own: a value, a capacity, or a term
+		// read in its own sentence with both sides named ("Oracle has signed a
+		// 15-year lease at the campus").
+		if f.d.value == nil && f.d.capacity == nil && f.d.valueNonUSD == nil &&
+			!(f.d.term != nil && f.scores["term"] >= 13 && f.cp.e != nil && !f.orphan) {
 			continue
 		}
 		ds = append(ds, f.d)

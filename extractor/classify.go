@@ -131,8 +131,17 @@ func sentenceHedged(lower string) bool {
 // to other words ("Fünfjahresvertrag", "Großauftrag", "leieavtale").
 var dealStems = []string{"vertrag", "verträge", "auftrag", "vereinbarung", "avtale", "aftale", "kontrakt", "overeenkomst"}
 
-// hasDealWord reports a deal word anywhere in the sentence.
+// financeDeals are deal words that name money raised, not capacity sold.
+var financeDeals = []string{"funding commitments", "funding commitment", "financing commitments", "financing commitment", "loan agreement", "credit agreement", "financing agreement", "financing deal", "debt financing", "funding deal", "funding agreement"}
+
+// hasDealWord reports a deal word anywhere in the sentence (not one that
+// names financing: "secured $11.6 billion in funding commitments").
 func hasDealWord(lower string) bool {
+	if containsAny(lower, financeDeals) {
+		for _, f := range financeDeals {
+			lower = strings.ReplaceAll(lower, f, "")
+		}
+	}
 	return anyWord(lower, lex().DealWords) || containsAny(lower, dealStems)
 }
 
@@ -179,6 +188,11 @@ func moneyClass(lower string, m Money) string {
 		if containsAny(near, []string{"valuing", "market value", "market cap", "per share", "share price", "shares closed", "takeover", "acquisition", "buyout", "offered to buy", "outright", "to acquire",
 			"capitalizzazione", "capitalización", "capitalisation", "capitalização", "marktkapitalisierung", "börsenwert", "市值", "時価総額", "시가총액", "капитализаци"}) {
 			k = "equity"
+		}
+		// "part of the $500 billion Stargate programme": the whole a deal
+		// belongs to.
+		if hasAnySuffix(strings.TrimRight(before, " "), []string{"part of the", "part of a", "part of its", "within the", "under the"}) {
+			k = "total"
 		}
 		// Results, not contracts: "EBITDA came to $212M", "年营收约 4 亿美元".
 		if containsAny(before, []string{"ebitda", "net income", "earnings", "revenue was", "revenues were", "sales of", "profit", "年营收", "年收入", "年營收", "年間売上", "연매출", "연간 매출"}) {
@@ -289,7 +303,8 @@ func termUsable(lower string, t Term) bool {
 		return false
 	}
 	// "most running five years": a term said of several contracts at once.
-	if anyWord(lastRunes(before, 20), []string{"many", "most", "some", "several", "typically", "usually"}) {
+	if anyWord(lastRunes(before, 20), []string{"many", "most", "some", "several", "typically", "usually"}) ||
+		anyWord(lower[clauseStart(lower, t.Start):t.Start], []string{"many of", "most of", "some of", "several of", "all of these", "these contracts", "such contracts"}) {
 		return false
 	}
 	if containsAny(lastRunes(before, 25)+" "+after, []string{"extension", "renewal", "option", "extend"}) {

@@ -172,7 +172,11 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 		if s.Kind == "tr" {
 			continue
 		}
+		// a term counts as a figure: "Oracle has signed a 15-year lease to anchor the campus"
 		figures := len(s.money) + len(s.caps)
+		if !reAggregate.MatchString(s.lower) {
+			figures += len(s.terms) // not "two leases, both 15 years long": that says nothing new
+		}
 		s.hedged = sentenceHedged(s.lower)
 		// A deal word, or a verb of providing between two companies with a
 		// figure ("Orbitra will build a 60 MW data hall for Lumen").
@@ -444,7 +448,16 @@ func formerParty(s *sent, p pmention) bool {
 	if containsAny(s.lower[p.end:min(b, p.end+60)], exitWords) && a <= p.start {
 		return true
 	}
-	before := lastRunes(s.lower[:p.start], 50)
+	before := lastRunes(s.lower[:p.start], 80)
+	// "striving to catch up with AI developers such as Lumen": a rival named
+	// as an example, not a party.
+	rival := lastRunes(s.lower[:p.start], 70)
+	if i := strings.LastIndexAny(rival, ";.:"); i >= 0 {
+		rival = rival[i+1:]
+	}
+	if containsAny(rival, []string{"catch up with", "compete with", "competing with", "rivals such as", "rivals like", "competitors such as", "competitors like", "rival "}) {
+		return true
+	}
 	return containsAny(before, []string{"originally", "previously earmarked", "earmarked for", "initially planned for", "originally planned for", "first meant for"}) &&
 		endsWithWord(strings.TrimRight(before, " "), []string{"for", "by", "and"}) != ""
 }
