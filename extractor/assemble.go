@@ -515,6 +515,10 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 			switch fc.caps[ci] {
 			case "reject":
 				continue
+			case "total":
+				if !f.aggregate {
+					continue
+				}
 			case "it":
 				sc += 3
 			case "soft":

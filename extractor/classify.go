@@ -149,7 +149,8 @@ func hasDealWord(lower string) bool {
 func moneyClass(lower string, m Money) string {
 	k := moneyKind(lower, m)
 	before := lastRunes(lower[:m.Start], 45)
-	if k == "equity" && strings.Contains(before, "valued at") && !containsAny(before, []string{"company", "compan", "shares", "stock", "market", "firm", "business", "startup"}) {
+	if k == "equity" && strings.Contains(before, "valued at") && !containsAny(before, []string{"company", "compan", "shares", "stock", "market", "firm", "business", "startup"}) &&
+		!containsAny(lastRunes(lower[:m.Start], 120), []string{"offer for", "merger", "takeover", "acquisition", "all-stock"}) {
 		k = "value" // "a first eight-year term valued at some $640 million"
 	}
 	after := firstBytes(lower[m.End:], 45)
@@ -174,7 +175,10 @@ func moneyClass(lower string, m Money) string {
 	if k == "value" || k == "total" {
 		lx := lex()
 		near := before + " | " + ownAfter
-		if anyWord(near, lx.TotalWords) {
+		// the amount's own clause, up to 90 bytes back ("with aggregate
+		// base-term contract value of approximately $16.8B")
+		clause := lower[max(clauseStart(lower, m.Start), m.Start-90):m.Start]
+		if anyWord(near, lx.TotalWords) || anyWord(clause, []string{"aggregate", "in total", "combined", "cumulative", "total contracted"}) && !reThisDeal.MatchString(clause) {
 			k = "total"
 		}
 		// "The lease amounts to $3 billion in total contracted revenue": a
@@ -270,6 +274,11 @@ func capClass(lower string, c Capacity) string {
 	if anyWord(before, lx.MWReject) || anyWord(after, lx.MWReject) || accumulatedTo(lower, c.Start) && !leaseGrownTo(lower, c.Start) ||
 		hasAnySuffix(strings.TrimRight(before, " "), []string{" has", " holds", " owns", " controls", " has about", " has roughly", " has some"}) {
 		return "reject"
+	}
+	// "two leases covering a combined 270 MW", "total contracted capacity
+	// is 597 MW": a sum of several contracts (an aggregate record's size only).
+	if clause := lower[max(clauseStart(lower, c.Start), c.Start-90):c.Start]; anyWord(clause, []string{"total contracted", "aggregate", "in total", "combined"}) && !reThisDeal.MatchString(clause) {
+		return "total"
 	}
 	// "56 MW of additional gross capacity": the words up to the next figure.
 	ownAfter := after
