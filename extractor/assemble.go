@@ -185,8 +185,10 @@ func coordinated(s *sent, a, b int) bool {
 	if a > b {
 		a, b = b, a
 	}
-	// "a contract between Redwater and Lumen": the two sides of one deal.
-	if endsWithWord(lastRunes(s.lower[:s.parties[a].start], 12), []string{"between", "zwischen", "entre", "tra", "tussen", "mellom", "между"}) != "" {
+	// "a contract between Redwater and Lumen", "Redwater 和 Lumen 之间的协议":
+	// the two sides of one deal.
+	if endsWithWord(lastRunes(s.lower[:s.parties[a].start], 12), []string{"between", "zwischen", "entre", "tra", "tussen", "mellom", "между"}) != "" ||
+		hasAnyPrefix(strings.TrimLeft(s.lower[s.parties[b].end:], " "), []string{"之间", "之間", "간의", "사이", "の間"}) {
 		return false
 	}
 	return isCoordination(s.lower[s.parties[a].end:s.parties[b].start])

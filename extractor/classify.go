@@ -129,7 +129,7 @@ func sentenceHedged(lower string) bool {
 
 // dealStems are deal nouns that languages such as German and Norwegian join
 // to other words ("Fünfjahresvertrag", "Großauftrag", "leieavtale").
-var dealStems = []string{"vertrag", "verträge", "auftrag", "vereinbarung", "avtale", "aftale", "kontrakt", "overeenkomst"}
+var dealStems = []string{"vertrag", "verträge", "auftrag", "vereinbarung", "avtale", "aftale", "kontrakt", "overeenkomst", "jahresdeal"}
 
 // financeDeals are deal words that name money raised, not capacity sold.
 var financeDeals = []string{"funding commitments", "funding commitment", "financing commitments", "financing commitment", "loan agreement", "credit agreement", "financing agreement", "financing deal", "debt financing", "funding deal", "funding agreement"}
