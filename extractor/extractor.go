@@ -342,7 +342,7 @@ func mainParty(ss []*sent) *Entity {
 }
 
 // guaranteeCues mark a sentence about backing a lease.
-var guaranteeCues = []string{"backstop", "back-stop", "guarantee", "guarantor", "garant", "respald", "absicher", "bürg", "보증", "임대 지원", "担保", "擔保", "兜底", "背书", "背書", "支持租赁", "保証", "ضمان", "garantia", "garanzia"}
+var guaranteeCues = []string{"backstop", "back-stop", "guarantee", "guarantor", "garant", "respald", "apoyo de arrendamiento", "soutien au bail", "absicher", "bürg", "보증", "임대 지원", "担保", "擔保", "兜底", "背书", "背書", "支持租赁", "保証", "ضمان", "garantia", "garanzia"}
 
 // topicParty is the company the page is about, whatever its role: the one
 // named most in the headline and the first sentences.

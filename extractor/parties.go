@@ -88,6 +88,11 @@ var reDescriptor = regexp.MustCompile(`(?i)\b(?:an?|one|another|a certain|an unn
 
 var descriptorQualifiers = []string{"investment-grade", "investment grade", "undisclosed", "unnamed", "hyperscale", "ultra-large", "fortune", "large", "leading", "major", "u.s.", "us-based", "u.s.-based", "-based", "global", "top", "big tech", "confidential", "certain"}
 
+// reDescriptorEU finds an undisclosed hyperscaler in French, Spanish,
+// Portuguese, Italian and German: the article, up to two words, the noun and
+// up to three words after it (up to the next comma or a preposition).
+var reDescriptorEU = regexp.MustCompile(`(?i)\b(?:un|une|um|uma|una|uno|ein|einem|einen|einer)\s+((?:[\p{L}-]+\s+){0,2}?hyperscal\p{L}*(?:\s+(?:américain|américaine|estadounidense|norte-americano|americano|statunitense|us-amerikanischen|non|no|nicht|identifié|identifiée|identificado|identificato|divulgué|revelado|nommé|genannten|ungenannten|anonyme|anónimo|anonimo)){0,3})`)
+
 var reDescriptorCJK = regexp.MustCompile(`(?:某|一家|一位|一名)((?:[^，。,、；\s]{0,10}?)(?:云厂商|雲廠商|云服务商|雲服務商|客户|客戶|超大规模云|超大規模雲|科技公司))(?:\s?([A-Z])(?:[^A-Za-z]|$))?`)
 
 // Descriptor is an undisclosed counterparty.
@@ -134,6 +139,12 @@ func findDescriptors(s string) []Descriptor {
 		}
 		head = strings.TrimPrefix(head, "certain ")
 		out = append(out, Descriptor{Text: head, Start: start, End: end})
+	}
+	// "un hyperscaler américain non identifié", "einem ungenannten Hyperscaler"
+	if len(out) == 0 {
+		for _, m := range matchesIf(strings.Contains(strings.ToLower(s), "hyperscal"), reDescriptorEU, s) {
+			out = append(out, Descriptor{Text: strings.ToLower(strings.TrimSpace(s[m[2]:m[3]])), Start: m[2], End: m[3]})
+		}
 	}
 	for _, m := range matchesIf(hasCJK(s), reDescriptorCJK, s) {
 		letter := ""
