@@ -66,6 +66,11 @@ type Source struct {
 	// fetched site (see provenance.go), else the page is published under the
 	// URL it was fetched from.
 	CanonicalHosts []string `yaml:"canonical_hosts"`
+	// MinTextBytes is the least visible text an article page of this source
+	// must have (short briefs: lower it); pages with less are rejected as
+	// "empty" and fetched again next pass. Default: the crawler's (200, crawl
+	// --min-text). At most 1 MiB.
+	MinTextBytes int `yaml:"min_text_bytes"`
 	// Kind is "" (a news site: feeds, sitemaps, listings, urls) or "edgar"
 	// (SEC EDGAR filings, configured by Edgar; see source_edgar.go).
 	Kind string `yaml:"kind"`
@@ -233,6 +238,9 @@ func (s *Source) Validate() error {
 		if h == "" || h == "*" || strings.ContainsAny(h, "/:@ ") || strings.Contains(strings.TrimPrefix(h, "*."), "*") {
 			return fmt.Errorf("%s: canonical_hosts entry %q must be a host name or *.suffix (no scheme, port or bare *)", s.Name, h)
 		}
+	}
+	if s.MinTextBytes < 0 || s.MinTextBytes > 1<<20 {
+		return fmt.Errorf("%s: min_text_bytes must be from 1 to 1048576 (0 or absent: the crawler's, 200)", s.Name)
 	}
 	if s.Parallelism < 0 {
 		return fmt.Errorf("%s: parallelism must not be negative", s.Name)

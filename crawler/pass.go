@@ -456,13 +456,26 @@ func (p *pass) onResponse(r *colly.Response) {
 		return
 	}
 	var text []byte
-	if kind == kindArticle || wallStatus(status) {
+	if kind == kindArticle || kind == kindArticlePart || wallStatus(status) {
 		text = visibleText(r.Body)
 		reason := ""
-		if kind == kindArticle {
-			reason = rejectReason(status, r.Headers.Get("Content-Type"), r.Body, text, p.c.cfg.MinTextBytes)
-		} else {
+		switch kind {
+		case kindArticle:
+			reason = rejectReason(status, r.Headers.Get("Content-Type"), r.Body, text, p.minText())
+		case kindArticlePart:
+			reason = rejectReason(status, r.Headers.Get("Content-Type"), r.Body, text, 1)
+		default:
 			reason = wallReason(status, r.Body, text)
+		}
+		if reason == rejectEmpty && kind == kindArticle && status < 300 {
+			// A page that only sends the reader on (<meta http-equiv=refresh>)
+			// is followed like a redirect, with the same checks.
+			if target := readPageLinks(r.Body, r.Request.URL).Refresh; target != "" {
+				p.c.event(p.s.Name, evSkipped, "meta_refresh")
+				r.Headers.Set("Location", target)
+				p.redirect(r)
+				return
+			}
 		}
 		if reason != "" && (status < 400 || reason == rejectChallenge || reason == rejectCaptcha || reason == rejectConsent) {
 			p.c.event(p.s.Name, evRejected, reason)
@@ -516,7 +529,12 @@ func (p *pass) onResponse(r *colly.Response) {
 	case kindEdgarIndex:
 		p.edgarIndex(r)
 	case kindArticle:
+		if p.startStory(r) {
+			return // published once its further pages are read
+		}
 		p.publish(r, text)
+	case kindArticlePart:
+		p.articlePart(r)
 	}
 }
 
@@ -600,7 +618,7 @@ func (p *pass) redirect(r *colly.Response) {
 	ctx := colly.NewContext()
 	r.Ctx.ForEach(func(k string, v any) any {
 		switch k {
-		case "kind", "listing", "page", "depth", "filing":
+		case "kind", "listing", "page", "depth", "filing", "story":
 			ctx.Put(k, v)
 		}
 		return nil
@@ -680,6 +698,15 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 		return max(t.Sub(now), 0), true
 	}
 	return 0, false
+}
+
+// minText is the least visible text of an article page: the source's
+// min_text_bytes, else Config.MinTextBytes.
+func (p *pass) minText() int {
+	if p.s.MinTextBytes > 0 {
+		return p.s.MinTextBytes
+	}
+	return p.c.cfg.MinTextBytes
 }
 
 // pacer spaces the starts of a source's requests by Delay / Parallelism: on

@@ -31,7 +31,7 @@ func (p *pass) publish(r *colly.Response, text []byte) {
 		fcanon = fetched
 	}
 	body := r.Body
-	claimed := claimedCanonical(body)
+	claimed := claimedCanonical(body, r.Request.URL)
 	key, _ := p.s.trustedCanonical(claimed, fetched)
 	if key != claimed && claimed != "" {
 		p.c.log.Debug("rel=canonical outside the fetched site not trusted", "url", fetched, "canonical", claimed, "source", src)
@@ -207,61 +207,6 @@ func keepHeaders(h *http.Header) map[string]string {
 		}
 	}
 	return out
-}
-
-// claimedCanonical is the page's <link rel="canonical"> when it names an
-// http(s) URL (canonicalised), else "". It is a claim: see trustedCanonical.
-func claimedCanonical(body []byte) string {
-	head := body
-	if i := bytes.Index(bytes.ToLower(head), []byte("</head>")); i > 0 {
-		head = head[:i]
-	}
-	lower := bytes.ToLower(head)
-	for off := 0; ; {
-		i := bytes.Index(lower[off:], []byte("rel=\"canonical\""))
-		if i < 0 {
-			i = bytes.Index(lower[off:], []byte("rel='canonical'"))
-		}
-		if i < 0 {
-			return ""
-		}
-		i += off
-		start := bytes.LastIndexByte(lower[:i], '<')
-		end := bytes.IndexByte(lower[i:], '>')
-		if start < 0 || end < 0 {
-			return ""
-		}
-		tag := string(head[start : i+end])
-		if href := attr(tag, "href"); strings.HasPrefix(href, "http://") || strings.HasPrefix(href, "https://") {
-			if c, err := Canonical(href); err == nil {
-				return c
-			}
-		}
-		off = i + end
-	}
-}
-
-func attr(tag, name string) string {
-	l := strings.ToLower(tag)
-	i := strings.Index(l, name+"=")
-	if i < 0 {
-		return ""
-	}
-	v := tag[i+len(name)+1:]
-	if v == "" {
-		return ""
-	}
-	q := v[0]
-	if q == '"' || q == '\'' {
-		if j := strings.IndexByte(v[1:], q); j >= 0 {
-			return v[1 : 1+j]
-		}
-		return ""
-	}
-	if j := strings.IndexAny(v, " >"); j >= 0 {
-		return v[:j]
-	}
-	return v
 }
 
 func charsetReader(label string, input io.Reader) (io.Reader, error) {

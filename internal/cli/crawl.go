@@ -31,6 +31,7 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout of one request")
 	maxBody := fs.Int("max-body", 10<<20, "largest page, feed or sitemap in bytes, counted after decompression; larger ones are refused and counted, never truncated")
 	attempts := fs.Int("max-attempts", 3, "fetches of one URL in a pass when the server answers 429 or 5xx (Retry-After honoured)")
+	minText := fs.Int("min-text", 200, "least visible text of an article page in bytes; shorter pages are rejected as empty (a source's min_text_bytes overrides it)")
 	var sf serviceFlags
 	sf.register(fs, false)
 	if err := parseFlags(fs, args); err != nil {
@@ -77,7 +78,7 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 		}
 		defer stop()
 	}
-	c := crawler.New(crawler.Config{UserAgent: *ua, Timeout: *timeout, MaxBodyBytes: *maxBody, MaxAttempts: *attempts, State: st, Metrics: metrics,
+	c := crawler.New(crawler.Config{UserAgent: *ua, Timeout: *timeout, MaxBodyBytes: *maxBody, MaxAttempts: *attempts, MinTextBytes: *minText, State: st, Metrics: metrics,
 		Tickers: extractor.DefaultGazetteer().Tickers()}, pub, e.log)
 	if !*once {
 		e.log.Info("crawler started", "sources", len(srcs), "interval", *interval, "state", *state, "kafka", sf.kafka)
