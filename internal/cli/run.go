@@ -20,9 +20,10 @@ import (
 )
 
 func runRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "[--sources FILE] [--ledger FILE]")
+	fs := newFlags(e, "run", "[--sources FILE [--state FILE]] [--ledger FILE]")
 	sourcesFile := fs.String("sources", "", "sources file to crawl (default: the bundled fixture articles, served on a loopback address)")
 	ledger := fs.String("ledger", defaultLedger(), "embedded ledger file (env MWLEDGER_LEDGER)")
+	state := fs.String("state", "", "crawl seen-set file with --sources: what was published, with validators for conditional GETs (default: <ledger>.crawl-state.db; the bundled fixtures are crawled without one)")
 	limit := fs.Int("limit", 100, "deals to print")
 	articleTimeout := fs.Duration("article-timeout", extractor.DefaultArticleTimeout, "longest extraction of one article; past it the article is a dead letter (reason timeout)")
 	var af alertFlags
@@ -56,6 +57,23 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		}}
 		crawlCfg.Dial = site.Dial
 		fmt.Fprintf(e.stderr, "serving %d bundled fixture articles at %s\n", len(fixtures.Cases()), site.URL)
+	}
+	if *state == "" && *sourcesFile != "" {
+		*state = *ledger + ".crawl-state.db"
+	}
+	if *state != "" {
+		// A run over a sources file remembers what it published, as `mwledger
+		// crawl` does: the next run fetches with conditional GETs and
+		// publishes only new and changed articles.
+		if err := os.MkdirAll(filepath.Dir(*state), 0o755); err != nil {
+			return fmt.Errorf("creating the directory of the crawl state: %w", err)
+		}
+		st, err := crawler.OpenState(*state)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		crawlCfg.State = st
 	}
 	if err := os.MkdirAll(filepath.Dir(*ledger), 0o755); err != nil {
 		return fmt.Errorf("creating ledger directory: %w", err)
