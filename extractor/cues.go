@@ -14,9 +14,10 @@ var (
 	// totalCues mark company or sector totals, which are not contracts.
 	totalCues = []string{"company total", "book stands", "stands at", "brings its total", "brings the total", "brings total", "total signed",
 		"total contracted", "signed a total of", "in the sector", "across the company", "makes for", "all told", "altogether", "in all,", "across the sector", "sector total", "合计签约", "累计"}
-	cloudCues = []string{"ai cloud", "gpu cloud", "cloud services", "cloud service", "managed gpu", "neocloud", "cloud contract", "gpu-as-a-service",
+	cloudCues = []string{"ai cloud", "gpu cloud", "cloud services", "cloud service", "managed gpu", "neocloud", "cloud contract", "gpu-as-a-service", "gpu services", "gpu capacity", "access to gpu", "compute capacity from",
 		"云服务", "雲服務", "ai云", "ai 云", "算力云", "services cloud", "cloud-dienst", "servizi cloud", "servicios en la nube",
-		"servicios de nube", "nube de ia", "nube gpu", "cloud gestito", "cloud ia", "cloud gpu", "cloud de ia", "cloud d'ia", "ki-cloud", "gpu-cloud"}
+		"servicios de nube", "nube de ia", "nube gpu", "cloud gestito", "cloud ia", "cloud gpu", "cloud de ia", "cloud d'ia", "ki-cloud", "gpu-cloud",
+		"雲端服務", "云端服务", "雲端運算服務", "クラウドサービス", "클라우드 서비스", "dịch vụ đám mây", "điện toán đám mây", "servizi di cloud", "servizio cloud", "servizi cloud", "serviços de nuvem", "serviços em nuvem", "облачн"}
 	bareMetalCues  = []string{"bare metal", "bare-metal", "裸金属", "裸金屬", "gpu server rental", "server rental", "gpu rental"}
 	colocationCues = []string{"colocation", "co-location", "lease", "leasing", "hosting", "powered shell", "data center capacity",
 		"triple net", "triple-net", "托管", "租赁", "租賃", "租约", "租約", "主机托管", "托管協議", "bail", "baux", "alquiler", "mietvertrag", "miete", "location de", "locazione", "arrendamiento", "arrienda"}
@@ -75,6 +76,10 @@ var contrastWords = []string{"unlike", "not a ", "rather than", "instead of", "t
 var leaseNouns = map[string]bool{" lease": true}
 
 func cueType(lower string) string {
+	// "cloud-services agreement", "AI-cloud operator": hyphens join the same words
+	if strings.Contains(lower, "-") {
+		lower = strings.NewReplacer("cloud-s", "cloud s", "ai-cloud", "ai cloud", "gpu-cloud", "gpu cloud").Replace(lower)
+	}
 	if containsAny(lower, bareMetalCues) {
 		return "bare_metal"
 	}
@@ -86,7 +91,11 @@ func cueType(lower string) string {
 			}
 			end := off + i + len(c)
 			rest := lower[end:]
-			if !hasAnyPrefix(rest, notCloudNoun) {
+			// "proveedor de nube de IA Fluidstack", "a lease with a neocloud":
+			// the words describe a company, not what is sold.
+			lead := strings.TrimRight(lower[max(0, off+i-24):off+i], " ")
+			describes := hasAnySuffix(lead, []string{"proveedor de", "fournisseur de", "fournisseur", "fornitore di", "provedor de", "anbieter", "with a", "with an", "with", "to a", "to an"})
+			if !hasAnyPrefix(rest, notCloudNoun) && !describes {
 				return "cloud_services"
 			}
 			off = end
