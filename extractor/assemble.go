@@ -790,7 +790,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 	for _, s := range ss {
 		fc := s.classes()
 		for i, m := range s.money {
-			if fc.moneyHedged[i] || fc.money[i] == "equity" || fc.money[i] == "finance" {
+			if fc.moneyHedged[i] || fc.money[i] == "equity" || fc.money[i] == "finance" || fc.money[i] == "guarantee" {
 				notContractUSD[m.Value] = true
 			}
 		}

@@ -154,8 +154,11 @@ func moneyClass(lower string, m Money) string {
 		k = "value" // "a first eight-year term valued at some $640 million"
 	}
 	after := firstBytes(lower[m.End:], 45)
-	if k == "annual" && containsAny(after, []string{"over the", "over its", "over a ", "over lease", "over term", "over an "}) &&
-		!containsAny(after, []string{"per year", "a year", "annual"}) {
+	// "the hosting deal, estimated to generate $3.5 billion in revenue": what
+	// the deal brings in over its life, unless a year is said.
+	generated := containsAny(before, []string{"generate ", "generating "}) && reDealNoun.MatchString(lower[clauseStart(lower, m.Start):m.Start]) && !strings.Contains(lower[clauseStart(lower, m.Start):m.Start], "annual")
+	if k == "annual" && (containsAny(after, []string{"over the", "over its", "over a ", "over lease", "over term", "over an ", "over that", "over this"}) || generated) &&
+		!containsAny(firstBytes(after, 30), []string{"per year", "a year", "annual", "per annum", "annually"}) {
 		k = "value" // "set to bring in $1.3B of revenue over the term"
 	}
 	// The words that are this amount's: from its clause start, and after it up
@@ -280,8 +283,12 @@ func capClass(lower string, c Capacity) string {
 	if clause := lower[max(clauseStart(lower, c.Start), c.Start-90):c.Start]; anyWord(clause, []string{"total contracted", "aggregate", "in total", "combined"}) && !reThisDeal.MatchString(clause) {
 		return "total"
 	}
-	// "56 MW of additional gross capacity": the words up to the next figure.
-	ownAfter := after
+	// "56 MW of additional gross capacity", "500 MW of high-performance
+	// computing (HPC) power": the words up to the next figure or clause end.
+	ownAfter := firstBytes(lower[c.End:], 60)
+	if i := strings.IndexAny(ownAfter, ",;"); i >= 0 {
+		ownAfter = ownAfter[:i]
+	}
 	if i := strings.IndexAny(ownAfter, "0123456789"); i >= 0 {
 		ownAfter = ownAfter[:i]
 	}
