@@ -189,8 +189,9 @@ func moneyClass(lower string, m Money) string {
 		if k == "total" && reThisDeal.MatchString(lower[clauseStart(lower, m.Start):m.Start]) && !anyWord(near, lx.AccumulationWords) {
 			k = "value"
 		}
-		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to buy gpus", "to purchase gpus", "will invest", "to invest", "invests", "investing", "investment from", "investment by", "funding round", "stake", "opex", "operating expense", "operating cost"}) {
-			k = "finance"
+		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to buy gpus", "to purchase gpus", "will invest", "to invest", "invests", "investing", "investment from", "investment by", "funding round", "stake", "opex", "operating expense", "operating cost"}) ||
+			anyWord(near, []string{"acre", "acres", "land", "real estate", "property", "fee-simple"}) {
+			k = "finance" // "bought 200 acres for $96 million": the site, not a contract
 		}
 		if containsAny(near, []string{"valuing", "market value", "market cap", "per share", "share price", "shares closed", "takeover", "acquisition", "buyout", "offered to buy", "outright", "to acquire",
 			"capitalizzazione", "capitalización", "capitalisation", "capitalização", "marktkapitalisierung", "börsenwert", "市值", "時価総額", "시가총액", "капитализаци"}) {
