@@ -1145,7 +1145,10 @@ func absInt(v int) int {
 func ownFigures(f *frame) bool { return f.own }
 
 func agree(a, b *draft) bool {
-	if a.value != nil && b.value != nil && !nearRel(a.value.Value, b.value.Value, 0.06) {
+	// "valued at up to $19.4 billion" and "the base contract is worth $17.4
+	// billion": a bound and the base below it are one deal.
+	upTo := a.value != nil && b.value != nil && (a.value.Bound == "up_to" && baseOf(b.value.Value, a.value.Value) || b.value.Bound == "up_to" && baseOf(a.value.Value, b.value.Value))
+	if a.value != nil && b.value != nil && !nearRel(a.value.Value, b.value.Value, 0.06) && !upTo {
 		return false
 	}
 	if a.capacity != nil && b.capacity != nil && !nearRel(a.capacity.MW, b.capacity.MW, 0.03) {
@@ -1158,6 +1161,10 @@ func agree(a, b *draft) bool {
 	return a.aggregate == b.aggregate || a.value == nil || b.value == nil || same
 }
 
+// baseOf reports a value that can be the base of a bound above it (the
+// upside of options is a fraction of the base, not a multiple).
+func baseOf(v, bound float64) bool { return v < bound && v >= 0.7*bound }
+
 func nearRel(a, b, tol float64) bool {
 	return math.Abs(a-b) <= tol*math.Max(math.Abs(a), math.Abs(b))
 }
@@ -1168,7 +1175,8 @@ func (f *frame) absorb(o *frame) {
 	take := func(field string) bool {
 		return o.scores[field] > f.scores[field]
 	}
-	if o.d.value != nil && (f.d.value == nil || take("value") && !o.d.value.Approx || f.d.value.Approx && !o.d.value.Approx) {
+	if o.d.value != nil && (f.d.value == nil || f.d.value.Bound == "up_to" && o.d.value.Bound != "up_to" && baseOf(o.d.value.Value, f.d.value.Value) ||
+		!(o.d.value.Bound == "up_to" && f.d.value.Bound != "up_to" && baseOf(f.d.value.Value, o.d.value.Value)) && (take("value") && !o.d.value.Approx || f.d.value.Approx && !o.d.value.Approx)) {
 		f.d.value, f.scores["value"] = o.d.value, o.scores["value"]
 	}
 	if o.d.capacity != nil && (f.d.capacity == nil || take("cap")) {
