@@ -21,7 +21,7 @@ func (m Money) IsRange() bool { return m.High != m.Value }
 
 var (
 	reMoneyPrefix = regexp.MustCompile(`(?i)(US\$|USD\s?|A\$|AU\$|C\$|CA\$|HK\$|S\$|R\$|\$|€|EUR\s?|£|GBP\s?|¥|RMB\s?|CNY\s?)\s?(\d[\d,.]*)(?:\s?(?:[-–—]|to)\s?(?:US\$|\$|€)?(\d[\d,.]*))?\s*(trillion|billion|million|thousand|bn|mln|mn|m|b|k|tn|milliarder|milliards?|milliarden?|mrd\.?|mio\.?|mia\.?|millions?|millones|milioni|miliardi|miliardo|bilhões|bilhão|bilhoes|milhões|milhão|miljard|miljoen|млрд\.?|млн\.?|tỷ|triệu)?(?:\s+(?:de|di)?\s*(?:dollars|dólares|dollari|US-Dollar|Dollar|euros?))?`)
-	reMoneySuffix = regexp.MustCompile(`(?i)(\d[\d,.]*)(?:\s?(?:[-–—]|to)\s?(\d[\d,.]*))?\s*(trillion|billion|million|bn|mln|mn|milliarder|milliards?|milliarden?|mrd\.?|mio\.?|mia\.?|millions?|mil millones|mil milhões|millones|milioni|miliardi|miliardo|mille|bilhões|bilhão|bilhoes|miljard|miljoen|млрд\.?|млн\.?|tỷ|triệu|مليارات|مليار|ملايين|مليون)?\s+(?:de\s+|di\s+|d')?(US-Dollar|U\.S\. dollars|dollars américains|dollars|dollar|dólares estadounidenses|dólares|dollari statunitensi|dollari|USD|euros?|Euro|EUR|pounds|yuan|долларов|доллара|đô la|usd|دولار)(?:[^\p{L}]|$)`)
+	reMoneySuffix = regexp.MustCompile(`(?i)(\d[\d,.]*)(?:\s?(?:[-–—]|to)\s?(\d[\d,.]*))?\s*(trillion|billion|million|bn|mln|mn|milliarder|milliards?|milliarden?|mrd\.?|mio\.?|mia\.?|millions?|mil millones|mil milhões|millones|milioni|miliardi|miliardo|mille|bilhões|bilhão|bilhoes|milhões|milhão|miljard|miljoen|млрд\.?|млн\.?|tỷ|triệu|مليارات|مليار|ملايين|مليون)?\s+(?:de\s+|di\s+|d')?(US-Dollar|U\.S\. dollars|dollars américains|dollars|dollar|dólares estadounidenses|dólares|dollari statunitensi|dollari|USD|euros?|Euro|EUR|pounds|yuan|долларов|доллара|đô la|usd|دولار)(?:[^\p{L}]|$)`)
 	reMoneyCJK    = regexp.MustCompile(`(\d[\d,.]*)\s*(万亿|萬億|亿|億|千万|千萬|百万|百萬|万|萬|兆|억|조|만)?\s*(美元|美金|米ドル|ドル|달러|欧元|歐元|英镑|英鎊|人民币|人民幣|元)`)
 )
 
@@ -201,7 +201,7 @@ func moneyQualifiers(before string) (approx bool, bound string) {
 			approx = true
 		}
 	}
-	for _, w := range []string{"up to", "as much as", "bis zu", "jusqu'à", "fino a", "hasta", "最高", "至多"} {
+	for _, w := range []string{"up to", "as much as", "bis zu", "jusqu'à", "fino a", "hasta", "最高", "至多", "could reach", "may reach", "может достичь", "pode chegar", "puede alcanzar", "pourrait atteindre", "potrebbe raggiungere"} {
 		if strings.Contains(tail, w) {
 			bound = "up_to"
 		}
