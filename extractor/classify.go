@@ -203,7 +203,7 @@ func moneyClass(lower string, m Money) string {
 			k = "total"
 		}
 		// Results, not contracts: "EBITDA came to $212M", "年营收约 4 亿美元".
-		if containsAny(before, []string{"ebitda", "net income", "earnings", "revenue was", "revenues were", "sales of", "profit", "年营收", "年收入", "年營收", "年間売上", "연매출", "연간 매출"}) {
+		if containsAny(before, []string{"ebitda", "net income", "earnings", "revenue was", "revenues were", "sales of", "profit", "accounted for", "of its revenue", "’s revenue", "'s revenue", "年营收", "年收入", "年營收", "年間売上", "연매출", "연간 매출"}) {
 			k = "annual"
 		}
 		// A running total: "lifts its contracted revenue to $8B", "bringing
