@@ -193,7 +193,13 @@ func moneyClass(lower string, m Money) string {
 			anyWord(near, []string{"acre", "acres", "land", "real estate", "property", "fee-simple"}) {
 			k = "finance" // "bought 200 acres for $96 million": the site, not a contract
 		}
-		if containsAny(near, []string{"valuing", "market value", "market cap", "per share", "share price", "shares closed", "takeover", "acquisition", "buyout", "offered to buy", "outright", "to acquire",
+		if hasAnyPrefix(strings.TrimLeft(ownAfter, " "), []string{"company", "firm", "group", "startup", "business"}) {
+			k = "equity" // "the $15bn company": what a company is worth
+		}
+		if containsAny(near, []string{"borrow", "debt", "loans"}) {
+			k = "finance"
+		}
+		if containsAny(near, []string{"valuing", "market value", "market cap", "per share", "share price", "shares closed", "takeover", "acquisition", "buyout", "offered to buy", "outright", "to acquire", "went public", "now worth",
 			"capitalizzazione", "capitalización", "capitalisation", "capitalização", "marktkapitalisierung", "börsenwert", "市值", "時価総額", "시가총액", "капитализаци"}) {
 			k = "equity"
 		}
