@@ -236,6 +236,10 @@ func accumulatedTo(lower string, start int) bool {
 	return reAccumulatedTo.MatchString(lower[clauseStart(lower, start):start])
 }
 
+// reByYear is a capacity to be reached by a year: a plan ("5 gigawatts of
+// AI factories by 2030").
+var reByYear = regexp.MustCompile(`\bby (?:the end of |end-)?20\d\d\b`)
+
 // leaseGrownTo reports a capacity that a named deal grew to ("expanded its
 // lease with Lumen to 400 MW"): that deal's size now, unlike a company's or a
 // customer's running total ("increasing its contracted load to 360 MW").
@@ -281,7 +285,7 @@ func capClass(lower string, c Capacity) string {
 		anyWord(lastRunes(before, 16), lx.SiteNouns) && strings.Contains(lastRunes(before, 16), " da") {
 		return "reject"
 	}
-	if anyWord(before, lx.MWReject) || anyWord(after, lx.MWReject) || accumulatedTo(lower, c.Start) && !leaseGrownTo(lower, c.Start) ||
+	if anyWord(before, lx.MWReject) || anyWord(after, lx.MWReject) || accumulatedTo(lower, c.Start) && !leaseGrownTo(lower, c.Start) || reByYear.MatchString(cutClause(firstBytes(lower[c.End:], 60))) ||
 		hasAnySuffix(strings.TrimRight(before, " "), []string{" has", " holds", " owns", " controls", " has about", " has roughly", " has some"}) {
 		return "reject"
 	}
