@@ -149,6 +149,12 @@ func hasDealWord(lower string) bool {
 func moneyClass(lower string, m Money) string {
 	k := moneyKind(lower, m)
 	before := lastRunes(lower[:m.Start], 45)
+	// "committing to spend $30 billion on Microsoft's Azure cloud": what a
+	// customer will pay for capacity is the contract's value.
+	spendOnCapacity := containsAny(before, []string{"spend", "spending"}) && containsAny(firstBytes(lower[m.End:], 50), []string{"on compute", "on cloud", "on computing", "on capacity", "on azure", "on aws", "on google cloud", "cloud", "compute from"})
+	if k == "finance" && spendOnCapacity {
+		k = "value"
+	}
 	if k == "equity" && strings.Contains(before, "valued at") && !containsAny(before, []string{"company", "compan", "shares", "stock", "market", "firm", "business", "startup"}) &&
 		!containsAny(lastRunes(lower[:m.Start], 120), []string{"offer for", "merger", "takeover", "acquisition", "all-stock"}) {
 		k = "value" // "a first eight-year term valued at some $640 million"
@@ -189,7 +195,7 @@ func moneyClass(lower string, m Money) string {
 		if k == "total" && reThisDeal.MatchString(lower[clauseStart(lower, m.Start):m.Start]) && !anyWord(near, lx.AccumulationWords) {
 			k = "value"
 		}
-		if containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to buy gpus", "to purchase gpus", "will invest", "to invest", "invests", "investing", "investment from", "investment by", "funding round", "stake", "opex", "operating expense", "operating cost"}) ||
+		if !spendOnCapacity && containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to buy gpus", "to purchase gpus", "will invest", "to invest", "invests", "investing", "investment from", "investment by", "funding round", "stake", "opex", "operating expense", "operating cost"}) ||
 			anyWord(near, []string{"acre", "acres", "land", "real estate", "property", "fee-simple"}) {
 			k = "finance" // "bought 200 acres for $96 million": the site, not a contract
 		}
@@ -362,8 +368,16 @@ func (s *sent) classes() *figureClasses {
 		return s.cls
 	}
 	c := &figureClasses{}
-	for _, m := range s.money {
-		c.money = append(c.money, moneyClass(s.lower, m))
+	for i, m := range s.money {
+		k := moneyClass(s.lower, m)
+		// "Nvidia will invest up to $10 billion and Microsoft up to $5
+		// billion": an amount coordinated with an investment is one too.
+		if i > 0 && k == "value" && (c.money[i-1] == "finance" || c.money[i-1] == "equity") {
+			if mid := s.lower[s.money[i-1].End:m.Start]; len(mid) < 40 && strings.Contains(mid, " and ") && !hasDealWord(mid) {
+				k = c.money[i-1]
+			}
+		}
+		c.money = append(c.money, k)
 		c.moneyHedged = append(c.moneyHedged, figureHedged(s, m.Start, m.End))
 	}
 	for _, cp := range s.caps {
