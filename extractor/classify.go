@@ -195,7 +195,7 @@ func moneyClass(lower string, m Money) string {
 		if k == "total" && reThisDeal.MatchString(lower[clauseStart(lower, m.Start):m.Start]) && !anyWord(near, lx.AccumulationWords) {
 			k = "value"
 		}
-		if !spendOnCapacity && containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to buy gpus", "to purchase gpus", "will invest", "to invest", "invests", "investing", "investment from", "investment by", "funding round", "stake", "opex", "operating expense", "operating cost"}) ||
+		if !spendOnCapacity && containsAny(near, []string{"recover", "capex", "capital cost", "build cost", "to build", "construction", "equipment", "hardware purchase", "purchase of gpus", "to buy gpus", "to purchase gpus", "will invest", "to invest", "invests", "investing", "investment from", "investment by", "investment into", "investment in ", "funding round", "stake", "opex", "operating expense", "operating cost"}) ||
 			anyWord(near, []string{"acre", "acres", "land", "real estate", "property", "fee-simple"}) {
 			k = "finance" // "bought 200 acres for $96 million": the site, not a contract
 		}

@@ -173,9 +173,22 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 			continue
 		}
 		// a term counts as a figure: "Oracle has signed a 15-year lease to anchor the campus"
-		figures := len(s.money) + len(s.caps)
-		if !reAggregate.MatchString(s.lower) {
-			figures += len(s.terms) // not "two leases, both 15 years long": that says nothing new
+		// figures that can be a deal's: not an investment, a company's value
+		// or a share price ("reported spending $35 billion on infrastructure")
+		figures := len(s.caps)
+		for i := range s.money {
+			switch s.classes().money[i] {
+			case "finance", "equity", "price":
+			default:
+				figures++
+			}
+		}
+		if !reAggregate.MatchString(s.lower) { // not "two leases, both 15 years long": that says nothing new
+			for i := range s.terms {
+				if s.classes().termOK[i] {
+					figures++
+				}
+			}
 		}
 		s.hedged = sentenceHedged(s.lower)
 		// A deal word, or a verb of providing between two companies with a
