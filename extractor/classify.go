@@ -214,7 +214,12 @@ func moneyClass(lower string, m Money) string {
 		if hasAnySuffix(strings.TrimRight(before, " "), []string{"part of the", "part of a", "part of its", "within the", "under the"}) {
 			k = "total"
 		}
-		// Results, not contracts: "EBITDA came to $212M", "年营收约 4 亿美元".
+		// Results, not contracts: "EBITDA came to $212M", "年营收约 4 亿美元",
+		// "$2.83 billion in operating income".
+		if hasAnyPrefix(strings.TrimLeft(ownAfter, " "), []string{"in operating income", "in profit", "in net income", "of operating income", "in quarterly revenue", "in annual revenue"}) ||
+			strings.Contains(ownAfter, "revenue") && containsAny(ownAfter, []string{"quarter", "fiscal", "for the year", "last year"}) {
+			k = "annual"
+		}
 		if containsAny(before, []string{"ebitda", "net income", "earnings", "revenue was", "revenues were", "sales of", "profit", "accounted for", "of its revenue", "’s revenue", "'s revenue", "年营收", "年收入", "年營收", "年間売上", "연매출", "연간 매출"}) {
 			k = "annual"
 		}

@@ -468,7 +468,7 @@ func formerParty(s *sent, p pmention) bool {
 	if i := strings.LastIndexAny(rival, ";.:"); i >= 0 {
 		rival = rival[i+1:]
 	}
-	if containsAny(rival, []string{"catch up with", "compete with", "competing with", "rivals such as", "rivals like", "competitors such as", "competitors like", "rival ", "second only to", "behind only", "trailing", "giants like", "giants such as"}) {
+	if containsAny(rival, []string{"catch up with", "compete with", "competing with", "rivals such as", "rivals like", "competitors such as", "competitors like", "rival ", "second only to", "behind only", "trailing", "giants like", "giants such as", "despite", "beating", "beat out", "outbid", "ahead of"}) {
 		return true
 	}
 	return containsAny(before, []string{"originally", "previously earmarked", "earmarked for", "initially planned for", "originally planned for", "first meant for"}) &&
