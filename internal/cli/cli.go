@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/mwledger/mwledger/redact"
 )
@@ -74,6 +75,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if v := os.Getenv("MWLEDGER_ALERT_WEBHOOK"); v != "" {
 		redact.SecretURL(v)
 	}
+	// The logger (from any goroutine) and the commands' own lines (a crawl's
+	// progress, a run's summary) share stderr: one write at a time when it is
+	// not a file (a test's buffer is not safe for concurrent use).
+	if _, ok := stderr.(*os.File); !ok {
+		stderr = &lockedWriter{w: stderr}
+	}
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, log: newLogger(stderr)}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
@@ -102,6 +109,18 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nEnvironment: MWLEDGER_KAFKA (brokers, default 127.0.0.1:19092), MWLEDGER_ES (URL, default http://127.0.0.1:19200),")
 	fmt.Fprintln(w, "MWLEDGER_LEDGER (embedded ledger file), MWLEDGER_STORE (embedded|es), MWLEDGER_LOG_LEVEL (debug|info|warn|error,")
 	fmt.Fprintln(w, "default info); Kafka TLS/SASL and Elasticsearch credentials: see README. Flags override the environment.")
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func newLogger(w io.Writer) *slog.Logger {
