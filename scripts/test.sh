@@ -7,9 +7,16 @@
 #   scripts/test.sh --full   `make test-full`: everything at full size, before a
 #                            release (`make release-check` = this, then `make fuzz`)
 #
-# Packages whose tests use the real Kafka and Elasticsearch (they import
-# internal/testenv: they share, pause and restart the services) run one at a
-# time; the others run in parallel with -race, beside them. Fuzz targets run
+# Packages whose tests use the real Kafka (they import internal/testenv and
+# call testenv.Kafka or testenv.ServicePID: they share, pause and restart the
+# services) run one at a time; those whose tests use only Elasticsearch
+# (indexer) run beside them, and the packages without services in parallel
+# with -race, beside both. internal/integration pauses Elasticsearch for 6 s
+# (-short; 30 s at full size) in its first tests, which the indexer's tests
+# ride out (their requests time out after 2 minutes). Inside a service package
+# the parallel tests mostly wait (on consumer groups, timers, the services,
+# their turn on a shared topic): -parallel 16 lets them all start rather than
+# GOMAXPROCS of them at a time. Fuzz targets run
 # their seed corpora as ordinary tests here; `make fuzz` fuzzes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +48,7 @@ stop_services() {
     wait "$svc_pid" 2>/dev/null || true
   fi
   bash scripts/services.sh down || true
-  rm -f "$svc_log" "${unit_log:-}"
+  rm -f "$svc_log" "${unit_log:-}" "${lint_log:-}" "${es_log:-}"
 }
 trap stop_services EXIT
 step "services starting in the background (pid $svc_pid)"
@@ -54,21 +61,22 @@ make --no-print-directory tools
 # listed at the end and the exit status is 1.
 failed=()
 
-step "lint"
-make --no-print-directory lint || failed+=(lint)
-
 step "browser (Debian chromium, for the web page test)"
 bash scripts/install-chromium.sh
 
-# Service packages: those whose tests import internal/testenv.
-service_pkgs=() other_pkgs=()
-while read -r pkg imports; do
-  if [[ " $imports " == *" github.com/mwledger/mwledger/internal/testenv "* ]]; then
+# Service packages: those whose tests import internal/testenv. Those on Kafka
+# (or that pause a service: testenv.Kafka, testenv.ServicePID) run one at a
+# time; those on Elasticsearch only run beside them.
+service_pkgs=() es_pkgs=() other_pkgs=()
+while read -r pkg dir imports; do
+  if [[ " $imports " != *" github.com/mwledger/mwledger/internal/testenv "* ]]; then
+    other_pkgs+=("$pkg")
+  elif grep -qs 'testenv\.\(Kafka\|ServicePID\)' "$dir"/*_test.go; then
     service_pkgs+=("$pkg")
   else
-    other_pkgs+=("$pkg")
+    es_pkgs+=("$pkg")
   fi
-done < <(go list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./...)
+done < <(go list -f '{{.ImportPath}} {{.Dir}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./...)
 
 # The packages without services run in the background, in parallel, while the
 # services finish starting and the service packages run: those mostly wait (on
@@ -77,6 +85,13 @@ unit_log=$(mktemp "${TMPDIR:-/tmp}/mwledger-unit.XXXXXX")
 step "tests without services, in parallel, in the background${short:+ ($short)}; their output follows the service tests'"
 go test -race -count=1 $short -timeout 15m "${other_pkgs[@]}" >"$unit_log" 2>&1 &
 unit_pid=$!
+
+# Lint too: it computes while the services start and the first service tests
+# wait on them.
+lint_log=$(mktemp "${TMPDIR:-/tmp}/mwledger-lint.XXXXXX")
+step "lint (gofmt, go vet, staticcheck) in the background; its output follows the tests'"
+make --no-print-directory lint >"$lint_log" 2>&1 &
+lint_pid=$!
 
 step "waiting for the services"
 svc_rc=0
@@ -88,9 +103,29 @@ if ((svc_rc != 0)); then
   failed+=(services)
 else
   eval "$(bash scripts/services.sh env)"
+  es_pid=
+  if ((${#es_pkgs[@]})); then
+    es_log=$(mktemp "${TMPDIR:-/tmp}/mwledger-es.XXXXXX")
+    step "tests on Elasticsearch only, in the background${short:+ ($short)}: ${es_pkgs[*]#github.com/mwledger/mwledger/}"
+    go test -race -count=1 $short -p 1 -parallel 16 -timeout 20m "${es_pkgs[@]}" >"$es_log" 2>&1 &
+    es_pid=$!
+  fi
   step "tests on the real Kafka and Elasticsearch, one package at a time${short:+ ($short)}: ${service_pkgs[*]#github.com/mwledger/mwledger/}"
-  go test -race -count=1 $short -p 1 -timeout 20m "${service_pkgs[@]}" || failed+=("tests on the services")
+  go test -race -count=1 $short -p 1 -parallel 16 -timeout 20m "${service_pkgs[@]}" || failed+=("tests on the services")
+  if [[ -n $es_pid ]]; then
+    step "tests on Elasticsearch only (started in the background)"
+    es_rc=0
+    wait "$es_pid" || es_rc=$?
+    cat "$es_log"
+    ((es_rc == 0)) || failed+=("tests on Elasticsearch only")
+  fi
 fi
+
+step "lint (started in the background)"
+lint_rc=0
+wait "$lint_pid" || lint_rc=$?
+cat "$lint_log"
+((lint_rc == 0)) || failed+=(lint)
 
 step "tests without services (started in the background)"
 unit_rc=0

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/mwledger/mwledger/crawler"
 	"github.com/mwledger/mwledger/crawler/crawltest"
 	"github.com/mwledger/mwledger/fixtures"
+	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/internal/cli"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
@@ -27,11 +29,26 @@ import (
 
 // topicArticles reads mwledger.articles from the beginning with a new consumer
 // group and returns the articles whose canonical URL starts with prefix, in
-// topic order (duplicates included). It stops once want of them were read and
-// the topic stayed quiet for quiet, or at the deadline.
+// topic order (duplicates included). The callers' publishers have returned:
+// what they published is on the topic, up to its end offsets as they are now.
+// It stops once want of them were read, the topic was read to those offsets
+// and then stayed quiet for quiet (a late duplicate), or at the deadline.
 func topicArticles(t *testing.T, kafkaAddr, prefix string, want int, quiet time.Duration) []schemas.Article {
 	t.Helper()
 	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
+	end, err := benchtool.EndOffsets(context.Background(), cfg.Brokers, schemas.TopicArticles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := map[int]int64{} // per partition, the offset after the last message read
+	atEnd := func() bool {
+		for p, e := range end {
+			if next[p] < e {
+				return false
+			}
+		}
+		return true
+	}
 	c, err := kafka.NewConsumer(cfg, fmt.Sprintf("it-crawl-read-%d", time.Now().UnixNano()), schemas.TopicArticles)
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +58,7 @@ func topicArticles(t *testing.T, kafkaAddr, prefix string, want int, quiet time.
 	var out []schemas.Article
 	for time.Now().Before(deadline) {
 		wait := 20 * time.Second // the first fetch waits for the group to form
-		if len(out) >= want {
+		if len(out) >= want && atEnd() {
 			wait = quiet
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
@@ -56,6 +73,7 @@ func topicArticles(t *testing.T, kafkaAddr, prefix string, want int, quiet time.
 		if err != nil {
 			t.Fatalf("reading %s: %v", schemas.TopicArticles, err)
 		}
+		next[m.Partition] = max(next[m.Partition], m.Offset+1)
 		if !strings.HasPrefix(string(m.Key), prefix) {
 			continue
 		}
@@ -100,6 +118,7 @@ func (d *siteDialer) dial(ctx context.Context, network, addr string) (net.Conn, 
 // with a news sitemap, a paginated listing and every page that goes wrong) into
 // the real mwledger.articles topic, then crawls it again unchanged.
 func TestCrawlTestSiteToKafka(t *testing.T) {
+	shares(t, articlesTopic)
 	kafkaAddr := testenv.Kafka(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -145,7 +164,7 @@ func TestCrawlTestSiteToKafka(t *testing.T) {
 	for i := range 20 {
 		want[site.ArticleURL(i)] = true
 	}
-	got := topicArticles(t, kafkaAddr, site.Base+"/", len(want), 3*time.Second)
+	got := topicArticles(t, kafkaAddr, site.Base+"/", len(want), time.Second)
 	count := map[string]int{}
 	byKey := map[string]schemas.Article{}
 	for _, a := range got {
@@ -199,7 +218,7 @@ func TestCrawlTestSiteToKafka(t *testing.T) {
 	if st2.Published != 0 {
 		t.Errorf("an unchanged second pass published %d articles", st2.Published)
 	}
-	got2 := topicArticles(t, kafkaAddr, site.Base+"/", len(want), 3*time.Second)
+	got2 := topicArticles(t, kafkaAddr, site.Base+"/", len(want), time.Second)
 	if len(got2) != len(got) {
 		t.Errorf("the topic holds %d articles of the site after the second pass, %d after the first", len(got2), len(got))
 	}
@@ -211,8 +230,8 @@ func TestCrawlTestSiteToKafka(t *testing.T) {
 // line (`mwledger crawl --once` on the same state file) and checks on the real
 // topic that every article was published exactly once.
 func restartCrawl(t *testing.T, n, feeds int) {
+	shares(t, articlesTopic)
 	kafkaAddr := testenv.Kafka(t)
-	t.Setenv("MWLEDGER_KAFKA", kafkaAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
@@ -262,13 +281,13 @@ func restartCrawl(t *testing.T, n, feeds int) {
 
 	restart := time.Now()
 	var out, errb bytes.Buffer
-	if err := cli.Run(ctx, []string{"crawl", "--sources", sources, "--once", "--state", state, "--progress", "0"}, strings.NewReader(""), &out, &errb); err != nil {
+	if err := cli.Run(ctx, []string{"crawl", "--kafka", kafkaAddr, "--sources", sources, "--once", "--state", state, "--progress", "0"}, strings.NewReader(""), &out, &errb); err != nil {
 		t.Fatalf("mwledger crawl: %v\n%s", err, errb.String())
 	}
 	secondTook := time.Since(restart)
 	t.Log(strings.TrimSpace(lastLine(errb.String())))
 
-	got := topicArticles(t, kafkaAddr, site.Base+"/", n, 5*time.Second)
+	got := topicArticles(t, kafkaAddr, site.Base+"/", n, time.Second)
 	count := map[string]int{}
 	for _, a := range got {
 		count[a.CanonicalURL]++
@@ -313,6 +332,7 @@ func TestCrawlLoad5000(t *testing.T) {
 // TestCrawlFixtureRecord records a page of a local site through the crawler's
 // guarded fetch, and refuses one robots.txt disallows.
 func TestCrawlFixtureRecord(t *testing.T) {
+	isolated(t) // no service: a local site and a directory of its own
 	site := crawltest.New(crawltest.Options{Loopback: true, Prefix: uniquePrefix("fixture"), Articles: 2, Specials: true})
 	defer site.Close()
 	dir := t.TempDir()
@@ -374,8 +394,8 @@ func TestCrawlFixtureRecord(t *testing.T) {
 // replays the archive with `mwledger reprocess`: its contracts come out again,
 // stamped with the current extractor version.
 func TestCrawlReprocessReplaysArchive(t *testing.T) {
+	shares(t, articlesTopic|contractsTopic) // it replays the whole archive into mwledger.contracts
 	kafkaAddr := testenv.Kafka(t)
-	t.Setenv("MWLEDGER_KAFKA", kafkaAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
@@ -404,7 +424,18 @@ func TestCrawlReprocessReplaysArchive(t *testing.T) {
 	if err := pub.Publish(ctx, stream.Message{Topic: schemas.TopicArticles, Key: []byte(key), Value: v}); err != nil {
 		t.Fatal(err)
 	}
-	mwledger(t, ctx, "reprocess", "--group", fmt.Sprintf("it-reprocess-%d", time.Now().UnixNano()), "--idle-exit", "5s")
+	// The binary (built without -race: the replay extracts every article the
+	// tests before this one published), stopped once it replayed the whole archive.
+	group := fmt.Sprintf("it-reprocess-%d", time.Now().UnixNano())
+	replay := exec.CommandContext(ctx, mwledgerBinary(t), "reprocess", "--kafka", kafkaAddr, "--group", group)
+	replay.Env = append(os.Environ(), "MWLEDGER_LOG_LEVEL=warn")
+	replay.Stderr = os.Stderr
+	if err := replay.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = replay.Process.Kill(); _ = replay.Wait() })
+	caughtUp(t, ctx, cfg.Brokers, group, schemas.TopicArticles)
+	stop(t, replay)
 
 	c, err := kafka.NewConsumer(cfg, fmt.Sprintf("it-reprocess-read-%d", time.Now().UnixNano()), schemas.TopicContracts)
 	if err != nil {

@@ -128,7 +128,7 @@ func onTopic(t *testing.T, kafkaAddr string, site *benchtool.Site, what string) 
 		}
 	}
 	count := map[string]int{}
-	for _, a := range topicArticles(t, kafkaAddr, site.URL+"/", fetched, 5*time.Second) {
+	for _, a := range topicArticles(t, kafkaAddr, site.URL+"/", fetched, time.Second) {
 		count[a.CanonicalURL]++
 		messages++
 	}

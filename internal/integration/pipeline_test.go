@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -35,14 +36,39 @@ func mwledger(t *testing.T, ctx context.Context, args ...string) string {
 	return out.String()
 }
 
+// background runs one command line in-process (a stage: `extract --consume`,
+// `index`, `reprocess`) until stop is called; stop cancels its context, as
+// SIGTERM does for the binary, and fails the test if the command then returns
+// an error. The test calls stop once the stage's consumer group has caught up
+// (caughtUp), instead of waiting for an idle exit.
+func background(t *testing.T, ctx context.Context, args ...string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var err error
+	var errb bytes.Buffer
+	go func() {
+		defer close(done)
+		err = cli.Run(ctx, args, strings.NewReader(""), io.Discard, &errb)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return func() {
+		t.Helper()
+		cancel()
+		<-done
+		if err != nil {
+			t.Fatalf("mwledger %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+		}
+	}
+}
+
 // TestPipelineEndToEnd crawls the fixture articles from a local site, runs
 // crawl → extract → index on the real Kafka and Elasticsearch, and checks that
 // the deals are searchable with the right $/MW/year, and that a second pass over
 // the same articles changes no count.
 func TestPipelineEndToEnd(t *testing.T) {
+	shares(t, articlesTopic|contractsTopic)
 	kafkaAddr, es := testenv.Kafka(t), testenv.ES(t)
-	t.Setenv("MWLEDGER_KAFKA", kafkaAddr)
-	t.Setenv("MWLEDGER_ES", es)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
@@ -104,13 +130,19 @@ func TestPipelineEndToEnd(t *testing.T) {
 	skipBacklog(t, ctx, cfg.Brokers, group+"-i", schemas.TopicContracts)
 	// Each pass crawls with a fresh seen-set, so that the second pass publishes
 	// every article again: the replay the extractor and indexer must absorb.
+	// The stages run beside the crawl and stop once their groups have
+	// committed everything it published.
 	passes := 0
 	pass := func() {
 		passes++
 		state := filepath.Join(t.TempDir(), fmt.Sprintf("crawl-state-%d.db", passes))
-		mwledger(t, ctx, "crawl", "--sources", sources, "--once", "--state", state)
-		mwledger(t, ctx, "extract", "--consume", "--group", group+"-x", "--idle-exit", "4s")
-		mwledger(t, ctx, "index", "--group", group+"-i", "--idle-exit", "4s")
+		stopExtract := background(t, ctx, "extract", "--kafka", kafkaAddr, "--consume", "--group", group+"-x")
+		stopIndex := background(t, ctx, "index", "--kafka", kafkaAddr, "--es", es, "--group", group+"-i")
+		mwledger(t, ctx, "crawl", "--kafka", kafkaAddr, "--sources", sources, "--once", "--state", state)
+		caughtUp(t, ctx, cfg.Brokers, group+"-x", schemas.TopicArticles)
+		stopExtract()
+		caughtUp(t, ctx, cfg.Brokers, group+"-i", schemas.TopicContracts)
+		stopIndex()
 	}
 	pass()
 
@@ -223,6 +255,7 @@ func fromFixtures(deals []indexer.Deal, urls map[string]bool) []indexer.Deal {
 // TestPoisonMessagesGoToDLQ publishes messages no stage can process and checks
 // that each lands on the dead-letter topic with its reason while the stream goes on.
 func TestPoisonMessagesGoToDLQ(t *testing.T) {
+	shares(t, articlesTopic)
 	kafkaAddr := testenv.Kafka(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -256,8 +289,9 @@ func TestPoisonMessagesGoToDLQ(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("MWLEDGER_KAFKA", kafkaAddr)
-	mwledger(t, ctx, "extract", "--consume", "--group", run, "--idle-exit", "4s")
+	stopExtract := background(t, ctx, "extract", "--kafka", kafkaAddr, "--consume", "--group", run)
+	caughtUp(t, ctx, cfg.Brokers, run, schemas.TopicArticles)
+	stopExtract()
 
 	dlq, err := kafka.NewConsumer(cfg, run+"-dlq", schemas.TopicDLQ)
 	if err != nil {
