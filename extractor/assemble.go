@@ -206,6 +206,11 @@ func framesOf(s *sent, main, topic *Entity) []*frame {
 	}
 	ps := s.parties
 	figures := distinctFigures(s)
+	// "$1.4 trillion in commitments through deals with Nvidia, Broadcom,
+	// Oracle and the major clouds": one sum over a list of companies.
+	if len(ps) >= 3 && !figures && len(s.money) > 0 && coordinated(s, len(ps)-3, len(ps)-2) && coordinated(s, len(ps)-2, len(ps)-1) {
+		return nil
+	}
 	switch len(ps) {
 	case 0:
 		return nil

@@ -220,7 +220,7 @@ func moneyClass(lower string, m Money) string {
 			strings.Contains(ownAfter, "revenue") && containsAny(ownAfter, []string{"quarter", "fiscal", "for the year", "last year"}) {
 			k = "annual"
 		}
-		if containsAny(before, []string{"ebitda", "net income", "earnings", "revenue was", "revenues were", "sales of", "profit", "accounted for", "of its revenue", "’s revenue", "'s revenue", "年营收", "年收入", "年營收", "年間売上", "연매출", "연간 매출"}) {
+		if containsAny(before, []string{"ebitda", "net income", "earnings", "revenue was", "revenues were", "sales of", "profit", "accounted for", "jaarlijkse", "jährliche", "annuelle", "jaaromzet", "omzet van", "jahresumsatz", "umsatz von", "chiffre d'affaires", "fatturato", "ingresos anuales", "of its revenue", "’s revenue", "'s revenue", "年营收", "年收入", "年營收", "年間売上", "연매출", "연간 매출"}) {
 			k = "annual"
 		}
 		// A running total: "lifts its contracted revenue to $8B", "bringing

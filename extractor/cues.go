@@ -21,7 +21,8 @@ var (
 	bareMetalCues  = []string{"bare metal", "bare-metal", "裸金属", "裸金屬", "gpu server rental", "server rental", "gpu rental"}
 	colocationCues = []string{"colocation", "co-location", "lease", "leasing", "hosting", "powered shell", "data center capacity",
 		"triple net", "triple-net", "托管", "租赁", "租賃", "租约", "租約", "主机托管", "托管協議", "bail", "baux", "alquiler", "mietvertrag", "miete", "location de", "locazione", "arrendamiento", "arrienda"}
-	notCloudNoun = []string{"厂商", "廠商", "服务商", "服務商", "公司", " provider", " company", " firm", " platform", " customer", " giant", " operator", " player", " startup", " specialist", " infrastructure provider"}
+	notCloudNoun = []string{"厂商", "廠商", "服务商", "服務商", "公司", " provider", " company", " firm", " platform", " customer", " giant", " operator", " player", " startup", " specialist", " infrastructure provider",
+		"-plattform", " plattform", "-anbieter", " anbieter", "-unternehmen"}
 )
 
 func containsAny(s string, words []string) bool {
