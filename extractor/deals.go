@@ -130,6 +130,8 @@ func moneyKind(lower string, m Money) string {
 		return "per_mw"
 	case containsAny(wide, []string{"prepay", "prepaid", "pre-pay", "upfront", "up-front", "up front", "in advance", "预先支付", "預先支付", "预先", "預先", "预付", "預付", "vorauszahlung", "anticipo", "anticipado", "prépaiement"}):
 		return "prepayment"
+	case hasAnySuffix(strings.TrimRight(lastRunes(lower[:m.Start], 30), " $"), []string{"backed by", "backed by up to", "backed by about"}): // "backed by $1.3 billion from Google"
+		return "guarantee"
 	case containsAny(cutClause(firstBytes(lower[m.End:], 28))+" | "+clauseBefore(lastRunes(lower[:m.Start], 60)), []string{"guarantee", "backstop", "back-stop", "pledged", "pledges", "credit support", "担保", "擔保", "garantie", "garanzia", "garantía", "bürgschaft", "absichern", "abgesichert", "absicherung", "apoyo de arrendamiento", "respaldo", "soutien au bail", "supporto al leasing"}):
 		return "guarantee"
 	case !containsAny(ownAfter, []string{"per mw", "/mw", "per megawatt", "a megawatt", "每兆瓦"}) && containsAny(ownAfter, []string{"in annual", "annual revenue", "annualized", "recurring revenue", " arr ", " arr,", " arr.", " arr)", "per year", "a year", "per annum", "annually", "ebitda", "net operating income", " noi", "年收入", "年化"}) ||

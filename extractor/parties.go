@@ -44,6 +44,10 @@ func roleOf(lower string, m Mention) partyRole {
 			return roleGuarantor
 		}
 	}
+	// "backed by $1.3 billion from Google"
+	if strings.HasSuffix(tb, "from") && containsAny(clauseBefore(lastRunes(before, 60)), []string{"backed by", "backstop", "guarantee", "credit support"}) {
+		return roleGuarantor
+	}
 
 	// "used by Lumen", "Lumen will use the capacity": but "to use the Orbitra
 	// capacity" makes Orbitra a possessor, not a user.
