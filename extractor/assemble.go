@@ -270,7 +270,7 @@ func framesOf(s *sent, main, topic *Entity) []*frame {
 			continue // chipmakers sell chips, not capacity
 		}
 		for b := range ps {
-			if a == b || ps[b].e != nil && ps[b].e == ps[a].e || coordinated(s, a, b) {
+			if a == b || ps[b].e != nil && ps[b].e == ps[a].e || coordinated(s, a, b) && !pairSubject(s) {
 				continue
 			}
 			if sc := pairScore(s, a, b); sc > best {
@@ -314,6 +314,16 @@ func distinctFigures(s *sent) bool {
 		}
 	}
 	return false
+}
+
+// pairSubject reports a sentence whose subject is its two companies ("Nscale
+// and Microsoft have entered into a commitment"): the two sides of its deal.
+func pairSubject(s *sent) bool {
+	if len(s.parties) != 2 || s.parties[0].start > 4 {
+		return false
+	}
+	rest := s.lower[s.parties[1].end:]
+	return hasAnyPrefix(strings.TrimLeft(rest, " "), []string{"are ", "have ", "has ", "announced", "signed", "entered", "agreed", "struck", "inked", "said", "today"})
 }
 
 // listFrames splits a sentence that lists several deals ("$6.1 billion with

@@ -277,7 +277,7 @@ func capClass(lower string, c Capacity) string {
 		after = after[:i]
 	}
 	// "150 MW at its Ohio campus": where the capacity sits, not what it is.
-	for _, w := range []string{" at ", " in "} {
+	for _, w := range []string{" at ", " in ", " of the ", " of its "} {
 		if i := strings.Index(after, w); i >= 0 {
 			after = after[:i]
 		}
