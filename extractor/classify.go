@@ -229,7 +229,9 @@ func moneyClass(lower string, m Money) string {
 		if i := strings.IndexAny(own, ",;"); i >= 0 {
 			own = own[:i]
 		}
-		if cl := lower[clauseStart(lower, m.Start):m.Start]; anyWord(cl, lx.AccumulationWords) || anyWord(own, lx.AccumulationWords) || accumulatedTo(lower, m.Start) {
+		// (but "combined with a prior $14.2 billion arrangement" names a deal)
+		namesDeal := hasAnyPrefix(strings.TrimLeft(own, " "), []string{"arrangement", "deal", "contract", "agreement", "lease", "cloud computing agreement", "cloud contract", "computing deal"})
+		if cl := lower[clauseStart(lower, m.Start):m.Start]; !namesDeal && (anyWord(cl, lx.AccumulationWords) || anyWord(own, lx.AccumulationWords) || accumulatedTo(lower, m.Start)) {
 			k = "cumulative"
 		}
 	}
