@@ -802,10 +802,22 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 	// Capacities the page qualifies somewhere as a campus, a pipeline or a
 	// framework ("up to 4 GW"): the same number elsewhere is that one again.
 	notContractMW, notContractUSD := map[float64]bool{}, map[float64]bool{}
+	// An amount a deal sentence states as its value stays a value wherever
+	// else the page qualifies the same number.
+	dealValue := map[float64]bool{}
+	for _, s := range ss {
+		if s.anchor {
+			for i, m := range s.money {
+				if s.classes().money[i] == "value" && !s.classes().moneyHedged[i] {
+					dealValue[m.Value] = true
+				}
+			}
+		}
+	}
 	for _, s := range ss {
 		fc := s.classes()
 		for i, m := range s.money {
-			if fc.moneyHedged[i] || fc.money[i] == "equity" || fc.money[i] == "finance" || fc.money[i] == "guarantee" {
+			if (fc.moneyHedged[i] || fc.money[i] == "equity" || fc.money[i] == "finance" || fc.money[i] == "guarantee") && !dealValue[m.Value] {
 				notContractUSD[m.Value] = true
 			}
 		}
@@ -945,7 +957,7 @@ func splitByAmount(s *sent, fs []*frame) []*frame {
 }
 
 // priorCues mark deals made before the one a page reports.
-var priorCues = []string{"prior", "previous", "earlier", "first agreement", "first contract", "first deal", "previos", "previo", "anteriores", "anterior", "premier accord", "premier contrat", "précédent", "précédents", "précédemment",
+var priorCues = []string{"prior", "previous", "earlier", "builds upon", "builds on", "adds to", "first agreement", "first contract", "first deal", "previos", "previo", "anteriores", "anterior", "premier accord", "premier contrat", "précédent", "précédents", "précédemment",
 	"primer acuerdo", "primer contrato", "vorherige", "früheren", "frühere", "ersten vertrag", "precedente", "precedenti", "primo accordo", "primo contratto", "primeiro acordo", "primeiro contrato"}
 
 // earlierDeals reads a line that names no company but lists the earlier deals
