@@ -163,7 +163,7 @@ func moneyClass(lower string, m Money) string {
 	// "the hosting deal, estimated to generate $3.5 billion in revenue": what
 	// the deal brings in over its life, unless a year is said.
 	generated := containsAny(before, []string{"generate ", "generating "}) && reDealNoun.MatchString(lower[clauseStart(lower, m.Start):m.Start]) && !strings.Contains(lower[clauseStart(lower, m.Start):m.Start], "annual")
-	if k == "annual" && (containsAny(after, []string{"over the", "over its", "over a ", "over lease", "over term", "over an ", "over that", "over this"}) || generated) &&
+	if k == "annual" && (containsAny(after, []string{"over the", "over its", "over a ", "over lease", "over term", "over an ", "over that", "over this"}) || reOverYears.MatchString(after) || generated) &&
 		!containsAny(firstBytes(after, 30), []string{"per year", "a year", "annual", "per annum", "annually"}) {
 		k = "value" // "set to bring in $1.3B of revenue over the term"
 	}
@@ -240,6 +240,9 @@ func moneyClass(lower string, m Money) string {
 	}
 	return k
 }
+
+// reOverYears is a span an amount is earned over ("over 12 years").
+var reOverYears = regexp.MustCompile(`\bover (?:the next |a |an )?(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)[- ]years?\b`)
 
 // reAccumulatedTo is a figure reached by growing something: "increasing its
 // contracted load to about 360 MW", "raises the total backlog to $9B".
@@ -338,6 +341,9 @@ func termUsable(lower string, t Term) bool {
 		if i := strings.Index(after, w); i >= 0 {
 			after = after[:i]
 		}
+	}
+	if hasAnyPrefix(lower[t.End:], []string{"-old", " old", "s old"}) {
+		return false // "a 46-year-old executive"
 	}
 	if containsAny(before+" "+after, []string{"warrant", "shares", "notes", "bond", "convertible", "maturity", "ago", "history", "experience", "loan", "debt", "financing", "payback", "pay back", "amortiz", "depreciat", "useful life"}) {
 		return false

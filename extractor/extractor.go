@@ -193,7 +193,8 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 		s.hedged = sentenceHedged(s.lower)
 		// A deal word, or a verb of providing between two companies with a
 		// figure ("Orbitra will build a 60 MW data hall for Lumen").
-		named := hasDealWord(s.lower) || len(s.parties) >= 2 && figures > 0 && (anyWord(s.lower, lex().ProviderVerbs) || anyWord(s.lower, lex().CustomerVerbs))
+		named := hasDealWord(s.lower) || len(s.parties) >= 2 && figures > 0 && (anyWord(s.lower, lex().ProviderVerbs) || anyWord(s.lower, lex().CustomerVerbs)) ||
+			len(s.parties) >= 2 && valueAndTerm(s) // "a partnership with Lumen to generate $3.5 billion over 12 years"
 		s.anchor = named && len(s.parties) > 0 && (figures > 0 || len(s.parties) >= 2) && !s.hedged && !s.vendor
 	}
 	main := mainParty(ss)
@@ -449,6 +450,18 @@ func ownPhrase(s string) string {
 		}
 	}
 	return s
+}
+
+// valueAndTerm reports a sentence that gives a contract value and its term.
+func valueAndTerm(s *sent) bool {
+	v, t := false, false
+	for i := range s.money {
+		v = v || s.classes().money[i] == "value" && !s.classes().moneyHedged[i]
+	}
+	for i, tt := range s.terms {
+		t = t || tt.Until == 0 && s.classes().termOK[i]
+	}
+	return v && t
 }
 
 // exitWords say a company left a deal or a project before this one.
