@@ -55,7 +55,13 @@ func roleOf(lower string, m Mention) partyRole {
 	for _, w := range []string{" to use the", " will use", " to use"} {
 		bw = strings.TrimSuffix(bw, w)
 	}
-	window := bw + " |" + cutClause(firstBytes(after, 30))
+	aw := cutClause(firstBytes(after, 30))
+	for _, v := range []string{" says ", " said ", " expects ", " notes ", " noted "} {
+		if i := strings.Index(aw, v); i >= 0 {
+			aw = aw[:i] // "Redwater says the campus will use …": the campus uses, not Redwater
+		}
+	}
+	window := bw + " |" + aw
 	if containsAny(window, endUserNear) || strings.HasPrefix(after, " as end user") {
 		return roleEndUser
 	}
@@ -88,7 +94,7 @@ func firstBytes(s string, n int) string {
 
 // Undisclosed counterparties: "an investment-grade hyperscaler", "a certain
 // investment-grade ultra-large cloud manufacturer B", "an unnamed U.S. tenant".
-var reDescriptor = regexp.MustCompile(`(?i)\b(?:an?|one|another|a certain|an unnamed|an undisclosed)\s+((?:[a-z0-9.\-]+\s+){0,5}?(?:hyperscalers?|hyperscale (?:customer|client|tenant|cloud provider)|neocloud(?: provider| company| operator)?|cloud (?:provider|manufacturer|company|customer)|(?:ai|technology|tech) (?:company|customer|client|firm)|client|customer|tenant|lessee|counterparty))(\s+[A-Z]\b)?`)
+var reDescriptor = regexp.MustCompile(`(?i)\b(?:an?|one|another|a certain|an unnamed|an undisclosed)\s+((?:[a-z0-9.\-]+,?\s+){0,5}?(?:hyperscalers?|hyperscale (?:customer|client|tenant|cloud provider)|neocloud(?: provider| company| operator)?|cloud (?:provider|manufacturer|company|customer)|(?:ai|technology|tech) (?:company|customer|client|firm)|client|customer|tenant|lessee|counterparty))(\s+[A-Z]\b)?`)
 
 var descriptorQualifiers = []string{"investment-grade", "investment grade", "undisclosed", "unnamed", "hyperscale", "ultra-large", "fortune", "large", "leading", "major", "u.s.", "us-based", "u.s.-based", "-based", "global", "top", "big tech", "confidential", "certain"}
 
