@@ -1013,8 +1013,8 @@ var reBareCustomer = regexp.MustCompile(`\bwith\s+(?:an?\s+)?((?:[a-z][\w.-]*\s+
 
 func bareCustomer(lower string) string {
 	m := reBareCustomer.FindStringSubmatch(lower)
-	if m == nil {
-		return ""
+	if m == nil || hasAnySuffix(m[0], []string{"leases", "contracts", "deals", "agreements"}) {
+		return "" // "several of the large hyperscaler leases": deals in general
 	}
 	for _, g := range m[1:] {
 		if g != "" {
