@@ -178,25 +178,9 @@ func (x *Extractor) runBatch(ctx context.Context, batch []stream.Message, in str
 
 // processMessage decodes, checks and extracts one article message.
 func processMessage(ctx context.Context, msg stream.Message, cfg StageConfig, running chan struct{}) ([]schemas.Contract, error) {
-	var probe struct {
-		SchemaVersion *int `json:"schema_version"`
-	}
-	if err := json.Unmarshal(msg.Value, &probe); err != nil {
-		return nil, stream.Permanent("extract", "invalid_json", err)
-	}
-	if probe.SchemaVersion == nil || *probe.SchemaVersion != schemas.Version {
-		got := "none"
-		if probe.SchemaVersion != nil {
-			got = fmt.Sprint(*probe.SchemaVersion)
-		}
-		return nil, stream.Permanent("extract", "schema_version", fmt.Errorf("article schema_version %s, this extractor reads %d", got, schemas.Version))
-	}
-	if err := schemas.Validate("article.schema.json", msg.Value); err != nil {
-		return nil, stream.Permanent("extract", "schema_invalid", err)
-	}
-	var a schemas.Article
-	if err := json.Unmarshal(msg.Value, &a); err != nil {
-		return nil, stream.Permanent("extract", "invalid_json", err)
+	a, err := stream.Decode[schemas.Article]("extract", schemas.ArticleSchema, msg.Value)
+	if err != nil {
+		return nil, err
 	}
 	cs, err := extractWithin(ctx, a, cfg, running)
 	if err == nil && (strings.HasPrefix(a.URL, "http://") || strings.HasPrefix(a.URL, "https://")) {

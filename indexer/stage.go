@@ -2,7 +2,6 @@ package indexer
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -133,21 +132,5 @@ func indexBatch(ctx context.Context, batch []stream.Message, store Store, dlq st
 
 // decodeContract checks a message against the contract schema.
 func decodeContract(v []byte) (schemas.Contract, error) {
-	var c schemas.Contract
-	var probe struct {
-		SchemaVersion *int `json:"schema_version"`
-	}
-	if err := json.Unmarshal(v, &probe); err != nil {
-		return c, stream.Permanent("index", "invalid_json", err)
-	}
-	if probe.SchemaVersion == nil || *probe.SchemaVersion != schemas.Version {
-		return c, stream.Permanent("index", "schema_version", fmt.Errorf("record schema_version is not %d", schemas.Version))
-	}
-	if err := schemas.Validate("contract.schema.json", v); err != nil {
-		return c, stream.Permanent("index", "schema_invalid", err)
-	}
-	if err := json.Unmarshal(v, &c); err != nil {
-		return c, stream.Permanent("index", "invalid_json", err)
-	}
-	return c, nil
+	return stream.Decode[schemas.Contract]("index", schemas.ContractSchema, v)
 }

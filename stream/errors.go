@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/mwledger/mwledger/schemas"
 )
 
 // StageError tells a consumer what to do with a message that failed: retry it
@@ -40,4 +42,20 @@ func IsRetryable(err error) bool {
 		return se.Retryable
 	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// Decode is schemas.Decode for a stage: a message that does not decode is a
+// permanent StageError with the decode's reason (invalid_json, schema_version,
+// schema_invalid), so that the runner dead-letters it.
+func Decode[T any](stage, schema string, msg []byte) (T, error) {
+	v, err := schemas.Decode[T](schema, msg)
+	if err != nil {
+		reason := schemas.ReasonInvalidJSON
+		var de *schemas.DecodeError
+		if errors.As(err, &de) {
+			reason = de.Reason
+		}
+		return v, Permanent(stage, reason, err)
+	}
+	return v, nil
 }
