@@ -162,35 +162,46 @@ func partyField(name string, p func(c *schemas.Contract) **schemas.Party) fieldS
 // undisclosedPrefix marks a counterparty claim that gives a descriptor only.
 const undisclosedPrefix = "undisclosed: "
 
-// fields are the contract fields that carry provenance.
-var fields = []fieldSpec{
-	{name: "counterparty",
-		get: func(c *schemas.Contract) (string, *float64, bool) {
-			switch {
-			case c.Counterparty.Name != nil && *c.Counterparty.Name != "":
-				return *c.Counterparty.Name, nil, true
-			case c.Counterparty.Descriptor != nil && *c.Counterparty.Descriptor != "":
-				return undisclosedPrefix + *c.Counterparty.Descriptor, nil, true
-			}
-			return "", nil, false
-		},
-		set: func(dst, src *schemas.Contract) { dst.Counterparty = src.Counterparty }},
-	partyField("end_user", func(c *schemas.Contract) **schemas.Party { return &c.EndUser }),
-	partyField("guarantor", func(c *schemas.Contract) **schemas.Party { return &c.Guarantor }),
-	{name: "contract_type",
-		get: func(c *schemas.Contract) (string, *float64, bool) {
-			return c.ContractType, nil, c.ContractType != "" && c.ContractType != schemas.TypeUnknown
-		},
-		set: func(dst, src *schemas.Contract) { dst.ContractType = src.ContractType }},
-	numField("capacity_mw", func(c *schemas.Contract) **float64 { return &c.CapacityMW }),
-	numField("total_value_usd", func(c *schemas.Contract) **float64 { return &c.TotalValueUSD }),
-	numField("term_years", func(c *schemas.Contract) **float64 { return &c.TermYears }),
-	numField("reported_usd_per_mw_year", func(c *schemas.Contract) **float64 { return &c.ReportedUSDPerMWYear }),
-	numField("prepayment_usd", func(c *schemas.Contract) **float64 { return &c.PrepaymentUSD }),
-	numField("guarantee_usd", func(c *schemas.Contract) **float64 { return &c.GuaranteeUSD }),
-	strField("location", func(c *schemas.Contract) **string { return &c.Location }),
-	strField("hardware", func(c *schemas.Contract) **string { return &c.Hardware }),
-	strField("announced_on", func(c *schemas.Contract) **string { return &c.AnnouncedOn }),
+// fields are the contract fields that carry provenance: the registry's
+// Provenance fields (schemas.Fields), in its order.
+var fields = provenanceFields()
+
+func provenanceFields() []fieldSpec {
+	var out []fieldSpec
+	for _, f := range schemas.Fields {
+		if !f.Provenance {
+			continue
+		}
+		switch {
+		case f.Number != nil:
+			out = append(out, numField(f.Name, f.Number))
+		case f.Text != nil:
+			out = append(out, strField(f.Name, f.Text))
+		case f.Party != nil:
+			out = append(out, partyField(f.Name, f.Party))
+		case f.Kind == schemas.KindCounterparty:
+			out = append(out, fieldSpec{name: f.Name,
+				get: func(c *schemas.Contract) (string, *float64, bool) {
+					switch {
+					case c.Counterparty.Name != nil && *c.Counterparty.Name != "":
+						return *c.Counterparty.Name, nil, true
+					case c.Counterparty.Descriptor != nil && *c.Counterparty.Descriptor != "":
+						return undisclosedPrefix + *c.Counterparty.Descriptor, nil, true
+					}
+					return "", nil, false
+				},
+				set: func(dst, src *schemas.Contract) { dst.Counterparty = src.Counterparty }})
+		case f.Kind == schemas.KindContractType:
+			out = append(out, fieldSpec{name: f.Name,
+				get: func(c *schemas.Contract) (string, *float64, bool) {
+					return c.ContractType, nil, c.ContractType != "" && c.ContractType != schemas.TypeUnknown
+				},
+				set: func(dst, src *schemas.Contract) { dst.ContractType = src.ContractType }})
+		default:
+			panic("indexer: no provenance for field " + f.Name) // TestProvenanceFields
+		}
+	}
+	return out
 }
 
 // compatible says whether two values of a field are the same claim: numbers

@@ -30,9 +30,22 @@ import (
 // flag (true or false); numbers are plain (9700000000, 9.7e9); announced_on is
 // YYYY-MM-DD or YYYY-MM; contract_type one of schemas' types. The value "-"
 // (or empty) says the field is not known.
-var ReviewFields = []string{"operator", "counterparty", "hyperscaler", "end_user", "guarantor", "contract_type",
-	"capacity_mw", "total_value_usd", "term_years", "reported_usd_per_mw_year", "prepayment_usd", "guarantee_usd",
-	"location", "hardware", "announced_on"}
+var ReviewFields = reviewFields()
+
+// reviewFields are the registry's Review fields, with "hyperscaler" after
+// "counterparty".
+func reviewFields() []string {
+	var out []string
+	for _, f := range schemas.Fields {
+		if f.Review {
+			out = append(out, f.Name)
+		}
+		if f.Name == "counterparty" {
+			out = append(out, "hyperscaler")
+		}
+	}
+	return out
+}
 
 // ReviewThreshold: deals with a lower confidence are listed for review.
 const ReviewThreshold = 0.7
@@ -113,13 +126,7 @@ func ParseCorrection(field, value string) (Correction, error) {
 	return Correction{Field: field, Value: value}, nil
 }
 
-func isNumberField(f string) bool {
-	switch f {
-	case "capacity_mw", "total_value_usd", "term_years", "reported_usd_per_mw_year", "prepayment_usd", "guarantee_usd":
-		return true
-	}
-	return false
-}
+func isNumberField(f string) bool { return schemas.IsNumber(f) }
 
 // setField writes a correction's value into c.
 func setField(c *schemas.Contract, field, value string) {
@@ -160,30 +167,19 @@ func setField(c *schemas.Contract, field, value string) {
 		c.Counterparty.Hyperscaler = hs
 	case "hyperscaler":
 		c.Counterparty.Hyperscaler = value == "true"
-	case "end_user":
-		c.EndUser = party()
-	case "guarantor":
-		c.Guarantor = party()
 	case "contract_type":
 		c.ContractType = value
-	case "capacity_mw":
-		c.CapacityMW = num()
-	case "total_value_usd":
-		c.TotalValueUSD = num()
-	case "term_years":
-		c.TermYears = num()
-	case "reported_usd_per_mw_year":
-		c.ReportedUSDPerMWYear = num()
-	case "prepayment_usd":
-		c.PrepaymentUSD = num()
-	case "guarantee_usd":
-		c.GuaranteeUSD = num()
-	case "location":
-		c.Location = str()
-	case "hardware":
-		c.Hardware = str()
-	case "announced_on":
-		c.AnnouncedOn = str()
+	default:
+		f, ok := schemas.FieldByName(field)
+		switch {
+		case !ok || !f.Review:
+		case f.Number != nil:
+			*f.Number(c) = num()
+		case f.Text != nil:
+			*f.Text(c) = str()
+		case f.Party != nil:
+			*f.Party(c) = party()
+		}
 	}
 }
 

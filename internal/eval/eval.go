@@ -14,10 +14,9 @@ import (
 	"github.com/mwledger/mwledger/schemas"
 )
 
-// Fields are the golden fields, in the order of fixtures/README.md.
-var Fields = []string{"operator", "counterparty", "end_user", "guarantor", "contract_type", "capacity_mw", "total_value_usd",
-	"term_years", "usd_per_mw_year", "reported_usd_per_mw_year", "prepayment_usd", "guarantee_usd", "terms", "location",
-	"hardware", "announced_on", "aggregate"}
+// Fields are the golden fields, in the order of fixtures/README.md (the
+// registry's order: schemas.Fields).
+var Fields = schemas.FieldNames(func(f schemas.Field) bool { return f.Golden })
 
 // Golden is the analyst view of a record: the golden file's fields.
 type Golden struct {
