@@ -66,54 +66,38 @@ type StageStats struct {
 	Articles, Contracts, DeadLetters int
 }
 
-// RunStage consumes articles and publishes their contracts, a batch at a time:
-// the articles of a batch are extracted in parallel, their contracts and dead
-// letters published in one call, and the articles committed only after the bus
-// acknowledged everything they produced. A batch is one article when they
-// arrive one by one (it waits only Linger for more).
+// RunStage consumes articles and publishes their contracts, a batch at a time
+// through stream.Run: the articles of a batch are extracted in parallel, their
+// contracts and dead letters published in one call, and the articles committed
+// only after the bus acknowledged everything they produced. A batch is one
+// article when they arrive one by one (it waits only Linger for more).
 func (x *Extractor) RunStage(ctx context.Context, in stream.Consumer, out stream.Publisher, cfg StageConfig) (StageStats, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Extract == nil {
 		cfg.Extract = x.Extract
 	}
-	log := cfg.Log
 	// At most 2×Workers extractions run at once, counting those abandoned at
 	// their deadline that have not returned yet: an extractor that ignores its
 	// context slows the stage down rather than piling up work.
 	running := make(chan struct{}, 2*cfg.Workers)
-	var st StageStats
-	for {
-		batch, end, err := stream.FetchBatch(ctx, in, cfg.BatchSize, cfg.Linger, cfg.IdleExit)
-		if err != nil {
-			if ctx.Err() != nil {
-				return st, nil
-			}
-			return st, fmt.Errorf("fetching articles: %w", err)
-		}
-		if len(batch) > 0 {
-			if err := x.runBatch(ctx, batch, in, out, cfg, running, &st); err != nil {
-				if ctx.Err() != nil {
-					return st, nil // stopping: the batch is not committed and comes again
-				}
-				return st, err
-			}
-		}
-		if end != stream.More {
-			if end == stream.Idle {
-				log.Info("extractor idle, stopping", "idle", cfg.IdleExit, "articles", st.Articles)
-			}
-			return st, nil
-		}
+	rs, err := stream.Run(ctx, in, out, stream.RunnerConfig{Stage: "extract", BatchSize: cfg.BatchSize, Linger: cfg.Linger,
+		IdleExit: cfg.IdleExit, Log: cfg.Log}, func(ctx context.Context, batch []stream.Message) ([]stream.Message, []error, error) {
+		return extractBatch(ctx, batch, cfg, running)
+	})
+	st := StageStats{Articles: rs.Messages, Contracts: rs.Published, DeadLetters: rs.DeadLetters}
+	if err != nil && ctx.Err() != nil {
+		return st, nil // stopping: the batch is not committed and comes again
 	}
+	return st, err
 }
 
-// result is what one article of a batch produced.
-type result struct {
-	contracts []schemas.Contract
-	err       error
-}
-
-func (x *Extractor) runBatch(ctx context.Context, batch []stream.Message, in stream.Consumer, out stream.Publisher, cfg StageConfig, running chan struct{}, st *StageStats) error {
+// extractBatch extracts the articles of a batch on cfg.Workers goroutines. An
+// article that cannot be extracted gets a permanent error (it is dead-lettered).
+func extractBatch(ctx context.Context, batch []stream.Message, cfg StageConfig, running chan struct{}) ([]stream.Message, []error, error) {
+	type result struct {
+		contracts []schemas.Contract
+		err       error
+	}
 	results := make([]result, len(batch))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -130,50 +114,29 @@ func (x *Extractor) runBatch(ctx context.Context, batch []stream.Message, in str
 	if err := ctx.Err(); err != nil {
 		// Stopping (SIGTERM): what was cut short is not the articles' fault;
 		// nothing is dead-lettered or committed.
-		return err
+		return nil, nil, err
 	}
-
 	var msgs []stream.Message
-	contracts, dead := 0, 0
+	errs := make([]error, len(batch))
 	for i, r := range results {
-		msg := batch[i]
 		if r.err != nil {
-			cfg.Log.Warn("article to dead-letter topic", "key", string(msg.Key), "partition", msg.Partition, "offset", msg.Offset, "err", r.err)
-			dl, err := stream.DeadLetterMessage("extract", msg, r.err)
-			if err != nil {
-				return err
+			var se *stream.StageError
+			if !errors.As(r.err, &se) {
+				r.err = stream.Permanent("extract", "error", r.err)
 			}
-			msgs = append(msgs, dl)
-			dead++
+			errs[i] = r.err
 			continue
 		}
 		for _, c := range r.contracts {
 			v, err := json.Marshal(c)
 			if err != nil {
-				return fmt.Errorf("encoding contract %s: %w", c.ID, err)
+				return nil, nil, fmt.Errorf("encoding contract %s: %w", c.ID, err)
 			}
 			msgs = append(msgs, stream.Message{Topic: schemas.TopicContracts, Key: []byte(c.ID), Value: v,
 				Headers: map[string]string{"extractor_version": Version}})
-			contracts++
 		}
 	}
-	backoff := stream.Backoff{Min: 200 * time.Millisecond, Max: 10 * time.Second}
-	onRetry := func(err error, wait time.Duration) {
-		cfg.Log.Warn("publish failed, retrying", "err", err, "wait", wait, "articles", len(batch), "first_offset", batch[0].Offset)
-	}
-	if len(msgs) > 0 {
-		if err := stream.Retry(ctx, &backoff, onRetry, func() error { return out.Publish(ctx, msgs...) }); err != nil {
-			return err
-		}
-	}
-	if err := stream.Retry(ctx, &backoff, nil, func() error { return in.Commit(ctx, batch...) }); err != nil {
-		return err
-	}
-	st.Articles += len(batch)
-	st.Contracts += contracts
-	st.DeadLetters += dead
-	cfg.Log.Debug("batch done", "articles", len(batch), "contracts", contracts, "dead_letters", dead)
-	return nil
+	return msgs, errs, nil
 }
 
 // processMessage decodes, checks and extracts one article message.

@@ -2,7 +2,6 @@ package indexer
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -40,94 +39,40 @@ type StageStats struct {
 	Records, Indexed, DeadLetters, Retries int
 }
 
-// RunStage consumes contract records and writes them to store. Each batch is
-// committed only after every record in it was stored or dead-lettered.
+// RunStage consumes contract records and writes them to store through
+// stream.Run. Each batch is committed only after every record in it was
+// stored or dead-lettered (to dlq); records the store could not take yet are
+// retried with backoff.
 func RunStage(ctx context.Context, in stream.Consumer, store Store, dlq stream.Publisher, cfg StageConfig) (StageStats, error) {
 	cfg = cfg.withDefaults()
-	var st StageStats
-	for {
-		batch, end, err := stream.FetchBatch(ctx, in, cfg.BatchSize, cfg.FlushInterval, cfg.IdleExit)
-		if err != nil {
-			return st, fmt.Errorf("fetching contracts: %w", err)
-		}
-		if len(batch) > 0 {
-			if err := indexBatch(ctx, batch, store, dlq, cfg, &st); err != nil {
-				return st, err
-			}
-			if err := stream.Retry(ctx, &stream.Backoff{}, nil, func() error { return in.Commit(ctx, batch...) }); err != nil {
-				return st, err
-			}
-		}
-		if end != stream.More {
-			if end == stream.Idle {
-				cfg.Log.Info("indexer idle, stopping", "idle", cfg.IdleExit)
-			}
-			return st, nil
-		}
-	}
+	rs, err := stream.Run(ctx, in, dlq, stream.RunnerConfig{Stage: "index", BatchSize: cfg.BatchSize, Linger: cfg.FlushInterval,
+		IdleExit: cfg.IdleExit, RetryLog: "store not ready, retrying", Log: cfg.Log},
+		func(ctx context.Context, batch []stream.Message) ([]stream.Message, []error, error) {
+			return nil, indexBatch(ctx, batch, store), nil
+		})
+	return StageStats{Records: rs.Messages, Indexed: rs.Done, DeadLetters: rs.DeadLetters, Retries: rs.Retries}, err
 }
 
-type pending struct {
-	msg stream.Message
-	rec schemas.Contract
-}
-
-func indexBatch(ctx context.Context, batch []stream.Message, store Store, dlq stream.Publisher, cfg StageConfig, st *StageStats) error {
-	st.Records += len(batch)
-	var todo []pending
-	var dead []stream.Message
-	var deadErr []error
-	for _, m := range batch {
+// indexBatch decodes the records of a batch and upserts them: one error per
+// message (a retryable one when the store was not ready).
+func indexBatch(ctx context.Context, batch []stream.Message, store Store) []error {
+	errs := make([]error, len(batch))
+	var recs []schemas.Contract
+	var at []int
+	for i, m := range batch {
 		rec, err := decodeContract(m.Value)
 		if err != nil {
-			dead, deadErr = append(dead, m), append(deadErr, err)
+			errs[i] = err
 			continue
 		}
-		todo = append(todo, pending{m, rec})
+		recs, at = append(recs, rec), append(at, i)
 	}
-	backoff := stream.Backoff{Min: 250 * time.Millisecond, Max: 30 * time.Second}
-	for len(todo) > 0 {
-		recs := make([]schemas.Contract, len(todo))
-		for i, p := range todo {
-			recs[i] = p.rec
+	if len(recs) > 0 {
+		for j, err := range store.Upsert(ctx, recs) {
+			errs[at[j]] = err
 		}
-		errs := store.Upsert(ctx, recs)
-		var retry []pending
-		var lastErr error
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				st.Indexed++
-			case stream.IsRetryable(err):
-				retry, lastErr = append(retry, todo[i]), err
-			default:
-				dead, deadErr = append(dead, todo[i].msg), append(deadErr, err)
-			}
-		}
-		if len(retry) == 0 {
-			break
-		}
-		if ctx.Err() != nil {
-			return ctx.Err() // nothing of this batch is committed
-		}
-		wait := backoff.Next()
-		st.Retries++
-		cfg.Log.Warn("store not ready, retrying", "records", len(retry), "wait", wait, "err", lastErr)
-		if err := stream.Sleep(ctx, wait); err != nil {
-			return err
-		}
-		todo = retry
 	}
-	for i, m := range dead {
-		cfg.Log.Warn("record to dead-letter topic", "key", string(m.Key), "partition", m.Partition, "offset", m.Offset, "err", deadErr[i])
-		if err := stream.Retry(ctx, &stream.Backoff{}, nil, func() error {
-			return stream.DeadLetter(ctx, dlq, "index", m, deadErr[i])
-		}); err != nil {
-			return err
-		}
-		st.DeadLetters++
-	}
-	return nil
+	return errs
 }
 
 // decodeContract checks a message against the contract schema.

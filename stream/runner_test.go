@@ -1,0 +1,95 @@
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mwledger/mwledger/schemas"
+)
+
+func TestRun(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	for _, v := range []string{"ok", "bad", "later", "ok2"} {
+		if err := m.Publish(ctx, Message{Topic: "in", Key: []byte(v), Value: []byte(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.CloseTopic("in")
+	in := m.Consumer("in")
+	calls := map[string]int{}
+	fn := func(_ context.Context, batch []Message) ([]Message, []error, error) {
+		var out []Message
+		errs := make([]error, len(batch))
+		for i, msg := range batch {
+			v := string(msg.Value)
+			calls[v]++
+			switch {
+			case v == "bad":
+				errs[i] = Permanent("test", "bad_value", errors.New("cannot read bad"))
+			case v == "later" && calls[v] < 3:
+				errs[i] = Retryable("test", "not_yet", errors.New("store down"))
+			default:
+				out = append(out, Message{Topic: "out", Key: msg.Key, Value: []byte(strings.ToUpper(v))})
+			}
+		}
+		return out, errs, nil
+	}
+	st, err := Run(ctx, in, m, RunnerConfig{Stage: "test", BatchSize: 10, RetryBackoff: Backoff{Min: time.Millisecond, Max: 2 * time.Millisecond}}, fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := RunStats{Messages: 4, Done: 3, DeadLetters: 1, Published: 3, Retries: 2}
+	if st != want {
+		t.Errorf("stats = %+v, want %+v", st, want)
+	}
+	if calls["ok"] != 1 || calls["later"] != 3 || calls["bad"] != 1 {
+		t.Errorf("calls = %v: only the retryable message is handed back", calls)
+	}
+	if n := m.Len("out"); n != 3 {
+		t.Errorf("%d messages published downstream, want 3", n)
+	}
+	if n := m.Len(schemas.TopicDLQ); n != 1 {
+		t.Fatalf("%d dead letters, want 1", n)
+	}
+	dl, _ := m.Consumer(schemas.TopicDLQ).Fetch(ctx)
+	var d schemas.DeadLetter
+	if err := json.Unmarshal(dl.Value, &d); err != nil || d.Reason != "bad_value" || d.Stage != "test" || d.Payload != "bad" {
+		t.Errorf("dead letter = %+v (%v)", d, err)
+	}
+	if c := in.(*memoryConsumer).committed; c != 4 {
+		t.Errorf("committed up to %d, want 4", c)
+	}
+}
+
+// A failing BatchFunc, or a stage stopped in the middle of a batch, commits nothing.
+func TestRunCommitsNothingOnError(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := NewMemory()
+	_ = m.Publish(ctx, Message{Topic: "in", Value: []byte("x")})
+	m.CloseTopic("in")
+	in := m.Consumer("in")
+	boom := errors.New("boom")
+	_, err := Run(ctx, in, m, RunnerConfig{Stage: "test"}, func(context.Context, []Message) ([]Message, []error, error) {
+		return nil, nil, boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Run = %v, want boom", err)
+	}
+	in = m.Consumer("in") // a new reader: what was not committed comes again
+	_, err = Run(ctx, in, m, RunnerConfig{Stage: "test", RetryBackoff: Backoff{Min: time.Hour, Max: time.Hour}}, func(context.Context, []Message) ([]Message, []error, error) {
+		cancel()
+		return nil, []error{Retryable("test", "down", boom)}, nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want context.Canceled", err)
+	}
+	if c := in.(*memoryConsumer).committed; c != 0 {
+		t.Errorf("committed up to %d, want nothing", c)
+	}
+}
