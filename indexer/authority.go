@@ -88,9 +88,9 @@ func authorityOfURL(c schemas.Contract, rawURL string) (int, string) {
 			}
 		}
 	}
-	if op := squash(c.Operator.Name); op != "" && host != "" {
+	if op := schemas.Key(c.Operator.Name); op != "" && host != "" {
 		for _, label := range strings.Split(host, ".") {
-			if squash(label) == op {
+			if schemas.Key(label) == op {
 				return AuthorityOperator, "operator_domain:" + host
 			}
 		}
@@ -101,15 +101,4 @@ func authorityOfURL(c schemas.Contract, rawURL string) (int, string) {
 		}
 	}
 	return AuthorityReport, "report"
-}
-
-// squash lower-cases s and keeps letters and digits only ("Hut 8" → "hut8").
-func squash(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

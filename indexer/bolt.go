@@ -1,9 +1,11 @@
 package indexer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -14,15 +16,18 @@ import (
 )
 
 // Buckets of the embedded ledger: deals (id → Deal JSON, the same document as in
-// Elasticsearch), records (extractor record id → deal id), byop (squashed
-// operator name + 0x00 + deal id → nothing), outbox (alert id → deal id, while
-// a sink has not acknowledged it) and the candidate index of identity
-// resolution (bolt_candidates.go). All change in the same transaction.
+// Elasticsearch), records (extractor record id → deal id), byop (operator key
+// (schemas.Key) + 0x00 + deal id → nothing), outbox (alert id → deal id, while
+// a sink has not acknowledged it), the candidate index of identity resolution
+// (bolt_candidates.go) and meta (key_version: the schemas.KeyVersion byop and
+// the candidate index were built with). All change in the same transaction.
 var (
 	dealsBucket   = []byte("deals")
 	recordsBucket = []byte("records")
 	byOpBucket    = []byte("byop")
 	outboxBucket  = []byte("outbox")
+	metaBucket    = []byte("meta")
+	keyVersionKey = []byte("key_version")
 )
 
 // BoltStore is the embedded ledger of `mwledger run`: one bbolt file, one key per
@@ -56,6 +61,9 @@ func OpenBolt(path string) (*BoltStore, error) {
 		if _, err := tx.CreateBucketIfNotExists(outboxBucket); err != nil {
 			return err
 		}
+		if err := dropStaleKeyIndexes(tx); err != nil {
+			return err
+		}
 		if candidatesStale(tx) {
 			if err := rebuildCandidates(tx); err != nil {
 				return err
@@ -87,6 +95,28 @@ func OpenBolt(path string) (*BoltStore, error) {
 	return &BoltStore{db: db, now: func() time.Time { return time.Now().UTC() }}, nil
 }
 
+// dropStaleKeyIndexes deletes the indexes built on name keys (byop, the
+// candidates) when they were built with another schemas.Key: OpenBolt then
+// builds them again from the deals.
+func dropStaleKeyIndexes(tx *bolt.Tx) error {
+	meta, err := tx.CreateBucketIfNotExists(metaBucket)
+	if err != nil {
+		return err
+	}
+	want := []byte(strconv.Itoa(schemas.KeyVersion))
+	if bytes.Equal(meta.Get(keyVersionKey), want) {
+		return nil
+	}
+	for _, name := range [][]byte{byOpBucket, candidatesBucket, candidateKeysBucket} {
+		if tx.Bucket(name) != nil {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+	}
+	return meta.Put(keyVersionKey, want)
+}
+
 // Close closes the file.
 func (s *BoltStore) Close() error { return s.db.Close() }
 
@@ -99,7 +129,7 @@ func (s *BoltStore) SetAlerts(policy AlertPolicy, notify func(dealIDs []string))
 	s.policy, s.notify = policy, notify
 }
 
-func opKey(op, id string) []byte { return []byte(squash(op) + "\x00" + id) }
+func opKey(op, id string) []byte { return []byte(schemas.Key(op) + "\x00" + id) }
 
 // indexDeal writes the lookup entries of a deal (records, byop, the candidate
 // index of the same transaction, outbox).

@@ -22,7 +22,7 @@ import (
 //	'L' op 0x00 uvarint(len(label)) label 'z' id            no known figure at all
 //	'X' op 0x00 cp fig value id                             a known figure, any label
 //
-// where op is the squashed operator, label the labelKey of the counterparty,
+// where op is the operator key (schemas.Key), label the labelKey of the counterparty,
 // fig 'c' (capacity) or 'v' (value), value the figure as 8 bytes that sort like
 // the number, and cp 'n' (named counterparty) or 'u' (undisclosed).
 // candidateKeysBucket maps a deal id to the keys written for it, so that a
@@ -214,7 +214,7 @@ func rebuildCandidates(tx *bolt.Tx) error {
 // boltCandidates is the candidateSource of one bbolt transaction.
 type boltCandidates struct {
 	deals, recs, cands, rev *bolt.Bucket
-	ops                     map[string]bool // the squashed operators of the batch
+	ops                     map[string]bool // the operator keys of the batch
 }
 
 var _ candidateSource = (*boltCandidates)(nil)
@@ -223,7 +223,7 @@ func newBoltCandidates(tx *bolt.Tx, cs []schemas.Contract) *boltCandidates {
 	b := &boltCandidates{deals: tx.Bucket(dealsBucket), recs: tx.Bucket(recordsBucket), cands: tx.Bucket(candidatesBucket),
 		rev: tx.Bucket(candidateKeysBucket), ops: map[string]bool{}}
 	for _, c := range cs {
-		b.ops[squash(c.Operator.Name)] = true
+		b.ops[schemas.Key(c.Operator.Name)] = true
 	}
 	return b
 }
@@ -284,7 +284,7 @@ func (b *boltCandidates) candidates(w *working, cs []schemas.Contract) error {
 // c's figures), kept when every figure c states agrees or is unknown (read
 // from the deal's index keys, without decoding it).
 func (b *boltCandidates) pool(c schemas.Contract) []string {
-	op := squash(c.Operator.Name)
+	op := schemas.Key(c.Operator.Name)
 	gp := groupPrefix(dealGroup{op, labelKey(c.Counterparty.Label())})
 	figs := recordFigures(c)
 	set := map[string]bool{}

@@ -29,7 +29,7 @@ import (
 const (
 	Alias          = "mwledger-contracts"
 	IndexPrefix    = Alias + "-v"
-	MappingVersion = 4
+	MappingVersion = 5
 	IndexVersion   = IndexPrefix + "4"
 	templateName   = "mwledger-contracts"
 )

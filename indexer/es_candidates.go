@@ -45,10 +45,10 @@ const maxRegexLength = 1000
 type esCandidates struct {
 	s        *ESStore
 	ctx      context.Context
-	names    map[string][]string // squashed operator → the batch's spellings of it
+	names    map[string][]string // operator key → the batch's spellings of it
 	versions map[string]versioned
 	light    map[string]bool // deals read partially (partialSource)
-	whole    map[string]bool // squashed operators whose deals were all read
+	whole    map[string]bool // operator keys whose deals were all read
 }
 
 // partialSource is what the searches for candidates and groups read of a
@@ -64,7 +64,7 @@ func newESCandidates(ctx context.Context, s *ESStore, cs []schemas.Contract) *es
 	e := &esCandidates{s: s, ctx: ctx, names: map[string][]string{}, versions: map[string]versioned{}, light: map[string]bool{},
 		whole: map[string]bool{}}
 	for _, c := range cs {
-		op := squash(c.Operator.Name)
+		op := schemas.Key(c.Operator.Name)
 		if !contains(e.names[op], c.Operator.Name) {
 			e.names[op] = append(e.names[op], c.Operator.Name)
 		}
@@ -373,11 +373,11 @@ func (e *esCandidates) search(w *working, searches []esSearch, what string) (map
 // records the deals recordQuery matches.
 func (e *esCandidates) candidates(w *working, cs []schemas.Contract) error {
 	rids := make([]string, 0, len(cs))
-	records := map[string]int{} // per squashed operator
+	records := map[string]int{} // per operator key
 	var all []string
 	for _, c := range cs {
 		rids = append(rids, c.ID)
-		records[squash(c.Operator.Name)]++
+		records[schemas.Key(c.Operator.Name)]++
 	}
 	for _, ns := range e.names {
 		all = append(all, ns...)
@@ -425,11 +425,11 @@ func (e *esCandidates) candidates(w *working, cs []schemas.Contract) error {
 	seen := map[string]bool{}
 	for _, c := range cs {
 		key := poolKey(c)
-		if seen[key] || e.whole[squash(c.Operator.Name)] {
+		if seen[key] || e.whole[schemas.Key(c.Operator.Name)] {
 			continue
 		}
 		seen[key] = true
-		qs = append(qs, named{strconv.Itoa(len(keys)), "record " + c.ID, recordQuery(c, e.names[squash(c.Operator.Name)])})
+		qs = append(qs, named{strconv.Itoa(len(keys)), "record " + c.ID, recordQuery(c, e.names[schemas.Key(c.Operator.Name)])})
 		keys = append(keys, key)
 	}
 	got, _, err := e.search(w, append(searches, searchesOf(chunks(qs, recordsPerSearch))...), "records")
@@ -457,7 +457,7 @@ func (e *esCandidates) candidates(w *working, cs []schemas.Contract) error {
 		}
 	}
 	for _, c := range cs {
-		op := squash(c.Operator.Name)
+		op := schemas.Key(c.Operator.Name)
 		key := poolKey(c)
 		if !e.whole[op] || w.pools[key] != nil {
 			continue

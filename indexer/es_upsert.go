@@ -122,7 +122,7 @@ func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []
 				alerted = append(alerted, id)
 			}
 		case it.Status == http.StatusConflict:
-			conflictOps[squash(w.deals[id].Operator.Name)] = true
+			conflictOps[schemas.Key(w.deals[id].Operator.Name)] = true
 		case it.Status == 429 || it.Status >= 500:
 			e = stream.Retryable("index", "es_unavailable", fmt.Errorf("deal %s: status %d: %s", id, it.Status, it.Error))
 		default:
@@ -134,7 +134,7 @@ func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []
 	}
 	var redo []int
 	for _, i := range todo {
-		if conflictOps[squash(cs[i].Operator.Name)] {
+		if conflictOps[schemas.Key(cs[i].Operator.Name)] {
 			redo = append(redo, i)
 		}
 	}

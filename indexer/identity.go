@@ -46,7 +46,7 @@ type working struct {
 	before  map[string]*Deal // as loaded; absent for deals created in this batch
 	touched map[string]bool
 	// owners maps a record id to the deals whose RecordIDs hold it; opOf a
-	// deal id to its squashed operator.
+	// deal id to its operator key (schemas.Key).
 	owners map[string][]string
 	opOf   map[string]string
 	// pools, when a store filled them, hold per record (by poolKey) the
@@ -68,7 +68,7 @@ func (w *working) load(d *Deal) {
 	c := cloneDeal(d)
 	w.before[d.ID] = d
 	w.deals[d.ID] = &c
-	w.opOf[d.ID] = squash(d.Operator.Name)
+	w.opOf[d.ID] = schemas.Key(d.Operator.Name)
 	for _, r := range d.RecordIDs {
 		w.own(r, d.ID)
 	}
@@ -85,7 +85,7 @@ func (w *working) apply(c schemas.Contract, now time.Time) string {
 	id, how := w.resolve(c)
 	m := merge(w.deals[id], id, c, how, now)
 	w.deals[id] = &m
-	w.opOf[id] = squash(m.Operator.Name)
+	w.opOf[id] = schemas.Key(m.Operator.Name)
 	w.touched[id] = true
 	w.own(c.ID, id)
 	return id
@@ -103,7 +103,7 @@ func (w *working) resolve(c schemas.Contract) (string, string) {
 		// The stored deals candidate may accept, and the deals of c's
 		// operator this batch changed (the only ones that differ from what
 		// is stored; candidate first compares the operators).
-		op := squash(c.Operator.Name)
+		op := schemas.Key(c.Operator.Name)
 		ids = make([]string, 0, len(pool)+len(w.touched))
 		ids = append(ids, pool...)
 		for id := range w.touched {
@@ -150,7 +150,7 @@ func (w *working) resolve(c schemas.Contract) (string, string) {
 // candidate says whether record c may be the deal d: the number of figures both
 // state and agree on, whether the counterparty is the same name, and ok.
 func candidate(d *Deal, c schemas.Contract) (int, bool, bool) {
-	if squash(d.Operator.Name) != squash(c.Operator.Name) {
+	if schemas.Key(d.Operator.Name) != schemas.Key(c.Operator.Name) {
 		return 0, false, false
 	}
 	if c.Event == nil && d.Aggregate != c.Aggregate && hasReports(d) {
@@ -290,7 +290,7 @@ func sameDeal(a, b *Deal) bool {
 }
 
 // Candidates. A stored deal that candidate may accept for record c has c's
-// operator (squashed); for each figure c states, a known value within 5% or
+// operator (schemas.Key); for each figure c states, a known value within 5% or
 // none known; and either
 //
 //   - the same counterparty label (EqualFold); or
@@ -386,12 +386,12 @@ func keysOf(set map[string]bool) []string {
 }
 
 // dealGroup is what linkAggregates compares: the deals of one operator
-// (squashed) and one counterparty label (by labelKey, which never splits a
+// (schemas.Key) and one counterparty label (by labelKey, which never splits a
 // strings.ToLower group).
 type dealGroup struct{ op, label string }
 
 func groupOf(d *Deal) dealGroup {
-	return dealGroup{squash(d.Operator.Name), labelKey(d.Counterparty.Label())}
+	return dealGroup{schemas.Key(d.Operator.Name), labelKey(d.Counterparty.Label())}
 }
 
 // completeGroups loads into w every stored deal of each group whose aggregate
@@ -493,7 +493,7 @@ func agreeRange(v float64) (lo, hi float64, ok bool) {
 // key have the same pool.
 func poolKey(c schemas.Contract) string {
 	var b strings.Builder
-	b.WriteString(squash(c.Operator.Name))
+	b.WriteString(schemas.Key(c.Operator.Name))
 	b.WriteByte(0)
 	b.WriteString(labelKey(c.Counterparty.Label()))
 	b.WriteByte(0)

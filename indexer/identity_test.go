@@ -179,11 +179,11 @@ func roundTrip(t *testing.T, d *Deal) *Deal {
 func (r *refLedger) upsert(t *testing.T, cs []schemas.Contract, now time.Time) (resolved, written []string) {
 	names, ops, rids := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, c := range cs {
-		names[c.Operator.Name], ops[squash(c.Operator.Name)], rids[c.ID] = true, true, true
+		names[c.Operator.Name], ops[schemas.Key(c.Operator.Name)], rids[c.ID] = true, true, true
 	}
 	w := newWorking()
 	for id, d := range r.deals {
-		load := rids[id] || (r.exactName && names[d.Operator.Name]) || (!r.exactName && ops[squash(d.Operator.Name)])
+		load := rids[id] || (r.exactName && names[d.Operator.Name]) || (!r.exactName && ops[schemas.Key(d.Operator.Name)])
 		for _, rid := range d.RecordIDs {
 			load = load || rids[rid]
 		}

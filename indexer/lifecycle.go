@@ -146,7 +146,7 @@ func linkAggregates(deals map[string]*Deal) []string {
 	aggs := map[key][]*Deal{}
 	parts := map[key][]*Deal{}
 	for _, d := range deals {
-		k := key{squash(d.Operator.Name), strings.ToLower(d.Counterparty.Label())}
+		k := key{schemas.Key(d.Operator.Name), strings.ToLower(d.Counterparty.Label())}
 		if d.Aggregate {
 			aggs[k] = append(aggs[k], d)
 		} else if d.Counterparty.Name != nil {

@@ -245,6 +245,17 @@ func rederive(d *Deal) {
 	applyReview(d)
 	applyEvents(d)
 	d.ReviewReasons = ReviewReasons(*d)
+	setKeys(&d.Contract)
+}
+
+// setKeys writes the names' keys beside them (schemas.Key): the ledger
+// stores operator.key and counterparty.key with every deal it writes.
+func setKeys(c *schemas.Contract) {
+	c.Operator.Key = schemas.Key(c.Operator.Name)
+	c.Counterparty.Key = ""
+	if c.Counterparty.Name != nil {
+		c.Counterparty.Key = schemas.Key(*c.Counterparty.Name)
+	}
 }
 
 // ReviewAction is what a reviewer does to a deal.

@@ -99,6 +99,9 @@ const (
 type Operator struct {
 	Name   string  `json:"name"`
 	Ticker *string `json:"ticker"`
+	// Key is Key(Name), set by the ledger when it writes the deal; records
+	// on mwledger.contracts leave it out.
+	Key string `json:"key,omitempty"`
 }
 
 // Counterparty is the customer / lessee. Name is nil when undisclosed; Descriptor
@@ -107,6 +110,9 @@ type Counterparty struct {
 	Name        *string `json:"name"`
 	Descriptor  *string `json:"descriptor"`
 	Hyperscaler bool    `json:"hyperscaler"`
+	// Key is Key(*Name), set by the ledger when it writes the deal ("" when
+	// the name is undisclosed); records on mwledger.contracts leave it out.
+	Key string `json:"key,omitempty"`
 }
 
 // Label is the name, or the descriptor when the name is undisclosed.
