@@ -15,10 +15,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/crawler"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/alert"
 	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"

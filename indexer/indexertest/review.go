@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/alert"
 	"github.com/mwledger/mwledger/schemas"
 )
 

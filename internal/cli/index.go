@@ -8,8 +8,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/alert"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream/kafka"
 )

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/alert"
 	"github.com/mwledger/mwledger/internal/review"
 	"github.com/mwledger/mwledger/internal/web"
 )

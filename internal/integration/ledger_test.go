@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/alert"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/alert"
 	"github.com/mwledger/mwledger/schemas"
 )
 
