@@ -11,12 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/backfill"
-	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
@@ -127,36 +125,15 @@ func backfillEmbedded(ctx context.Context, e *env, bf *backfill.Backfiller, mem 
 	if err != nil {
 		return err
 	}
-	var xst extractor.StageStats
-	var ist indexer.StageStats
-	var extractTime time.Duration
-	g, gctx := errgroup.WithContext(ctx)
-	var bfErr error
 	var bfElapsed time.Duration
-	g.Go(func() error {
-		defer mem.CloseTopic(schemas.TopicArticles)
-		bfErr = bf.Run(gctx, files)
+	st, err := app.Embedded{Store: store, Extractor: x, Extract: extractor.StageConfig{ArticleTimeout: articleTimeout},
+		Finish: true, Bus: mem, Log: e.log}.Run(ctx, func(ctx context.Context, _ stream.Publisher) error {
+		err := bf.Run(ctx, files)
 		bfElapsed = time.Since(start)
 		stopProgress()
-		if errors.Is(bfErr, context.Canceled) {
-			return nil // what was published is still extracted and indexed
-		}
-		return bfErr
-	})
-	g.Go(func() error {
-		defer mem.CloseTopic(schemas.TopicContracts)
-		xstart := time.Now()
-		var err error
-		xst, err = x.RunStage(context.WithoutCancel(gctx), mem.Consumer(schemas.TopicArticles), mem, extractor.StageConfig{Log: e.log, ArticleTimeout: articleTimeout})
-		extractTime = time.Since(xstart)
 		return err
 	})
-	g.Go(func() error {
-		var err error
-		ist, err = indexer.RunStage(context.WithoutCancel(gctx), mem.Consumer(schemas.TopicContracts), store, mem, indexer.StageConfig{Log: e.log})
-		return err
-	})
-	err = g.Wait()
+	xst, ist, extractTime, bfErr := st.Extract, st.Index, st.ExtractTime, st.SourceErr
 	printBackfillStats(e.stderr, bf.Stats(), bfElapsed)
 	rate := 0.0
 	if extractTime > 0 {

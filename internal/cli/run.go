@@ -2,20 +2,17 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/mwledger/mwledger/crawler"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/fixtures"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/fixturesite"
-	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
 
@@ -93,47 +90,19 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 
 	// The same three stages as in production, joined by an in-process bus.
-	mem := stream.NewMemory()
 	start := time.Now()
 	var cst crawler.Stats
-	var xst extractor.StageStats
-	var ist indexer.StageStats
-	g, gctx := errgroup.WithContext(ctx)
-	dctx, stopDispatch := context.WithCancel(gctx)
-	defer stopDispatch()
-	if disp != nil {
-		store.SetAlerts(policy, disp.Notify)
-		g.Go(func() error { return disp.Run(dctx) })
-	}
-	g.Go(func() error {
-		defer mem.CloseTopic(schemas.TopicArticles)
-		c := crawler.New(crawlCfg, mem, e.log)
-		err := c.Crawl(gctx, sources)
+	st, err := app.Embedded{Store: store, Extractor: x, Extract: extractor.StageConfig{ArticleTimeout: *articleTimeout},
+		Policy: policy, Dispatcher: disp, Drain: af.drain, Log: e.log}.Run(ctx, func(ctx context.Context, pub stream.Publisher) error {
+		c := crawler.New(crawlCfg, pub, e.log)
+		err := c.Crawl(ctx, sources)
 		cst = c.Stats()
 		return err
 	})
-	g.Go(func() error {
-		defer mem.CloseTopic(schemas.TopicContracts)
-		var err error
-		xst, err = x.RunStage(gctx, mem.Consumer(schemas.TopicArticles), mem, extractor.StageConfig{Log: e.log, ArticleTimeout: *articleTimeout})
-		return err
-	})
-	g.Go(func() error {
-		defer stopDispatch()
-		var err error
-		ist, err = indexer.RunStage(gctx, mem.Consumer(schemas.TopicContracts), store, mem, indexer.StageConfig{Log: e.log})
-		if err == nil && disp != nil {
-			// Deliver the alerts of this run; what a sink could not take stays
-			// in the ledger's outbox and goes out on the next run.
-			dc, cancel := context.WithTimeout(context.WithoutCancel(gctx), af.drain)
-			defer cancel()
-			disp.Drain(dc)
-		}
-		return err
-	})
-	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+	if err != nil {
 		return err
 	}
+	xst, ist := st.Extract, st.Index
 	fmt.Fprintf(e.stderr, "crawled %d page(s), published %d article(s); extracted %d contract record(s); indexed %d; dead letters %d; %s\n",
 		cst.Fetched, cst.Published, xst.Contracts, ist.Indexed, xst.DeadLetters+ist.DeadLetters, time.Since(start).Round(time.Millisecond))
 	if n := len(cst.Failed); n > 0 {
