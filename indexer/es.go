@@ -59,6 +59,10 @@ type ESConfig struct {
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Log receives the store's logs (migrations, reindex). Default: discard.
 	Log *slog.Logger
+	// MaxCandidates bounds the deals one search for identity candidates may
+	// return: more is the permanent error too_many_candidates, never a
+	// silent cut. Default DefaultMaxCandidates (10,000).
+	MaxCandidates int
 	// Alias is the alias searches and writes use; its indices are named
 	// Alias + "-vN" (the index template matches mwledger-contracts-*, so an alias
 	// must start with "mwledger-contracts"). Default mwledger-contracts.
@@ -103,9 +107,10 @@ func (c *ESConfig) Validate() error {
 
 // ESStore is the ledger in Elasticsearch.
 type ESStore struct {
-	es    *elasticsearch.Client
-	alias string
-	log   *slog.Logger
+	es            *elasticsearch.Client
+	alias         string
+	log           *slog.Logger
+	maxCandidates int
 
 	mu     sync.Mutex
 	dirty  bool // written since the last refresh: searches for candidates must refresh first
@@ -171,7 +176,11 @@ func NewESStore(cfg ESConfig) (*ESStore, error) {
 	if alias == "" {
 		alias = Alias
 	}
-	return &ESStore{es: es, alias: alias, log: log}, nil
+	maxCand := cfg.MaxCandidates
+	if maxCand <= 0 {
+		maxCand = DefaultMaxCandidates
+	}
+	return &ESStore{es: es, alias: alias, log: log, maxCandidates: maxCand}, nil
 }
 
 // SetAlerts makes every Upsert evaluate policy on the deals it changes and store

@@ -16,9 +16,8 @@ import (
 	"github.com/mwledger/mwledger/stream"
 )
 
-// maxCandidates bounds the deals one candidate search may return: more is the
-// permanent error too_many_candidates, never a silent cut.
-var maxCandidates = 10000
+// DefaultMaxCandidates is ESConfig.MaxCandidates's default.
+const DefaultMaxCandidates = 10000
 
 // Searches per request of the candidate msearch: records (or groups) per search.
 const (
@@ -27,7 +26,7 @@ const (
 )
 
 // An operator with at most max(wholeOperatorMin, wholeOperatorPerRecord × its
-// records in the batch) deals (and at most maxCandidates) is read whole: one
+// records in the batch) deals (and at most ESConfig.MaxCandidates) is read whole: one
 // search of light documents costs less than a search per record.
 const (
 	wholeOperatorMin       = 500
@@ -36,7 +35,7 @@ const (
 
 // maxRegexLength is Elasticsearch's default index.max_regex_length. A label
 // whose expression would be longer is not used to narrow (the operator's
-// deals, within maxCandidates, are read instead).
+// deals, within ESConfig.MaxCandidates, are read instead).
 const maxRegexLength = 1000
 
 // esCandidates is the candidateSource of one round of ESStore.Upsert. As the
@@ -267,7 +266,7 @@ func (e *esCandidates) search(w *working, searches []esSearch, what string) (map
 				b["_name"] = nq.name
 				should = append(should, m{"bool": b})
 			}
-			q = m{"size": maxCandidates, "track_total_hits": maxCandidates + 1, "seq_no_primary_term": true,
+			q = m{"size": e.s.maxCandidates, "track_total_hits": e.s.maxCandidates + 1, "seq_no_primary_term": true,
 				"sort": []any{"_doc"}, "query": orQ(should...)}
 			if !sr.whole {
 				q["_source"] = partialSource
@@ -341,9 +340,9 @@ func (e *esCandidates) search(w *working, searches []esSearch, what string) (map
 			}
 			continue
 		}
-		if r.Hits.Total.Value > maxCandidates {
+		if r.Hits.Total.Value > e.s.maxCandidates {
 			return nil, nil, stream.Permanent("index", "too_many_candidates",
-				fmt.Errorf("%d candidate deals for %s (%d queries from %s): more than %d", r.Hits.Total.Value, what, len(sent[k].qs), sent[k].qs[0].what, maxCandidates))
+				fmt.Errorf("%d candidate deals for %s (%d queries from %s): more than %d", r.Hits.Total.Value, what, len(sent[k].qs), sent[k].qs[0].what, e.s.maxCandidates))
 		}
 		for _, h := range r.Hits.Hits {
 			for _, name := range h.Matched {
@@ -388,7 +387,7 @@ func (e *esCandidates) candidates(w *working, cs []schemas.Contract) error {
 	if err != nil {
 		return err
 	}
-	// The operators read whole, in searches of at most maxCandidates deals.
+	// The operators read whole, in searches of at most ESConfig.MaxCandidates deals.
 	ops := make([]string, 0, len(e.names))
 	for op := range e.names {
 		ops = append(ops, op)
@@ -409,11 +408,11 @@ func (e *esCandidates) candidates(w *working, cs []schemas.Contract) error {
 		for _, name := range e.names[op] {
 			n += counts[name]
 		}
-		if n > min(maxCandidates, max(wholeOperatorMin, wholeOperatorPerRecord*records[op])) {
+		if n > min(e.s.maxCandidates, max(wholeOperatorMin, wholeOperatorPerRecord*records[op])) {
 			continue
 		}
 		e.whole[op] = true
-		if sum+n > maxCandidates {
+		if sum+n > e.s.maxCandidates {
 			flush()
 		}
 		names = append(names, e.names[op]...)
