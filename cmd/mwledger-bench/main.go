@@ -30,6 +30,7 @@ import (
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/fixtures"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream/kafka"
@@ -110,10 +111,8 @@ func envOr(k, d string) string {
 
 // ensureTopics creates the pipeline's topics if they are missing (6 partitions each,
 // kafka.Config's default; one for the dead letters).
-func ensureTopics(ctx context.Context, cfg kafka.Config) error {
-	return kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: schemas.TopicArticles}, kafka.TopicSpec{Name: schemas.TopicContracts},
-		kafka.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1})
-}
+// ensureTopics is app.EnsureTopics: the topics as the CLI creates them.
+func ensureTopics(ctx context.Context, cfg kafka.Config) error { return app.EnsureTopics(ctx, cfg) }
 
 func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
 

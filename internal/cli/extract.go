@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/mwledger/mwledger/extractor"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
@@ -83,36 +84,12 @@ func extractFile(ctx context.Context, x *extractor.Extractor, path string) ([]sc
 }
 
 func consumeArticles(ctx context.Context, e *env, x *extractor.Extractor, sf serviceFlags, group string, stage extractor.StageConfig) error {
-	cfg := sf.kafkaConfig()
-	if err := ensureTopics(ctx, cfg); err != nil {
-		return err
-	}
-	in, err := kafka.NewConsumer(cfg, group, schemas.TopicArticles)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := kafka.NewPublisher(cfg)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
 	e.log.Info("extractor stage started", "kafka", sf.kafka, "group", group, "topic", schemas.TopicArticles)
 	stage.IdleExit, stage.Log = sf.idleExit, e.log
-	st, err := x.RunStage(ctx, in, out, stage)
+	st, err := app.Extract(ctx, sf.kafkaConfig(), x, group, stage)
 	e.log.Info("extractor stage stopped", "articles", st.Articles, "contracts", st.Contracts, "dead_letters", st.DeadLetters)
 	return err
 }
 
-// ensureTopics creates the pipeline's topics with the partition count and
-// retention they need: articles are kept (30 days) so that they can be replayed.
-func ensureTopics(ctx context.Context, cfg kafka.Config) error {
-	if err := kafka.Ping(ctx, cfg); err != nil {
-		return err
-	}
-	return kafka.EnsureTopics(ctx, cfg,
-		kafka.TopicSpec{Name: schemas.TopicArticles, Configs: map[string]string{"retention.ms": fmt.Sprint(int64(30 * 24 * 3600 * 1000))}},
-		kafka.TopicSpec{Name: schemas.TopicContracts},
-		kafka.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1},
-	)
-}
+// ensureTopics is app.EnsureTopics.
+func ensureTopics(ctx context.Context, cfg kafka.Config) error { return app.EnsureTopics(ctx, cfg) }

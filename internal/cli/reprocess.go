@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/extractor"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/schemas"
-	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // runReprocess replays the archived articles (the mwledger.articles topic, kept
@@ -35,23 +35,9 @@ func runReprocess(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := sf.kafkaConfig()
-	if err := ensureTopics(ctx, cfg); err != nil {
-		return err
-	}
-	in, err := kafka.NewConsumer(cfg, *group, schemas.TopicArticles)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := kafka.NewPublisher(cfg)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
 	e.log.Info("replaying the article archive", "group", *group, "topic", schemas.TopicArticles, "extractor_version", extractor.Version, "idle_exit", sf.idleExit)
 	start := time.Now()
-	st, err := x.RunStage(ctx, in, out, extractor.StageConfig{IdleExit: sf.idleExit, Log: e.log})
+	st, err := app.Extract(ctx, sf.kafkaConfig(), x, *group, extractor.StageConfig{IdleExit: sf.idleExit, Log: e.log})
 	fmt.Fprintf(e.stderr, "reprocess: %d article(s) replayed, %d contract record(s) published with extractor %s, %d dead letter(s), %s\n",
 		st.Articles, st.Contracts, extractor.Version, st.DeadLetters, time.Since(start).Round(time.Millisecond))
 	return err
