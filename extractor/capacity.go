@@ -24,6 +24,8 @@ var capacityScale = map[string]float64{
 	"ميغاواط": 1, "메가와트": 1, "メガワット": 1, "جيجاواط": 1000, "기가와트": 1000, "ギガワット": 1000,
 }
 
+var reRangeLow = regexp.MustCompile(`(\d[\d,.]*)\s?(?:-|–|—|to)\s?$`)
+
 // parseCapacity finds capacities ("200 MW", "245MW", "1.7 gigawatts", "up to 5GW",
 // "2,910-megawatt", "60 兆瓦", "1,7 Gigawatt") in a sentence.
 func parseCapacity(s string, decimalComma bool) []Capacity {
@@ -54,7 +56,14 @@ func parseCapacity(s string, decimalComma bool) []Capacity {
 		default:
 			c.MW = v * capacityScale[unit]
 		}
-		c.Approx, c.Bound = moneyQualifiers(s[:m[2]])
+		// "4.5-5 gigawatts", "4.5 to 5 GW": a range is recorded by its low end.
+		if lm := reRangeLow.FindStringSubmatchIndex(s[:m[2]]); lm != nil && !c.Energy {
+			if lo, ok := parseNumber(s[lm[2]:lm[3]], decimalComma); ok && lo*capacityScale[unit] < c.MW {
+				c.MW = lo * capacityScale[unit]
+				c.Start = lm[2]
+			}
+		}
+		c.Approx, c.Bound = moneyQualifiers(s[:c.Start])
 		out = append(out, c)
 	}
 	if len(out) == 0 && strings.Contains(lower, "watts") {
