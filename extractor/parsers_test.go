@@ -25,6 +25,8 @@ func TestParseCapacity(t *testing.T) {
 		{name: "not a unit inside a word", in: "the 5 mwords", want: nil},
 		{name: "spelled out", in: "Twenty-five megawatts of critical IT load", want: []float64{25}},
 		{name: "spelled with digits too", in: "Two hundred megawatts (200 MW) of load", want: []float64{200}},
+		{name: "range by its low end", in: "the order maps to 2.5-3 gigawatts of capacity", want: []float64{2500}},
+		{name: "range with to", in: "between 120 to 150 MW of IT load", want: []float64{120}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
