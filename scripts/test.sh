@@ -78,16 +78,8 @@ while read -r pkg dir imports; do
   fi
 done < <(go list -f '{{.ImportPath}} {{.Dir}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./...)
 
-# The packages without services run in the background, in parallel, while the
-# services finish starting and the service packages run: those mostly wait (on
-# timers, consumer groups, Elasticsearch), these mostly compute.
-unit_log=$(mktemp "${TMPDIR:-/tmp}/mwledger-unit.XXXXXX")
-step "tests without services, in parallel, in the background${short:+ ($short)}; their output follows the service tests'"
-go test -race -count=1 $short -timeout 15m "${other_pkgs[@]}" >"$unit_log" 2>&1 &
-unit_pid=$!
-
-# Lint too: it computes while the services start and the first service tests
-# wait on them.
+# Lint computes while the services start (in the background: it need not
+# finish before the tests start).
 lint_log=$(mktemp "${TMPDIR:-/tmp}/mwledger-lint.XXXXXX")
 step "lint (gofmt, go vet, staticcheck) in the background; its output follows the tests'"
 make --no-print-directory lint >"$lint_log" 2>&1 &
@@ -98,6 +90,15 @@ svc_rc=0
 wait "$svc_pid" || svc_rc=$?
 svc_waited=1
 cat "$svc_log"
+
+# The packages without services run in the background, in parallel, beside the
+# service packages: those mostly wait (on timers, consumer groups,
+# Elasticsearch), these mostly compute. They start once the services are up,
+# so as not to slow the services' start (the JVMs compute then).
+unit_log=$(mktemp "${TMPDIR:-/tmp}/mwledger-unit.XXXXXX")
+step "tests without services, in parallel, in the background${short:+ ($short)}; their output follows the service tests'"
+go test -race -count=1 $short -timeout 15m "${other_pkgs[@]}" >"$unit_log" 2>&1 &
+unit_pid=$!
 if ((svc_rc != 0)); then
   echo "services did not start (exit $svc_rc): the tests on them do not run" >&2
   failed+=(services)

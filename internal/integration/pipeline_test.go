@@ -289,7 +289,10 @@ func TestPoisonMessagesGoToDLQ(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	stopExtract := background(t, ctx, "extract", "--kafka", kafkaAddr, "--consume", "--group", run)
+	// The deadline of one article is long: the 10 MB article must be refused
+	// for its size, which a -race build on a busy machine took more than the
+	// default 30 s to get to (reason timeout) once.
+	stopExtract := background(t, ctx, "extract", "--kafka", kafkaAddr, "--consume", "--group", run, "--article-timeout", "100s")
 	caughtUp(t, ctx, cfg.Brokers, run, schemas.TopicArticles)
 	stopExtract()
 
