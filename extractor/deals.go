@@ -172,7 +172,7 @@ func capacityIsContract(lower string, c Capacity) bool {
 
 // reVendor: "NVIDIA GB300 systems", "NVIDIA's air-cooled Blackwell system", "AMD
 // Instinct GPUs": the company is named as the maker of the hardware, not a party.
-var reVendor = regexp.MustCompile(`^(?:'s|’s)?\s+(?:[\w-]+\s+){0,2}?(?:gb\d|b\d00|h\d00|mi\d|blackwell|hopper|rubin|grace|instinct|gpus?\b|chips?\b|accelerators?\b|systems?\b|hardware|servers?\b|reference|architecture|design\b)`)
+var reVendor = regexp.MustCompile(`^[*_]*(?:'s|’s)?[*_]*\s+(?:[\w-]+\s+){0,2}?(?:gb\d|b\d00|h\d00|mi\d|blackwell|hopper|rubin|grace|instinct|gpus?\b|chips?\b|accelerators?\b|systems?\b|hardware|servers?\b|reference|architecture|design\b)`)
 
 func isVendorMention(lower string, m Mention) bool {
 	loc := reVendor.FindStringIndex(firstBytes(lower[m.End:], 48))
