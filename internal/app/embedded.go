@@ -55,6 +55,12 @@ type Embedded struct {
 	Finish bool
 	// Bus joins the stages. Default: a new in-process bus.
 	Bus *stream.Memory
+	// AckBus, when set, joins the stages instead of Bus: the source's
+	// Publish of articles returns only once they were extracted and their
+	// records stored (or dead-lettered), so that a source that records what
+	// it published (a crawl seen-set, backfill resume points) never records
+	// what a killed process lost. See IndexedBus.
+	AckBus *IndexedBus
 	// Log receives the logs. Default: discard.
 	Log *slog.Logger
 }
@@ -88,9 +94,13 @@ func (e Embedded) Run(ctx context.Context, source Source) (Stats, error) {
 	if e.Drain <= 0 {
 		e.Drain = 10 * time.Second
 	}
-	mem := e.Bus
-	if mem == nil {
+	var mem embeddedBus = e.Bus
+	if e.Bus == nil {
 		mem = stream.NewMemory()
+	}
+	stopAcks := func(error) {}
+	if e.AckBus != nil {
+		mem, stopAcks = e.AckBus, e.AckBus.stop
 	}
 	var st Stats
 	g, gctx := errgroup.WithContext(ctx)
@@ -114,6 +124,7 @@ func (e Embedded) Run(ctx context.Context, source Source) (Stats, error) {
 	})
 	g.Go(func() error {
 		defer mem.CloseTopic(schemas.TopicContracts)
+		defer stopAcks(errStagesStopped)
 		start := time.Now()
 		var err error
 		st.Extract, err = e.Extractor.RunStage(stageCtx, mem.Consumer(schemas.TopicArticles), mem, e.Extract)
@@ -122,6 +133,7 @@ func (e Embedded) Run(ctx context.Context, source Source) (Stats, error) {
 	})
 	g.Go(func() error {
 		defer stopDispatch()
+		defer stopAcks(errStagesStopped)
 		var err error
 		st.Index, err = indexer.RunStage(stageCtx, mem.Consumer(schemas.TopicContracts), e.Store, mem, e.Index)
 		if err == nil && e.Dispatcher != nil {

@@ -51,9 +51,11 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 	}
 
 	var pub stream.Publisher
-	var mem *stream.Memory
+	var mem *app.IndexedBus
 	if *embedded {
-		mem = stream.NewMemory()
+		// A batch counts as published (and its resume point is committed)
+		// once its articles are in the ledger: a killed backfill loses nothing.
+		mem = app.NewIndexedBus()
 		pub = mem
 		if *state == "" {
 			*state = *ledger + ".backfill.db"
@@ -85,7 +87,11 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	bf, err := backfill.New(backfill.Config{Source: *source, Keywords: keywords, MaxRecordBytes: *maxRecord, State: st, Log: e.log}, pub)
+	bcfg := backfill.Config{Source: *source, Keywords: keywords, MaxRecordBytes: *maxRecord, State: st, Log: e.log}
+	if *embedded {
+		bcfg.BatchSize, bcfg.PublishTimeout = 16, 10*time.Minute
+	}
+	bf, err := backfill.New(bcfg, pub)
 	if err != nil {
 		return err
 	}
@@ -112,7 +118,7 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 
 // backfillEmbedded runs the backfill into the in-process bus, and the
 // extractor and indexer stages behind it into the embedded ledger.
-func backfillEmbedded(ctx context.Context, e *env, bf *backfill.Backfiller, mem *stream.Memory, files []string, ledger string, articleTimeout time.Duration, stopProgress func(), start time.Time) error {
+func backfillEmbedded(ctx context.Context, e *env, bf *backfill.Backfiller, mem *app.IndexedBus, files []string, ledger string, articleTimeout time.Duration, stopProgress func(), start time.Time) error {
 	if err := os.MkdirAll(filepath.Dir(ledger), 0o755); err != nil {
 		return fmt.Errorf("creating ledger directory: %w", err)
 	}
@@ -127,7 +133,7 @@ func backfillEmbedded(ctx context.Context, e *env, bf *backfill.Backfiller, mem 
 	}
 	var bfElapsed time.Duration
 	st, err := app.Embedded{Store: store, Extractor: x, Extract: extractor.StageConfig{ArticleTimeout: articleTimeout},
-		Finish: true, Bus: mem, Log: e.log}.Run(ctx, func(ctx context.Context, _ stream.Publisher) error {
+		Finish: true, AckBus: mem, Log: e.log}.Run(ctx, func(ctx context.Context, _ stream.Publisher) error {
 		err := bf.Run(ctx, files)
 		bfElapsed = time.Since(start)
 		stopProgress()

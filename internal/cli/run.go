@@ -92,8 +92,15 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	// The same three stages as in production, joined by an in-process bus.
 	start := time.Now()
 	var cst crawler.Stats
+	// With a crawl state, an article counts as published (and is recorded)
+	// only once it is in the ledger: a killed run loses nothing it recorded.
+	var ack *app.IndexedBus
+	if crawlCfg.State != nil {
+		ack = app.NewIndexedBus()
+		crawlCfg.PublishTimeout = 10 * time.Minute
+	}
 	st, err := app.Embedded{Store: store, Extractor: x, Extract: extractor.StageConfig{ArticleTimeout: *articleTimeout},
-		Policy: policy, Dispatcher: disp, Drain: af.drain, Log: e.log}.Run(ctx, func(ctx context.Context, pub stream.Publisher) error {
+		Policy: policy, Dispatcher: disp, Drain: af.drain, AckBus: ack, Log: e.log}.Run(ctx, func(ctx context.Context, pub stream.Publisher) error {
 		c := crawler.New(crawlCfg, pub, e.log)
 		err := c.Crawl(ctx, sources)
 		cst = c.Stats()
