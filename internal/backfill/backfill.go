@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -196,7 +197,8 @@ func Files(args []string) ([]string, error) {
 			if len(names) == 0 {
 				return nil, fmt.Errorf("directory %s holds no *.warc.gz or *.warc file", a)
 			}
-			for _, n := range sortedCopy(names) {
+			slices.Sort(names)
+			for _, n := range names {
 				if err := add(n); err != nil {
 					return nil, err
 				}
@@ -210,7 +212,8 @@ func Files(args []string) ([]string, error) {
 			if gerr != nil || len(m) == 0 {
 				return nil, fmt.Errorf("no WARC file %s: %w", a, err)
 			}
-			for _, n := range sortedCopy(m) {
+			slices.Sort(m)
+			for _, n := range m {
 				if err := add(n); err != nil {
 					return nil, err
 				}
@@ -218,16 +221,6 @@ func Files(args []string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func sortedCopy(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }
 
 // Run reads the files one after the other. It returns when every file was

@@ -31,7 +31,7 @@ var DefaultKeywords = []string{
 	"HPC", "AI cloud", "GPU cloud", "AI factory", "neocloud",
 	"data center", "data centre", "data centers", "data centres", "datacenter", "datacenters", "datacentre",
 	"Rechenzentrum", "Rechenzentren", "centre de données", "centres de données", "centro de datos", "centros de datos",
-	"centro de dados", "centri dati", "data center AI", "trung tâm dữ liệu", "центр обработки данных", "дата-центр", "ЦОД",
+	"centro de dados", "centri dati", "trung tâm dữ liệu", "центр обработки данных", "дата-центр", "ЦОД",
 	"مركز بيانات", "مراكز البيانات",
 	"数据中心", "數據中心", "資料中心", "智算中心", "算力", "データセンター", "데이터센터", "데이터 센터",
 }

@@ -31,7 +31,7 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 	progress := fs.Duration("progress", 0, "progress: redrawn every 200ms on a terminal, else a log line this often (0: 200ms on a terminal, 30s otherwise)")
 	articleTimeout := fs.Duration("article-timeout", extractor.DefaultArticleTimeout, "with --embedded, longest extraction of one article")
 	var sf serviceFlags
-	sf.register(fs, false)
+	fs.StringVar(&sf.kafka, "kafka", envOr("MWLEDGER_KAFKA", "127.0.0.1:19092"), "Kafka bootstrap brokers, comma-separated, without --embedded (env MWLEDGER_KAFKA)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
