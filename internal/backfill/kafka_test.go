@@ -40,9 +40,6 @@ func (s *stopAfter) Publish(ctx context.Context, msgs ...stream.Message) error {
 // mwledger.articles topic, stopped after 10 articles and started again, and
 // reads every deal from the topic exactly once.
 func TestBackfillToKafka(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test")
-	}
 	addr := testenv.Kafka(t)
 	cfg := kafka.Config{Brokers: []string{addr}}
 	ctx := context.Background()

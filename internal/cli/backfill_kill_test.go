@@ -31,11 +31,8 @@ func TestBackfillChildProcess(t *testing.T) {
 // kills it (SIGKILL) once a batch is in the ledger, starts it again, and
 // finds every deal page of the WARC files in the ledger and recorded once.
 func TestBackfillSurvivesKill(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts child processes")
-	}
 	dir := t.TempDir()
-	deals := writeDealWARCs(t, dir, 3, 40, 20, 6000)
+	deals := writeDealWARCs(t, dir, 3, 24, 12, 4000)
 	ledger := filepath.Join(t.TempDir(), "ledger.db")
 	args := strings.Join([]string{"backfill", "--embedded", "--ledger", ledger, "--progress", "50ms", dir}, "\n")
 	child := func() *exec.Cmd {
