@@ -56,7 +56,7 @@ type Crawler struct {
 
 	// edgarPace spaces the requests of every EDGAR source (source_edgar.go).
 	edgarMu   sync.Mutex
-	edgarPace *pacer
+	edgarPace *serialPacer
 }
 
 // New returns a crawler that publishes to pub. A bad cfg is reported by Crawl and Run.

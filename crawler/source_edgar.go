@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -449,27 +450,58 @@ func (p *pass) edgarDocument(ictx *colly.Context, u, docType string) {
 
 // edgarPacer is shared by every EDGAR source of a crawler: their requests
 // together stay within the slowest source's rate, with a 5% margin.
-func (c *Crawler) edgarPacer(rps float64) *pacer {
+func (c *Crawler) edgarPacer(rps float64) *serialPacer {
 	c.edgarMu.Lock()
 	defer c.edgarMu.Unlock()
 	// 5% wider than 1/rps: requests that leave on time can still arrive
-	// bunched (scheduling, the network), and the SEC counts arrivals.
+	// bunched (the network), and the SEC counts arrivals.
 	gap := time.Duration(1.05 * float64(time.Second) / rps)
 	if c.edgarPace == nil {
-		c.edgarPace = &pacer{gap: gap}
+		c.edgarPace = &serialPacer{gap: gap, turn: make(chan struct{}, 1)}
 	} else if gap > c.edgarPace.gap {
-		c.edgarPace.mu.Lock()
+		c.edgarPace.turn <- struct{}{}
 		c.edgarPace.gap = gap
-		c.edgarPace.mu.Unlock()
+		<-c.edgarPace.turn
 	}
 	return c.edgarPace
+}
+
+// serialPacer lets requests start one at a time, each at least gap after the
+// previous one actually started: a request whose goroutine ran late pushes
+// the next ones back instead of letting them bunch up behind it (a schedule
+// of start times fixed in advance did, on a loaded machine).
+type serialPacer struct {
+	turn chan struct{} // holds the token while a request waits for its start
+	gap  time.Duration
+	last time.Time
+}
+
+// wait blocks until this request may start, or ctx ends.
+func (p *serialPacer) wait(ctx context.Context) error {
+	select {
+	case p.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-p.turn }()
+	if d := time.Until(p.last.Add(p.gap)); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	p.last = time.Now()
+	return nil
 }
 
 // edgarTransport spaces every request an EDGAR source makes (robots.txt,
 // retries and redirects included) by the shared pacer.
 type edgarTransport struct {
 	base http.RoundTripper
-	pace *pacer
+	pace *serialPacer
 }
 
 func (t *edgarTransport) RoundTrip(req *http.Request) (*http.Response, error) {
