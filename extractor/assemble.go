@@ -957,7 +957,7 @@ func splitByAmount(s *sent, fs []*frame) []*frame {
 }
 
 // priorCues mark deals made before the one a page reports.
-var priorCues = []string{"prior", "previous", "earlier", "builds upon", "builds on", "adds to", "first agreement", "first contract", "first deal", "previos", "previo", "anteriores", "anterior", "premier accord", "premier contrat", "précédent", "précédents", "précédemment",
+var priorCues = []string{"prior", "previous", "earlier", "original", "initial lease", "initial agreement", "initial contract", "builds upon", "builds on", "adds to", "first agreement", "first contract", "first deal", "previos", "previo", "anteriores", "anterior", "premier accord", "premier contrat", "précédent", "précédents", "précédemment",
 	"primer acuerdo", "primer contrato", "vorherige", "früheren", "frühere", "ersten vertrag", "precedente", "precedenti", "primo accordo", "primo contratto", "primeiro acordo", "primeiro contrato"}
 
 // earlierDeals reads a line that names no company but lists the earlier deals
@@ -978,15 +978,29 @@ func earlierDeals(s *sent, last *frame) []*frame {
 			prev = m.End
 			continue
 		}
-		f := &frame{op: last.op, cp: last.cp, anchor: s.idx, seg: [2]int{prev, m.End}, shared: true}
-		f.scores = map[string]float64{}
-		f.d = &draft{operator: last.op.e, counterparty: last.cp.e, block: s.Block, opInferred: last.op.start < 0}
-		f.d.anchorText = s.lower[prev:m.End]
-		f.d.addEvidence(s.Text)
-		out = append(out, f)
+		out = append(out, earlierFrame(s, last, prev, m.End))
 		prev = m.End
 	}
+	// "The original ten-year lease, for 150 MW, was signed in 2025": an
+	// earlier deal told by its size alone.
+	if len(out) == 0 && len(s.money) == 0 {
+		for i := range s.caps {
+			if c := fc.caps[i]; (c == "plain" || c == "it") && !fc.capsHedged[i] {
+				return []*frame{earlierFrame(s, last, 0, len(s.Text))}
+			}
+		}
+	}
 	return out
+}
+
+// earlierFrame is an earlier deal of last's two companies, read from s[from:to].
+func earlierFrame(s *sent, last *frame, from, to int) *frame {
+	f := &frame{op: last.op, cp: last.cp, anchor: s.idx, seg: [2]int{from, to}, shared: true}
+	f.scores = map[string]float64{}
+	f.d = &draft{operator: last.op.e, counterparty: last.cp.e, block: s.Block, opInferred: last.op.start < 0}
+	f.d.anchorText = s.lower[from:to]
+	f.d.addEvidence(s.Text)
+	return f
 }
 
 // recentProvider resolves "it" and "the company" in a deal sentence to the

@@ -73,3 +73,29 @@ func TestBaseNotUpside(t *testing.T) {
 		t.Fatalf("value %v term %v, want 2.2e9 and 10", deref(c.TotalValueUSD), deref(c.TermYears))
 	}
 }
+
+// Two contracts of one article between the same companies at the same price
+// are two records with two ids: the id is the ledger's key, and a repeated
+// one would let the second overwrite the first.
+func TestSamePairSameValueTwoIDs(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := schemas.Article{CanonicalURL: "https://t.example/two"}
+	a.SetBody([]byte("<html><body><article><p>Hut 8 signed a ten-year, $2 billion lease with Fluidstack covering 100 MW in Louisiana.</p>" +
+		"<p>In Texas, Hut 8 signed a second lease with Fluidstack: 140 MW for seven years, also worth $2 billion.</p></article></body></html>"))
+	cs, err := x.Extract(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 {
+		t.Fatalf("got %d records, want 2: %+v", len(cs), cs)
+	}
+	if cs[0].ID == cs[1].ID {
+		t.Fatalf("both records have id %s", cs[0].ID)
+	}
+	if DealID(cs[0]) != cs[0].ID && DealID(cs[1]) != cs[1].ID {
+		t.Fatalf("neither record keeps its plain DealID (%s, %s)", cs[0].ID, cs[1].ID)
+	}
+}

@@ -187,7 +187,7 @@ func moneyClass(lower string, m Money) string {
 		// the amount's own clause, up to 90 bytes back ("with aggregate
 		// base-term contract value of approximately $16.8B")
 		clause := lower[max(clauseStart(lower, m.Start), m.Start-90):m.Start]
-		if anyWord(near, lx.TotalWords) || anyWord(clause, []string{"aggregate", "in total", "combined", "cumulative", "total contracted"}) && !reThisDeal.MatchString(clause) {
+		if anyWord(near, lx.TotalWords) || anyWord(clause, sumCues) && !reThisDeal.MatchString(clause) {
 			k = "total"
 		}
 		// "The lease amounts to $3 billion in total contracted revenue": a
@@ -265,6 +265,10 @@ func leaseGrownTo(lower string, start int) bool {
 	return m != nil && reDealNoun.MatchString(cl[m[0]:]) && !anyWord(cl[m[0]:], lex().TotalWords)
 }
 
+// sumCues mark a figure as the sum of several contracts ("a combined 270
+// MW", "worth a cumulative $3.9 billion across 230 MW").
+var sumCues = []string{"aggregate", "in total", "combined", "cumulative", "total contracted"}
+
 var reDealNoun = regexp.MustCompile(`\b(?:lease|agreement|contract|deal)\b`)
 
 // capClass is what a capacity figure is to a contract: "it" (critical IT
@@ -307,7 +311,7 @@ func capClass(lower string, c Capacity) string {
 	}
 	// "two leases covering a combined 270 MW", "total contracted capacity
 	// is 597 MW": a sum of several contracts (an aggregate record's size only).
-	if clause := lower[max(clauseStart(lower, c.Start), c.Start-90):c.Start]; anyWord(clause, []string{"total contracted", "aggregate", "in total", "combined"}) && !reThisDeal.MatchString(clause) {
+	if clause := lower[max(clauseStart(lower, c.Start), c.Start-90):c.Start]; anyWord(clause, sumCues) && !reThisDeal.MatchString(clause) {
 		return "total"
 	}
 	// "56 MW of additional gross capacity", "500 MW of high-performance

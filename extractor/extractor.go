@@ -220,6 +220,13 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 			continue // the same deal read twice (a table row and a sentence): one record
 		}
 		ids[k] = true
+		if ids[c.ID] {
+			// Another record of this article has the id (same parties and
+			// value, other MW or term): ids are the ledger's keys, so this one
+			// is told apart by its capacity and term.
+			c.ID = distinctID(c)
+		}
+		ids[c.ID] = true
 		out = append(out, c)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return recordLess(out[i], out[j]) })
@@ -724,6 +731,14 @@ func addTerm(ts []string, t string) []string {
 func round(v float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(v*p) / p
+}
+
+// distinctID is DealID with the capacity and term in the key too: the id of
+// a record whose DealID another record of the same article already has.
+func distinctID(c schemas.Contract) string {
+	key := strings.ToLower(fmt.Sprint(DealID(c), "|", deref(c.CapacityMW), "|", deref(c.TermYears)))
+	sum := sha256.Sum256([]byte(key))
+	return "deal-" + hex.EncodeToString(sum[:8])
 }
 
 // DealID is the deterministic key of a deal: the same operator, counterparty and
