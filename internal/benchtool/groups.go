@@ -110,15 +110,17 @@ func Lag(ctx context.Context, brokers []string, group, topic string) (int64, err
 // EndOffsets returns the end offset of every partition of topic (its length
 // in messages, as long as nothing was deleted).
 func EndOffsets(ctx context.Context, brokers []string, topic string) (map[int]int64, error) {
-	// A broker just started (or a topic just created) answers "not leader"
-	// for a few seconds: ask again for up to 30 s.
+	// A broker just started (or a topic just created) answers "not leader",
+	// "offset not available" or, while it still loads its logs, an unknown
+	// server error for a few seconds: ask again for up to 30 s.
 	deadline := time.Now().Add(30 * time.Second)
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
 		out, err := endOffsets(ctx, brokers, topic)
 		if err == nil {
 			return out, nil
 		}
-		transient := errors.Is(err, kafka.NotLeaderForPartition) || errors.Is(err, kafka.LeaderNotAvailable) || errors.Is(err, kafka.UnknownTopicOrPartition)
+		var ke kafka.Error
+		transient := errors.As(err, &ke) && (ke.Temporary() || ke == kafka.Unknown || ke == kafka.UnknownTopicOrPartition || ke == kafka.OffsetNotAvailable || ke == kafka.BrokerNotAvailable)
 		if !transient || time.Now().After(deadline) {
 			return nil, err
 		}
