@@ -786,7 +786,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 			f.d.addEvidence(s.Text)
 			if et := eventType(s.lower); et != "" && !s.title { // an expansion or amendment of an earlier deal (the body says which)
 				f.d.event = &schemas.Event{Type: et}
-				f.d.fillEvent(s.analysis)
+				f.d.fillEvent(s)
 			}
 			f.d.opInferred = f.op.start < 0
 			frames = append(frames, f)
@@ -856,7 +856,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 			// A change to an earlier deal: the sentences after it restate or
 			// total that deal, read apart from the change's own figures.
 			for j := f.anchor + 1; j < len(ss) && j <= f.anchor+4 && ss[j].Block <= ss[f.anchor].Block+1 && ss[j].Kind != "h"; j++ {
-				f.d.fillEvent(ss[j].analysis)
+				f.d.fillEvent(ss[j])
 			}
 			continue
 		}

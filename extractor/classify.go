@@ -90,6 +90,11 @@ func figureHedged(s *sent, start, end int) bool {
 		}
 	}
 	after := lower[end:stop]
+	// "potential revenues of $18.2 billion if all options are exercised and a
+	// $7.5 billion base contract": the base is what was signed.
+	if hasAnyPrefix(strings.TrimLeft(after, " "), []string{"base contract", "base value", "base term", "base-term", "base lease", "in base"}) {
+		return false
+	}
 	// "$17.4 billion for the initial term, before optional services": what
 	// the figure leaves out is not a hedge on it.
 	for _, x := range []string{" before ", " excluding ", " not including ", " not counting ", " without ", " exclusive of ", " sans ", " ohne ", " sin contar ", " senza "} {
@@ -248,8 +253,14 @@ var reOverYears = regexp.MustCompile(`\bover (?:the next |a |an )?(?:\d{1,2}|one
 // contracted load to about 360 MW", "raises the total backlog to $9B".
 var reAccumulatedTo = regexp.MustCompile(`\b(?:increas|rais|lift|boost|bring|brought|expand|grow|grew|tak(?:e|es|ing)\s+(?:its|the|their))\w*\b[^,;:]*\bto\s+(?:about\s+|approximately\s+|roughly\s+|nearly\s+|some\s+|around\s+|over\s+|more than\s+|almost\s+|an estimated\s+)?[$€£]?$`)
 
+// reTakesTo is "the lease takes Applied Digital to over 1 GW": a company
+// taken to a new total (the word before "to" is not "up": "takes up to 200
+// MW" is a bound of the deal itself).
+var reTakesTo = regexp.MustCompile(`\bt(?:akes|aking|ook)\s+[^,;:]*?[a-z.'’&-]*[a-oq-z.'’&-]\s+to\s+(?:about\s+|approximately\s+|roughly\s+|nearly\s+|some\s+|around\s+|over\s+|more than\s+|almost\s+)?[$€£]?$`)
+
 func accumulatedTo(lower string, start int) bool {
-	return reAccumulatedTo.MatchString(lower[clauseStart(lower, start):start])
+	cl := lower[clauseStart(lower, start):start]
+	return reAccumulatedTo.MatchString(cl) || reTakesTo.MatchString(cl)
 }
 
 // reByYear is a capacity to be reached by a year: a plan ("5 gigawatts of

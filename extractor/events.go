@@ -13,7 +13,8 @@ func eventType(lower string) string {
 	switch {
 	case containsAny(lower, []string{"terminated", "termination of", "cancelled", "canceled", "cancellation of", "walked away from"}):
 		return schemas.EventCancellation
-	case strings.Contains(lower, "option") && containsAny(lower, []string{"exercis", "takes up", "took up", "taking up"}),
+	case strings.Contains(lower, "option") && containsAny(lower, []string{"exercis", "takes up", "took up", "taking up"}) &&
+		!containsAny(lower, []string{"if all", "if the option", "if options", "if exercised", "if fully exercised", "if renewal", "were exercised", "are exercised", "would", "could"}),
 		containsAny(lower, []string{"upsized", "upsizes", "expanded its lease", "expanded the lease", "expanded its contract", "expands its lease",
 			"expands its contract", "increased the capacity", "adds capacity to"}):
 		return schemas.EventUpsize
@@ -37,10 +38,11 @@ var (
 // fillEvent reads a change's figures from a sentence: capacities after "an
 // additional" are added, after "rises to" are the new total; the rest restates
 // the original deal (its figures identify the deal in the ledger).
-func (d *draft) fillEvent(a analysis) {
+func (d *draft) fillEvent(s *sent) {
 	if d.event == nil {
 		return
 	}
+	a, fc := s.analysis, s.classes()
 	for _, c := range a.caps {
 		if c.Energy {
 			continue
@@ -64,13 +66,15 @@ func (d *draft) fillEvent(a analysis) {
 			}
 		}
 	}
-	for _, m := range a.money {
-		if m.Currency != "USD" || moneyKind(a.lower, m) != "value" {
-			continue
+	for i, m := range a.money {
+		cls := fc.money[i]
+		if m.Currency != "USD" || fc.moneyHedged[i] || cls != "value" && cls != "total" && cls != "cumulative" {
+			continue // not a contract's amount: an upside, a price, a company's value
 		}
 		before := lastRunes(a.lower[:m.Start], 24)
 		switch {
 		case containsAny(before, totalWords):
+			// "bringing the lease's value to $9B": the deal's new total
 			if d.event.NewTotalValueUSD == nil {
 				d.event.NewTotalValueUSD = f64(m.Value)
 			}
@@ -78,6 +82,8 @@ func (d *draft) fillEvent(a analysis) {
 			if d.event.AddedValueUSD == nil {
 				d.event.AddedValueUSD = f64(m.Value)
 			}
+		case cls != "value":
+			// a running total of the company's contracts, not of this deal
 		default:
 			if d.value == nil {
 				m := m
