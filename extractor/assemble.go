@@ -540,6 +540,14 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 				sc += 3
 			case "soft":
 				sc -= 4
+			case "site":
+				// "to deploy the systems at its 60 MW campus": the site's size,
+				// the deal's only when the sentence that names both companies
+				// and the deal says nothing better
+				if j != k || f.cp.e == nil || !mentionsParty(s, f.op.e) || !mentionsParty(s, f.cp.e) {
+					continue
+				}
+				sc -= 6
 			}
 			if fc.caps[ci] == "plain" && notContractMW[c.MW] {
 				if f.titleDeal {
@@ -828,7 +836,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 		for i, c := range s.caps {
 			// "39 MW of IT load, supported by 56 MW of gross capacity": the
 			// gross figure named again elsewhere is still not the lease's size.
-			if fc.caps[i] == "reject" || fc.caps[i] == "soft" && (c.Bound == "up_to" || it) || fc.capsHedged[i] {
+			if fc.caps[i] == "reject" || fc.caps[i] == "site" || fc.caps[i] == "soft" && (c.Bound == "up_to" || it) || fc.capsHedged[i] {
 				notContractMW[c.MW] = true
 			}
 		}

@@ -314,7 +314,7 @@ func capClass(lower string, c Capacity) string {
 	// which a lease takes a part of.
 	if ws := strings.Fields(strings.TrimLeft(after, " -")); len(ws) > 0 && anyWord(strings.Join(ws[:min(2, len(ws))], " "), lx.SiteNouns) ||
 		anyWord(lastRunes(before, 16), lx.SiteNouns) && strings.Contains(lastRunes(before, 16), " da") {
-		return "reject"
+		return "site"
 	}
 	if anyWord(before, lx.MWReject) || anyWord(after, lx.MWReject) || accumulatedTo(lower, c.Start) && !leaseGrownTo(lower, c.Start) || reByYear.MatchString(cutClause(firstBytes(lower[c.End:], 60))) ||
 		hasAnySuffix(strings.TrimRight(before, " "), []string{" has", " holds", " owns", " controls", " has about", " has roughly", " has some"}) {
