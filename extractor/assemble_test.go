@@ -99,3 +99,39 @@ func TestSamePairSameValueTwoIDs(t *testing.T) {
 		t.Fatalf("neither record keeps its plain DealID (%s, %s)", cs[0].ID, cs[1].ID)
 	}
 }
+
+// Which figure is the deal's: sums, running totals, an upside before the base,
+// and a site's size as the last resort.
+func TestWhichFigureIsTheDeals(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, body string
+		mw, usd    float64 // 0: none
+	}{
+		{"amount of several companies' deals is their sum",
+			"<h2>Microsoft books $12B in new deals with Nebius and Lambda</h2><p>Microsoft agreed to pay Nebius $8.1 billion over five years for GPU capacity.</p>",
+			0, 8.1e9},
+		{"the lease takes the company to a new total",
+			"<p>Applied Digital signed a lease with CoreWeave for 150 MW worth $3 billion over 12 years. The lease takes Applied Digital to over 1 GW of contracted capacity.</p>",
+			150, 3e9},
+		{"base contract after an upside",
+			"<p>Applied Digital signed a lease with CoreWeave for 150 MW, with potential revenue of $9 billion if all renewal options are exercised and a $4 billion base contract.</p>",
+			150, 4e9},
+		{"site size when nothing better is said",
+			"<p>IREN signed a five-year, $2.1 billion cloud contract with Anthropic to run GPUs at its 80-megawatt Sweetwater campus.</p>",
+			80, 2.1e9},
+		{"site size loses to the lease's own figure",
+			"<p>IREN signed a 15-year, $2.1 billion lease with Anthropic for 60 MW of critical IT load at its 600 MW Sweetwater campus.</p>",
+			60, 2.1e9},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := onlyRecord(t, x, tc.body)
+			if deref(c.CapacityMW) != tc.mw || deref(c.TotalValueUSD) != tc.usd {
+				t.Fatalf("%s–%s: %v MW, $%v; want %v MW, $%v", c.Operator.Name, c.Counterparty.Label(), deref(c.CapacityMW), deref(c.TotalValueUSD), tc.mw, tc.usd)
+			}
+		})
+	}
+}

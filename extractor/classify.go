@@ -391,6 +391,25 @@ type figureClasses struct {
 	termOK      []bool
 }
 
+// sumOfDeals reports an amount said of several companies' deals at once:
+// "$10B in fresh deals with IREN and Lambda" is their sum, no one deal's value.
+func sumOfDeals(s *sent, m Money) bool {
+	_, end := clauseAt(s.lower, m.Start)
+	own := s.lower[m.End:max(end, m.End)]
+	i := strings.Index(own, " with ")
+	if i < 0 || !anyWord(own[:i], []string{"deals", "contracts", "agreements", "leases", "commitments"}) {
+		return false
+	}
+	with := m.End + i
+	n := 0
+	for _, p := range s.parties {
+		if p.start > with && p.start < max(end, m.End) && p.e != nil {
+			n++
+		}
+	}
+	return n >= 2 && strings.Contains(s.lower[with:max(end, m.End)], " and ")
+}
+
 func (s *sent) classes() *figureClasses {
 	if s.cls != nil {
 		return s.cls
@@ -404,6 +423,9 @@ func (s *sent) classes() *figureClasses {
 			if mid := s.lower[s.money[i-1].End:m.Start]; len(mid) < 40 && strings.Contains(mid, " and ") && !hasDealWord(mid) {
 				k = c.money[i-1]
 			}
+		}
+		if k == "value" && sumOfDeals(s, m) {
+			k = "total"
 		}
 		c.money = append(c.money, k)
 		c.moneyHedged = append(c.moneyHedged, figureHedged(s, m.Start, m.End))
