@@ -179,6 +179,12 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 		for i := range s.money {
 			switch s.classes().money[i] {
 			case "finance", "equity", "price":
+			case "per_mw":
+				// "the contract brings in $8.9M per MW per year": a rate said
+				// of a deal named elsewhere, unless both sides are here
+				if len(s.parties) >= 2 {
+					figures++
+				}
 			default:
 				figures++
 			}
