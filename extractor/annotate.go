@@ -124,6 +124,21 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			}
 		}
 	}
+	// "Core expects …" after "Core Scientific": a known company named in full
+	// on the page is also meant by the first word of its name.
+	for _, s := range ss {
+		for _, m := range s.ents {
+			words := strings.Fields(m.E.Name)
+			if len(words) < 2 || m.E.notParty() {
+				continue
+			}
+			w := strings.ToLower(words[0])
+			if len(w) < 4 || lx.stop[w] || lx.suffix[w] || on.short[w] != nil || on.byKey[w] != nil || g.Lookup(words[0]) != nil {
+				continue
+			}
+			on.short[w] = m.E
+		}
+	}
 	// "Ferncastle, a renewable energy developer" after "Ferncastle Energy":
 	// the short form of a longer name is that company.
 	for k, e := range on.byKey {
@@ -156,7 +171,7 @@ func describesNext(after string) bool {
 
 // mentions returns the open-world companies named in a sentence.
 func (on *openNames) mentions(s *sent) []Mention {
-	if len(on.byKey) == 0 {
+	if len(on.byKey) == 0 && len(on.short) == 0 {
 		return nil
 	}
 	var out []Mention

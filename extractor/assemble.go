@@ -80,7 +80,9 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 		if i > 0 {
 			from = s.parties[i-1].end
 		}
-		if w == "from" && !anyWord(lastRunes(strings.TrimSuffix(strings.TrimRight(before, " "), "from"), 40), fromGoods) {
+		if w == "from" && endsWithWord(strings.TrimSuffix(strings.TrimRight(before, " "), "from"), []string{"revenue", "revenues", "income", "payments", "rent", "fees", "sales"}) != "" {
+			cust += 2 // "hosting revenue from Lumen": who pays is the customer
+		} else if w == "from" && !anyWord(lastRunes(strings.TrimSuffix(strings.TrimRight(before, " "), "from"), 40), fromGoods) {
 			// "demand from Lumen", "support from Orbitra": not a supplier
 		} else if w == "from" && anyWord(s.lower[max(from, p.start-80):p.start], []string{"won", "wins", "secured", "secures", "landed", "lands", "received", "receives", "bagged", "awarded"}) {
 			cust += 2 // "won a contract from Lumen": the one who awards it is the customer
@@ -788,7 +790,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 			if f.cp.e == nil {
 				f.d.descriptor = f.cp.desc
 			}
-			f.aggregate = reAggregate.MatchString(s.lower[f.seg[0]:f.seg[1]])
+			f.aggregate = aggregateText(s.lower[f.seg[0]:f.seg[1]])
 			f.d.aggregate = f.aggregate
 			f.d.anchorText = s.lower[f.seg[0]:f.seg[1]]
 			f.d.addEvidence(s.Text)

@@ -51,6 +51,8 @@ func TestRolesFromTheSentence(t *testing.T) {
 		{"neocloud sells to a lab", "<p>CoreWeave signed a five-year, $4 billion contract with OpenAI for GPU capacity.</p>", "CoreWeave", "OpenAI"},
 		{"hyperscaler buys from a neocloud", "<p>Microsoft signed a $6 billion agreement with Nebius for GPU capacity over five years.</p>", "Nebius", "Microsoft"},
 		{"capacity from an unknown developer", "<p>Anthropic agreed to lease 120 MW of capacity from Marrow Energy for $3 billion over ten years.</p>", "Marrow Energy", "Anthropic"},
+		{"first word of a known name, revenue from the customer",
+			"<p>In June Core Scientific signed a 12-year contract with CoreWeave to provide 200 MW.</p><p>Core expects annual hosting revenue from CoreWeave of about $290m, totalling $3.5bn over the term.</p>", "Core Scientific", "CoreWeave"},
 		{"pronoun after the provider", "<p>The biggest lease went to Hut 8. In May it signed a ten-year, $2 billion lease with Fluidstack covering 100 MW.</p>", "Hut 8", "Fluidstack"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,6 +122,9 @@ func TestWhichFigureIsTheDeals(t *testing.T) {
 		{"base contract after an upside",
 			"<p>Applied Digital signed a lease with CoreWeave for 150 MW, with potential revenue of $9 billion if all renewal options are exercised and a $4 billion base contract.</p>",
 			150, 4e9},
+		{"a year's revenue, then the whole over the term",
+			"<p>Hut 8 signed a 12-year contract with Anthropic for 150 MW. Hut 8 expects annual hosting revenue from Anthropic of about $250m, totalling $3bn over the term.</p>",
+			150, 3e9},
 		{"site size when nothing better is said",
 			"<p>IREN signed a five-year, $2.1 billion cloud contract with Anthropic to run GPUs at its 80-megawatt Sweetwater campus.</p>",
 			80, 2.1e9},

@@ -151,6 +151,8 @@ func hasDealWord(lower string) bool {
 }
 
 // moneyClass is what an amount is to a contract.
+var reAnnualRevenue = regexp.MustCompile(`\b(?:annual|yearly|annualized|annualised)\s+(?:[a-z-]+\s+){0,2}(?:revenue|revenues|income|sales|rent)\b`)
+
 func moneyClass(lower string, m Money) string {
 	k := moneyKind(lower, m)
 	before := lastRunes(lower[:m.Start], 45)
@@ -223,6 +225,15 @@ func moneyClass(lower string, m Money) string {
 		// "$2.83 billion in operating income".
 		if hasAnyPrefix(strings.TrimLeft(ownAfter, " "), []string{"in operating income", "in profit", "in net income", "of operating income", "in quarterly revenue", "in annual revenue"}) ||
 			strings.Contains(ownAfter, "revenue") && containsAny(ownAfter, []string{"quarter", "fiscal", "for the year", "last year"}) {
+			k = "annual"
+		}
+		// "totalling $3.5bn over the term": the whole of one deal.
+		if k == "total" && hasAnyPrefix(strings.TrimLeft(ownAfter, " "), []string{"over the term", "over the life", "over the contract", "over the lease", "over its term", "over its life"}) {
+			k = "value"
+		}
+		// "annual hosting revenue from CoreWeave of about $290m": a year's
+		// revenue, however many words sit between.
+		if cl := lower[max(clauseStart(lower, m.Start), m.Start-70):m.Start]; reAnnualRevenue.MatchString(cl) && !reOverYears.MatchString(ownAfter) && !containsAny(ownAfter, []string{"over the", "over its"}) {
 			k = "annual"
 		}
 		if containsAny(before, []string{"ebitda", "net income", "earnings", "revenue was", "revenues were", "sales of", "profit", "accounted for", "jaarlijkse", "jährliche", "annuelle", "jaaromzet", "omzet van", "jahresumsatz", "umsatz von", "chiffre d'affaires", "fatturato", "ingresos anuales", "of its revenue", "’s revenue", "'s revenue", "年营收", "年收入", "年營收", "年間売上", "연매출", "연간 매출"}) {

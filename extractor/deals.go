@@ -107,6 +107,15 @@ type segment struct {
 	start, end int
 }
 
+// aggregateText reports words that make a deal the sum of several ("two
+// leases", "a combined", "totalling"), but not "totalling $3.5bn over the
+// term", which is one deal's whole.
+func aggregateText(seg string) bool {
+	return reAggregate.MatchString(reWholeTerm.ReplaceAllString(seg, " "))
+}
+
+var reWholeTerm = regexp.MustCompile(`totall?ing\s+[^,;]{0,40}?\bover (?:the|its) (?:term|life|contract|lease)`)
+
 var reAggregate = regexp.MustCompile(`(?i)\b(two|three|four|both|\d|due|tre|dos|tres|deux|trois|zwei|drei)\s+(?:[a-z-]+\s+){0,2}?(?:contracts|agreements|leases|deals|orders|contratti|contratos|contrats|verträge|vereinbarungen|mietverträge)\b|totall?ing|combined|in total|complessiv|合计|合計|共计|共計|两份|兩份|insgesamt|au total|in totale|en total|en conjunto`)
 
 // moneyKind classifies an amount by the words around it.
