@@ -569,7 +569,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 			}
 		}
 		for ti, t := range s.terms {
-			if !in(t.Start) || !fc.termOK[ti] {
+			if !in(t.Start) || !fc.termOK[ti] || fc.termOfSeveral[ti] && !f.aggregate {
 				continue
 			}
 			if t.Until != 0 {

@@ -336,6 +336,11 @@ func capClass(lower string, c Capacity) string {
 	if clause := lower[max(clauseStart(lower, c.Start), c.Start-90):c.Start]; anyWord(clause, sumCues) && !reThisDeal.MatchString(clause) {
 		return "total"
 	}
+	// "the total capacity across these three lease agreements will
+	// encompass 400MW", "100 MW under both contracts"
+	if clause := lower[max(clauseStart(lower, c.Start), c.Start-120):c.Start]; strings.Contains(clause, "total") && reSeveralDeals.MatchString(clause) || ofSeveralDeals(lower, c.End) {
+		return "total"
+	}
 	// "56 MW of additional gross capacity", "500 MW of high-performance
 	// computing (HPC) power": the words up to the next figure or clause end.
 	ownAfter := firstBytes(lower[c.End:], 60)
@@ -395,11 +400,23 @@ func clauseStart(lower string, pos int) int {
 // figureClasses holds what each figure of a sentence is, computed once per
 // sentence however many deals look at it.
 type figureClasses struct {
-	money       []string
-	moneyHedged []bool
-	caps        []string
-	capsHedged  []bool
-	termOK      []bool
+	money         []string
+	moneyHedged   []bool
+	caps          []string
+	capsHedged    []bool
+	termOK        []bool
+	termOfSeveral []bool // the term of several contracts: an aggregate's only
+}
+
+// reSeveralDeals counts contracts: "the initial two approximately 15-year
+// leases", "these three long-term lease agreements".
+var reSeveralDeals = regexp.MustCompile(`\b(?:two|three|four|five|both|2|3|4|5)\s+(?:[a-z0-9-]+\s+){0,3}?(?:contracts|agreements|leases|deals)\b`)
+
+// ofSeveralDeals reports a figure whose own words say it is of several
+// contracts: "$7B in revenue from the initial two 15-year leases".
+func ofSeveralDeals(lower string, end int) bool {
+	own := cutClause(firstBytes(lower[end:], 80))
+	return reSeveralDeals.MatchString(own) && containsAny(own, []string{" from ", " across ", " under ", " of the ", " over the "})
 }
 
 // sumOfDeals reports an amount said of several companies' deals at once:
@@ -435,7 +452,7 @@ func (s *sent) classes() *figureClasses {
 				k = c.money[i-1]
 			}
 		}
-		if k == "value" && sumOfDeals(s, m) {
+		if k == "value" && (sumOfDeals(s, m) || ofSeveralDeals(s.lower, m.End)) {
 			k = "total"
 		}
 		c.money = append(c.money, k)
@@ -446,7 +463,13 @@ func (s *sent) classes() *figureClasses {
 		c.capsHedged = append(c.capsHedged, figureHedged(s, cp.Start, cp.End))
 	}
 	for _, t := range s.terms {
+		// "the initial two approximately 15-year leases": the term of earlier
+		// contracts, not of a new one
+		// ("two leases, both 15 years long" speaks of each, this one too)
+		w := s.lower[max(0, t.Start-40):min(len(s.lower), t.End+30)]
+		several := reSeveralDeals.MatchString(w) && anyWord(w, append([]string{"initial", "existing", "first"}, priorCues...))
 		c.termOK = append(c.termOK, termUsable(s.lower, t) && (t.Until != 0 || !figureHedged(s, t.Start, t.End)))
+		c.termOfSeveral = append(c.termOfSeveral, several)
 	}
 	s.cls = c
 	return c
