@@ -419,6 +419,23 @@ func ofSeveralDeals(lower string, end int) bool {
 	return reSeveralDeals.MatchString(own) && containsAny(own, []string{" from ", " across ", " under ", " of the ", " over the "})
 }
 
+// grownDealValue reports the new total of a deal that its sentence says has
+// grown: "expanded its lease with Lumen to 400 MW, bringing the total contract
+// value to $11 billion" (not a company's backlog or contracted revenue).
+func grownDealValue(s *sent, m Money) bool {
+	cl := s.lower[clauseStart(s.lower, m.Start):m.Start]
+	if !containsAny(cl, []string{"contract value", "lease value", "value of the lease", "value of the contract", "value of the deal", "value of the agreement", "deal's value", "lease's value", "contract's value"}) ||
+		containsAny(cl, []string{"backlog", "revenue", "contracted", "portfolio", "across"}) {
+		return false
+	}
+	for _, c := range s.caps {
+		if c.End <= m.Start && leaseGrownTo(s.lower, c.Start) {
+			return true
+		}
+	}
+	return false
+}
+
 // sumOfDeals reports an amount said of several companies' deals at once:
 // "$10B in fresh deals with IREN and Lambda" is their sum, no one deal's value.
 func sumOfDeals(s *sent, m Money) bool {
@@ -454,6 +471,9 @@ func (s *sent) classes() *figureClasses {
 		}
 		if k == "value" && (sumOfDeals(s, m) || ofSeveralDeals(s.lower, m.End)) {
 			k = "total"
+		}
+		if k == "cumulative" && grownDealValue(s, m) {
+			k = "value"
 		}
 		c.money = append(c.money, k)
 		c.moneyHedged = append(c.moneyHedged, figureHedged(s, m.Start, m.End))
