@@ -814,12 +814,21 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 	notContractMW, notContractUSD := map[float64]bool{}, map[float64]bool{}
 	// An amount a deal sentence states as its value stays a value wherever
 	// else the page qualifies the same number.
-	dealValue := map[float64]bool{}
+	// Likewise a capacity that a sentence naming both sides states plainly
+	// ("CoreWeave has agreed to lease an additional 150MW from Applied
+	// Digital") is not undone by the option it was before or the building
+	// planned for it.
+	dealValue, dealCap := map[float64]bool{}, map[float64]bool{}
 	for _, s := range ss {
 		if s.anchor {
 			for i, m := range s.money {
 				if s.classes().money[i] == "value" && !s.classes().moneyHedged[i] {
 					dealValue[m.Value] = true
+				}
+			}
+			for i, c := range s.caps {
+				if cl := s.classes().caps[i]; (cl == "plain" || cl == "it") && !s.classes().capsHedged[i] && len(s.parties) >= 2 {
+					dealCap[c.MW] = true
 				}
 			}
 		}
@@ -838,7 +847,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 		for i, c := range s.caps {
 			// "39 MW of IT load, supported by 56 MW of gross capacity": the
 			// gross figure named again elsewhere is still not the lease's size.
-			if fc.caps[i] == "reject" || fc.caps[i] == "site" || fc.caps[i] == "soft" && (c.Bound == "up_to" || it) || fc.capsHedged[i] {
+			if fc.caps[i] == "site" || fc.caps[i] == "soft" && (c.Bound == "up_to" || it) || (fc.caps[i] == "reject" || fc.capsHedged[i]) && !dealCap[c.MW] {
 				notContractMW[c.MW] = true
 			}
 		}

@@ -79,7 +79,19 @@ func TestStageBatchesInParallel(t *testing.T) {
 		t.Errorf("published %d contracts, want %d in article order:\n got %v\nwant %v", len(got), len(want), got, want)
 	}
 	if n := mem.Len(schemas.TopicDLQ); n != len(poison) {
-		t.Errorf("%d dead letters, want %d", n, len(poison))
+		mem.CloseTopic(schemas.TopicDLQ)
+		dlq := mem.Consumer(schemas.TopicDLQ)
+		var reasons []string
+		for {
+			m, err := dlq.Fetch(ctx)
+			if err != nil {
+				break
+			}
+			var dl schemas.DeadLetter
+			_ = json.Unmarshal(m.Value, &dl)
+			reasons = append(reasons, fmt.Sprintf("%s (%s): %s", dl.Reason, m.Key, dl.Error))
+		}
+		t.Errorf("%d dead letters, want %d: %q", n, len(poison), reasons)
 	}
 	for i := range msgs {
 		if !in.committed[int64(i)] {
