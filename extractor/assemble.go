@@ -210,7 +210,7 @@ func framesOf(s *sent, main, topic *Entity) []*frame {
 	figures := distinctFigures(s)
 	// "$1.4 trillion in commitments through deals with Nvidia, Broadcom,
 	// Oracle and the major clouds": one sum over a list of companies.
-	if len(ps) >= 3 && !figures && len(s.money) > 0 && coordinated(s, len(ps)-3, len(ps)-2) && coordinated(s, len(ps)-2, len(ps)-1) {
+	if len(ps) >= 3 && !figures && len(s.money) > 0 && coordinated(s, len(ps)-3, len(ps)-2) && coordinated(s, len(ps)-2, len(ps)-1) && !pairSubject(s) {
 		return nil
 	}
 	switch len(ps) {
@@ -321,11 +321,22 @@ func distinctFigures(s *sent) bool {
 // pairSubject reports a sentence whose subject is its two companies ("Nscale
 // and Microsoft have entered into a commitment"): the two sides of its deal.
 func pairSubject(s *sent) bool {
-	if len(s.parties) != 2 || s.parties[0].start > 4 {
+	n := len(s.parties)
+	if n < 2 || n > 3 || s.parties[0].start > 4 {
 		return false
 	}
-	rest := s.lower[s.parties[1].end:]
-	return hasAnyPrefix(strings.TrimLeft(rest, " "), []string{"are ", "have ", "has ", "announced", "signed", "entered", "agreed", "struck", "inked", "said", "today"})
+	// "Microsoft, Nscale and Aker have inked": the subject lists every party
+	for i := 1; i < n-1; i++ {
+		if !isCoordination(s.lower[s.parties[i-1].end:s.parties[i].start]) {
+			return false
+		}
+	}
+	rest := strings.TrimLeft(s.lower[s.parties[n-1].end:], " ")
+	// "Aker ASA have inked": the legal form after the name
+	if w, after, ok := strings.Cut(rest, " "); ok && lex().legal[strings.Trim(w, ",.")] {
+		rest = strings.TrimLeft(after, " ")
+	}
+	return hasAnyPrefix(rest, []string{"are ", "have ", "has ", "announced", "signed", "entered", "agreed", "struck", "inked", "said", "today"})
 }
 
 // listFrames splits a sentence that lists several deals ("$6.1 billion with

@@ -53,6 +53,10 @@ func TestRolesFromTheSentence(t *testing.T) {
 		{"capacity from an unknown developer", "<p>Anthropic agreed to lease 120 MW of capacity from Marrow Energy for $3 billion over ten years.</p>", "Marrow Energy", "Anthropic"},
 		{"first word of a known name, revenue from the customer",
 			"<p>In June Core Scientific signed a 12-year contract with CoreWeave to provide 200 MW.</p><p>Core expects annual hosting revenue from CoreWeave of about $290m, totalling $3.5bn over the term.</p>", "Core Scientific", "CoreWeave"},
+		{"three companies as the subject",
+			"<p>Microsoft, Nebius Group and Aker ASA have inked a five-year, $6.2 billion agreement for AI capacity in Narvik.</p>", "Nebius", "Microsoft"},
+		{"a pledge that goes to a neocloud",
+			"<p>The tech giant's largest pledge, around $23 billion, will go to Nscale, which gives Microsoft access to 200,000 GPUs.</p>", "Nscale", "Microsoft"},
 		{"pronoun after the provider", "<p>The biggest lease went to Hut 8. In May it signed a ten-year, $2 billion lease with Fluidstack covering 100 MW.</p>", "Hut 8", "Fluidstack"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
