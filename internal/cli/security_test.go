@@ -77,7 +77,9 @@ func TestSearchRefusesHostileNumbers(t *testing.T) {
 // still ends (here in well under a minute).
 func TestRunArticleDeadline(t *testing.T) {
 	ledger := filepath.Join(t.TempDir(), "l.db")
-	var out, errb bytes.Buffer
+	// An extraction abandoned at its deadline may still log when it ends,
+	// after Run has returned: the test reads the log under a lock.
+	var out, errb syncBuffer
 	start := time.Now()
 	err := Run(context.Background(), []string{"run", "--ledger", ledger, "--no-alerts", "--article-timeout", "1ns"}, strings.NewReader(""), &out, &errb)
 	if err != nil {
