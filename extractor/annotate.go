@@ -371,6 +371,11 @@ func partiesOf(s *sent, on *openNames) []pmention {
 		ps = append(ps, p)
 	}
 	for _, d := range s.descs {
+		// "an investment-grade counterparty … to provide a guarantee": a
+		// backer, not the tenant
+		if roleOf(s.lower, Mention{Start: d.Start, End: d.End}) == roleGuarantor {
+			continue
+		}
 		ps = append(ps, pmention{desc: d.Text, start: d.Start, end: d.End})
 	}
 	sortMentions(ps, func(p pmention) int { return p.start })

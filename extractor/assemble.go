@@ -275,6 +275,9 @@ func framesOf(s *sent, main, topic *Entity) []*frame {
 			if a == b || ps[b].e != nil && ps[b].e == ps[a].e || coordinated(s, a, b) && !pairSubject(s) {
 				continue
 			}
+			if ps[b].e == nil && ps[a].e.Kind == "lab" {
+				continue // an AI lab buys capacity; it does not lease it to an unnamed tenant
+			}
 			if sc := pairScore(s, a, b); sc > best {
 				ba, bb, best = a, b, sc
 			}

@@ -57,6 +57,10 @@ func TestRolesFromTheSentence(t *testing.T) {
 			"<p>Microsoft, Nebius Group and Aker ASA have inked a five-year, $6.2 billion agreement for AI capacity in Narvik.</p>", "Nebius", "Microsoft"},
 		{"a pledge that goes to a neocloud",
 			"<p>The tech giant's largest pledge, around $23 billion, will go to Nscale, which gives Microsoft access to 200,000 GPUs.</p>", "Nscale", "Microsoft"},
+		{"the developer that will develop and deliver",
+			"<p>Hut 8 will develop and deliver at least 245 megawatts of AI data center infrastructure for Anthropic under a 15-year lease worth $7 billion.</p>", "Hut 8", "Anthropic"},
+		{"an unnamed backer is not the tenant",
+			"<p>Hut 8 signed a 15-year lease with Fluidstack for 245 MW worth $7 billion, with an investment-grade counterparty able to provide a guarantee on all lease payments.</p>", "Hut 8", "Fluidstack"},
 		{"pronoun after the provider", "<p>The biggest lease went to Hut 8. In May it signed a ten-year, $2 billion lease with Fluidstack covering 100 MW.</p>", "Hut 8", "Fluidstack"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
