@@ -521,6 +521,9 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 				}
 				sc := base
 				if notContractUSD[m.Value] {
+					if f.titleDeal {
+						continue // a headline's amount that the body calls an upside
+					}
 					sc -= 4 // an upside or a price named elsewhere, repeated without its qualifier
 				}
 				if m.Bound == "up_to" {
@@ -798,7 +801,8 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 					f.op, f.cp = f.cp, f.op
 				}
 			}
-			f.titleDeal = s.title
+			// the headline, or its copy at the top of the body
+			f.titleDeal = s.title || s.idx > 0 && ss[0].title && s.Text == ss[0].Text
 			f.scores = map[string]float64{}
 			f.d = &draft{operator: f.op.e, counterparty: f.cp.e, descriptor: f.cp.desc, block: s.Block}
 			if f.cp.e == nil {
@@ -834,7 +838,8 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 	// planned for it.
 	dealValue, dealCap := map[float64]bool{}, map[float64]bool{}
 	for _, s := range ss {
-		if s.anchor {
+		// (a headline and its copy in the body vouch for nothing)
+		if s.anchor && !s.title && !(ss[0].title && s.Text == ss[0].Text) {
 			for i, m := range s.money {
 				if s.classes().money[i] == "value" && !s.classes().moneyHedged[i] {
 					dealValue[m.Value] = true
