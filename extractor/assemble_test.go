@@ -3,6 +3,7 @@ package extractor
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -155,5 +156,29 @@ func TestWhichFigureIsTheDeals(t *testing.T) {
 				t.Fatalf("%s–%s: %v MW, $%v; want %v MW, $%v", c.Operator.Name, c.Counterparty.Label(), deref(c.CapacityMW), deref(c.TotalValueUSD), tc.mw, tc.usd)
 			}
 		})
+	}
+}
+
+// A deal whose amount is the sum of the deals the article then tells apart is
+// not a third deal.
+func TestSumOfTheDealsToldApart(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := schemas.Article{CanonicalURL: "https://t.example/sum"}
+	a.SetBody([]byte("<html><body><article><p>Nvidia has reached a $1.5 billion agreement with Lambda to lease servers.</p>" +
+		"<p>Nvidia agreed to lease 10,000 GPU servers from Lambda for four years, valued at $1.3 billion.</p>" +
+		"<p>Nvidia also reached a separate $200 million deal with Lambda to lease 8,000 more servers.</p></article></body></html>"))
+	cs, err := x.Extract(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []float64
+	for _, c := range cs {
+		got = append(got, deref(c.TotalValueUSD))
+	}
+	if len(cs) != 2 || slices.Contains(got, 1.5e9) {
+		t.Fatalf("values %v; want the $1.3B and $200M deals only", got)
 	}
 }

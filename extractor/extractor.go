@@ -216,6 +216,7 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 			}
 		}
 	}
+	drafts = dropSums(drafts)
 	src := schemas.Source{URL: url, Title: strPtr(p.Title), Outlet: strPtr(p.Outlet), PublishedAt: strPtr(p.Published)}
 	out := make([]schemas.Contract, 0, len(drafts))
 	ids := map[string]bool{}
@@ -237,6 +238,31 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 	}
 	sort.SliceStable(out, func(i, j int) bool { return recordLess(out[i], out[j]) })
 	return out, nil
+}
+
+// dropSums removes a deal whose value is the sum of two or more other deals
+// of the same two companies on the page ("a $1.5 billion agreement" that is
+// the $1.3 billion and $200 million deals told apart further down).
+func dropSums(ds []*draft) []*draft {
+	out := ds[:0:0]
+	for _, d := range ds {
+		if d.value == nil || d.aggregate {
+			out = append(out, d)
+			continue
+		}
+		sum, n := 0.0, 0
+		for _, o := range ds {
+			if o != d && !o.aggregate && o.value != nil && o.operator == d.operator && o.label() == d.label() && o.value.Value < d.value.Value {
+				sum += o.value.Value
+				n++
+			}
+		}
+		if n >= 2 && nearRel(sum, d.value.Value, 0.005) {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // pageCurrency is the one currency of a page's amounts of contract size, or
