@@ -768,9 +768,13 @@ func TestDelayPacesRequestsNotPublishing(t *testing.T) {
 		served = append(served, s)
 	}
 	slices.SortFunc(served, func(a, b time.Time) int { return a.Compare(b) })
+	// The site sees when a request arrives, not when the crawler sent it: on
+	// a loaded machine an earlier request can arrive late and shorten the
+	// gap after it. Unpaced requests arrive milliseconds apart; paced ones
+	// at least half the delay apart however busy the machine is.
 	for i := 1; i < len(served); i++ {
-		if gap := served[i].Sub(served[i-1]); gap < delay-50*time.Millisecond {
-			t.Errorf("requests %v apart, want at least the delay %v", gap, delay)
+		if gap := served[i].Sub(served[i-1]); gap < delay/2 {
+			t.Errorf("requests %v apart, want about the delay %v (at least half of it)", gap, delay)
 		}
 	}
 }
