@@ -228,8 +228,14 @@ func moneyClass(lower string, m Money) string {
 			k = "annual"
 		}
 		// "totalling $3.5bn over the term": the whole of one deal.
-		if k == "total" && hasAnyPrefix(strings.TrimLeft(ownAfter, " "), []string{"over the term", "over the life", "over the contract", "over the lease", "over its term", "over its life"}) {
+		// "about $15 billion in total revenue over the contract term": the
+		// same, said of its revenue
+		if k == "total" && containsAny(ownAfter, []string{"over the term", "over the life", "over the contract", "over the lease", "over its term", "over its life"}) {
 			k = "value"
+		}
+		// "with Galaxy contributing $350 million in equity"
+		if hasAnyPrefix(strings.TrimLeft(ownAfter, " "), []string{"in equity", "of equity", "in cash equity", "in debt", "of debt"}) {
+			k = "finance"
 		}
 		// "annual hosting revenue from CoreWeave of about $290m": a year's
 		// revenue, however many words sit between.
@@ -326,6 +332,11 @@ func capClass(lower string, c Capacity) string {
 	if ws := strings.Fields(strings.TrimLeft(after, " -")); len(ws) > 0 && anyWord(strings.Join(ws[:min(2, len(ws))], " "), lx.SiteNouns) ||
 		anyWord(lastRunes(before, 16), lx.SiteNouns) && strings.Contains(lastRunes(before, 16), " da") {
 		return "site"
+	}
+	// "at full buildout, Helios is projected to reach 3.5 gigawatts": a
+	// site's future size
+	if containsAny(lower[clauseStart(lower, c.Start):c.Start], []string{"projected to reach", "expected to reach", "set to reach", "at full buildout", "at full build-out", "when fully built"}) {
+		return "reject"
 	}
 	if anyWord(before, lx.MWReject) || anyWord(after, lx.MWReject) || accumulatedTo(lower, c.Start) && !leaseGrownTo(lower, c.Start) || reByYear.MatchString(cutClause(firstBytes(lower[c.End:], 60))) ||
 		hasAnySuffix(strings.TrimRight(before, " "), []string{" has", " holds", " owns", " controls", " has about", " has roughly", " has some"}) {
