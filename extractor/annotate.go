@@ -67,7 +67,9 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			}
 			words := r.words
 			// "Florida-based", "UK-headquartered": where a company is, not its name.
-			for len(words) > 0 && (lx.stop[strings.ToLower(words[0])] || strings.Contains(words[0], "-based") || strings.Contains(words[0], "-headquartered") || strings.HasSuffix(words[0], "-listed")) {
+			// ("1 GW of AI compute": a unit and its joiner are not a name either)
+			for len(words) > 0 && (lx.stop[strings.ToLower(words[0])] || strings.Contains(words[0], "-based") || strings.Contains(words[0], "-headquartered") || strings.HasSuffix(words[0], "-listed") ||
+				words[0] == "of" || words[0] == "&" || anyWord(strings.ToLower(words[0]), []string{"mw", "gw", "kw", "megawatts", "gigawatts"})) {
 				words = words[1:]
 			}
 			for len(words) > 0 && lx.legal[strings.ToLower(strings.TrimRight(words[len(words)-1], ","))] && len(words) > 1 {

@@ -201,7 +201,14 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 		// figure ("Orbitra will build a 60 MW data hall for Lumen").
 		named := hasDealWord(s.lower) || len(s.parties) >= 2 && figures > 0 && (anyWord(s.lower, lex().ProviderVerbs) || anyWord(s.lower, lex().CustomerVerbs)) ||
 			len(s.parties) >= 2 && valueAndTerm(s) // "a partnership with Lumen to generate $3.5 billion over 12 years"
-		s.anchor = named && len(s.parties) > 0 && (figures > 0 || len(s.parties) >= 2) && !s.hedged && !s.vendor
+		// "Nvidia will invest up to $10 billion and Microsoft up to $5
+		// billion": amounts that are all investments make no deal of the
+		// companies named with them
+		onlyFinance := figures == 0 && len(s.money) > 0
+		for i := range s.money {
+			onlyFinance = onlyFinance && s.classes().money[i] == "finance" // (warrants and shares are a deal's terms)
+		}
+		s.anchor = named && len(s.parties) > 0 && (figures > 0 || len(s.parties) >= 2 && !onlyFinance) && !s.hedged && !s.vendor
 	}
 	main := mainParty(ss)
 	drafts, err := assemble(ctx, ss, main, topicParty(ss))
