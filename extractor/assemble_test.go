@@ -186,15 +186,16 @@ func TestSumOfTheDealsToldApart(t *testing.T) {
 	}
 }
 
-// Companies named only with the amounts they invest make no deal between
-// them: the deal is the customer's spend.
+// Companies named only with the amounts they invest, or with what financing
+// pays to build, make no deal: the deal is the customer's spend.
 func TestInvestorsAreNoDeal(t *testing.T) {
 	x, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := onlyRecord(t, x, "<p>Anthropic is committing to spend $30 billion on Microsoft's Azure cloud.</p>"+
-		"<p>Under the deal, Nvidia will invest up to $10 billion and Microsoft up to $5 billion in the Claude maker.</p>")
+		"<p>Under the deal, Nvidia will invest up to $10 billion and Microsoft up to $5 billion in the Claude maker.</p>"+
+		"<p>Separately, Crusoe secured $11.6 billion to build OpenAI's 1.2 gigawatt data center.</p>")
 	if c.Operator.Name != "Microsoft" || c.Counterparty.Label() != "Anthropic" || deref(c.TotalValueUSD) != 30e9 {
 		t.Fatalf("%s–%s $%v; want Microsoft–Anthropic $30B", c.Operator.Name, c.Counterparty.Label(), deref(c.TotalValueUSD))
 	}

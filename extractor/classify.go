@@ -490,7 +490,16 @@ func (s *sent) classes() *figureClasses {
 		c.moneyHedged = append(c.moneyHedged, figureHedged(s, m.Start, m.End))
 	}
 	for _, cp := range s.caps {
-		c.caps = append(c.caps, capClass(s.lower, cp))
+		k := capClass(s.lower, cp)
+		// "secures $11.6 billion to build a 1.2 gigawatt data center": what
+		// financing pays to build, not what a tenant leases
+		for i, m := range s.money {
+			if c.money[i] == "finance" && m.End <= cp.Start && m.Start >= clauseStart(s.lower, cp.Start) &&
+				containsAny(s.lower[m.End:cp.Start], []string{"to build", "to construct", "to develop", "to fund", "to finance"}) {
+				k = "reject"
+			}
+		}
+		c.caps = append(c.caps, k)
 		c.capsHedged = append(c.capsHedged, figureHedged(s, cp.Start, cp.End))
 	}
 	for _, t := range s.terms {
