@@ -72,7 +72,7 @@ func ids(r indexer.Result) []string {
 // the same aggregations.
 func TestSearchSameOnBothStores(t *testing.T) {
 	isolated(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute) // a guard: loading both stores takes ~1 min alone, several on a loaded machine
 	defer cancel()
 	// More than one Scan batch (1000 deals), so search_after paging is exercised.
 	recs := web.SampleContracts("srch", 1400, 7)
@@ -202,7 +202,7 @@ func lifecycleRecords(prefix string) []schemas.Contract {
 // and max exactly, sums and means to 1e-9 relative.
 func TestAggregationsSameOnBothStores(t *testing.T) {
 	isolated(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute) // a guard: loading both stores takes ~1 min alone, several on a loaded machine
 	defer cancel()
 	var logs syncBuffer
 	// Groups of up to ~150 deals with prices, and more than one composite page for by-operator.
@@ -561,7 +561,7 @@ func aggregationLatency(t *testing.T, ctx context.Context, ess *indexer.ESStore,
 // embedded store answers the same searches and aggregations alike.
 func TestAPISameOnBothStores(t *testing.T) {
 	isolated(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute) // a guard: loading both stores takes ~1 min alone, several on a loaded machine
 	defer cancel()
 	ess, bs := searchStores(t, ctx, web.SampleContracts("api", 300, 9))
 	esSrv := httptest.NewServer(web.NewHandler(ess, nil))
