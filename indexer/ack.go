@@ -3,12 +3,9 @@ package indexer
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/mwledger/mwledger/stream"
 )
@@ -97,32 +94,4 @@ func (s *ESStore) AckAlerts(ctx context.Context, acks []Ack) error {
 		return stream.Retryable("index", "conflict", fmt.Errorf("acknowledging %d alert(s): still conflicting", len(todo)))
 	}
 	return nil
-}
-
-// AckAlerts records many deliveries in one transaction.
-func (s *BoltStore) AckAlerts(_ context.Context, acks []Ack) error {
-	ids, groups := byDeal(acks)
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(dealsBucket)
-		for _, id := range ids {
-			d := getDeal(b, id)
-			if d == nil {
-				return fmt.Errorf("acknowledging alerts: deal %s not found", id)
-			}
-			if !applyAcks(d, groups[id]) {
-				continue
-			}
-			v, err := json.Marshal(d)
-			if err != nil {
-				return err
-			}
-			if err := b.Put([]byte(id), v); err != nil {
-				return err
-			}
-			if err := indexDeal(tx.Bucket(recordsBucket), tx.Bucket(byOpBucket), tx.Bucket(outboxBucket), d); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }

@@ -3,7 +3,6 @@ package indexer
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -11,8 +10,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -122,19 +119,11 @@ func preloadBolt(t *testing.T, s *BoltStore, n, ops int) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	const perTx = 1000
 	for start := 0; start < n; start += perTx {
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			deals, recs, byop, outbox := tx.Bucket(dealsBucket), tx.Bucket(recordsBucket), tx.Bucket(byOpBucket), tx.Bucket(outboxBucket)
+		err := s.kv.update(context.Background(), func(tx kvTx) error {
 			for i := start; i < min(start+perTx, n); i++ {
 				c := genDeal(i, ops)
 				d := merge(nil, c.ID, c, "new", now)
-				v, err := json.Marshal(d)
-				if err != nil {
-					return err
-				}
-				if err := deals.Put([]byte(d.ID), v); err != nil {
-					return err
-				}
-				if err := indexDeal(recs, byop, outbox, &d); err != nil {
+				if err := putDeal(tx, &d); err != nil {
 					return err
 				}
 			}

@@ -329,41 +329,37 @@ func preloadRef(t *testing.T, ref *refLedger, n, ops int) {
 // keys its deals have now: no key missing, none left over.
 func checkCandidateIndex(t *testing.T, s *BoltStore) {
 	t.Helper()
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.kv.view(context.Background(), func(tx kvTx) error {
 		want := map[string]bool{}
-		deals, rev := tx.Bucket(dealsBucket), tx.Bucket(candidateKeysBucket)
-		if err := deals.ForEach(func(k, _ []byte) error {
-			d := getDeal(deals, string(k))
+		tx.scan(bDeals, nil, func(k, v []byte) bool {
+			d := decodeDeal(string(k), v)
 			keys := candidateKeys(d)
 			for _, key := range keys {
 				want[string(key)] = true
 			}
-			if !bytes.Equal(rev.Get(k), encodeKeys(keys)) {
+			if !bytes.Equal(tx.get(bCandidateKeys, k), encodeKeys(keys)) {
 				t.Errorf("deal %s: its key list is not its keys", k)
 			}
-			return nil
-		}); err != nil {
-			return err
-		}
+			return true
+		})
 		have := 0
-		if err := tx.Bucket(candidatesBucket).ForEach(func(k, _ []byte) error {
+		tx.scan(bCandidates, nil, func(k, _ []byte) bool {
 			have++
 			if !want[string(k)] {
 				t.Errorf("stale candidate key %q", k)
 			}
-			return nil
-		}); err != nil {
-			return err
-		}
+			return true
+		})
 		if have != len(want) {
 			t.Errorf("%d candidate keys, want %d", have, len(want))
 		}
-		return rev.ForEach(func(k, _ []byte) error {
-			if deals.Get(k) == nil {
+		tx.scan(bCandidateKeys, nil, func(k, _ []byte) bool {
+			if tx.get(bDeals, k) == nil {
 				t.Errorf("key list of a deal that does not exist: %s", k)
 			}
-			return nil
+			return true
 		})
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -495,7 +491,7 @@ func dropCandidateIndex(t *testing.T, path string) {
 	}
 	defer db.Close()
 	if err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{candidatesBucket, candidateKeysBucket} {
+		for _, b := range [][]byte{boltBuckets[bCandidates], boltBuckets[bCandidateKeys]} {
 			if err := tx.DeleteBucket(b); err != nil {
 				return err
 			}
@@ -536,8 +532,8 @@ func TestBoltCandidateIndexFollowsChangingDeals(t *testing.T) {
 		t.Fatalf("deal-u = %+v, want one deal named Microsoft and upsized to 350 MW", d)
 	}
 	// Found by its new figure, under its new label.
-	err = s.db.View(func(tx *bolt.Tx) error {
-		b := newBoltCandidates(tx, nil)
+	err = s.kv.view(ctx, func(tx kvTx) error {
+		b := newKVCandidates(tx, nil)
 		pool := b.pool(rec("probe", "https://p.example/", "P", f(350), nil, nil))
 		if !contains(pool, "deal-u") {
 			t.Errorf("a 350 MW Microsoft record does not find the upsized deal: pool %v", pool)
@@ -759,7 +755,7 @@ func TestBoltRebuildsCandidateIndexForDealsWrittenWithoutIt(t *testing.T) {
 	}
 	old := merge(nil, "deal-b", rec("deal-b", "https://b.example/1", "B", f(300), f(7e9), nil), "new", time.Now().UTC())
 	v, _ := json.Marshal(old)
-	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(dealsBucket).Put([]byte("deal-b"), v) }); err != nil {
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(boltBuckets[bDeals]).Put([]byte("deal-b"), v) }); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -3,7 +3,6 @@ package indexer
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -13,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -363,59 +360,6 @@ func ReviewReasons(d Deal) []string {
 		why = append([]string{fmt.Sprintf("%d new record(s) since the %s review", len(d.RecordIDs)-d.Review.RecordCount, d.Review.Status)}, why...)
 	}
 	return why
-}
-
-// Review applies a reviewer's action to deal id in one transaction; alerts the
-// corrected deal now deserves are raised in the same write.
-func (s *BoltStore) Review(ctx context.Context, id string, a ReviewAction) (*Deal, error) {
-	if err := a.Validate(); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	policy, notify := s.policy, s.notify
-	s.mu.Unlock()
-	now := s.now()
-	var out *Deal
-	alerted := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(dealsBucket)
-		old := getDeal(b, id)
-		if old == nil {
-			return fmt.Errorf("review %s: %w", id, ErrNoDeal)
-		}
-		d := reviewed(old, a, now)
-		if policy != nil {
-			raiseAlerts(policy, old, &d, now)
-		}
-		v, err := json.Marshal(d)
-		if err != nil {
-			return err
-		}
-		if err := b.Put([]byte(id), v); err != nil {
-			return err
-		}
-		if old.Operator.Name != d.Operator.Name {
-			if err := tx.Bucket(byOpBucket).Delete(opKey(old.Operator.Name, id)); err != nil {
-				return err
-			}
-		}
-		if err := indexDeal(tx.Bucket(recordsBucket), tx.Bucket(byOpBucket), tx.Bucket(outboxBucket), &d); err != nil {
-			return err
-		}
-		alerted = len(d.Alerts) > len(old.Alerts)
-		out = &d
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if alerted && notify != nil {
-		notify([]string{id})
-	}
-	return out, nil
 }
 
 // Review applies a reviewer's action to deal id with a conditional write

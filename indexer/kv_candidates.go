@@ -7,13 +7,11 @@ import (
 	"math"
 	"sort"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/mwledger/mwledger/schemas"
 )
 
-// The candidate index of the embedded ledger (see "Candidates" in
-// identity.go). Bucket candidatesBucket holds, per deal, keys ending in its id:
+// The candidate index of the embedded ledgers (see "Candidates" in
+// identity.go). The candidates index holds, per deal, keys ending in its id:
 //
 //	'L' op 0x00 uvarint(len(label)) label 'g' id            every deal of a group
 //	'L' op 0x00 uvarint(len(label)) label 'a' id            an aggregate
@@ -25,12 +23,8 @@ import (
 // where op is the operator key (schemas.Key), label the labelKey of the counterparty,
 // fig 'c' (capacity) or 'v' (value), value the figure as 8 bytes that sort like
 // the number, and cp 'n' (named counterparty) or 'u' (undisclosed).
-// candidateKeysBucket maps a deal id to the keys written for it, so that a
+// The candidate_keys index maps a deal id to the keys written for it, so that a
 // deal that changes loses its old ones. Both change in the deal's transaction.
-var (
-	candidatesBucket    = []byte("candidates.v1")
-	candidateKeysBucket = []byte("candidate_keys.v1")
-)
 
 func figTag(field string) byte {
 	if field == "capacity_mw" {
@@ -130,15 +124,11 @@ func decodeKeys(b []byte) ([][]byte, error) {
 
 // indexCandidates writes the candidate keys of d and deletes those it had
 // before and no longer has.
-func indexCandidates(tx *bolt.Tx, d *Deal) error {
-	cands, rev := tx.Bucket(candidatesBucket), tx.Bucket(candidateKeysBucket)
-	if cands == nil || rev == nil {
-		return fmt.Errorf("indexing deal %s: the candidate index is missing", d.ID)
-	}
+func indexCandidates(tx kvTx, d *Deal) error {
 	keys := candidateKeys(d)
 	enc := encodeKeys(keys)
-	prev := rev.Get([]byte(d.ID))
-	if bytes.Equal(prev, enc) {
+	prev := tx.get(bCandidateKeys, []byte(d.ID))
+	if prev != nil && bytes.Equal(prev, enc) {
 		return nil
 	}
 	old, err := decodeKeys(bytes.Clone(prev))
@@ -151,119 +141,123 @@ func indexCandidates(tx *bolt.Tx, d *Deal) error {
 	}
 	for _, k := range old {
 		if !keep[string(k)] {
-			if err := cands.Delete(k); err != nil {
+			if err := tx.del(bCandidates, k); err != nil {
 				return err
 			}
 		}
 	}
 	for _, k := range keys {
-		if err := cands.Put(k, nil); err != nil {
+		if err := tx.put(bCandidates, k, nil); err != nil {
 			return err
 		}
 	}
-	return rev.Put([]byte(d.ID), enc)
-}
-
-// candidatesStale says whether the candidate index must be rebuilt: it is
-// missing (a ledger written before it existed, or by another version of it),
-// or it does not list every deal (deals written by an older mwledger).
-func candidatesStale(tx *bolt.Tx) bool {
-	cands, rev := tx.Bucket(candidatesBucket), tx.Bucket(candidateKeysBucket)
-	return cands == nil || rev == nil || rev.Stats().KeyN != tx.Bucket(dealsBucket).Stats().KeyN
+	return tx.put(bCandidateKeys, []byte(d.ID), enc)
 }
 
 // rebuildCandidates recreates the candidate index from the deals.
-func rebuildCandidates(tx *bolt.Tx) error {
-	for _, name := range [][]byte{candidatesBucket, candidateKeysBucket} {
-		if tx.Bucket(name) != nil {
-			if err := tx.DeleteBucket(name); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.CreateBucket(name); err != nil {
+func rebuildCandidates(tx kvTx) error {
+	for _, b := range []bucket{bCandidates, bCandidateKeys} {
+		if err := tx.clear(b); err != nil {
 			return err
 		}
 	}
 	// Keys go in in order: bbolt splits its nodes only at commit, so many keys
 	// put in one transaction in random order make each insert slow.
-	cands, rev := tx.Bucket(candidatesBucket), tx.Bucket(candidateKeysBucket)
-	deals := tx.Bucket(dealsBucket)
+	type entry struct {
+		id   string
+		keys []byte
+	}
 	var all [][]byte
-	if err := deals.ForEach(func(k, _ []byte) error {
-		d := getDeal(deals, string(k))
+	var rev []entry
+	tx.scan(bDeals, nil, func(k, v []byte) bool {
+		d := decodeDeal(string(k), v)
 		if d == nil {
 			// Unreadable: no keys (as before, it is no candidate) until a
 			// record replaces it.
-			return rev.Put(k, nil)
+			rev = append(rev, entry{string(k), nil})
+			return true
 		}
 		keys := candidateKeys(d)
 		all = append(all, keys...)
-		return rev.Put([]byte(d.ID), encodeKeys(keys))
-	}); err != nil {
-		return err
+		rev = append(rev, entry{d.ID, encodeKeys(keys)})
+		return true
+	})
+	for _, e := range rev {
+		if err := tx.put(bCandidateKeys, []byte(e.id), e.keys); err != nil {
+			return err
+		}
 	}
 	sort.Slice(all, func(i, j int) bool { return bytes.Compare(all[i], all[j]) < 0 })
-	for _, k := range all {
-		if err := cands.Put(k, nil); err != nil {
+	for i, k := range all {
+		if i > 0 && bytes.Equal(k, all[i-1]) {
+			continue
+		}
+		if err := tx.put(bCandidates, k, nil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// boltCandidates is the candidateSource of one bbolt transaction.
-type boltCandidates struct {
-	deals, recs, cands, rev *bolt.Bucket
-	ops                     map[string]bool // the operator keys of the batch
+// kvCandidates is the candidateSource of one embedded-ledger transaction.
+type kvCandidates struct {
+	tx  kvTx
+	ops map[string]bool // the operator keys of the batch
 }
 
-var _ candidateSource = (*boltCandidates)(nil)
+var _ candidateSource = (*kvCandidates)(nil)
 
-func newBoltCandidates(tx *bolt.Tx, cs []schemas.Contract) *boltCandidates {
-	b := &boltCandidates{deals: tx.Bucket(dealsBucket), recs: tx.Bucket(recordsBucket), cands: tx.Bucket(candidatesBucket),
-		rev: tx.Bucket(candidateKeysBucket), ops: map[string]bool{}}
+func newKVCandidates(tx kvTx, cs []schemas.Contract) *kvCandidates {
+	b := &kvCandidates{tx: tx, ops: map[string]bool{}}
 	for _, c := range cs {
 		b.ops[schemas.Key(c.Operator.Name)] = true
 	}
 	return b
 }
 
-func (b *boltCandidates) load(w *working, id string) {
+func (b *kvCandidates) load(w *working, id string) {
 	if _, ok := w.deals[id]; ok {
 		return
 	}
-	if d := getDeal(b.deals, id); d != nil {
+	if d := getDeal(b.tx, id); d != nil {
 		w.load(d)
 	}
 }
 
 // scan calls fn with the id ending each key under prefix; with a range, only
 // for keys whose next 8 bytes are a value in [lo, hi].
-func (b *boltCandidates) scan(prefix []byte, rng *recordFigure, fn func(id string)) {
-	c := b.cands.Cursor()
+func (b *kvCandidates) scan(prefix []byte, rng *recordFigure, fn func(id string)) {
 	start := prefix
 	var hi []byte
 	if rng != nil {
 		start = join(prefix, sortableFloat(rng.lo))
 		hi = sortableFloat(rng.hi)
 	}
-	for k, _ := c.Seek(start); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+	var ids []string // loaded after the scan: fn reads the same transaction
+	b.tx.scan(bCandidates, start, func(k, _ []byte) bool {
+		if !bytes.HasPrefix(k, prefix) {
+			return false
+		}
 		rest := k[len(prefix):]
 		if rng != nil {
 			if len(rest) < 8 || bytes.Compare(rest[:8], hi) > 0 {
-				return
+				return false
 			}
 			rest = rest[8:]
 		}
-		fn(string(rest))
+		ids = append(ids, string(rest))
+		return true
+	})
+	for _, id := range ids {
+		fn(id)
 	}
 }
 
-func (b *boltCandidates) candidates(w *working, cs []schemas.Contract) error {
+func (b *kvCandidates) candidates(w *working, cs []schemas.Contract) error {
 	w.pools = map[string][]string{}
 	for _, c := range cs {
 		b.load(w, c.ID)
-		if id := b.recs.Get([]byte(c.ID)); id != nil {
+		if id := b.tx.get(bRecords, []byte(c.ID)); id != nil {
 			b.load(w, string(id))
 		}
 		key := poolKey(c)
@@ -283,7 +277,7 @@ func (b *boltCandidates) candidates(w *working, cs []schemas.Contract) error {
 // the deals found by a figure of c (or, of c's label, those that know none of
 // c's figures), kept when every figure c states agrees or is unknown (read
 // from the deal's index keys, without decoding it).
-func (b *boltCandidates) pool(c schemas.Contract) []string {
+func (b *kvCandidates) pool(c schemas.Contract) []string {
 	op := schemas.Key(c.Operator.Name)
 	gp := groupPrefix(dealGroup{op, labelKey(c.Counterparty.Label())})
 	figs := recordFigures(c)
@@ -328,8 +322,8 @@ func (b *boltCandidates) pool(c schemas.Contract) []string {
 
 // agrees says whether each figure of figs is unknown for deal id or has a
 // known value in its range, reading the deal's 'X' keys.
-func (b *boltCandidates) agrees(id string, figs []recordFigure) bool {
-	keys, err := decodeKeys(b.rev.Get([]byte(id)))
+func (b *kvCandidates) agrees(id string, figs []recordFigure) bool {
+	keys, err := decodeKeys(b.tx.get(bCandidateKeys, []byte(id)))
 	if err != nil {
 		return true // unreadable: let candidate decide on the deal itself
 	}
@@ -358,7 +352,7 @@ func (b *boltCandidates) agrees(id string, figs []recordFigure) bool {
 	return true
 }
 
-func (b *boltCandidates) aggregates(w *working, gs []dealGroup) ([]dealGroup, error) {
+func (b *kvCandidates) aggregates(w *working, gs []dealGroup) ([]dealGroup, error) {
 	var found []dealGroup
 	for _, g := range gs {
 		if !b.ops[g.op] {
@@ -376,7 +370,7 @@ func (b *boltCandidates) aggregates(w *working, gs []dealGroup) ([]dealGroup, er
 	return found, nil
 }
 
-func (b *boltCandidates) members(w *working, gs []dealGroup) error {
+func (b *kvCandidates) members(w *working, gs []dealGroup) error {
 	for _, g := range gs {
 		if !b.ops[g.op] {
 			continue
@@ -386,6 +380,6 @@ func (b *boltCandidates) members(w *working, gs []dealGroup) error {
 	return nil
 }
 
-// The embedded store reads deals whole.
-func (b *boltCandidates) partial([]string) []string     { return nil }
-func (b *boltCandidates) full(*working, []string) error { return nil }
+// The embedded stores read deals whole.
+func (b *kvCandidates) partial([]string) []string     { return nil }
+func (b *kvCandidates) full(*working, []string) error { return nil }

@@ -7,19 +7,17 @@ import (
 	"sort"
 	"sync"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/mwledger/mwledger/schemas"
 )
 
 // searchCache keeps, in memory, the part of every deal that queries read
-// (matchView) and its free-text words, valid for one committed bbolt
-// transaction: any write (Upsert, AckAlerts, Review) moves the transaction id on and
-// the next search reloads it. Searches filter and sort the cache, then read
+// (matchView) and its free-text words, valid for one generation of the
+// ledger: any write (Upsert, AckAlerts, Review, by this process or another)
+// moves the generation on and the next search reloads it. Searches filter and sort the cache, then read
 // only the deals of the page from the file.
 type searchCache struct {
 	mu    sync.Mutex
-	txid  int
+	gen   uint64
 	valid bool
 	deals []cachedDeal
 }
@@ -47,20 +45,22 @@ type matchView struct {
 }
 
 // load returns the cached deals of the transaction's snapshot.
-func (c *searchCache) load(ctx context.Context, tx *bolt.Tx) ([]cachedDeal, error) {
+func (c *searchCache) load(ctx context.Context, tx kvTx) ([]cachedDeal, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.valid && c.txid == tx.ID() {
+	gen := tx.generation()
+	if c.valid && c.gen == gen {
 		return c.deals, nil
 	}
 	var out []cachedDeal
-	err := tx.Bucket(dealsBucket).ForEach(func(k, v []byte) error {
-		if err := ctx.Err(); err != nil {
-			return err
+	var err error
+	tx.scan(bDeals, nil, func(k, v []byte) bool {
+		if err = ctx.Err(); err != nil {
+			return false
 		}
 		var mv matchView
 		if err := json.Unmarshal(v, &mv); err != nil {
-			return nil
+			return true
 		}
 		d := Deal{Contract: mv.Contract, Status: mv.Status, Current: mv.Current, Parts: mv.Parts, ReviewReasons: mv.Reasons}
 		d.ID = string(k)
@@ -81,18 +81,18 @@ func (c *searchCache) load(ctx context.Context, tx *bolt.Tx) ([]cachedDeal, erro
 		sort.Strings(ws)
 		d.Evidence, d.Sources = nil, nil // only the words are needed from here on
 		out = append(out, cachedDeal{deal: d, words: ws})
-		return nil
+		return true
 	})
 	if err != nil {
 		return nil, err
 	}
-	c.deals, c.txid, c.valid = out, tx.ID(), true
+	c.deals, c.gen, c.valid = out, gen, true
 	return out, nil
 }
 
 // matching returns the deals q matches (their matchView), sorted as q says
 // unless unsorted.
-func (s *BoltStore) matching(ctx context.Context, tx *bolt.Tx, q Query, unsorted ...bool) ([]Deal, error) {
+func (s *kvStore) matching(ctx context.Context, tx kvTx, q Query, unsorted ...bool) ([]Deal, error) {
 	all, err := s.search.load(ctx, tx)
 	if err != nil {
 		return nil, err
@@ -141,12 +141,12 @@ func (s *BoltStore) matching(ctx context.Context, tx *bolt.Tx, q Query, unsorted
 
 // Search filters and sorts the in-memory view of the ledger and reads the
 // deals of the page from the file.
-func (s *BoltStore) Search(ctx context.Context, q Query) (Result, error) {
+func (s *kvStore) Search(ctx context.Context, q Query) (Result, error) {
 	if err := q.Validate(); err != nil {
 		return Result{}, err
 	}
 	res := Result{Deals: []Deal{}}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.kv.view(ctx, func(tx kvTx) error {
 		hits, err := s.matching(ctx, tx, q)
 		if err != nil {
 			return err
@@ -155,9 +155,9 @@ func (s *BoltStore) Search(ctx context.Context, q Query) (Result, error) {
 		// Validate bounds From and Size by MaxPageSize: no overflow here.
 		from := min(q.From, len(hits))
 		to := from + min(q.size(), len(hits)-from)
-		b := tx.Bucket(dealsBucket)
+		res.Deals = res.Deals[:0]
 		for _, h := range hits[from:to] {
-			if d := getDeal(b, h.ID); d != nil {
+			if d := getDeal(tx, h.ID); d != nil {
 				res.Deals = append(res.Deals, *d)
 			}
 		}
@@ -172,23 +172,22 @@ func (s *BoltStore) Search(ctx context.Context, q Query) (Result, error) {
 // Scan calls fn with every deal the query matches, in the query's order,
 // ignoring Size and From (as ESStore.Scan, and like it without the sources'
 // claims, the alerts and the record ids).
-func (s *BoltStore) Scan(ctx context.Context, q Query, fn func(Deal) error) error {
+func (s *kvStore) Scan(ctx context.Context, q Query, fn func(Deal) error) error {
 	if err := q.Validate(); err != nil {
 		return err
 	}
 	var deals []Deal
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.kv.view(ctx, func(tx kvTx) error {
 		hits, err := s.matching(ctx, tx, q)
 		if err != nil {
 			return err
 		}
-		b := tx.Bucket(dealsBucket)
 		deals = make([]Deal, 0, len(hits))
 		for _, h := range hits {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if d := getDeal(b, h.ID); d != nil {
+			if d := getDeal(tx, h.ID); d != nil {
 				deals = append(deals, scanView(*d))
 			}
 		}
@@ -216,12 +215,12 @@ func scanView(d Deal) Deal {
 
 // scanSummary calls fn with the summary (summaryFields) of every deal q
 // matches, from memory: what aggregations read.
-func (s *BoltStore) scanSummary(ctx context.Context, q Query, fn func(Deal) error) error {
+func (s *kvStore) scanSummary(ctx context.Context, q Query, fn func(Deal) error) error {
 	if err := q.Validate(); err != nil {
 		return err
 	}
 	var hits []Deal
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.kv.view(ctx, func(tx kvTx) error {
 		var err error
 		hits, err = s.matching(ctx, tx, q, true) // aggregations do not need an order
 		return err

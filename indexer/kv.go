@@ -1,0 +1,384 @@
+package indexer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
+)
+
+// The embedded ledgers (bbolt, SQLite) keep the same indexes, written by the
+// same code over a key-value transaction (kvTx):
+//
+//	deals           deal id → Deal JSON (the same document as in Elasticsearch)
+//	records         extractor record id → deal id
+//	byop            operator key (schemas.Key) + 0x00 + deal id → nothing
+//	outbox          alert id → deal id, while a sink has not acknowledged it
+//	candidates      the candidate index of identity resolution (kv_candidates.go)
+//	candidate_keys  deal id → the candidate keys written for it
+//	meta            key_version: the schemas.KeyVersion byop and the candidates were built with
+//
+// All change in the deal's transaction.
+type bucket int
+
+const (
+	bDeals bucket = iota
+	bRecords
+	bByOp
+	bOutbox
+	bCandidates
+	bCandidateKeys
+	bMeta
+	nBuckets
+)
+
+var keyVersionKey = []byte("key_version")
+
+// kvTx is one transaction of an embedded ledger. Reads do not return errors:
+// a backend whose reads can fail (SQLite) keeps the first failure and fails
+// the transaction with it (see kvDB).
+type kvTx interface {
+	// get returns the value of key (nil when absent), valid until the
+	// transaction ends.
+	get(b bucket, key []byte) []byte
+	put(b bucket, key, value []byte) error
+	del(b bucket, key []byte) error
+	// scan calls fn with each entry whose key is ≥ start, in key order, until
+	// fn returns false.
+	scan(b bucket, start []byte, fn func(k, v []byte) bool)
+	// count is the number of entries of b.
+	count(b bucket) int
+	// clear deletes every entry of b.
+	clear(b bucket) error
+	// generation changes with every committed write (whoever wrote it).
+	generation() uint64
+}
+
+// kvDB runs transactions: update is one writer at a time and commits when
+// fn returns nil; view reads a consistent snapshot.
+type kvDB interface {
+	update(ctx context.Context, fn func(kvTx) error) error
+	view(ctx context.Context, fn func(kvTx) error) error
+}
+
+// kvStore is the embedded ledger written once over kvDB: the same identity
+// resolution, merge, reviews and alerts as Elasticsearch. Searches filter an
+// in-memory view of the deals (kv_search.go).
+type kvStore struct {
+	kv  kvDB
+	now func() time.Time
+
+	mu     sync.Mutex
+	policy AlertPolicy
+	notify func(dealIDs []string)
+
+	search searchCache // what queries read of every deal (kv_search.go)
+}
+
+func newKVStore(db kvDB) kvStore {
+	return kvStore{kv: db, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// initKV brings the indexes of a ledger up to date: those built on name keys
+// are rebuilt when schemas.Key changed (or reindex says byop never existed),
+// and the candidate index when it does not list every deal.
+func initKV(tx kvTx, reindex bool) error {
+	want := []byte(strconv.Itoa(schemas.KeyVersion))
+	if string(tx.get(bMeta, keyVersionKey)) != string(want) {
+		for _, b := range []bucket{bByOp, bCandidates, bCandidateKeys} {
+			if err := tx.clear(b); err != nil {
+				return err
+			}
+		}
+		if err := tx.put(bMeta, keyVersionKey, want); err != nil {
+			return err
+		}
+		reindex = true
+	}
+	if reindex || tx.count(bCandidateKeys) != tx.count(bDeals) {
+		if err := rebuildCandidates(tx); err != nil {
+			return err
+		}
+	}
+	if !reindex {
+		return nil
+	}
+	var deals []*Deal
+	tx.scan(bDeals, nil, func(k, v []byte) bool {
+		d := &Deal{}
+		if json.Unmarshal(v, d) == nil {
+			d.ID = string(k)
+			deals = append(deals, d)
+		}
+		return true
+	})
+	for _, d := range deals {
+		if err := indexRecords(tx, d); err != nil {
+			return err
+		}
+		if err := tx.put(bByOp, opKey(d.Operator.Name, d.ID), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetAlerts makes every Upsert evaluate policy on the deals it changes and store
+// the alerts it raises in the same transaction; notify (may be nil) is called
+// with the ids of the deals that got new alerts, after the commit.
+func (s *kvStore) SetAlerts(policy AlertPolicy, notify func(dealIDs []string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.policy, s.notify = policy, notify
+}
+
+func (s *kvStore) alerts() (AlertPolicy, func([]string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.policy, s.notify
+}
+
+func opKey(op, id string) []byte { return []byte(schemas.Key(op) + "\x00" + id) }
+
+func indexRecords(tx kvTx, d *Deal) error {
+	for _, r := range d.RecordIDs {
+		if err := tx.put(bRecords, []byte(r), []byte(d.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putDeal writes a deal and its lookup entries (records, byop, the candidate
+// index, outbox).
+func putDeal(tx kvTx, d *Deal) error {
+	v, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	if err := tx.put(bDeals, []byte(d.ID), v); err != nil {
+		return err
+	}
+	if err := indexRecords(tx, d); err != nil {
+		return err
+	}
+	if err := tx.put(bByOp, opKey(d.Operator.Name, d.ID), nil); err != nil {
+		return err
+	}
+	if err := indexCandidates(tx, d); err != nil {
+		return err
+	}
+	for _, a := range d.Alerts {
+		var err error
+		if len(a.Pending) > 0 {
+			err = tx.put(bOutbox, []byte(a.ID), []byte(d.ID))
+		} else {
+			err = tx.del(bOutbox, []byte(a.ID))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// getDeal reads one deal (nil when absent; a corrupt entry is nil too and
+// is replaced by the next write).
+func getDeal(tx kvTx, id string) *Deal {
+	return decodeDeal(id, tx.get(bDeals, []byte(id)))
+}
+
+func decodeDeal(id string, v []byte) *Deal {
+	if v == nil {
+		return nil
+	}
+	d := &Deal{}
+	if err := json.Unmarshal(v, d); err != nil {
+		return nil
+	}
+	d.ID = id
+	return d
+}
+
+// Upsert resolves, merges and alerts in one transaction.
+func (s *kvStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
+	errs := make([]error, len(cs))
+	if err := ctx.Err(); err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	policy, notify := s.alerts()
+	now := s.now()
+	var alerted []string
+	err := s.kv.update(ctx, func(tx kvTx) error {
+		for i := range errs {
+			errs[i] = nil // a retried transaction starts again
+		}
+		alerted = alerted[:0]
+		src := newKVCandidates(tx, cs)
+		w := newWorking()
+		if err := src.candidates(w, cs); err != nil {
+			return err
+		}
+		recordsOf := map[string][]int{}
+		for i, c := range cs {
+			id := w.apply(c, now)
+			recordsOf[id] = append(recordsOf[id], i)
+		}
+		if err := completeGroups(w, w, src); err != nil {
+			return err
+		}
+		for _, id := range w.finish(policy, now) {
+			d := w.deals[id]
+			if err := putDeal(tx, d); err != nil {
+				for _, i := range recordsOf[id] {
+					errs[i] = stream.Permanent("index", "store_rejected", err)
+				}
+				continue
+			}
+			if len(d.Alerts) > alertCount(w.before[id]) {
+				alerted = append(alerted, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = stream.Retryable("index", "store_unavailable", err)
+			}
+		}
+		return errs
+	}
+	if len(alerted) > 0 && notify != nil {
+		notify(alerted)
+	}
+	return errs
+}
+
+// Review applies a reviewer's action to deal id in one transaction; alerts the
+// corrected deal now deserves are raised in the same write.
+func (s *kvStore) Review(ctx context.Context, id string, a ReviewAction) (*Deal, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	policy, notify := s.alerts()
+	now := s.now()
+	var out *Deal
+	alerted := false
+	err := s.kv.update(ctx, func(tx kvTx) error {
+		old := getDeal(tx, id)
+		if old == nil {
+			return fmt.Errorf("review %s: %w", id, ErrNoDeal)
+		}
+		d := reviewed(old, a, now)
+		if policy != nil {
+			raiseAlerts(policy, old, &d, now)
+		}
+		if old.Operator.Name != d.Operator.Name {
+			if err := tx.del(bByOp, opKey(old.Operator.Name, id)); err != nil {
+				return err
+			}
+		}
+		if err := putDeal(tx, &d); err != nil {
+			return err
+		}
+		alerted = len(d.Alerts) > len(old.Alerts)
+		out = &d
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if alerted && notify != nil {
+		notify([]string{id})
+	}
+	return out, nil
+}
+
+// AckAlerts records many deliveries in one transaction.
+func (s *kvStore) AckAlerts(ctx context.Context, acks []Ack) error {
+	ids, groups := byDeal(acks)
+	return s.kv.update(ctx, func(tx kvTx) error {
+		for _, id := range ids {
+			d := getDeal(tx, id)
+			if d == nil {
+				return fmt.Errorf("acknowledging alerts: deal %s not found", id)
+			}
+			if !applyAcks(d, groups[id]) {
+				continue
+			}
+			if err := putDeal(tx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// PendingAlerts returns alerts some sink has not acknowledged, oldest first.
+func (s *kvStore) PendingAlerts(ctx context.Context, dealIDs []string, limit int) ([]PendingAlert, error) {
+	var deals []Deal
+	err := s.kv.view(ctx, func(tx kvTx) error {
+		deals = deals[:0]
+		seen := map[string]bool{}
+		add := func(id string) {
+			if seen[id] {
+				return
+			}
+			seen[id] = true
+			if d := getDeal(tx, id); d != nil {
+				deals = append(deals, *d)
+			}
+		}
+		if len(dealIDs) > 0 {
+			for _, id := range dealIDs {
+				add(id)
+			}
+			return nil
+		}
+		var ids []string
+		tx.scan(bOutbox, nil, func(_, v []byte) bool {
+			ids = append(ids, string(v))
+			return ctx.Err() == nil
+		})
+		for _, id := range ids {
+			add(id)
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading alert outbox: %w", err)
+	}
+	return pendingOf(deals, limit), nil
+}
+
+// Get returns one deal by id (nil when absent).
+func (s *kvStore) Get(ctx context.Context, id string) (*Deal, error) {
+	var d *Deal
+	err := s.kv.view(ctx, func(tx kvTx) error {
+		d = getDeal(tx, id)
+		return nil
+	})
+	return d, err
+}
+
+// Count is the number of deals in the ledger.
+func (s *kvStore) Count() (int, error) {
+	n := 0
+	err := s.kv.view(context.Background(), func(tx kvTx) error {
+		n = tx.count(bDeals)
+		return nil
+	})
+	return n, err
+}
