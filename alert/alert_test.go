@@ -100,15 +100,15 @@ func (h *hook) snapshot() map[string]int {
 }
 
 // open is one "process": the embedded store with the policy and a dispatcher.
-func open(t *testing.T, path string, h *hook) (*indexer.BoltStore, *alert.Dispatcher) {
+func open(t *testing.T, path string, h *hook) (*indexer.SQLiteStore, *alert.Dispatcher) {
 	t.Helper()
 	return openWith(t, path, h, alert.DispatcherConfig{PollInterval: 50 * time.Millisecond, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
 }
 
 // openWith opens the ledger with a dispatcher of cfg's timings delivering to h.
-func openWith(t *testing.T, path string, h *hook, cfg alert.DispatcherConfig) (*indexer.BoltStore, *alert.Dispatcher) {
+func openWith(t *testing.T, path string, h *hook, cfg alert.DispatcherConfig) (*indexer.SQLiteStore, *alert.Dispatcher) {
 	t.Helper()
-	store, err := indexer.OpenBolt(path)
+	store, err := indexer.OpenSQLite(path)
 	if err != nil {
 		t.Fatal(err)
 	}

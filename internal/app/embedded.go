@@ -30,6 +30,7 @@ type Store interface {
 }
 
 var (
+	_ Store = (*indexer.SQLiteStore)(nil)
 	_ Store = (*indexer.BoltStore)(nil)
 	_ Store = (*indexer.ESStore)(nil)
 )

@@ -17,7 +17,7 @@ import (
 // dead-letters what it cannot read.
 func TestEmbeddedRun(t *testing.T) {
 	ctx := context.Background()
-	store, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "ledger.db"))
+	store, err := indexer.OpenSQLite(filepath.Join(t.TempDir(), "ledger.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func backfillEmbedded(ctx context.Context, e *env, bf *backfill.Backfiller, mem 
 	if err := os.MkdirAll(filepath.Dir(ledger), 0o755); err != nil {
 		return fmt.Errorf("creating ledger directory: %w", err)
 	}
-	store, err := indexer.OpenBolt(ledger)
+	store, err := indexer.OpenEmbedded(ledger)
 	if err != nil {
 		return err
 	}

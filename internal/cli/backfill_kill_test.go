@@ -88,7 +88,7 @@ func TestBackfillSurvivesKill(t *testing.T) {
 	if n != deals {
 		t.Errorf("state records %d published, want %d", n, deals)
 	}
-	store, err := indexer.OpenBolt(ledger)
+	store, err := indexer.OpenEmbedded(ledger)
 	if err != nil {
 		t.Fatal(err)
 	}

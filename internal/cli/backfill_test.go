@@ -72,7 +72,7 @@ func TestBackfillEmbedded(t *testing.T) {
 	if !strings.Contains(errb.String(), fmt.Sprintf("%d match(es), %d published", deals, deals)) {
 		t.Errorf("stats:\n%s", errb.String())
 	}
-	store, err := indexer.OpenBolt(ledger)
+	store, err := indexer.OpenEmbedded(ledger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,7 @@ func commands() []command {
 		{"search", "query the ledger (Elasticsearch or the embedded store)", runSearch},
 		{"serve", "serve the JSON API (api/openapi.yaml) and the web page over the ledger (embedded or es)", runServe},
 		{"review", "the review queue (list) and a reviewer's verdict on a deal: accept, correct FIELD=VALUE, reset", runReview},
+		{"migrate", "copy a bbolt ledger (written before SQLite became the embedded store) into a new SQLite ledger", runMigrate},
 		{"eval", "compare the extractor with the golden fixtures: precision, recall and F1 per field", runEval},
 		{"reprocess", "replay the archived articles (mwledger.articles) through the current extractor into mwledger.contracts", runReprocess},
 		{"fixture", "record URL|FILE: save a page into fixtures/ with a drafted golden; update --yes: rewrite the goldens", runFixture},

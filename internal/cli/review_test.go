@@ -31,7 +31,7 @@ func fixtureLedger(t *testing.T, fixture string) (string, []indexer.Deal) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	b, err := indexer.OpenBolt(path)
+	b, err := indexer.OpenEmbedded(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestReviewCorrectSavesAFixture(t *testing.T) {
 	}
 
 	// The ledger shows the correction.
-	b, err := indexer.OpenBolt(ledger)
+	b, err := indexer.OpenEmbedded(ledger)
 	if err != nil {
 		t.Fatal(err)
 	}

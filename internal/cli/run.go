@@ -75,7 +75,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err := os.MkdirAll(filepath.Dir(*ledger), 0o755); err != nil {
 		return fmt.Errorf("creating ledger directory: %w", err)
 	}
-	store, err := indexer.OpenBolt(*ledger)
+	store, err := indexer.OpenEmbedded(*ledger)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ type ledger interface {
 }
 
 var (
-	_ ledger = (*indexer.BoltStore)(nil)
+	_ ledger = indexer.EmbeddedLedger(nil)
 	_ ledger = (*indexer.ESStore)(nil)
 )
 
@@ -55,7 +55,7 @@ func openLedger(kind, path, esURL string) (ledger, func(), error) {
 		if _, err := os.Stat(path); err != nil {
 			return nil, nil, fmt.Errorf("no ledger at %s: run `mwledger run` first, or pass --ledger", path)
 		}
-		b, err := indexer.OpenBolt(path)
+		b, err := indexer.OpenEmbedded(path)
 		if err != nil {
 			return nil, nil, err
 		}

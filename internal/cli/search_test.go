@@ -13,11 +13,11 @@ import (
 	"github.com/mwledger/mwledger/internal/web"
 )
 
-// sampleLedger writes a bbolt ledger of n generated deals and returns its path.
+// sampleLedger writes an embedded (SQLite) ledger of n generated deals and returns its path.
 func sampleLedger(t *testing.T, n int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	b, err := indexer.OpenBolt(path)
+	b, err := indexer.OpenEmbedded(path)
 	if err != nil {
 		t.Fatal(err)
 	}

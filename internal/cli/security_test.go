@@ -207,7 +207,7 @@ func TestSecretsStayOutOfErrorsAndHelp(t *testing.T) {
 // and full-width forms included.
 func TestHostileNamesPrintSafely(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	b, err := indexer.OpenBolt(path)
+	b, err := indexer.OpenEmbedded(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestFixturesNeverTouchLocalFiles(t *testing.T) {
 	os.WriteFile(secret, []byte("-----BEGIN OPENSSH PRIVATE KEY----- SECRET"), 0o600)
 	for _, src := range []string{secret, "file://" + secret, "javascript:alert(1)"} {
 		path := filepath.Join(t.TempDir(), "ledger.db")
-		b, err := indexer.OpenBolt(path)
+		b, err := indexer.OpenEmbedded(path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,9 +24,9 @@ const (
 
 // testLedger is a bbolt ledger of generated deals plus one whose article
 // carries script tags and attribute breakers in its title, evidence and names.
-func testLedger(t *testing.T) (*indexer.BoltStore, string) {
+func testLedger(t *testing.T) (*indexer.SQLiteStore, string) {
 	t.Helper()
-	b, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "ledger.db"))
+	b, err := indexer.OpenSQLite(filepath.Join(t.TempDir(), "ledger.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
