@@ -372,13 +372,13 @@ func head(s []string) []string {
 	return s
 }
 
-// TestSearchLatency measures search and aggregation latency p50/p95 on both
+// TestSearchLatency measures search and aggregation latency p50/p95 on the
 // stores over MWLEDGER_SEARCH_BENCH_DEALS generated records (skipped unless
-// set). The records go through the embedded store's Upsert (identity
-// resolution and merge); its deal documents are then bulk-indexed into
-// Elasticsearch as ESDocument writes them (the ES Upsert path resolves
-// identity per batch and is too slow to load 100,000 deals in a test), so
-// both stores hold the same deals.
+// set). The records go through the embedded stores' Upsert (identity
+// resolution and merge: SQLite, the default, and bbolt); the SQLite ledger's
+// deal documents are then bulk-indexed into Elasticsearch as ESDocument
+// writes them (the ES Upsert path resolves identity per batch and is too
+// slow to load 100,000 deals in a test), so all stores hold the same deals.
 func TestSearchLatency(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("MWLEDGER_SEARCH_BENCH_DEALS"))
 	if n == 0 {
@@ -387,12 +387,16 @@ func TestSearchLatency(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
 	defer cancel()
 	ess := aliasStore(t, ctx, "latency", nil)
-	bs, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "ledger.db"))
+	bs, err := indexer.OpenSQLite(filepath.Join(t.TempDir(), "ledger.sqlite"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer bs.Close()
-	start := time.Now()
+	bolt, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bolt.Close()
 	recs := web.SampleContracts("lat", n, 11)
 	// Identity resolution compares a record with every deal of its operator:
 	// spread the generated deals over many operators ("IREN 017") so that
@@ -401,16 +405,26 @@ func TestSearchLatency(t *testing.T) {
 		k, _ := strconv.Atoi(strings.TrimPrefix(recs[i].ID, "lat-"))
 		recs[i].Operator.Name = fmt.Sprintf("%s %03d", recs[i].Operator.Name, k%(n/40+1))
 	}
-	for i := 0; i < len(recs); i += 2000 {
-		for _, err := range bs.Upsert(ctx, recs[i:min(i+2000, len(recs))]) {
-			if err != nil {
-				t.Fatal(err)
+	var deals int
+	for _, st := range []struct {
+		name string
+		s    interface {
+			indexer.Store
+			Count() (int, error)
+		}
+	}{{"sqlite", bs}, {"bbolt", bolt}} {
+		start := time.Now()
+		for i := 0; i < len(recs); i += 2000 {
+			for _, err := range st.s.Upsert(ctx, recs[i:min(i+2000, len(recs))]) {
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
+		deals, _ = st.s.Count()
+		t.Logf("embedded %s: %d records → %d deals in %s", st.name, len(recs), deals, time.Since(start).Round(time.Second))
 	}
-	deals, _ := bs.Count()
-	t.Logf("embedded: %d records → %d deals in %s", len(recs), deals, time.Since(start).Round(time.Second))
-	start = time.Now()
+	start := time.Now()
 	var body bytes.Buffer
 	flush := func() {
 		if body.Len() == 0 {
@@ -459,17 +473,18 @@ func TestSearchLatency(t *testing.T) {
 		{MinUSDPerMWYear: 1e6, MaxUSDPerMWYear: 2e6, Sort: "usd_per_mw_year"}, {Counterparty: "Microsoft", From: 100},
 		{Text: "confirmed anthropic", Sort: "confidence", Order: "asc"},
 	}
-	for _, q := range queries[:4] { // the same answer from both, at this size too
+	for _, q := range queries[:4] { // the same answer from all, at this size too
 		er, err1 := ess.Search(ctx, q)
 		br, err2 := bs.Search(ctx, q)
-		if err1 != nil || err2 != nil || er.Total != br.Total || !reflect.DeepEqual(ids(er), ids(br)) {
-			t.Errorf("query %+v: es %d, embedded %d (%v %v)", q, er.Total, br.Total, err1, err2)
+		or, err3 := bolt.Search(ctx, q)
+		if err1 != nil || err2 != nil || err3 != nil || er.Total != br.Total || !reflect.DeepEqual(ids(er), ids(br)) || !reflect.DeepEqual(ids(or), ids(br)) {
+			t.Errorf("query %+v: es %d, sqlite %d, bbolt %d (%v %v %v)", q, er.Total, br.Total, or.Total, err1, err2, err3)
 		}
 	}
 	for _, st := range []struct {
 		name string
 		s    indexer.Store
-	}{{"elasticsearch", ess}, {"embedded", bs}} {
+	}{{"elasticsearch", ess}, {"embedded sqlite", bs}, {"embedded bbolt", bolt}} {
 		var ds []time.Duration
 		for round := 0; round < 5; round++ {
 			for _, q := range queries {
@@ -492,7 +507,7 @@ func TestSearchLatency(t *testing.T) {
 // Elasticsearch with its request cache cleared before every request (and
 // once cached), the embedded store, and the Go path over Elasticsearch (what
 // Elasticsearch used to do).
-func aggregationLatency(t *testing.T, ctx context.Context, ess *indexer.ESStore, bs *indexer.BoltStore, deals int) {
+func aggregationLatency(t *testing.T, ctx context.Context, ess *indexer.ESStore, bs indexer.EmbeddedLedger, deals int) {
 	queries := []indexer.Query{{}, {HyperscalerOnly: true}, {AnnouncedFrom: "2025-01", AnnouncedTo: "2025-12"}, {ContractType: schemas.TypeColocation}}
 	for _, name := range indexer.Aggregations {
 		for _, q := range queries[:2] {
