@@ -14,6 +14,7 @@ import (
 
 	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
 )
 
@@ -100,15 +101,15 @@ func (h *hook) snapshot() map[string]int {
 }
 
 // open is one "process": the embedded store with the policy and a dispatcher.
-func open(t *testing.T, path string, h *hook) (*indexer.SQLiteStore, *alert.Dispatcher) {
+func open(t *testing.T, path string, h *hook) (*sqlite.Store, *alert.Dispatcher) {
 	t.Helper()
 	return openWith(t, path, h, alert.DispatcherConfig{PollInterval: 50 * time.Millisecond, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
 }
 
 // openWith opens the ledger with a dispatcher of cfg's timings delivering to h.
-func openWith(t *testing.T, path string, h *hook, cfg alert.DispatcherConfig) (*indexer.SQLiteStore, *alert.Dispatcher) {
+func openWith(t *testing.T, path string, h *hook, cfg alert.DispatcherConfig) (*sqlite.Store, *alert.Dispatcher) {
 	t.Helper()
-	store, err := indexer.OpenSQLite(path)
+	store, err := sqlite.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

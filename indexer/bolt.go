@@ -8,22 +8,22 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// boltBuckets names the bbolt bucket of each index (see kv.go).
-var boltBuckets = [nBuckets][]byte{
-	bDeals:         []byte("deals"),
-	bRecords:       []byte("records"),
-	bByOp:          []byte("byop"),
-	bOutbox:        []byte("outbox"),
-	bCandidates:    []byte("candidates.v1"),
-	bCandidateKeys: []byte("candidate_keys.v1"),
-	bMeta:          []byte("meta"),
+// boltBuckets names the bbolt Bucket of each index (see kv.go).
+var boltBuckets = [NumBuckets][]byte{
+	BucketDeals:         []byte("deals"),
+	BucketRecords:       []byte("records"),
+	BucketByOp:          []byte("byop"),
+	BucketOutbox:        []byte("outbox"),
+	BucketCandidates:    []byte("candidates.v1"),
+	BucketCandidateKeys: []byte("candidate_keys.v1"),
+	BucketMeta:          []byte("meta"),
 }
 
 // BoltStore is the embedded ledger in a bbolt file (the format of mwledger
 // before SQLite): one key per deal id, the same identity resolution, merge and
 // alerts as Elasticsearch. bbolt locks the file: one process at a time.
 type BoltStore struct {
-	kvStore
+	*KVStore
 	db *bolt.DB
 }
 
@@ -37,18 +37,18 @@ func OpenBolt(path string) (*BoltStore, error) {
 		return nil, fmt.Errorf("opening ledger %s: %w (is another mwledger using it?)", path, err)
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		reindex := tx.Bucket(boltBuckets[bByOp]) == nil
+		reindex := tx.Bucket(boltBuckets[BucketByOp]) == nil
 		for _, name := range boltBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
-		return initKV(boltTx{tx}, reindex)
+		return InitKV(boltTx{tx}, reindex)
 	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("initialising ledger %s: %w", path, err)
 	}
-	return &BoltStore{kvStore: newKVStore(boltDB{db}), db: db}, nil
+	return &BoltStore{KVStore: NewKVStore(boltDB{db}), db: db}, nil
 }
 
 // Close closes the file.
@@ -56,27 +56,27 @@ func (s *BoltStore) Close() error { return s.db.Close() }
 
 type boltDB struct{ db *bolt.DB }
 
-func (b boltDB) update(_ context.Context, fn func(kvTx) error) error {
+func (b boltDB) Update(_ context.Context, fn func(KVTx) error) error {
 	return b.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
 }
 
-func (b boltDB) view(_ context.Context, fn func(kvTx) error) error {
+func (b boltDB) View(_ context.Context, fn func(KVTx) error) error {
 	return b.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
 }
 
 type boltTx struct{ tx *bolt.Tx }
 
-var _ kvTx = boltTx{}
+var _ KVTx = boltTx{}
 
-func (t boltTx) b(b bucket) *bolt.Bucket { return t.tx.Bucket(boltBuckets[b]) }
+func (t boltTx) b(b Bucket) *bolt.Bucket { return t.tx.Bucket(boltBuckets[b]) }
 
-func (t boltTx) get(b bucket, key []byte) []byte { return t.b(b).Get(key) }
+func (t boltTx) Get(b Bucket, key []byte) []byte { return t.b(b).Get(key) }
 
-func (t boltTx) put(b bucket, key, value []byte) error { return t.b(b).Put(key, value) }
+func (t boltTx) Put(b Bucket, key, value []byte) error { return t.b(b).Put(key, value) }
 
-func (t boltTx) del(b bucket, key []byte) error { return t.b(b).Delete(key) }
+func (t boltTx) Delete(b Bucket, key []byte) error { return t.b(b).Delete(key) }
 
-func (t boltTx) scan(b bucket, start []byte, fn func(k, v []byte) bool) {
+func (t boltTx) Scan(b Bucket, start []byte, fn func(k, v []byte) bool) {
 	c := t.b(b).Cursor()
 	var k, v []byte
 	if start == nil {
@@ -91,9 +91,9 @@ func (t boltTx) scan(b bucket, start []byte, fn func(k, v []byte) bool) {
 	}
 }
 
-func (t boltTx) count(b bucket) int { return t.b(b).Stats().KeyN }
+func (t boltTx) Count(b Bucket) int { return t.b(b).Stats().KeyN }
 
-func (t boltTx) clear(b bucket) error {
+func (t boltTx) Clear(b Bucket) error {
 	name := boltBuckets[b]
 	if t.tx.Bucket(name) != nil {
 		if err := t.tx.DeleteBucket(name); err != nil {
@@ -104,4 +104,4 @@ func (t boltTx) clear(b bucket) error {
 	return err
 }
 
-func (t boltTx) generation() uint64 { return uint64(t.tx.ID()) }
+func (t boltTx) Generation() uint64 { return uint64(t.tx.ID()) }

@@ -21,15 +21,3 @@ func TestConformanceBolt(t *testing.T) {
 		return s, nil
 	})
 }
-
-// The SQLite ledger passes the same suite.
-func TestConformanceSQLite(t *testing.T) {
-	indexertest.Conformance(t, context.Background(), func(t *testing.T) (indexertest.Backend, func() error) {
-		s, err := indexer.OpenSQLite(filepath.Join(t.TempDir(), "ledger.sqlite"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s, nil
-	})
-}

@@ -119,7 +119,7 @@ func preloadBolt(t *testing.T, s *BoltStore, n, ops int) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	const perTx = 1000
 	for start := 0; start < n; start += perTx {
-		err := s.kv.update(context.Background(), func(tx kvTx) error {
+		err := s.kv.Update(context.Background(), func(tx KVTx) error {
 			for i := start; i < min(start+perTx, n); i++ {
 				c := genDeal(i, ops)
 				d := merge(nil, c.ID, c, "new", now)

@@ -329,21 +329,21 @@ func preloadRef(t *testing.T, ref *refLedger, n, ops int) {
 // keys its deals have now: no key missing, none left over.
 func checkCandidateIndex(t *testing.T, s *BoltStore) {
 	t.Helper()
-	err := s.kv.view(context.Background(), func(tx kvTx) error {
+	err := s.kv.View(context.Background(), func(tx KVTx) error {
 		want := map[string]bool{}
-		tx.scan(bDeals, nil, func(k, v []byte) bool {
+		tx.Scan(BucketDeals, nil, func(k, v []byte) bool {
 			d := decodeDeal(string(k), v)
 			keys := candidateKeys(d)
 			for _, key := range keys {
 				want[string(key)] = true
 			}
-			if !bytes.Equal(tx.get(bCandidateKeys, k), encodeKeys(keys)) {
+			if !bytes.Equal(tx.Get(BucketCandidateKeys, k), encodeKeys(keys)) {
 				t.Errorf("deal %s: its key list is not its keys", k)
 			}
 			return true
 		})
 		have := 0
-		tx.scan(bCandidates, nil, func(k, _ []byte) bool {
+		tx.Scan(BucketCandidates, nil, func(k, _ []byte) bool {
 			have++
 			if !want[string(k)] {
 				t.Errorf("stale candidate key %q", k)
@@ -353,8 +353,8 @@ func checkCandidateIndex(t *testing.T, s *BoltStore) {
 		if have != len(want) {
 			t.Errorf("%d candidate keys, want %d", have, len(want))
 		}
-		tx.scan(bCandidateKeys, nil, func(k, _ []byte) bool {
-			if tx.get(bDeals, k) == nil {
+		tx.Scan(BucketCandidateKeys, nil, func(k, _ []byte) bool {
+			if tx.Get(BucketDeals, k) == nil {
 				t.Errorf("key list of a deal that does not exist: %s", k)
 			}
 			return true
@@ -491,7 +491,7 @@ func dropCandidateIndex(t *testing.T, path string) {
 	}
 	defer db.Close()
 	if err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{boltBuckets[bCandidates], boltBuckets[bCandidateKeys]} {
+		for _, b := range [][]byte{boltBuckets[BucketCandidates], boltBuckets[BucketCandidateKeys]} {
 			if err := tx.DeleteBucket(b); err != nil {
 				return err
 			}
@@ -532,7 +532,7 @@ func TestBoltCandidateIndexFollowsChangingDeals(t *testing.T) {
 		t.Fatalf("deal-u = %+v, want one deal named Microsoft and upsized to 350 MW", d)
 	}
 	// Found by its new figure, under its new label.
-	err = s.kv.view(ctx, func(tx kvTx) error {
+	err = s.kv.View(ctx, func(tx KVTx) error {
 		b := newKVCandidates(tx, nil)
 		pool := b.pool(rec("probe", "https://p.example/", "P", f(350), nil, nil))
 		if !contains(pool, "deal-u") {
@@ -755,7 +755,7 @@ func TestBoltRebuildsCandidateIndexForDealsWrittenWithoutIt(t *testing.T) {
 	}
 	old := merge(nil, "deal-b", rec("deal-b", "https://b.example/1", "B", f(300), f(7e9), nil), "new", time.Now().UTC())
 	v, _ := json.Marshal(old)
-	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(boltBuckets[bDeals]).Put([]byte("deal-b"), v) }); err != nil {
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(boltBuckets[BucketDeals]).Put([]byte("deal-b"), v) }); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -39,7 +39,7 @@ func TestLedgerWritesNameKeys(t *testing.T) {
 
 	// A ledger whose indexes were built with another key is reindexed on
 	// open: a replay still resolves to the same deals.
-	if err := s.kv.update(ctx, func(tx kvTx) error { return tx.put(bMeta, keyVersionKey, []byte("0")) }); err != nil {
+	if err := s.kv.Update(ctx, func(tx KVTx) error { return tx.Put(BucketMeta, keyVersionKey, []byte("0")) }); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -13,7 +13,7 @@ import (
 )
 
 // The embedded ledgers (bbolt, SQLite) keep the same indexes, written by the
-// same code over a key-value transaction (kvTx):
+// same code over a key-value transaction (KVTx):
 //
 //	deals           deal id → Deal JSON (the same document as in Elasticsearch)
 //	records         extractor record id → deal id
@@ -24,53 +24,53 @@ import (
 //	meta            key_version: the schemas.KeyVersion byop and the candidates were built with
 //
 // All change in the deal's transaction.
-type bucket int
+type Bucket int
 
 const (
-	bDeals bucket = iota
-	bRecords
-	bByOp
-	bOutbox
-	bCandidates
-	bCandidateKeys
-	bMeta
-	nBuckets
+	BucketDeals Bucket = iota
+	BucketRecords
+	BucketByOp
+	BucketOutbox
+	BucketCandidates
+	BucketCandidateKeys
+	BucketMeta
+	NumBuckets
 )
 
 var keyVersionKey = []byte("key_version")
 
-// kvTx is one transaction of an embedded ledger. Reads do not return errors:
+// KVTx is one transaction of an embedded ledger. Reads do not return errors:
 // a backend whose reads can fail (SQLite) keeps the first failure and fails
-// the transaction with it (see kvDB).
-type kvTx interface {
-	// get returns the value of key (nil when absent), valid until the
+// the transaction with it (see KVDB).
+type KVTx interface {
+	// Get returns the value of key (nil when absent), valid until the
 	// transaction ends.
-	get(b bucket, key []byte) []byte
-	put(b bucket, key, value []byte) error
-	del(b bucket, key []byte) error
-	// scan calls fn with each entry whose key is ≥ start, in key order, until
+	Get(b Bucket, key []byte) []byte
+	Put(b Bucket, key, value []byte) error
+	Delete(b Bucket, key []byte) error
+	// Scan calls fn with each entry whose key is ≥ start, in key order, until
 	// fn returns false.
-	scan(b bucket, start []byte, fn func(k, v []byte) bool)
-	// count is the number of entries of b.
-	count(b bucket) int
-	// clear deletes every entry of b.
-	clear(b bucket) error
-	// generation changes with every committed write (whoever wrote it).
-	generation() uint64
+	Scan(b Bucket, start []byte, fn func(k, v []byte) bool)
+	// Count is the number of entries of b.
+	Count(b Bucket) int
+	// Clear deletes every entry of b.
+	Clear(b Bucket) error
+	// Generation changes with every committed write (whoever wrote it).
+	Generation() uint64
 }
 
-// kvDB runs transactions: update is one writer at a time and commits when
+// KVDB runs transactions: update is one writer at a time and commits when
 // fn returns nil; view reads a consistent snapshot.
-type kvDB interface {
-	update(ctx context.Context, fn func(kvTx) error) error
-	view(ctx context.Context, fn func(kvTx) error) error
+type KVDB interface {
+	Update(ctx context.Context, fn func(KVTx) error) error
+	View(ctx context.Context, fn func(KVTx) error) error
 }
 
-// kvStore is the embedded ledger written once over kvDB: the same identity
+// KVStore is the embedded ledger written once over KVDB: the same identity
 // resolution, merge, reviews and alerts as Elasticsearch. Searches filter an
 // in-memory view of the deals (kv_search.go).
-type kvStore struct {
-	kv  kvDB
+type KVStore struct {
+	kv  KVDB
 	now func() time.Time
 
 	mu     sync.Mutex
@@ -80,27 +80,28 @@ type kvStore struct {
 	search searchCache // what queries read of every deal (kv_search.go)
 }
 
-func newKVStore(db kvDB) kvStore {
-	return kvStore{kv: db, now: func() time.Time { return time.Now().UTC() }}
+// NewKVStore is the ledger over db, whose indexes InitKV brought up to date.
+func NewKVStore(db KVDB) *KVStore {
+	return &KVStore{kv: db, now: func() time.Time { return time.Now().UTC() }}
 }
 
-// initKV brings the indexes of a ledger up to date: those built on name keys
+// InitKV brings the indexes of a ledger up to date: those built on name keys
 // are rebuilt when schemas.Key changed (or reindex says byop never existed),
 // and the candidate index when it does not list every deal.
-func initKV(tx kvTx, reindex bool) error {
+func InitKV(tx KVTx, reindex bool) error {
 	want := []byte(strconv.Itoa(schemas.KeyVersion))
-	if string(tx.get(bMeta, keyVersionKey)) != string(want) {
-		for _, b := range []bucket{bByOp, bCandidates, bCandidateKeys} {
-			if err := tx.clear(b); err != nil {
+	if string(tx.Get(BucketMeta, keyVersionKey)) != string(want) {
+		for _, b := range []Bucket{BucketByOp, BucketCandidates, BucketCandidateKeys} {
+			if err := tx.Clear(b); err != nil {
 				return err
 			}
 		}
-		if err := tx.put(bMeta, keyVersionKey, want); err != nil {
+		if err := tx.Put(BucketMeta, keyVersionKey, want); err != nil {
 			return err
 		}
 		reindex = true
 	}
-	if reindex || tx.count(bCandidateKeys) != tx.count(bDeals) {
+	if reindex || tx.Count(BucketCandidateKeys) != tx.Count(BucketDeals) {
 		if err := rebuildCandidates(tx); err != nil {
 			return err
 		}
@@ -109,7 +110,7 @@ func initKV(tx kvTx, reindex bool) error {
 		return nil
 	}
 	var deals []*Deal
-	tx.scan(bDeals, nil, func(k, v []byte) bool {
+	tx.Scan(BucketDeals, nil, func(k, v []byte) bool {
 		d := &Deal{}
 		if json.Unmarshal(v, d) == nil {
 			d.ID = string(k)
@@ -121,7 +122,7 @@ func initKV(tx kvTx, reindex bool) error {
 		if err := indexRecords(tx, d); err != nil {
 			return err
 		}
-		if err := tx.put(bByOp, opKey(d.Operator.Name, d.ID), nil); err != nil {
+		if err := tx.Put(BucketByOp, opKey(d.Operator.Name, d.ID), nil); err != nil {
 			return err
 		}
 	}
@@ -131,13 +132,13 @@ func initKV(tx kvTx, reindex bool) error {
 // SetAlerts makes every Upsert evaluate policy on the deals it changes and store
 // the alerts it raises in the same transaction; notify (may be nil) is called
 // with the ids of the deals that got new alerts, after the commit.
-func (s *kvStore) SetAlerts(policy AlertPolicy, notify func(dealIDs []string)) {
+func (s *KVStore) SetAlerts(policy AlertPolicy, notify func(dealIDs []string)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.policy, s.notify = policy, notify
 }
 
-func (s *kvStore) alerts() (AlertPolicy, func([]string)) {
+func (s *KVStore) alerts() (AlertPolicy, func([]string)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.policy, s.notify
@@ -145,9 +146,9 @@ func (s *kvStore) alerts() (AlertPolicy, func([]string)) {
 
 func opKey(op, id string) []byte { return []byte(schemas.Key(op) + "\x00" + id) }
 
-func indexRecords(tx kvTx, d *Deal) error {
+func indexRecords(tx KVTx, d *Deal) error {
 	for _, r := range d.RecordIDs {
-		if err := tx.put(bRecords, []byte(r), []byte(d.ID)); err != nil {
+		if err := tx.Put(BucketRecords, []byte(r), []byte(d.ID)); err != nil {
 			return err
 		}
 	}
@@ -156,18 +157,18 @@ func indexRecords(tx kvTx, d *Deal) error {
 
 // putDeal writes a deal and its lookup entries (records, byop, the candidate
 // index, outbox).
-func putDeal(tx kvTx, d *Deal) error {
+func putDeal(tx KVTx, d *Deal) error {
 	v, err := json.Marshal(d)
 	if err != nil {
 		return err
 	}
-	if err := tx.put(bDeals, []byte(d.ID), v); err != nil {
+	if err := tx.Put(BucketDeals, []byte(d.ID), v); err != nil {
 		return err
 	}
 	if err := indexRecords(tx, d); err != nil {
 		return err
 	}
-	if err := tx.put(bByOp, opKey(d.Operator.Name, d.ID), nil); err != nil {
+	if err := tx.Put(BucketByOp, opKey(d.Operator.Name, d.ID), nil); err != nil {
 		return err
 	}
 	if err := indexCandidates(tx, d); err != nil {
@@ -176,9 +177,9 @@ func putDeal(tx kvTx, d *Deal) error {
 	for _, a := range d.Alerts {
 		var err error
 		if len(a.Pending) > 0 {
-			err = tx.put(bOutbox, []byte(a.ID), []byte(d.ID))
+			err = tx.Put(BucketOutbox, []byte(a.ID), []byte(d.ID))
 		} else {
-			err = tx.del(bOutbox, []byte(a.ID))
+			err = tx.Delete(BucketOutbox, []byte(a.ID))
 		}
 		if err != nil {
 			return err
@@ -189,8 +190,8 @@ func putDeal(tx kvTx, d *Deal) error {
 
 // getDeal reads one deal (nil when absent; a corrupt entry is nil too and
 // is replaced by the next write).
-func getDeal(tx kvTx, id string) *Deal {
-	return decodeDeal(id, tx.get(bDeals, []byte(id)))
+func getDeal(tx KVTx, id string) *Deal {
+	return decodeDeal(id, tx.Get(BucketDeals, []byte(id)))
 }
 
 func decodeDeal(id string, v []byte) *Deal {
@@ -206,7 +207,7 @@ func decodeDeal(id string, v []byte) *Deal {
 }
 
 // Upsert resolves, merges and alerts in one transaction.
-func (s *kvStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
+func (s *KVStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 	errs := make([]error, len(cs))
 	if err := ctx.Err(); err != nil {
 		for i := range errs {
@@ -217,7 +218,7 @@ func (s *kvStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 	policy, notify := s.alerts()
 	now := s.now()
 	var alerted []string
-	err := s.kv.update(ctx, func(tx kvTx) error {
+	err := s.kv.Update(ctx, func(tx KVTx) error {
 		for i := range errs {
 			errs[i] = nil // a retried transaction starts again
 		}
@@ -265,7 +266,7 @@ func (s *kvStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 
 // Review applies a reviewer's action to deal id in one transaction; alerts the
 // corrected deal now deserves are raised in the same write.
-func (s *kvStore) Review(ctx context.Context, id string, a ReviewAction) (*Deal, error) {
+func (s *KVStore) Review(ctx context.Context, id string, a ReviewAction) (*Deal, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
@@ -276,7 +277,7 @@ func (s *kvStore) Review(ctx context.Context, id string, a ReviewAction) (*Deal,
 	now := s.now()
 	var out *Deal
 	alerted := false
-	err := s.kv.update(ctx, func(tx kvTx) error {
+	err := s.kv.Update(ctx, func(tx KVTx) error {
 		old := getDeal(tx, id)
 		if old == nil {
 			return fmt.Errorf("review %s: %w", id, ErrNoDeal)
@@ -286,7 +287,7 @@ func (s *kvStore) Review(ctx context.Context, id string, a ReviewAction) (*Deal,
 			raiseAlerts(policy, old, &d, now)
 		}
 		if old.Operator.Name != d.Operator.Name {
-			if err := tx.del(bByOp, opKey(old.Operator.Name, id)); err != nil {
+			if err := tx.Delete(BucketByOp, opKey(old.Operator.Name, id)); err != nil {
 				return err
 			}
 		}
@@ -307,9 +308,9 @@ func (s *kvStore) Review(ctx context.Context, id string, a ReviewAction) (*Deal,
 }
 
 // AckAlerts records many deliveries in one transaction.
-func (s *kvStore) AckAlerts(ctx context.Context, acks []Ack) error {
+func (s *KVStore) AckAlerts(ctx context.Context, acks []Ack) error {
 	ids, groups := byDeal(acks)
-	return s.kv.update(ctx, func(tx kvTx) error {
+	return s.kv.Update(ctx, func(tx KVTx) error {
 		for _, id := range ids {
 			d := getDeal(tx, id)
 			if d == nil {
@@ -327,9 +328,9 @@ func (s *kvStore) AckAlerts(ctx context.Context, acks []Ack) error {
 }
 
 // PendingAlerts returns alerts some sink has not acknowledged, oldest first.
-func (s *kvStore) PendingAlerts(ctx context.Context, dealIDs []string, limit int) ([]PendingAlert, error) {
+func (s *KVStore) PendingAlerts(ctx context.Context, dealIDs []string, limit int) ([]PendingAlert, error) {
 	var deals []Deal
-	err := s.kv.view(ctx, func(tx kvTx) error {
+	err := s.kv.View(ctx, func(tx KVTx) error {
 		deals = deals[:0]
 		seen := map[string]bool{}
 		add := func(id string) {
@@ -348,7 +349,7 @@ func (s *kvStore) PendingAlerts(ctx context.Context, dealIDs []string, limit int
 			return nil
 		}
 		var ids []string
-		tx.scan(bOutbox, nil, func(_, v []byte) bool {
+		tx.Scan(BucketOutbox, nil, func(_, v []byte) bool {
 			ids = append(ids, string(v))
 			return ctx.Err() == nil
 		})
@@ -364,9 +365,9 @@ func (s *kvStore) PendingAlerts(ctx context.Context, dealIDs []string, limit int
 }
 
 // Get returns one deal by id (nil when absent).
-func (s *kvStore) Get(ctx context.Context, id string) (*Deal, error) {
+func (s *KVStore) Get(ctx context.Context, id string) (*Deal, error) {
 	var d *Deal
-	err := s.kv.view(ctx, func(tx kvTx) error {
+	err := s.kv.View(ctx, func(tx KVTx) error {
 		d = getDeal(tx, id)
 		return nil
 	})
@@ -374,11 +375,40 @@ func (s *kvStore) Get(ctx context.Context, id string) (*Deal, error) {
 }
 
 // Count is the number of deals in the ledger.
-func (s *kvStore) Count() (int, error) {
+func (s *KVStore) Count() (int, error) {
 	n := 0
-	err := s.kv.view(context.Background(), func(tx kvTx) error {
-		n = tx.count(bDeals)
+	err := s.kv.View(context.Background(), func(tx KVTx) error {
+		n = tx.Count(BucketDeals)
 		return nil
+	})
+	return n, err
+}
+
+// CopyLedger copies every deal of from into to (indexes included, in one
+// transaction of each) and returns the number of deals copied: a ledger
+// moves from one backend to another.
+func CopyLedger(ctx context.Context, from, to *KVStore) (int, error) {
+	n := 0
+	err := from.kv.View(ctx, func(rtx KVTx) error {
+		return to.kv.Update(ctx, func(wtx KVTx) error {
+			n = 0
+			var werr error
+			rtx.Scan(BucketDeals, nil, func(k, v []byte) bool {
+				if werr = ctx.Err(); werr != nil {
+					return false
+				}
+				d := decodeDeal(string(k), v)
+				if d == nil {
+					return true // unreadable in from too: no deal
+				}
+				if werr = putDeal(wtx, d); werr != nil {
+					return false
+				}
+				n++
+				return true
+			})
+			return werr
+		})
 	})
 	return n, err
 }

@@ -124,10 +124,10 @@ func decodeKeys(b []byte) ([][]byte, error) {
 
 // indexCandidates writes the candidate keys of d and deletes those it had
 // before and no longer has.
-func indexCandidates(tx kvTx, d *Deal) error {
+func indexCandidates(tx KVTx, d *Deal) error {
 	keys := candidateKeys(d)
 	enc := encodeKeys(keys)
-	prev := tx.get(bCandidateKeys, []byte(d.ID))
+	prev := tx.Get(BucketCandidateKeys, []byte(d.ID))
 	if prev != nil && bytes.Equal(prev, enc) {
 		return nil
 	}
@@ -141,23 +141,23 @@ func indexCandidates(tx kvTx, d *Deal) error {
 	}
 	for _, k := range old {
 		if !keep[string(k)] {
-			if err := tx.del(bCandidates, k); err != nil {
+			if err := tx.Delete(BucketCandidates, k); err != nil {
 				return err
 			}
 		}
 	}
 	for _, k := range keys {
-		if err := tx.put(bCandidates, k, nil); err != nil {
+		if err := tx.Put(BucketCandidates, k, nil); err != nil {
 			return err
 		}
 	}
-	return tx.put(bCandidateKeys, []byte(d.ID), enc)
+	return tx.Put(BucketCandidateKeys, []byte(d.ID), enc)
 }
 
 // rebuildCandidates recreates the candidate index from the deals.
-func rebuildCandidates(tx kvTx) error {
-	for _, b := range []bucket{bCandidates, bCandidateKeys} {
-		if err := tx.clear(b); err != nil {
+func rebuildCandidates(tx KVTx) error {
+	for _, b := range []Bucket{BucketCandidates, BucketCandidateKeys} {
+		if err := tx.Clear(b); err != nil {
 			return err
 		}
 	}
@@ -169,7 +169,7 @@ func rebuildCandidates(tx kvTx) error {
 	}
 	var all [][]byte
 	var rev []entry
-	tx.scan(bDeals, nil, func(k, v []byte) bool {
+	tx.Scan(BucketDeals, nil, func(k, v []byte) bool {
 		d := decodeDeal(string(k), v)
 		if d == nil {
 			// Unreadable: no keys (as before, it is no candidate) until a
@@ -183,7 +183,7 @@ func rebuildCandidates(tx kvTx) error {
 		return true
 	})
 	for _, e := range rev {
-		if err := tx.put(bCandidateKeys, []byte(e.id), e.keys); err != nil {
+		if err := tx.Put(BucketCandidateKeys, []byte(e.id), e.keys); err != nil {
 			return err
 		}
 	}
@@ -192,7 +192,7 @@ func rebuildCandidates(tx kvTx) error {
 		if i > 0 && bytes.Equal(k, all[i-1]) {
 			continue
 		}
-		if err := tx.put(bCandidates, k, nil); err != nil {
+		if err := tx.Put(BucketCandidates, k, nil); err != nil {
 			return err
 		}
 	}
@@ -201,13 +201,13 @@ func rebuildCandidates(tx kvTx) error {
 
 // kvCandidates is the candidateSource of one embedded-ledger transaction.
 type kvCandidates struct {
-	tx  kvTx
+	tx  KVTx
 	ops map[string]bool // the operator keys of the batch
 }
 
 var _ candidateSource = (*kvCandidates)(nil)
 
-func newKVCandidates(tx kvTx, cs []schemas.Contract) *kvCandidates {
+func newKVCandidates(tx KVTx, cs []schemas.Contract) *kvCandidates {
 	b := &kvCandidates{tx: tx, ops: map[string]bool{}}
 	for _, c := range cs {
 		b.ops[schemas.Key(c.Operator.Name)] = true
@@ -234,7 +234,7 @@ func (b *kvCandidates) scan(prefix []byte, rng *recordFigure, fn func(id string)
 		hi = sortableFloat(rng.hi)
 	}
 	var ids []string // loaded after the scan: fn reads the same transaction
-	b.tx.scan(bCandidates, start, func(k, _ []byte) bool {
+	b.tx.Scan(BucketCandidates, start, func(k, _ []byte) bool {
 		if !bytes.HasPrefix(k, prefix) {
 			return false
 		}
@@ -257,7 +257,7 @@ func (b *kvCandidates) candidates(w *working, cs []schemas.Contract) error {
 	w.pools = map[string][]string{}
 	for _, c := range cs {
 		b.load(w, c.ID)
-		if id := b.tx.get(bRecords, []byte(c.ID)); id != nil {
+		if id := b.tx.Get(BucketRecords, []byte(c.ID)); id != nil {
 			b.load(w, string(id))
 		}
 		key := poolKey(c)
@@ -323,7 +323,7 @@ func (b *kvCandidates) pool(c schemas.Contract) []string {
 // agrees says whether each figure of figs is unknown for deal id or has a
 // known value in its range, reading the deal's 'X' keys.
 func (b *kvCandidates) agrees(id string, figs []recordFigure) bool {
-	keys, err := decodeKeys(b.tx.get(bCandidateKeys, []byte(id)))
+	keys, err := decodeKeys(b.tx.Get(BucketCandidateKeys, []byte(id)))
 	if err != nil {
 		return true // unreadable: let candidate decide on the deal itself
 	}

@@ -45,16 +45,16 @@ type matchView struct {
 }
 
 // load returns the cached deals of the transaction's snapshot.
-func (c *searchCache) load(ctx context.Context, tx kvTx) ([]cachedDeal, error) {
+func (c *searchCache) load(ctx context.Context, tx KVTx) ([]cachedDeal, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	gen := tx.generation()
+	gen := tx.Generation()
 	if c.valid && c.gen == gen {
 		return c.deals, nil
 	}
 	var out []cachedDeal
 	var err error
-	tx.scan(bDeals, nil, func(k, v []byte) bool {
+	tx.Scan(BucketDeals, nil, func(k, v []byte) bool {
 		if err = ctx.Err(); err != nil {
 			return false
 		}
@@ -92,7 +92,7 @@ func (c *searchCache) load(ctx context.Context, tx kvTx) ([]cachedDeal, error) {
 
 // matching returns the deals q matches (their matchView), sorted as q says
 // unless unsorted.
-func (s *kvStore) matching(ctx context.Context, tx kvTx, q Query, unsorted ...bool) ([]Deal, error) {
+func (s *KVStore) matching(ctx context.Context, tx KVTx, q Query, unsorted ...bool) ([]Deal, error) {
 	all, err := s.search.load(ctx, tx)
 	if err != nil {
 		return nil, err
@@ -141,12 +141,12 @@ func (s *kvStore) matching(ctx context.Context, tx kvTx, q Query, unsorted ...bo
 
 // Search filters and sorts the in-memory view of the ledger and reads the
 // deals of the page from the file.
-func (s *kvStore) Search(ctx context.Context, q Query) (Result, error) {
+func (s *KVStore) Search(ctx context.Context, q Query) (Result, error) {
 	if err := q.Validate(); err != nil {
 		return Result{}, err
 	}
 	res := Result{Deals: []Deal{}}
-	err := s.kv.view(ctx, func(tx kvTx) error {
+	err := s.kv.View(ctx, func(tx KVTx) error {
 		hits, err := s.matching(ctx, tx, q)
 		if err != nil {
 			return err
@@ -172,12 +172,12 @@ func (s *kvStore) Search(ctx context.Context, q Query) (Result, error) {
 // Scan calls fn with every deal the query matches, in the query's order,
 // ignoring Size and From (as ESStore.Scan, and like it without the sources'
 // claims, the alerts and the record ids).
-func (s *kvStore) Scan(ctx context.Context, q Query, fn func(Deal) error) error {
+func (s *KVStore) Scan(ctx context.Context, q Query, fn func(Deal) error) error {
 	if err := q.Validate(); err != nil {
 		return err
 	}
 	var deals []Deal
-	err := s.kv.view(ctx, func(tx kvTx) error {
+	err := s.kv.View(ctx, func(tx KVTx) error {
 		hits, err := s.matching(ctx, tx, q)
 		if err != nil {
 			return err
@@ -215,12 +215,12 @@ func scanView(d Deal) Deal {
 
 // scanSummary calls fn with the summary (summaryFields) of every deal q
 // matches, from memory: what aggregations read.
-func (s *kvStore) scanSummary(ctx context.Context, q Query, fn func(Deal) error) error {
+func (s *KVStore) scanSummary(ctx context.Context, q Query, fn func(Deal) error) error {
 	if err := q.Validate(); err != nil {
 		return err
 	}
 	var hits []Deal
-	err := s.kv.view(ctx, func(tx kvTx) error {
+	err := s.kv.View(ctx, func(tx KVTx) error {
 		var err error
 		hits, err = s.matching(ctx, tx, q, true) // aggregations do not need an order
 		return err

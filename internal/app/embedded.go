@@ -15,6 +15,7 @@ import (
 	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
@@ -30,7 +31,7 @@ type Store interface {
 }
 
 var (
-	_ Store = (*indexer.SQLiteStore)(nil)
+	_ Store = (*sqlite.Store)(nil)
 	_ Store = (*indexer.BoltStore)(nil)
 	_ Store = (*indexer.ESStore)(nil)
 )

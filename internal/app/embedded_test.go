@@ -8,7 +8,7 @@ import (
 
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/fixtures"
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
@@ -17,7 +17,7 @@ import (
 // dead-letters what it cannot read.
 func TestEmbeddedRun(t *testing.T) {
 	ctx := context.Background()
-	store, err := indexer.OpenSQLite(filepath.Join(t.TempDir(), "ledger.db"))
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

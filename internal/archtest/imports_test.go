@@ -24,19 +24,20 @@ type pkg struct {
 // storage libraries: only a ledger backend subpackage may import one, and
 // none imports both.
 var (
-	esLib   = "github.com/elastic/go-elasticsearch/"
-	boltLib = "go.etcd.io/bbolt"
+	esLib     = "github.com/elastic/go-elasticsearch/"
+	boltLib   = "go.etcd.io/bbolt"
+	sqliteLib = "modernc.org/sqlite"
 )
 
 // pending are the rule breaks that are known and not fixed yet, each with
 // why. The test fails when a break is not listed here, and when a listed one
 // no longer happens (remove it: the list only shrinks).
 var pending = map[string]string{
-	"indexer imports bbolt":                  "the ledger's domain logic and both backends are still one package (issue 14, part 3)",
-	"indexer imports go-elasticsearch":       "the ledger's domain logic and both backends are still one package (issue 14, part 3)",
-	"indexer imports both storage libraries": "the ledger's domain logic and both backends are still one package (issue 14, part 3)",
-	"crawler imports bbolt":                  "the crawler's seen-set (--state) is a bbolt file; it is not the ledger",
-	"internal/backfill imports bbolt":        "the backfill's resume state is a bbolt file; it is not the ledger",
+	"indexer imports bbolt":                         "the ledger's domain logic and both backends are still one package (issue 14, part 3)",
+	"indexer imports go-elasticsearch":              "the ledger's domain logic and both backends are still one package (issue 14, part 3)",
+	"indexer imports more than one storage library": "the ledger's domain logic and the bbolt and Elasticsearch backends are still one package (issue 14, part 3; SQLite is ledger/sqlite)",
+	"crawler imports bbolt":                         "the crawler's seen-set (--state) is a bbolt file; it is not the ledger",
+	"internal/backfill imports bbolt":               "the backfill's resume state is a bbolt file; it is not the ledger",
 }
 
 func listPackages(t *testing.T) []pkg {
@@ -87,21 +88,24 @@ func breaks(pkgs []pkg) []string {
 		// 2. Only a ledger backend subpackage imports a storage library;
 		// 3. none imports both.
 		backend := strings.HasPrefix(rel, "ledger/") && strings.Count(rel, "/") == 1
-		es, bolt := imports(p, esLib), imports(p, boltLib)
+		es, bolt, sql := imports(p, esLib), imports(p, boltLib), imports(p, sqliteLib)
 		if es && !backend {
 			out = append(out, rel+" imports go-elasticsearch")
 		}
 		if bolt && !backend {
 			out = append(out, rel+" imports bbolt")
 		}
-		if es && bolt {
-			out = append(out, rel+" imports both storage libraries")
+		if sql && !backend {
+			out = append(out, rel+" imports sqlite")
+		}
+		if n := btoi(es) + btoi(bolt) + btoi(sql); n > 1 {
+			out = append(out, rel+" imports more than one storage library")
 		}
 		// 4. The ledger package depends on neither, even indirectly; nor do
 		// the stages and stream.
 		if rel == "ledger" || rel == "stream" || rel == "schemas" || rel == "extractor" {
 			for _, d := range p.Deps {
-				if strings.HasPrefix(d, esLib) || strings.HasPrefix(d, boltLib) {
+				if strings.HasPrefix(d, esLib) || strings.HasPrefix(d, boltLib) || strings.HasPrefix(d, sqliteLib) {
 					out = append(out, fmt.Sprintf("%s depends on %s", rel, d))
 					break
 				}
@@ -110,6 +114,13 @@ func breaks(pkgs []pkg) []string {
 	}
 	sort.Strings(out)
 	return slices.Compact(out)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func TestImportRules(t *testing.T) {
@@ -137,13 +148,18 @@ func TestImportRulesCatchBreaks(t *testing.T) {
 		p("ledger/es", esLib+"v8"),
 		p("ledger/bolt", boltLib),
 		p("ledger/mixed", esLib+"v8", boltLib),
+		p("ledger/sqlite", sqliteLib),
+		p("ledger/sqlbolt", sqliteLib, boltLib),
 		p("web", boltLib),
+		p("alert", sqliteLib),
 		{ImportPath: module + "/ledger", Deps: []string{boltLib}},
 	})
 	want := []string{
+		"alert imports sqlite",
 		"extractor imports internal/textsafe",
 		"ledger depends on go.etcd.io/bbolt",
-		"ledger/mixed imports both storage libraries",
+		"ledger/mixed imports more than one storage library",
+		"ledger/sqlbolt imports more than one storage library",
 		"web imports bbolt",
 	}
 	if !slices.Equal(got, want) {

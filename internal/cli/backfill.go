@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/extractor"
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/backfill"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
@@ -122,7 +122,7 @@ func backfillEmbedded(ctx context.Context, e *env, bf *backfill.Backfiller, mem 
 	if err := os.MkdirAll(filepath.Dir(ledger), 0o755); err != nil {
 		return fmt.Errorf("creating ledger directory: %w", err)
 	}
-	store, err := indexer.OpenEmbedded(ledger)
+	store, err := sqlite.OpenLedger(ledger)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/backfill"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 // TestBackfillChildProcess is the process TestBackfillSurvivesKill kills.
@@ -88,7 +89,7 @@ func TestBackfillSurvivesKill(t *testing.T) {
 	if n != deals {
 		t.Errorf("state records %d published, want %d", n, deals)
 	}
-	store, err := indexer.OpenEmbedded(ledger)
+	store, err := sqlite.OpenLedger(ledger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 // runMigrate copies a bbolt ledger (written by mwledger before SQLite) into
@@ -23,7 +23,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if _, err := os.Stat(*from); err != nil {
 		return fmt.Errorf("migrate: no ledger at %s", *from)
 	}
-	n, err := indexer.MigrateBolt(ctx, *from, *to)
+	n, err := sqlite.MigrateBolt(ctx, *from, *to)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/eval"
 	"github.com/mwledger/mwledger/internal/review"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 // fixtureLedger is an embedded ledger holding what the extractor reads from
@@ -31,7 +32,7 @@ func fixtureLedger(t *testing.T, fixture string) (string, []indexer.Deal) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	b, err := indexer.OpenEmbedded(path)
+	b, err := sqlite.OpenLedger(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestReviewCorrectSavesAFixture(t *testing.T) {
 	}
 
 	// The ledger shows the correction.
-	b, err := indexer.OpenEmbedded(ledger)
+	b, err := sqlite.OpenLedger(ledger)
 	if err != nil {
 		t.Fatal(err)
 	}

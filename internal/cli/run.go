@@ -13,6 +13,7 @@ import (
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/fixturesite"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/stream"
 )
 
@@ -75,7 +76,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err := os.MkdirAll(filepath.Dir(*ledger), 0o755); err != nil {
 		return fmt.Errorf("creating ledger directory: %w", err)
 	}
-	store, err := indexer.OpenEmbedded(*ledger)
+	store, err := sqlite.OpenLedger(*ledger)
 	if err != nil {
 		return err
 	}

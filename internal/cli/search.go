@@ -16,6 +16,7 @@ import (
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/textsafe"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 func defaultLedger() string {
@@ -55,7 +56,7 @@ func openLedger(kind, path, esURL string) (ledger, func(), error) {
 		if _, err := os.Stat(path); err != nil {
 			return nil, nil, fmt.Errorf("no ledger at %s: run `mwledger run` first, or pass --ledger", path)
 		}
-		b, err := indexer.OpenEmbedded(path)
+		b, err := sqlite.OpenLedger(path)
 		if err != nil {
 			return nil, nil, err
 		}

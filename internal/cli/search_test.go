@@ -11,13 +11,14 @@ import (
 
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 // sampleLedger writes an embedded (SQLite) ledger of n generated deals and returns its path.
 func sampleLedger(t *testing.T, n int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	b, err := indexer.OpenEmbedded(path)
+	b, err := sqlite.OpenLedger(path)
 	if err != nil {
 		t.Fatal(err)
 	}

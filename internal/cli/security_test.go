@@ -20,6 +20,7 @@ import (
 
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 // TestSearchRefusesHostileNumbers: paging that overflowed into a panic
@@ -207,7 +208,7 @@ func TestSecretsStayOutOfErrorsAndHelp(t *testing.T) {
 // and full-width forms included.
 func TestHostileNamesPrintSafely(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	b, err := indexer.OpenEmbedded(path)
+	b, err := sqlite.OpenLedger(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +261,7 @@ func TestFixturesNeverTouchLocalFiles(t *testing.T) {
 	os.WriteFile(secret, []byte("-----BEGIN OPENSSH PRIVATE KEY----- SECRET"), 0o600)
 	for _, src := range []string{secret, "file://" + secret, "javascript:alert(1)"} {
 		path := filepath.Join(t.TempDir(), "ledger.db")
-		b, err := indexer.OpenEmbedded(path)
+		b, err := sqlite.OpenLedger(path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
 )
 
@@ -387,7 +388,7 @@ func TestSearchLatency(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
 	defer cancel()
 	ess := aliasStore(t, ctx, "latency", nil)
-	bs, err := indexer.OpenSQLite(filepath.Join(t.TempDir(), "ledger.sqlite"))
+	bs, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.sqlite"))
 	if err != nil {
 		t.Fatal(err)
 	}

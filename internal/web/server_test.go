@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
 )
 
@@ -24,9 +25,9 @@ const (
 
 // testLedger is a bbolt ledger of generated deals plus one whose article
 // carries script tags and attribute breakers in its title, evidence and names.
-func testLedger(t *testing.T) (*indexer.SQLiteStore, string) {
+func testLedger(t *testing.T) (*sqlite.Store, string) {
 	t.Helper()
-	b, err := indexer.OpenSQLite(filepath.Join(t.TempDir(), "ledger.db"))
+	b, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

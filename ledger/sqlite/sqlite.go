@@ -1,4 +1,4 @@
-package indexer
+package sqlite
 
 import (
 	"context"
@@ -9,30 +9,32 @@ import (
 	"sync"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
+
+	"github.com/mwledger/mwledger/indexer"
 )
 
-// SQLiteStore is the embedded ledger in an SQLite file in WAL mode: the
+// Store is the embedded ledger in an SQLite file in WAL mode: the
 // default of mwledger run, search, review and serve. Several processes share
 // one file: readers never wait, writers take turns (a write waits up to
-// SQLiteBusyTimeout for another one to commit). The deals are rows of table
+// BusyTimeout for another one to commit). The deals are rows of table
 // deals (id, doc: the deal as JSON, the same document as in Elasticsearch),
 // readable with any SQLite tool, e.g.
 //
 //	SELECT id, doc->>'$.operator.name', doc->>'$.capacity_mw' FROM deals;
 //
-// The other tables are the indexes of kv.go.
-type SQLiteStore struct {
-	kvStore
+// The other tables are the indexes of the indexer's KVStore (indexer/kv.go).
+type Store struct {
+	*indexer.KVStore
 	db *sqliteDB
 }
 
-var _ Store = (*SQLiteStore)(nil)
+var _ indexer.EmbeddedLedger = (*Store)(nil)
 
-// SQLiteBusyTimeout is how long a write waits for another process's write
+// BusyTimeout is how long a write waits for another process's write
 // to commit before it fails (retryably).
-const SQLiteBusyTimeout = 15000 // milliseconds
+const BusyTimeout = 15000 // milliseconds
 
-// sqliteTable is the table of a kv bucket: its key and value columns, text
+// sqliteTable is the table of a kv Bucket: its key and value columns, text
 // (readable in SQL) or blob.
 type sqliteTable struct {
 	name, key, val   string
@@ -40,14 +42,14 @@ type sqliteTable struct {
 	withoutRowID     bool
 }
 
-var sqliteTables = [nBuckets]sqliteTable{
-	bDeals:         {name: "deals", key: "id", val: "doc", textKey: true, textVal: true},
-	bRecords:       {name: "records", key: "record_id", val: "deal_id", textKey: true, textVal: true, withoutRowID: true},
-	bByOp:          {name: "by_operator", key: "k", val: "v", withoutRowID: true},
-	bOutbox:        {name: "outbox", key: "alert_id", val: "deal_id", textKey: true, textVal: true, withoutRowID: true},
-	bCandidates:    {name: "candidates", key: "k", val: "v", withoutRowID: true},
-	bCandidateKeys: {name: "candidate_keys", key: "deal_id", val: "keys", textKey: true, withoutRowID: true},
-	bMeta:          {name: "meta", key: "k", val: "v", textKey: true, withoutRowID: true},
+var sqliteTables = [indexer.NumBuckets]sqliteTable{
+	indexer.BucketDeals:         {name: "deals", key: "id", val: "doc", textKey: true, textVal: true},
+	indexer.BucketRecords:       {name: "records", key: "record_id", val: "deal_id", textKey: true, textVal: true, withoutRowID: true},
+	indexer.BucketByOp:          {name: "by_operator", key: "k", val: "v", withoutRowID: true},
+	indexer.BucketOutbox:        {name: "outbox", key: "alert_id", val: "deal_id", textKey: true, textVal: true, withoutRowID: true},
+	indexer.BucketCandidates:    {name: "candidates", key: "k", val: "v", withoutRowID: true},
+	indexer.BucketCandidateKeys: {name: "candidate_keys", key: "deal_id", val: "keys", textKey: true, withoutRowID: true},
+	indexer.BucketMeta:          {name: "meta", key: "k", val: "v", textKey: true, withoutRowID: true},
 }
 
 func (t sqliteTable) create() string {
@@ -98,12 +100,12 @@ func (t sqliteTable) sql(op int) string {
 
 const generationKey = "generation"
 
-// OpenSQLite opens (or creates) the ledger at path.
-func OpenSQLite(path string) (*SQLiteStore, error) {
+// Open opens (or creates) the ledger at path.
+func Open(path string) (*Store, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("opening ledger %s: the file name must not contain ? or #", path)
 	}
-	dsn := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate", path, SQLiteBusyTimeout)
+	dsn := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate", path, BusyTimeout)
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
@@ -115,11 +117,11 @@ func OpenSQLite(path string) (*SQLiteStore, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("initialising ledger %s: %w", path, err)
 	}
-	return &SQLiteStore{kvStore: newKVStore(db), db: db}, nil
+	return &Store{KVStore: indexer.NewKVStore(db), db: db}, nil
 }
 
 // Close closes the file.
-func (s *SQLiteStore) Close() error { return s.db.db.Close() }
+func (s *Store) Close() error { return s.db.db.Close() }
 
 type sqliteDB struct {
 	db *sql.DB
@@ -128,7 +130,7 @@ type sqliteDB struct {
 	wmu sync.Mutex
 	// The statements, prepared on first use.
 	smu   sync.Mutex
-	stmts [nBuckets][nOps]*sql.Stmt
+	stmts [indexer.NumBuckets][nOps]*sql.Stmt
 }
 
 func (db *sqliteDB) init(ctx context.Context) error {
@@ -148,10 +150,10 @@ func (db *sqliteDB) init(ctx context.Context) error {
 	if _, err := db.db.ExecContext(ctx, "INSERT INTO meta (k, v) VALUES (?, 0) ON CONFLICT DO NOTHING", generationKey); err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx kvTx) error { return initKV(tx, false) })
+	return db.Update(ctx, func(tx indexer.KVTx) error { return indexer.InitKV(tx, false) })
 }
 
-func (db *sqliteDB) stmt(ctx context.Context, b bucket, op int) (*sql.Stmt, error) {
+func (db *sqliteDB) stmt(ctx context.Context, b indexer.Bucket, op int) (*sql.Stmt, error) {
 	db.smu.Lock()
 	defer db.smu.Unlock()
 	if s := db.stmts[b][op]; s != nil {
@@ -168,17 +170,17 @@ func (db *sqliteDB) stmt(ctx context.Context, b bucket, op int) (*sql.Stmt, erro
 // update runs fn in a write transaction (BEGIN IMMEDIATE: one writer at a
 // time, across processes), and moves the ledger's generation on when fn
 // wrote something.
-func (db *sqliteDB) update(ctx context.Context, fn func(kvTx) error) error {
+func (db *sqliteDB) Update(ctx context.Context, fn func(indexer.KVTx) error) error {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	return db.run(ctx, false, fn)
 }
 
-func (db *sqliteDB) view(ctx context.Context, fn func(kvTx) error) error {
+func (db *sqliteDB) View(ctx context.Context, fn func(indexer.KVTx) error) error {
 	return db.run(ctx, true, fn)
 }
 
-func (db *sqliteDB) run(ctx context.Context, readOnly bool, fn func(kvTx) error) error {
+func (db *sqliteDB) run(ctx context.Context, readOnly bool, fn func(indexer.KVTx) error) error {
 	// The transaction does not stop half-way when ctx ends: a write that
 	// began commits (or fails) whole.
 	tctx := context.WithoutCancel(ctx)
@@ -204,7 +206,7 @@ func (db *sqliteDB) run(ctx context.Context, readOnly bool, fn func(kvTx) error)
 	return stx.Commit()
 }
 
-// sqliteTx is a kvTx; the first failed read is kept in err and fails the
+// sqliteTx is a indexer.KVTx; the first failed read is kept in err and fails the
 // transaction.
 type sqliteTx struct {
 	db    *sqliteDB
@@ -213,12 +215,15 @@ type sqliteTx struct {
 	err   error
 	wrote bool
 	gen   *uint64
-	stmts [nBuckets][nOps]*sql.Stmt
+	stmts [indexer.NumBuckets][nOps]*sql.Stmt
 }
 
-var _ kvTx = (*sqliteTx)(nil)
+var (
+	_ indexer.KVTx = (*sqliteTx)(nil)
+	_ indexer.KVDB = (*sqliteDB)(nil)
+)
 
-func (t *sqliteTx) stmt(b bucket, op int) (*sql.Stmt, error) {
+func (t *sqliteTx) stmt(b indexer.Bucket, op int) (*sql.Stmt, error) {
 	if s := t.stmts[b][op]; s != nil {
 		return s, nil
 	}
@@ -237,14 +242,14 @@ func (t *sqliteTx) fail(err error) {
 	}
 }
 
-func (t *sqliteTx) key(b bucket, k []byte) any {
+func (t *sqliteTx) key(b indexer.Bucket, k []byte) any {
 	if sqliteTables[b].textKey {
 		return string(k)
 	}
 	return k
 }
 
-func (t *sqliteTx) val(b bucket, v []byte) any {
+func (t *sqliteTx) val(b indexer.Bucket, v []byte) any {
 	if sqliteTables[b].textVal {
 		return string(v)
 	}
@@ -254,7 +259,7 @@ func (t *sqliteTx) val(b bucket, v []byte) any {
 	return v
 }
 
-func (t *sqliteTx) get(b bucket, key []byte) []byte {
+func (t *sqliteTx) Get(b indexer.Bucket, key []byte) []byte {
 	s, err := t.stmt(b, opGet)
 	if err != nil {
 		t.fail(err)
@@ -275,7 +280,7 @@ func (t *sqliteTx) get(b bucket, key []byte) []byte {
 	return v
 }
 
-func (t *sqliteTx) exec(b bucket, op int, args ...any) error {
+func (t *sqliteTx) exec(b indexer.Bucket, op int, args ...any) error {
 	s, err := t.stmt(b, op)
 	if err == nil {
 		_, err = s.ExecContext(t.ctx, args...)
@@ -286,15 +291,15 @@ func (t *sqliteTx) exec(b bucket, op int, args ...any) error {
 	return err
 }
 
-func (t *sqliteTx) put(b bucket, key, value []byte) error {
+func (t *sqliteTx) Put(b indexer.Bucket, key, value []byte) error {
 	return t.exec(b, opPut, t.key(b, key), t.val(b, value))
 }
 
-func (t *sqliteTx) del(b bucket, key []byte) error { return t.exec(b, opDel, t.key(b, key)) }
+func (t *sqliteTx) Delete(b indexer.Bucket, key []byte) error { return t.exec(b, opDel, t.key(b, key)) }
 
-func (t *sqliteTx) clear(b bucket) error { return t.exec(b, opClear) }
+func (t *sqliteTx) Clear(b indexer.Bucket) error { return t.exec(b, opClear) }
 
-func (t *sqliteTx) scan(b bucket, start []byte, fn func(k, v []byte) bool) {
+func (t *sqliteTx) Scan(b indexer.Bucket, start []byte, fn func(k, v []byte) bool) {
 	op, args := opScan, []any(nil)
 	if start != nil {
 		op, args = opScanFrom, []any{t.key(b, start)}
@@ -325,7 +330,7 @@ func (t *sqliteTx) scan(b bucket, start []byte, fn func(k, v []byte) bool) {
 	}
 }
 
-func (t *sqliteTx) count(b bucket) int {
+func (t *sqliteTx) Count(b indexer.Bucket) int {
 	s, err := t.stmt(b, opCount)
 	if err != nil {
 		t.fail(err)
@@ -338,7 +343,7 @@ func (t *sqliteTx) count(b bucket) int {
 	return n
 }
 
-func (t *sqliteTx) generation() uint64 {
+func (t *sqliteTx) Generation() uint64 {
 	if t.gen == nil {
 		var g int64
 		if err := t.tx.QueryRowContext(t.ctx, "SELECT v FROM meta WHERE k = ?", generationKey).Scan(&g); err != nil {

@@ -1,4 +1,4 @@
-package indexer_test
+package sqlite_test
 
 import (
 	"context"
@@ -13,9 +13,24 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/indexer/indexertest"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
 )
+
+// The SQLite ledger passes the conformance suite every backend passes
+// (bbolt: indexer's TestConformanceBolt; Elasticsearch: internal/integration).
+func TestConformanceSQLite(t *testing.T) {
+	indexertest.Conformance(t, context.Background(), func(t *testing.T) (indexertest.Backend, func() error) {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.sqlite"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s, nil
+	})
+}
 
 // sharedRecords are n generated records over many operator names (distinct deals).
 func sharedRecords(prefix string, n int) []schemas.Contract {
@@ -48,12 +63,12 @@ func writeBatches(ctx context.Context, s indexer.Store, recs []schemas.Contract,
 func TestSQLiteSharedByTwoHandles(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ledger.sqlite")
-	w, err := indexer.OpenSQLite(path)
+	w, err := sqlite.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	r, err := indexer.OpenSQLite(path)
+	r, err := sqlite.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +141,7 @@ func TestSQLiteSharedByTwoHandles(t *testing.T) {
 // the former embedded store, cannot do this (checked at the end).
 func TestSQLiteSharedByTwoProcesses(t *testing.T) {
 	if path := os.Getenv("MWLEDGER_TEST_SQLITE_WRITER"); path != "" {
-		s, err := indexer.OpenSQLite(path)
+		s, err := sqlite.Open(path)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(3)
@@ -141,7 +156,7 @@ func TestSQLiteSharedByTwoProcesses(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ledger.sqlite")
-	s, err := indexer.OpenSQLite(path)
+	s, err := sqlite.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
