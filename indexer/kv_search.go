@@ -90,17 +90,13 @@ func (c *searchCache) load(ctx context.Context, tx KVTx) ([]cachedDeal, error) {
 	return out, nil
 }
 
-// matching returns the deals q matches (their matchView), sorted as q says
-// unless unsorted.
-func (s *KVStore) matching(ctx context.Context, tx KVTx, q Query, unsorted ...bool) ([]Deal, error) {
+// matching returns the deals q matches (their matchView, shared: not to be
+// changed), sorted as q says unless unsorted; with page > 0 only the first
+// page deals need to be in order (the rest follow in no order).
+func (s *KVStore) matching(ctx context.Context, tx KVTx, q Query, unsorted bool, page int) ([]*Deal, error) {
 	all, err := s.search.load(ctx, tx)
 	if err != nil {
 		return nil, err
-	}
-	type keyed struct {
-		key float64
-		ok  bool
-		d   *Deal
 	}
 	var hits []keyed
 	want := words(q.Text) // once, not per deal
@@ -111,15 +107,15 @@ func (s *KVStore) matching(ctx context.Context, tx KVTx, q Query, unsorted ...bo
 				return nil, err
 			}
 		}
-		if q.matchesWords(all[i].deal, all[i].words, want) {
-			k, ok := q.sortKey(all[i].deal)
-			hits = append(hits, keyed{k, ok, &all[i].deal})
+		d := &all[i].deal
+		if q.matchesWords(d, all[i].words, want) {
+			k, ok := q.sortKey(d)
+			hits = append(hits, keyed{k, ok, d})
 		}
 	}
-	if len(unsorted) == 0 || !unsorted[0] {
+	if !unsorted {
 		// The keys are computed once (dates are parsed), then compared as q.less does.
-		sort.Slice(hits, func(i, j int) bool {
-			a, b := hits[i], hits[j]
+		less := func(a, b keyed) bool {
 			if a.ok != b.ok {
 				return a.ok
 			}
@@ -130,13 +126,58 @@ func (s *KVStore) matching(ctx context.Context, tx KVTx, q Query, unsorted ...bo
 				return a.key > b.key
 			}
 			return a.d.ID < b.d.ID
-		})
+		}
+		if page > 0 && page < len(hits)/4 {
+			selectFirst(hits, page, less)
+			hits2 := hits[:page]
+			sort.Slice(hits2, func(i, j int) bool { return less(hits2[i], hits2[j]) })
+		} else {
+			sort.Slice(hits, func(i, j int) bool { return less(hits[i], hits[j]) })
+		}
 	}
-	out := make([]Deal, len(hits))
+	out := make([]*Deal, len(hits))
 	for i, h := range hits {
-		out[i] = *h.d
+		out[i] = h.d
 	}
 	return out, nil
+}
+
+type keyed struct {
+	key float64
+	ok  bool
+	d   *Deal
+}
+
+// selectFirst moves the n first hits in less's order to hits[:n] (in no
+// order): a heap of n, the largest on top, over one pass.
+func selectFirst(hits []keyed, n int, less func(a, b keyed) bool) {
+	h := hits[:n]
+	// down restores the heap below i (the root is the largest).
+	down := func(i int) {
+		for {
+			l, big := 2*i+1, i
+			if l < n && less(h[big], h[l]) {
+				big = l
+			}
+			if r := l + 1; r < n && less(h[big], h[r]) {
+				big = r
+			}
+			if big == i {
+				return
+			}
+			h[i], h[big] = h[big], h[i]
+			i = big
+		}
+	}
+	for i := n/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for i := n; i < len(hits); i++ {
+		if less(hits[i], h[0]) {
+			h[0], hits[i] = hits[i], h[0]
+			down(0)
+		}
+	}
 }
 
 // Search filters and sorts the in-memory view of the ledger and reads the
@@ -147,7 +188,7 @@ func (s *KVStore) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	res := Result{Deals: []Deal{}}
 	err := s.kv.View(ctx, func(tx KVTx) error {
-		hits, err := s.matching(ctx, tx, q)
+		hits, err := s.matching(ctx, tx, q, false, q.From+q.size())
 		if err != nil {
 			return err
 		}
@@ -178,7 +219,7 @@ func (s *KVStore) Scan(ctx context.Context, q Query, fn func(Deal) error) error 
 	}
 	var deals []Deal
 	err := s.kv.View(ctx, func(tx KVTx) error {
-		hits, err := s.matching(ctx, tx, q)
+		hits, err := s.matching(ctx, tx, q, false, 0)
 		if err != nil {
 			return err
 		}
@@ -219,17 +260,17 @@ func (s *KVStore) scanSummary(ctx context.Context, q Query, fn func(Deal) error)
 	if err := q.Validate(); err != nil {
 		return err
 	}
-	var hits []Deal
+	var hits []*Deal
 	err := s.kv.View(ctx, func(tx KVTx) error {
 		var err error
-		hits, err = s.matching(ctx, tx, q, true) // aggregations do not need an order
+		hits, err = s.matching(ctx, tx, q, true, 0) // aggregations do not need an order
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("scanning ledger: %w", err)
 	}
 	for _, d := range hits {
-		if err := fn(summary(d)); err != nil {
+		if err := fn(summary(*d)); err != nil {
 			return err
 		}
 	}

@@ -273,16 +273,16 @@ func containsFold(p *string, sub string) bool {
 }
 
 // matches is the reference semantics of a query (esQuery translates it).
-func (q Query) matches(d Deal) bool { return q.matchesWords(d, nil, words(q.Text)) }
+func (q Query) matches(d Deal) bool { return q.matchesWords(&d, nil, words(q.Text)) }
 
 // matchesWords is matches with the deal's free-text words precomputed
 // (sorted, distinct; nil: computed from the deal) and the query's words split
 // once (want = words(q.Text)).
-func (q Query) matchesWords(d Deal, have, want []string) bool {
+func (q Query) matchesWords(d *Deal, have, want []string) bool {
 	if q.Operator != "" && !strings.EqualFold(q.Operator, d.Operator.Name) && !eqPtr(d.Operator.Ticker, q.Operator) {
 		return false
 	}
-	if q.Counterparty != "" && !counterpartyMatches(d, q.Counterparty) {
+	if q.Counterparty != "" && !counterpartyMatches(*d, q.Counterparty) {
 		return false
 	}
 	if q.ContractType != "" && q.ContractType != d.ContractType {
@@ -296,7 +296,7 @@ func (q Query) matchesWords(d Deal, have, want []string) bool {
 		return false
 	}
 	if q.AnnouncedFrom != "" || q.AnnouncedTo != "" {
-		day := dealDate(d)
+		day := dealDate(*d)
 		from, _ := dateBound(q.AnnouncedFrom, false)
 		to, _ := dateBound(q.AnnouncedTo, true)
 		if day == "" || (from != "" && day < from) || (to != "" && day > to) {
@@ -314,7 +314,7 @@ func (q Query) matchesWords(d Deal, have, want []string) bool {
 	}
 	if len(want) > 0 {
 		if have == nil {
-			set := textWords(d)
+			set := textWords(*d)
 			for _, w := range want {
 				if !set[w] {
 					return false
@@ -348,7 +348,7 @@ func counterpartyMatches(d Deal, want string) bool {
 func eqPtr(p *string, s string) bool { return p != nil && strings.EqualFold(*p, s) }
 
 // sortKey returns the value a deal sorts by, missing values last.
-func (q Query) sortKey(d Deal) (float64, bool) {
+func (q Query) sortKey(d *Deal) (float64, bool) {
 	var p *float64
 	switch q.Sort {
 	case "mw":
@@ -358,7 +358,7 @@ func (q Query) sortKey(d Deal) (float64, bool) {
 	case "confidence":
 		return d.Confidence, true
 	case "announced":
-		day := dealDate(d)
+		day := dealDate(*d)
 		t, err := time.Parse("2006-01-02", day)
 		if err != nil {
 			return 0, false
