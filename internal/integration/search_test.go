@@ -487,17 +487,26 @@ func TestSearchLatency(t *testing.T) {
 		s    indexer.Store
 	}{{"elasticsearch", ess}, {"embedded sqlite", bs}, {"embedded bbolt", bolt}} {
 		var ds []time.Duration
+		perQuery := make([][]time.Duration, len(queries))
 		for round := 0; round < 5; round++ {
-			for _, q := range queries {
+			for i, q := range queries {
 				t0 := time.Now()
 				if _, err := st.s.Search(ctx, q); err != nil {
 					t.Fatal(err)
 				}
 				ds = append(ds, time.Since(t0))
+				perQuery[i] = append(perQuery[i], time.Since(t0))
 			}
 		}
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-		t.Logf("%s: %d deals, %d searches (page of 50): p50 %s p95 %s", st.name, deals, len(ds), ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*95/100].Round(time.Millisecond))
+		// Each query's median, to see which kind of query is slow.
+		medians := make([]string, len(queries))
+		for i, qd := range perQuery {
+			sort.Slice(qd, func(a, b int) bool { return qd[a] < qd[b] })
+			medians[i] = qd[len(qd)/2].Round(time.Millisecond).String()
+		}
+		t.Logf("%s: %d deals, %d searches (page of 50): p50 %s p95 %s; per query (median) %s", st.name, deals, len(ds),
+			ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*95/100].Round(time.Millisecond), strings.Join(medians, " "))
 	}
 	aggregationLatency(t, ctx, ess, bs, deals)
 }
