@@ -10,6 +10,7 @@ import (
 
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/indexer/indexertest"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 // TestReviewSameOnBothStores runs the reviewer's scenario (queue, correction
@@ -20,7 +21,7 @@ func TestReviewSameOnBothStores(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ess := aliasStore(t, ctx, "review", nil)
-	bs, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "ledger.db"))
+	bs, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.sqlite"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,17 +28,19 @@ import (
 )
 
 // searchStores loads the same generated records into a fresh Elasticsearch
-// alias (its own, so other tests' deals never show) and a temporary bbolt file.
-func searchStores(t *testing.T, ctx context.Context, recs []schemas.Contract) (*indexer.ESStore, *indexer.BoltStore) {
+// alias (its own, so other tests' deals never show) and a temporary embedded
+// ledger (SQLite, the default; bbolt runs the same KVStore code and
+// TestSearchLatency compares it too).
+func searchStores(t *testing.T, ctx context.Context, recs []schemas.Contract) (*indexer.ESStore, indexer.EmbeddedLedger) {
 	t.Helper()
 	return searchStoresLog(t, ctx, recs, nil)
 }
 
 // searchStoresLog is searchStores with the Elasticsearch store logging to log.
-func searchStoresLog(t *testing.T, ctx context.Context, recs []schemas.Contract, log *slog.Logger) (*indexer.ESStore, *indexer.BoltStore) {
+func searchStoresLog(t *testing.T, ctx context.Context, recs []schemas.Contract, log *slog.Logger) (*indexer.ESStore, indexer.EmbeddedLedger) {
 	t.Helper()
 	ess := aliasStore(t, ctx, "search", log)
-	bs, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "ledger.db"))
+	bs, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.sqlite"))
 	if err != nil {
 		t.Fatal(err)
 	}
