@@ -486,6 +486,12 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 			if s.title && !(mentionsParty(s, f.op.e) && (f.cp.e == nil || mentionsParty(s, f.cp.e))) {
 				return
 			}
+			// "Nscale will build a Texas data center for Microsoft …
+			// Norway deal reportedly ~$6.2B": a sentence about another place
+			// tells another deal's figures
+			if r, rk := regionOf(s.Text), regionOf(ss[k].Text); r != "" && rk != "" && r != rk && !s.title {
+				return
+			}
 		}
 		in := func(pos int) bool {
 			if j == k || (f.shared && s.title) {
@@ -811,6 +817,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 			f.aggregate = aggregateText(s.lower[f.seg[0]:f.seg[1]])
 			f.d.aggregate = f.aggregate
 			f.d.anchorText = s.lower[f.seg[0]:f.seg[1]]
+			f.d.region = regionOf(s.Text)
 			f.d.addEvidence(s.Text)
 			if et := eventType(s.lower); et != "" && !s.title { // an expansion or amendment of an earlier deal (the body says which)
 				f.d.event = &schemas.Event{Type: et}
@@ -1224,6 +1231,9 @@ func absInt(v int) int {
 func ownFigures(f *frame) bool { return f.own }
 
 func agree(a, b *draft) bool {
+	if a.region != "" && b.region != "" && a.region != b.region {
+		return false // the Texas deal and the Norway deal of the same two companies
+	}
 	// "valued at up to $19.4 billion" and "the base contract is worth $17.4
 	// billion": a bound and the base below it are one deal.
 	upTo := a.value != nil && b.value != nil && (a.value.Bound == "up_to" && baseOf(b.value.Value, a.value.Value) || b.value.Bound == "up_to" && baseOf(a.value.Value, b.value.Value))

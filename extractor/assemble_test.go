@@ -200,3 +200,30 @@ func TestInvestorsAreNoDeal(t *testing.T) {
 		t.Fatalf("%s–%s $%v; want Microsoft–Anthropic $30B", c.Operator.Name, c.Counterparty.Label(), deref(c.TotalValueUSD))
 	}
 }
+
+// The same two companies' deals in two places are two records: the Norway
+// figures do not join the Texas deal, and a dateline is no deal's place.
+func TestDealsInTwoPlaces(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := schemas.Article{CanonicalURL: "https://t.example/places"}
+	a.SetBody([]byte("<html><body><article><p>New York, United States - May 4, 2026 - Nscale will build a Texas data center for Microsoft with up to 240 MW of capacity.</p>" +
+		"<p>This is the fourth Microsoft–Nscale agreement this year; the Norway deal was reportedly worth $6.2 billion over five years.</p></article></body></html>"))
+	cs, err := x.Extract(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 {
+		t.Fatalf("got %d records, want the Texas and the Norway deal", len(cs))
+	}
+	for _, c := range cs {
+		if c.CapacityMW != nil && c.TotalValueUSD != nil {
+			t.Errorf("one record holds the Texas MW and the Norway value: %v MW, $%v", *c.CapacityMW, *c.TotalValueUSD)
+		}
+	}
+	if got := regionOf("New York, United States - December 17, 2025 - Hut 8 will lease its Louisiana campus"); got != "Louisiana" {
+		t.Errorf("region after a dateline: %q, want Louisiana", got)
+	}
+}

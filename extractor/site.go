@@ -2,6 +2,7 @@ package extractor
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -65,4 +66,38 @@ func findHardware(lower string) string {
 		return model
 	}
 	return family
+}
+
+// regions are the states, provinces and countries a deal's site is told by.
+var regions = func() []string {
+	out := []string{"Norway", "Sweden", "Finland", "Iceland", "Denmark", "Portugal", "Spain", "France", "Germany", "United Kingdom", "UK", "England", "Scotland",
+		"Wales", "Ireland", "Netherlands", "Italy", "Poland", "Canada", "Japan", "Korea", "India", "Australia", "Malaysia", "Singapore", "Saudi Arabia", "UAE",
+		"Brazil", "Chile", "Mexico", "Paraguay", "Ethiopia", "Kazakhstan"}
+	for k, v := range states {
+		if k == v && len(k) > 2 {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out) // a fixed order for the pattern
+	return out
+}()
+
+var reRegion = regexp.MustCompile(`\b(?:` + strings.Join(regions, "|") + `)\b`)
+
+// reDateline is a news dateline at a sentence's start ("NEW YORK, Dec. 17,
+// 2025 (GLOBE NEWSWIRE) --", "New York, United States - December 17, 2025 -"):
+// where the story was filed, not where the deal is.
+var reDateline = regexp.MustCompile(`^[^.!?]{0,60}?(?:\((?:GLOBE NEWSWIRE|BUSINESS WIRE|PRNewswire|Reuters|AP)\)\s*(?:--|–|—|-)?|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},\s+\d{4}\s*(?:--|–|—|-))`)
+
+// regionOf returns the first state, province or country a sentence names
+// (after its dateline, if it has one).
+func regionOf(s string) string {
+	if m := reDateline.FindStringIndex(s); m != nil {
+		s = s[m[1]:]
+	}
+	r := reRegion.FindString(s)
+	if v, ok := states[r]; ok {
+		return v
+	}
+	return r
 }
