@@ -12,6 +12,7 @@ import (
 	"github.com/mwledger/mwledger/crawler/crawltest"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger/bolt"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
@@ -36,7 +37,7 @@ func TestEdgarFilingAuthority(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "ledger.db"))
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "ledger.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ type Scanner interface {
 
 var (
 	_ Scanner = (*ESStore)(nil)
-	_ Scanner = (*BoltStore)(nil)
+	_ Scanner = (*KVStore)(nil)
 )
 
 // Aggregations lists the names Aggregate accepts.
@@ -115,7 +115,7 @@ type summaryScanner interface {
 
 var (
 	_ summaryScanner = (*ESStore)(nil)
-	_ summaryScanner = (*BoltStore)(nil)
+	_ summaryScanner = (*KVStore)(nil)
 )
 
 // summaryFields are the deal fields Aggregate reads.

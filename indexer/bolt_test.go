@@ -19,7 +19,7 @@ func contract(id, url, op, cp string, mw, usd float64) schemas.Contract {
 }
 
 func TestBoltUpsertIsIdempotentAndMergesSources(t *testing.T) {
-	s, err := OpenBolt(filepath.Join(t.TempDir(), "l.db"))
+	s, err := openTest(filepath.Join(t.TempDir(), "l.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

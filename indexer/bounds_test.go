@@ -11,11 +11,12 @@ import (
 
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger/bolt"
 )
 
-func boundsLedger(t *testing.T, n int) *indexer.BoltStore {
+func boundsLedger(t *testing.T, n int) *bolt.Store {
 	t.Helper()
-	s, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "l.db"))
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "l.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,9 @@ import (
 )
 
 // EmbeddedLedger is a ledger in a local file: SQLite (what mwledger writes)
-// (ledger/sqlite, what mwledger writes) or bbolt (BoltStore: the format of
+// (ledger/sqlite, what mwledger writes) or bbolt (ledger/bolt: the format of
 // ledgers written before; still read and written, but by one process at a
-// time: see sqlite.MigrateBolt).
+// time: see app.MigrateBolt).
 type EmbeddedLedger interface {
 	Store
 	Scanner
@@ -23,8 +23,6 @@ type EmbeddedLedger interface {
 	Close() error
 }
 
-var _ EmbeddedLedger = (*BoltStore)(nil)
-
 // Embedded ledger file formats.
 const (
 	FormatSQLite = "sqlite"
@@ -35,7 +33,7 @@ var sqliteMagic = []byte("SQLite format 3\x00")
 
 // LedgerFormat says what the file at path holds: FormatSQLite for a file that
 // does not exist yet, is empty or is an SQLite database, FormatBolt for
-// anything else (OpenBolt then says whether it is one). sqlite.OpenLedger
+// anything else (bolt.Open then says whether it is one). app.OpenLedger
 // opens a file in its format.
 func LedgerFormat(path string) (string, error) {
 	f, err := os.Open(path)

@@ -358,5 +358,5 @@ func (s *ESStore) Get(ctx context.Context, id string) (*Deal, error) {
 
 var (
 	_ Outbox = (*ESStore)(nil)
-	_ Outbox = (*BoltStore)(nil)
+	_ Outbox = (*KVStore)(nil)
 )

@@ -115,7 +115,7 @@ func genStream(j, n, ops int) schemas.Contract {
 
 // preloadBolt writes generated deals straight into the ledger, as Upsert
 // writes them, without resolving (they are distinct by construction).
-func preloadBolt(t *testing.T, s *BoltStore, n, ops int) {
+func preloadBolt(t *testing.T, s *testStore, n, ops int) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	const perTx = 1000
 	for start := 0; start < n; start += perTx {
@@ -200,7 +200,7 @@ func TestIdentityThroughput(t *testing.T) {
 	batch := envInt(t, "MWLEDGER_IDENTITY_BATCH", 100)
 	ctx := context.Background()
 	t.Run("bolt", func(t *testing.T) {
-		s, err := OpenBolt(filepath.Join(t.TempDir(), "l.db"))
+		s, err := openTest(filepath.Join(t.TempDir(), "l.db"))
 		if err != nil {
 			t.Fatal(err)
 		}

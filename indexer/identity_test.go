@@ -17,8 +17,6 @@ import (
 	"time"
 	"unicode"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
@@ -327,7 +325,7 @@ func preloadRef(t *testing.T, ref *refLedger, n, ops int) {
 
 // checkCandidateIndex compares the embedded store's candidate index with the
 // keys its deals have now: no key missing, none left over.
-func checkCandidateIndex(t *testing.T, s *BoltStore) {
+func checkCandidateIndex(t *testing.T, s *testStore) {
 	t.Helper()
 	err := s.kv.View(context.Background(), func(tx KVTx) error {
 		want := map[string]bool{}
@@ -367,7 +365,7 @@ func checkCandidateIndex(t *testing.T, s *BoltStore) {
 }
 
 // compareBolt checks that the store holds exactly the reference's deals.
-func compareBolt(t *testing.T, s *BoltStore, ref *refLedger) {
+func compareBolt(t *testing.T, s *testStore, ref *refLedger) {
 	t.Helper()
 	n, err := s.Count()
 	if err != nil || n != len(ref.deals) {
@@ -403,10 +401,10 @@ func sized(t *testing.T, what string, full, short int) int {
 	return full
 }
 
-func TestBoltResolutionMatchesFullOperatorScan(t *testing.T) {
+func TestKVResolutionMatchesFullOperatorScan(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "l.db")
-	s, err := OpenBolt(path)
+	s, err := openTest(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,7 +426,7 @@ func TestBoltResolutionMatchesFullOperatorScan(t *testing.T) {
 			// candidate index: the index is rebuilt on open.
 			s.Close()
 			dropCandidateIndex(t, path)
-			if s, err = OpenBolt(path); err != nil {
+			if s, err = openTest(path); err != nil {
 				t.Fatal(err)
 			}
 			checkCandidateIndex(t, s)
@@ -485,14 +483,9 @@ func TestBoltResolutionMatchesFullOperatorScan(t *testing.T) {
 // the candidate index existed.
 func dropCandidateIndex(t *testing.T, path string) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{boltBuckets[BucketCandidates], boltBuckets[BucketCandidateKeys]} {
-			if err := tx.DeleteBucket(b); err != nil {
+	if err := memAt(path).Update(context.Background(), func(tx KVTx) error {
+		for _, b := range []Bucket{BucketCandidates, BucketCandidateKeys} {
+			if err := tx.Clear(b); err != nil {
 				return err
 			}
 		}
@@ -502,10 +495,10 @@ func dropCandidateIndex(t *testing.T, path string) {
 	}
 }
 
-func TestBoltCandidateIndexFollowsChangingDeals(t *testing.T) {
+func TestKVCandidateIndexFollowsChangingDeals(t *testing.T) {
 	// A deal that changes label (undisclosed, then named), figures (an
 	// upsize) and becomes known to an aggregate keeps exactly its current keys.
-	s, err := OpenBolt(filepath.Join(t.TempDir(), "l.db"))
+	s, err := openTest(filepath.Join(t.TempDir(), "l.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -736,11 +729,11 @@ func TestPoolKeySeparatesWhatCandidatesDependOn(t *testing.T) {
 	}
 }
 
-func TestBoltRebuildsCandidateIndexForDealsWrittenWithoutIt(t *testing.T) {
+func TestKVRebuildsCandidateIndexForDealsWrittenWithoutIt(t *testing.T) {
 	// A deal written by an mwledger without the candidate index (an older
 	// version run on the same file) is found once the ledger is opened again.
 	path := filepath.Join(t.TempDir(), "l.db")
-	s, err := OpenBolt(path)
+	s, err := openTest(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -749,17 +742,12 @@ func TestBoltRebuildsCandidateIndexForDealsWrittenWithoutIt(t *testing.T) {
 		t.Fatal(errs[0])
 	}
 	s.Close()
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	old := merge(nil, "deal-b", rec("deal-b", "https://b.example/1", "B", f(300), f(7e9), nil), "new", time.Now().UTC())
 	v, _ := json.Marshal(old)
-	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(boltBuckets[BucketDeals]).Put([]byte("deal-b"), v) }); err != nil {
+	if err := memAt(path).Update(ctx, func(tx KVTx) error { return tx.Put(BucketDeals, []byte("deal-b"), v) }); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-	if s, err = OpenBolt(path); err != nil {
+	if s, err = openTest(path); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()

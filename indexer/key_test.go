@@ -13,7 +13,7 @@ import (
 // (the old read-time squash made both "" and merged their deals).
 func TestLedgerWritesNameKeys(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "l.db")
-	s, err := OpenBolt(path)
+	s, err := openTest(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestLedgerWritesNameKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if s, err = OpenBolt(path); err != nil {
+	if s, err = openTest(path); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()

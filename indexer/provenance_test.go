@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger/bolt"
 	"github.com/mwledger/mwledger/schemas"
 )
 
@@ -34,7 +35,7 @@ func TestAuthorityFromTheFetchedHost(t *testing.T) {
 		{"a real filing", record("https://www.sec.gov/Archives/edgar/data/1/x.htm", "https://www.sec.gov/Archives/edgar/data/1/x.htm", 1, "2025-11-04"), 1, indexer.AuthorityFiling},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "l.db"))
+			st, err := bolt.Open(filepath.Join(t.TempDir(), "l.db"))
 			if err != nil {
 				t.Fatal(err)
 			}

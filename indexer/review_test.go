@@ -8,10 +8,11 @@ import (
 
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/indexer/indexertest"
+	"github.com/mwledger/mwledger/ledger/bolt"
 )
 
 func TestReviewOnTheEmbeddedStore(t *testing.T) {
-	s, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "l.db"))
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "l.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

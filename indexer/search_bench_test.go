@@ -10,6 +10,7 @@ import (
 
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger/bolt"
 )
 
 // BenchmarkBoltSearch: one search over 3000 generated deals in the embedded store.
@@ -41,9 +42,9 @@ func BenchmarkBoltAggregate(b *testing.B) {
 
 // sampleBolt is an embedded ledger of 3000 generated deals spread over 76
 // operator names per generated operator; closed with the benchmark.
-func sampleBolt(b *testing.B) *indexer.BoltStore {
+func sampleBolt(b *testing.B) *bolt.Store {
 	b.Helper()
-	s, err := indexer.OpenBolt(filepath.Join(b.TempDir(), "l.db"))
+	s, err := bolt.Open(filepath.Join(b.TempDir(), "l.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

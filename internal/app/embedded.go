@@ -15,6 +15,7 @@ import (
 	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger/bolt"
 	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
@@ -32,7 +33,7 @@ type Store interface {
 
 var (
 	_ Store = (*sqlite.Store)(nil)
-	_ Store = (*indexer.BoltStore)(nil)
+	_ Store = (*bolt.Store)(nil)
 	_ Store = (*indexer.ESStore)(nil)
 )
 

@@ -14,7 +14,6 @@ import (
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/backfill"
-	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
@@ -122,7 +121,7 @@ func backfillEmbedded(ctx context.Context, e *env, bf *backfill.Backfiller, mem 
 	if err := os.MkdirAll(filepath.Dir(ledger), 0o755); err != nil {
 		return fmt.Errorf("creating ledger directory: %w", err)
 	}
-	store, err := sqlite.OpenLedger(ledger)
+	store, err := app.OpenLedger(ledger)
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/backfill"
-	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 // TestBackfillChildProcess is the process TestBackfillSurvivesKill kills.
@@ -89,7 +89,7 @@ func TestBackfillSurvivesKill(t *testing.T) {
 	if n != deals {
 		t.Errorf("state records %d published, want %d", n, deals)
 	}
-	store, err := sqlite.OpenLedger(ledger)
+	store, err := app.OpenLedger(ledger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/warc/warctest"
-	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 // dealParagraphs are deal announcements of our own invention over the
@@ -73,7 +73,7 @@ func TestBackfillEmbedded(t *testing.T) {
 	if !strings.Contains(errb.String(), fmt.Sprintf("%d match(es), %d published", deals, deals)) {
 		t.Errorf("stats:\n%s", errb.String())
 	}
-	store, err := sqlite.OpenLedger(ledger)
+	store, err := app.OpenLedger(ledger)
 	if err != nil {
 		t.Fatal(err)
 	}

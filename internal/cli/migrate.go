@@ -3,9 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/mwledger/mwledger/internal/app"
 	"os"
-
-	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 // runMigrate copies a bbolt ledger (written by mwledger before SQLite) into
@@ -23,7 +22,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if _, err := os.Stat(*from); err != nil {
 		return fmt.Errorf("migrate: no ledger at %s", *from)
 	}
-	n, err := sqlite.MigrateBolt(ctx, *from, *to)
+	n, err := app.MigrateBolt(ctx, *from, *to)
 	if err != nil {
 		return err
 	}

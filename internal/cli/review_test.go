@@ -10,9 +10,9 @@ import (
 
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/eval"
 	"github.com/mwledger/mwledger/internal/review"
-	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 // fixtureLedger is an embedded ledger holding what the extractor reads from
@@ -32,7 +32,7 @@ func fixtureLedger(t *testing.T, fixture string) (string, []indexer.Deal) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	b, err := sqlite.OpenLedger(path)
+	b, err := app.OpenLedger(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestReviewCorrectSavesAFixture(t *testing.T) {
 	}
 
 	// The ledger shows the correction.
-	b, err := sqlite.OpenLedger(ledger)
+	b, err := app.OpenLedger(ledger)
 	if err != nil {
 		t.Fatal(err)
 	}

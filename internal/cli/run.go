@@ -13,7 +13,6 @@ import (
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/fixturesite"
-	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/stream"
 )
 
@@ -76,7 +75,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err := os.MkdirAll(filepath.Dir(*ledger), 0o755); err != nil {
 		return fmt.Errorf("creating ledger directory: %w", err)
 	}
-	store, err := sqlite.OpenLedger(*ledger)
+	store, err := app.OpenLedger(*ledger)
 	if err != nil {
 		return err
 	}

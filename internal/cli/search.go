@@ -14,9 +14,9 @@ import (
 	"text/tabwriter"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/textsafe"
 	"github.com/mwledger/mwledger/internal/web"
-	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 func defaultLedger() string {
@@ -56,7 +56,7 @@ func openLedger(kind, path, esURL string) (ledger, func(), error) {
 		if _, err := os.Stat(path); err != nil {
 			return nil, nil, fmt.Errorf("no ledger at %s: run `mwledger run` first, or pass --ledger", path)
 		}
-		b, err := sqlite.OpenLedger(path)
+		b, err := app.OpenLedger(path)
 		if err != nil {
 			return nil, nil, err
 		}

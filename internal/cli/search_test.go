@@ -10,15 +10,15 @@ import (
 	"testing"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/web"
-	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 // sampleLedger writes an embedded (SQLite) ledger of n generated deals and returns its path.
 func sampleLedger(t *testing.T, n int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	b, err := sqlite.OpenLedger(path)
+	b, err := app.OpenLedger(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/web"
-	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 // TestSearchRefusesHostileNumbers: paging that overflowed into a panic
@@ -208,7 +208,7 @@ func TestSecretsStayOutOfErrorsAndHelp(t *testing.T) {
 // and full-width forms included.
 func TestHostileNamesPrintSafely(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	b, err := sqlite.OpenLedger(path)
+	b, err := app.OpenLedger(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestFixturesNeverTouchLocalFiles(t *testing.T) {
 	os.WriteFile(secret, []byte("-----BEGIN OPENSSH PRIVATE KEY----- SECRET"), 0o600)
 	for _, src := range []string{secret, "file://" + secret, "javascript:alert(1)"} {
 		path := filepath.Join(t.TempDir(), "ledger.db")
-		b, err := sqlite.OpenLedger(path)
+		b, err := app.OpenLedger(path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger/bolt"
 )
 
 // TestSearchRunAndReviewWhileServing: with `mwledger serve` open on a
@@ -62,7 +63,7 @@ func TestSearchRunAndReviewWhileServing(t *testing.T) {
 func TestMigrateBoltLedger(t *testing.T) {
 	dir := t.TempDir()
 	old := filepath.Join(dir, "old.db")
-	b, err := indexer.OpenBolt(old)
+	b, err := bolt.Open(old)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger/bolt"
 	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -395,11 +396,11 @@ func TestSearchLatency(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bs.Close()
-	bolt, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "ledger.db"))
+	bb, err := bolt.Open(filepath.Join(t.TempDir(), "ledger.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bolt.Close()
+	defer bb.Close()
 	recs := web.SampleContracts("lat", n, 11)
 	// Identity resolution compares a record with every deal of its operator:
 	// spread the generated deals over many operators ("IREN 017") so that
@@ -415,7 +416,7 @@ func TestSearchLatency(t *testing.T) {
 			indexer.Store
 			Count() (int, error)
 		}
-	}{{"sqlite", bs}, {"bbolt", bolt}} {
+	}{{"sqlite", bs}, {"bbolt", bb}} {
 		start := time.Now()
 		for i := 0; i < len(recs); i += 2000 {
 			for _, err := range st.s.Upsert(ctx, recs[i:min(i+2000, len(recs))]) {
@@ -479,7 +480,7 @@ func TestSearchLatency(t *testing.T) {
 	for _, q := range queries[:4] { // the same answer from all, at this size too
 		er, err1 := ess.Search(ctx, q)
 		br, err2 := bs.Search(ctx, q)
-		or, err3 := bolt.Search(ctx, q)
+		or, err3 := bb.Search(ctx, q)
 		if err1 != nil || err2 != nil || err3 != nil || er.Total != br.Total || !reflect.DeepEqual(ids(er), ids(br)) || !reflect.DeepEqual(ids(or), ids(br)) {
 			t.Errorf("query %+v: es %d, sqlite %d, bbolt %d (%v %v %v)", q, er.Total, br.Total, or.Total, err1, err2, err3)
 		}
@@ -487,7 +488,7 @@ func TestSearchLatency(t *testing.T) {
 	for _, st := range []struct {
 		name string
 		s    indexer.Store
-	}{{"elasticsearch", ess}, {"embedded sqlite", bs}, {"embedded bbolt", bolt}} {
+	}{{"elasticsearch", ess}, {"embedded sqlite", bs}, {"embedded bbolt", bb}} {
 		var ds []time.Duration
 		perQuery := make([][]time.Duration, len(queries))
 		for round := 0; round < 5; round++ {

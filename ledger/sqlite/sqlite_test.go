@@ -15,6 +15,7 @@ import (
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/indexer/indexertest"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger/bolt"
 	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -211,12 +212,12 @@ wait:
 
 	// The former embedded store: a second opener fails while the first holds it.
 	bpath := filepath.Join(dir, "ledger.db")
-	b, err := indexer.OpenBolt(bpath)
+	b, err := bolt.Open(bpath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if b2, err := indexer.OpenBolt(bpath); err == nil {
+	if b2, err := bolt.Open(bpath); err == nil {
 		b2.Close()
 		t.Error("bbolt opened twice: the contrast this test draws no longer holds")
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package app
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger/bolt"
+	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 // OpenLedger opens the embedded ledger file at path in its format (see
@@ -17,9 +19,9 @@ func OpenLedger(path string) (indexer.EmbeddedLedger, error) {
 		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
 	}
 	if format == indexer.FormatBolt {
-		return indexer.OpenBolt(path)
+		return bolt.Open(path)
 	}
-	return Open(path)
+	return sqlite.Open(path)
 }
 
 // MigrateBolt copies every deal of the bbolt ledger at from into a new
@@ -32,12 +34,12 @@ func MigrateBolt(ctx context.Context, from, to string) (int, error) {
 	if f, err := indexer.LedgerFormat(from); err != nil || f != indexer.FormatBolt {
 		return 0, fmt.Errorf("migrating ledger: %s is not a bbolt ledger (%v)", from, err)
 	}
-	src, err := indexer.OpenBolt(from)
+	src, err := bolt.Open(from)
 	if err != nil {
 		return 0, err
 	}
 	defer src.Close()
-	dst, err := Open(to)
+	dst, err := sqlite.Open(to)
 	if err != nil {
 		return 0, err
 	}

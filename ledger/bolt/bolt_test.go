@@ -1,19 +1,19 @@
-package indexer_test
+package bolt_test
 
 import (
 	"context"
 	"path/filepath"
 	"testing"
 
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/indexer/indexertest"
+	"github.com/mwledger/mwledger/ledger/bolt"
 )
 
-// The embedded store passes the conformance suite every backend must pass
-// (Elasticsearch: internal/integration's TestConformanceElasticsearch).
+// The bbolt ledger passes the conformance suite every backend must pass
+// (SQLite: ledger/sqlite; Elasticsearch: internal/integration).
 func TestConformanceBolt(t *testing.T) {
 	indexertest.Conformance(t, context.Background(), func(t *testing.T) (indexertest.Backend, func() error) {
-		s, err := indexer.OpenBolt(filepath.Join(t.TempDir(), "ledger.db"))
+		s, err := bolt.Open(filepath.Join(t.TempDir(), "ledger.db"))
 		if err != nil {
 			t.Fatal(err)
 		}
