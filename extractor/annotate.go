@@ -39,6 +39,16 @@ type sent struct {
 	cls     *figureClasses // what each figure is, read once (classify.go)
 	totals  bool           // under a heading about totals ("Reading the new totals")
 	usedBy  *Entity        // the company the sentence's facility is built for, beside the lease's customer
+	region  *string        // the state or country it names first (regionOf), once computed
+}
+
+// regionName is regionOf(s.Text), computed once per sentence.
+func (s *sent) regionName() string {
+	if s.region == nil {
+		r := regionOf(s.Text)
+		s.region = &r
+	}
+	return *s.region
 }
 
 // openNames finds company names the gazetteer does not know, for a whole

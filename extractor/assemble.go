@@ -489,7 +489,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 			// "Nscale will build a Texas data center for Microsoft …
 			// Norway deal reportedly ~$6.2B": a sentence about another place
 			// tells another deal's figures
-			if r, rk := regionOf(s.Text), regionOf(ss[k].Text); r != "" && rk != "" && r != rk && !s.title {
+			if r, rk := s.regionName(), ss[k].regionName(); r != "" && rk != "" && r != rk && !s.title {
 				return
 			}
 		}
@@ -817,7 +817,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 			f.aggregate = aggregateText(s.lower[f.seg[0]:f.seg[1]])
 			f.d.aggregate = f.aggregate
 			f.d.anchorText = s.lower[f.seg[0]:f.seg[1]]
-			f.d.region = regionOf(s.Text)
+			f.d.region = s.regionName()
 			f.d.addEvidence(s.Text)
 			if et := eventType(s.lower); et != "" && !s.title { // an expansion or amendment of an earlier deal (the body says which)
 				f.d.event = &schemas.Event{Type: et}
