@@ -1,6 +1,7 @@
 package extractor
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -66,6 +67,10 @@ type openNames struct {
 var dealSubjectVerbs = []string{"signed", "signs", "has signed", "inked", "inks", "entered", "has entered", "agreed", "has agreed", "secured", "secures", "struck",
 	"won", "landed", "lands", "will lease", "leases", "has leased", "will provide", "to provide", "announced", "announces", "said it", "expands", "expanded", "will supply", "will deliver"}
 
+// reLeaderOf ends in the title of a company's leader and "of": the name
+// after it is a company.
+var reLeaderOf = regexp.MustCompile(`\b(?:ceo|ceos|co-ceos|founder|founders|co-founder|co-founders|chief executive|chief executive officer|president|chairman|chairwoman|cfo|cto)\s+(?:and\s+(?:co-)?founders?\s+)?of\s*$`)
+
 func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 	on := &openNames{byKey: map[string]*Entity{}, intro: map[*Entity]string{}, short: map[string]*Entity{}}
 	lx := lex()
@@ -87,6 +92,14 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			}
 			if len(words) == 0 || len(words) > 4 || len(words) == 1 && lx.legal[strings.ToLower(strings.Trim(words[0], ",."))] {
 				continue // "Hyperscale Data, Inc.": the suffix alone is no company
+			}
+			// "Co-Founders of Poolside": the run holds the title and the name
+			leader := false
+			for i, w := range words {
+				if w == "of" && i+1 < len(words) && reLeaderOf.MatchString(strings.ToLower(strings.Join(words[:i+1], " "))) {
+					words, leader = words[i+1:], true
+					break
+				}
 			}
 			name := strings.Join(words, " ")
 			lname := strings.ToLower(name)
@@ -115,6 +128,8 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 				ok = true
 			case !titleCase && (strings.HasPrefix(after, ", a ") || strings.HasPrefix(after, ", an ")) && anyWord(firstBytes(after, 60), lx.NameIntro):
 				ok = true
+			case leader || reLeaderOf.MatchString(before):
+				ok = true // "co-founders of Poolside", "the chief executive of Marrow Energy"
 			case !titleCase && hasDealWord(s.lower) && endsWithWord(before, []string{"with", "to"}) != "" && len(words) == 1 && innerCapital(words[0]):
 				ok = true // "a lease with QuillNet": a coined name as the other party of a deal
 			case !titleCase && strings.TrimSpace(s.Text[:r.start]) == "" || strings.HasSuffix(strings.TrimSpace(strings.ToLower(s.Text[:r.start])), "the") && r.start < 6:

@@ -106,6 +106,10 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 			cust += 2
 		}
 	}
+	// "CoreWeave will serve as anchor tenant": the role said outright
+	if containsAny(cutClause(firstBytes(after, 40)), []string{"as anchor tenant", "as the anchor tenant", "as an anchor tenant", "as tenant", "as a tenant", "as the tenant", "as anchor customer", "as the anchor customer"}) {
+		cust += 2
+	}
 	// The subject's verb: what it does before the next party.
 	if i == 0 {
 		next := len(s.lower)
@@ -197,7 +201,7 @@ func coordinated(s *sent, a, b int) bool {
 }
 
 // framesOf makes the deal frames of an anchor sentence.
-func framesOf(s *sent, main, topic *Entity) []*frame {
+func framesOf(s *sent, main, topic, lord *Entity) []*frame {
 	one := func(op, cp pmention) []*frame {
 		return []*frame{{op: op, cp: cp, anchor: s.idx, seg: [2]int{0, len(s.Text)}}}
 	}
@@ -219,6 +223,14 @@ func framesOf(s *sent, main, topic *Entity) []*frame {
 	case 1:
 		p := ps[0]
 		pr, cu := roleScores(s, 0)
+		// "CoreWeave will serve as anchor tenant" on a page mostly about
+		// CoreWeave: the landlord is the provider-side company named last
+		// before it
+		if p.e != nil && p.e == main && cu > pr {
+			if lord != nil && lord != p.e {
+				return one(pmention{e: lord, start: -1, end: -1, open: lord.Role == ""}, p)
+			}
+		}
 		if p.e == nil || p.e == main {
 			if p.e == main {
 				return one(p, none)
@@ -770,7 +782,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 			continue
 		}
 		seen[s.Text] = true
-		for _, f := range splitByAmount(s, framesOf(s, recentProvider(ss, s.idx, main), topic)) {
+		for _, f := range splitByAmount(s, framesOf(s, recentProvider(ss, s.idx, main), topic, landlordBefore(ss, s.idx, main))) {
 			// "its subsidiary, Enovum Data Centers, signed …": the deal is the
 			// parent's, the page's company.
 			if f.op.open && main != nil && f.op.e != main && anyWord(f.op.intro, []string{"subsidiary", "unit", "affiliate", "division", "arm"}) &&
@@ -1046,6 +1058,20 @@ func earlierFrame(s *sent, last *frame, from, to int) *frame {
 	f.d.anchorText = s.lower[from:to]
 	f.d.addEvidence(s.Text)
 	return f
+}
+
+// landlordBefore is the provider-side company (a developer, an operator, a
+// company the gazetteer does not know) named last in the six sentences before
+// sentence k, other than not.
+func landlordBefore(ss []*sent, k int, not *Entity) *Entity {
+	for j := k - 1; j >= 0 && j >= k-6; j-- {
+		for i := len(ss[j].parties) - 1; i >= 0; i-- {
+			if p := ss[j].parties[i]; p.e != nil && p.e != not && tierOf(p) >= 2.5 {
+				return p.e
+			}
+		}
+	}
+	return nil
 }
 
 // recentProvider resolves "it" and "the company" in a deal sentence to the
