@@ -26,6 +26,7 @@ type frame struct {
 	aggregate bool
 	titleDeal bool
 	orphan    bool // no customer named near it: it joins another deal of its operator
+	signed    bool // its sentence says the operator signed it ("has signed a lease for 180 MW")
 	own       bool // its value or capacity was read in its own sentence
 }
 
@@ -814,6 +815,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 					}
 				}
 				f.orphan = f.cp.e == nil && f.cp.desc == ""
+				f.signed = f.orphan && signedCapacityDeal(s.lower)
 				if f.cp.e != nil && tierOf(f.cp) > tierOf(f.op)+0.3 {
 					// the company named nearby sits higher in the supply chain: it provides
 					f.op, f.cp = f.cp, f.op
@@ -1060,6 +1062,18 @@ func earlierFrame(s *sent, last *frame, from, to int) *frame {
 	return f
 }
 
+// reSignedDeal is a deal said to be signed: "has signed a colocation lease",
+// "entered into a ten-year agreement".
+var reSignedDeal = regexp.MustCompile(`\b(?:has|have|had)?\s*(?:signed|executed|entered into)\s+(?:an?|the)\s+(?:[a-z0-9-]+\s+){0,3}?(?:lease|agreement|contract)\b`)
+
+// signedCapacityDeal reports a sentence saying a capacity deal was signed,
+// not a power, interconnection, equipment or loan agreement.
+func signedCapacityDeal(lower string) bool {
+	m := reSignedDeal.FindString(lower)
+	return m != "" && !containsAny(lower, []string{"interconnection", "power purchase", "utility", "supply agreement", "purchase agreement", "loan", "credit", "financing", "rigs", "miners"}) &&
+		containsAny(lower, []string{"colocation", "co-location", "hosting", "data center", "data centre", "campus", "capacity", "gpu", "cloud"})
+}
+
 // landlordBefore is the provider-side company (a developer, an operator, a
 // company the gazetteer does not know) named last in the six sentences before
 // sentence k, other than not.
@@ -1175,6 +1189,11 @@ func mergeFrames(fs []*frame) []*draft {
 		}
 		if best != nil {
 			best.absorb(f)
+		} else if f.signed && f.own && f.op.start >= 0 {
+			// "Bitdeer said its subsidiary has signed a colocation lease for a
+			// 180-megawatt data center": a deal whose customer is not named
+			f.d.descriptor = "undisclosed counterparty"
+			out = append(out, f)
 		}
 	}
 	out = foldEndUsers(out)

@@ -229,3 +229,23 @@ func TestDealsInTwoPlaces(t *testing.T) {
 		t.Errorf("region after a dateline: %q, want Louisiana", got)
 	}
 }
+
+// A signed capacity deal whose customer is not named is a record with an
+// undisclosed counterparty; a signed power or interconnection agreement is not.
+func TestSignedDealWithoutANamedCustomer(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := onlyRecord(t, x, "<p>Bitdeer Technologies said its subsidiary has signed a colocation lease for a 180-megawatt AI data center in Tydal, Norway.</p>")
+	if c.Operator.Name != "Bitdeer" || c.Counterparty.Name != nil || deref(c.CapacityMW) != 180 {
+		t.Fatalf("%s–%s %v MW; want Bitdeer, no named counterparty, 180 MW", c.Operator.Name, c.Counterparty.Label(), deref(c.CapacityMW))
+	}
+	p, err := ReadHTML([]byte("<html><body><article><p>During the quarter, Bitdeer signed an interconnection agreement with its utility for an additional 300 MW at its Texas site.</p></article></body></html>"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs := x.FromPage(p, "https://t.example/"); len(cs) != 0 {
+		t.Fatalf("an interconnection agreement gave %d records", len(cs))
+	}
+}
