@@ -20,11 +20,17 @@ type searchCache struct {
 	gen   uint64
 	valid bool
 	deals []cachedDeal
+	// byWord lists, per free-text word, the deals (indexes into deals, in
+	// order) that have it: a text query reads only the deals of its rarest word.
+	byWord map[string][]int32
 }
 
 type cachedDeal struct {
 	deal  Deal     // matchView fields only
 	words []string // sorted, distinct: textWords
+	// announced is the "announced" sort key (sortKey), parsed once.
+	announced   float64
+	announcedOK bool
 }
 
 // matchView is the part of a deal document that queries read.
@@ -44,14 +50,16 @@ type matchView struct {
 	} `json:"provenance"`
 }
 
-// load returns the cached deals of the transaction's snapshot.
-func (c *searchCache) load(ctx context.Context, tx KVTx) ([]cachedDeal, error) {
+// load returns the cached deals of the transaction's snapshot and their
+// word index.
+func (c *searchCache) load(ctx context.Context, tx KVTx) ([]cachedDeal, map[string][]int32, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	gen := tx.Generation()
 	if c.valid && c.gen == gen {
-		return c.deals, nil
+		return c.deals, c.byWord, nil
 	}
+	byWord := map[string][]int32{}
 	var out []cachedDeal
 	var err error
 	tx.Scan(BucketDeals, nil, func(k, v []byte) bool {
@@ -80,36 +88,66 @@ func (c *searchCache) load(ctx context.Context, tx KVTx) ([]cachedDeal, error) {
 		}
 		sort.Strings(ws)
 		d.Evidence, d.Sources = nil, nil // only the words are needed from here on
-		out = append(out, cachedDeal{deal: d, words: ws})
+		for _, w := range ws {
+			byWord[w] = append(byWord[w], int32(len(out)))
+		}
+		ann, annOK := Query{Sort: "announced"}.sortKey(&d)
+		out = append(out, cachedDeal{deal: d, words: ws, announced: ann, announcedOK: annOK})
 		return true
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	c.deals, c.gen, c.valid = out, gen, true
-	return out, nil
+	c.deals, c.byWord, c.gen, c.valid = out, byWord, gen, true
+	return out, byWord, nil
 }
 
 // matching returns the deals q matches (their matchView, shared: not to be
 // changed), sorted as q says unless unsorted; with page > 0 only the first
 // page deals need to be in order (the rest follow in no order).
 func (s *KVStore) matching(ctx context.Context, tx KVTx, q Query, unsorted bool, page int) ([]*Deal, error) {
-	all, err := s.search.load(ctx, tx)
+	all, byWord, err := s.search.load(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
 	var hits []keyed
-	want := words(q.Text) // once, not per deal
-	for i := range all {
-		if i%256 == 0 {
+	p := q.plan() // once, not per deal
+	// With free text, only the deals that have its rarest word can match.
+	var only []int32
+	if len(p.want) > 0 {
+		for i, w := range p.want {
+			if l := byWord[w]; i == 0 || len(l) < len(only) {
+				only = l
+			}
+		}
+		if len(only) == 0 {
+			return []*Deal{}, nil
+		}
+	}
+	n := len(all)
+	if only != nil {
+		n = len(only)
+	}
+	for j := range n {
+		if j%256 == 0 {
 			// The caller hung up or its deadline passed: stop burning CPU.
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
+		i := j
+		if only != nil {
+			i = int(only[j])
+		}
 		d := &all[i].deal
-		if q.matchesWords(d, all[i].words, want) {
-			k, ok := q.sortKey(d)
+		if q.matchesPlan(d, all[i].words, p) {
+			var k float64
+			var ok bool
+			if q.Sort == "announced" {
+				k, ok = all[i].announced, all[i].announcedOK
+			} else {
+				k, ok = q.sortKey(d)
+			}
 			hits = append(hits, keyed{k, ok, d})
 		}
 	}

@@ -273,12 +273,26 @@ func containsFold(p *string, sub string) bool {
 }
 
 // matches is the reference semantics of a query (esQuery translates it).
-func (q Query) matches(d Deal) bool { return q.matchesWords(&d, nil, words(q.Text)) }
+func (q Query) matches(d Deal) bool { return q.matchesPlan(&d, nil, q.plan()) }
 
-// matchesWords is matches with the deal's free-text words precomputed
-// (sorted, distinct; nil: computed from the deal) and the query's words split
-// once (want = words(q.Text)).
-func (q Query) matchesWords(d *Deal, have, want []string) bool {
+// queryPlan is what a query compares, computed once per query: its words
+// and its date bounds as YYYY-MM-DD.
+type queryPlan struct {
+	want     []string
+	from, to string
+}
+
+func (q Query) plan() queryPlan {
+	from, _ := dateBound(q.AnnouncedFrom, false)
+	to, _ := dateBound(q.AnnouncedTo, true)
+	return queryPlan{want: words(q.Text), from: from, to: to}
+}
+
+// matchesPlan is matches with the deal's free-text words precomputed
+// (sorted, distinct; nil: computed from the deal) and the query's plan
+// computed once.
+func (q Query) matchesPlan(d *Deal, have []string, p queryPlan) bool {
+	want := p.want
 	if q.Operator != "" && !strings.EqualFold(q.Operator, d.Operator.Name) && !eqPtr(d.Operator.Ticker, q.Operator) {
 		return false
 	}
@@ -297,9 +311,7 @@ func (q Query) matchesWords(d *Deal, have, want []string) bool {
 	}
 	if q.AnnouncedFrom != "" || q.AnnouncedTo != "" {
 		day := dealDate(*d)
-		from, _ := dateBound(q.AnnouncedFrom, false)
-		to, _ := dateBound(q.AnnouncedTo, true)
-		if day == "" || (from != "" && day < from) || (to != "" && day > to) {
+		if day == "" || (p.from != "" && day < p.from) || (p.to != "" && day > p.to) {
 			return false
 		}
 	}
