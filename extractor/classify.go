@@ -500,7 +500,13 @@ func (s *sent) classes() *figureClasses {
 			}
 		}
 		c.caps = append(c.caps, k)
-		c.capsHedged = append(c.capsHedged, figureHedged(s, cp.Start, cp.End))
+		h := figureHedged(s, cp.Start, cp.End)
+		// "facilities intended to deliver roughly 200 MW of critical IT load":
+		// what the halls are built for, not a deal that may not happen
+		if h && k == "it" && containsAny(lastRunes(s.lower[:cp.Start], 45), []string{"intended to deliver", "intended to provide", "intended to support", "designed to deliver", "designed to provide", "designed to support"}) {
+			h = false
+		}
+		c.capsHedged = append(c.capsHedged, h)
 	}
 	for _, t := range s.terms {
 		// "the initial two approximately 15-year leases": the term of earlier
