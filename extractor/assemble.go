@@ -352,7 +352,7 @@ func pairSubject(s *sent) bool {
 	if w, after, ok := strings.Cut(rest, " "); ok && lex().legal[strings.Trim(w, ",.")] {
 		rest = strings.TrimLeft(after, " ")
 	}
-	return hasAnyPrefix(rest, []string{"are ", "have ", "has ", "announced", "signed", "entered", "agreed", "struck", "inked", "said", "today"})
+	return hasAnyPrefix(rest, []string{"are ", "have ", "has ", "will ", "announced", "signed", "entered", "agreed", "struck", "inked", "said", "today"})
 }
 
 // listFrames splits a sentence that lists several deals ("$6.1 billion with

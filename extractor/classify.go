@@ -499,6 +499,17 @@ func (s *sent) classes() *figureClasses {
 				k = "reject"
 			}
 		}
+		// "more than 30 MW of capacity across Chicago and Atlanta": a sum over
+		// sites, the deal's only when no one site's figure is given
+		if k == "plain" || k == "it" {
+			own := firstBytes(s.lower[cp.End:], 90)
+			if i := strings.IndexAny(own, ",;"); i >= 0 {
+				own = own[:i]
+			}
+			if i := strings.Index(own, " across "); i >= 0 && strings.Contains(own[i:], " and ") {
+				k = "soft"
+			}
+		}
 		c.caps = append(c.caps, k)
 		h := figureHedged(s, cp.Start, cp.End)
 		// "facilities intended to deliver roughly 200 MW of critical IT load":
