@@ -790,6 +790,17 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 				strings.Contains(lastRunes(s.lower[:max(f.op.start, 0)], 30), "its ") {
 				f.op = pmention{e: main, start: -1, end: -1}
 			}
+			// "For OpenAI, the contract means …": a customer's deal named
+			// before with its provider, not a deal with the page's company
+			if f.op.start < 0 && f.cp.e != nil {
+				for i := len(frames) - 1; i >= 0; i-- {
+					if o := frames[i]; o.cp.e == f.cp.e && o.op.start >= 0 && o.op.e != nil {
+						f.op = o.op
+						f.op.start, f.op.end = -1, -1
+						break
+					}
+				}
+			}
 			if f.op.e == nil || f.cp.e != nil && f.cp.e == f.op.e {
 				continue
 			}

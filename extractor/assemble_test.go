@@ -64,6 +64,8 @@ func TestRolesFromTheSentence(t *testing.T) {
 			"<p>Hut 8 signed a 15-year lease with Fluidstack for 245 MW worth $7 billion, with an investment-grade counterparty able to provide a guarantee on all lease payments.</p>", "Hut 8", "Fluidstack"},
 		{"the page's main company is the anchor tenant",
 			"<p>The plan was detailed by the co-founders of Quillmark.</p><p>Quillmark partnered with CoreWeave on compute. CoreWeave will provide a cluster of GB300 systems.</p><p>CoreWeave will serve as anchor tenant for the first 250 MW phase of the campus under a 15-year lease.</p>", "Quillmark", "CoreWeave"},
+		{"a later sentence naming only the customer",
+			"<p>Crusoe runs the Abilene campus, and Crusoe is growing fast.</p><p>OpenAI has signed a five-year, $300 billion contract with Oracle for computing power.</p><p>For OpenAI, the contract means about $60 billion of spending a year.</p>", "Oracle", "OpenAI"},
 		{"pronoun after the provider", "<p>The biggest lease went to Hut 8. In May it signed a ten-year, $2 billion lease with Fluidstack covering 100 MW.</p>", "Hut 8", "Fluidstack"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
