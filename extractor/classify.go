@@ -213,6 +213,7 @@ func moneyClass(lower string, m Money) string {
 			k = "finance"
 		}
 		if containsAny(near, []string{"valuing", "market value", "market cap", "per share", "share price", "shares closed", "takeover", "acquisition", "buyout", "offered to buy", "outright", "to acquire", "went public", "now worth",
+			"net worth", "personal fortune", "wealth", "richest", "vermogen", "vermögen", "rijkste", "reichste", "patrimonio",
 			"capitalizzazione", "capitalización", "capitalisation", "capitalização", "marktkapitalisierung", "börsenwert", "市值", "時価総額", "시가총액", "капитализаци"}) {
 			k = "equity"
 		}
