@@ -31,6 +31,7 @@ type cachedDeal struct {
 	// announced is the "announced" sort key (sortKey), parsed once.
 	announced   float64
 	announcedOK bool
+	lower       dealLower
 }
 
 // matchView is the part of a deal document that queries read.
@@ -92,7 +93,7 @@ func (c *searchCache) load(ctx context.Context, tx KVTx) ([]cachedDeal, map[stri
 			byWord[w] = append(byWord[w], int32(len(out)))
 		}
 		ann, annOK := Query{Sort: "announced"}.sortKey(&d)
-		out = append(out, cachedDeal{deal: d, words: ws, announced: ann, announcedOK: annOK})
+		out = append(out, cachedDeal{deal: d, words: ws, announced: ann, announcedOK: annOK, lower: lowerOf(&d)})
 		return true
 	})
 	if err != nil {
@@ -140,7 +141,7 @@ func (s *KVStore) matching(ctx context.Context, tx KVTx, q Query, unsorted bool,
 			i = int(only[j])
 		}
 		d := &all[i].deal
-		if q.matchesPlan(d, all[i].words, p) {
+		if q.matchesPlan(d, all[i].words, &all[i].lower, p) {
 			var k float64
 			var ok bool
 			if q.Sort == "announced" {

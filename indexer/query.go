@@ -268,35 +268,49 @@ func inRange(p *float64, lo, hi float64) bool {
 	return (lo <= 0 || *p >= lo) && (hi <= 0 || *p <= hi)
 }
 
-func containsFold(p *string, sub string) bool {
-	return p != nil && strings.Contains(strings.ToLower(*p), strings.ToLower(sub))
-}
-
 // matches is the reference semantics of a query (esQuery translates it).
-func (q Query) matches(d Deal) bool { return q.matchesPlan(&d, nil, q.plan()) }
+func (q Query) matches(d Deal) bool { return q.matchesPlan(&d, nil, nil, q.plan()) }
 
 // queryPlan is what a query compares, computed once per query: its words
 // and its date bounds as YYYY-MM-DD.
 type queryPlan struct {
 	want     []string
 	from, to string
+	// location and hardware in lower case; the undisclosed claim of Counterparty.
+	location, hardware, undisclosed string
 }
 
 func (q Query) plan() queryPlan {
 	from, _ := dateBound(q.AnnouncedFrom, false)
 	to, _ := dateBound(q.AnnouncedTo, true)
-	return queryPlan{want: words(q.Text), from: from, to: to}
+	return queryPlan{want: words(q.Text), from: from, to: to,
+		location: strings.ToLower(q.Location), hardware: strings.ToLower(q.Hardware), undisclosed: undisclosedPrefix + q.Counterparty}
 }
 
-// matchesPlan is matches with the deal's free-text words precomputed
-// (sorted, distinct; nil: computed from the deal) and the query's plan
-// computed once.
-func (q Query) matchesPlan(d *Deal, have []string, p queryPlan) bool {
+// dealLower is a deal's location and hardware in lower case (what Location
+// and Hardware filters compare), computed once per deal by a search cache.
+type dealLower struct{ location, hardware string }
+
+func lowerOf(d *Deal) dealLower {
+	var l dealLower
+	if d.Location != nil {
+		l.location = strings.ToLower(*d.Location)
+	}
+	if d.Hardware != nil {
+		l.hardware = strings.ToLower(*d.Hardware)
+	}
+	return l
+}
+
+// matchesPlan is matches with the deal's free-text words and lower-cased
+// fields precomputed (words sorted, distinct; nil: computed from the deal)
+// and the query's plan computed once.
+func (q Query) matchesPlan(d *Deal, have []string, low *dealLower, p queryPlan) bool {
 	want := p.want
 	if q.Operator != "" && !strings.EqualFold(q.Operator, d.Operator.Name) && !eqPtr(d.Operator.Ticker, q.Operator) {
 		return false
 	}
-	if q.Counterparty != "" && !counterpartyMatches(*d, q.Counterparty) {
+	if q.Counterparty != "" && !counterpartyMatchesPlan(d, q.Counterparty, p.undisclosed) {
 		return false
 	}
 	if q.ContractType != "" && q.ContractType != d.ContractType {
@@ -315,11 +329,17 @@ func (q Query) matchesPlan(d *Deal, have []string, p queryPlan) bool {
 			return false
 		}
 	}
-	if q.Location != "" && !containsFold(d.Location, q.Location) {
-		return false
-	}
-	if q.Hardware != "" && !containsFold(d.Hardware, q.Hardware) {
-		return false
+	if q.Location != "" || q.Hardware != "" {
+		if low == nil {
+			l := lowerOf(d)
+			low = &l
+		}
+		if q.Location != "" && (d.Location == nil || !strings.Contains(low.location, p.location)) {
+			return false
+		}
+		if q.Hardware != "" && (d.Hardware == nil || !strings.Contains(low.hardware, p.hardware)) {
+			return false
+		}
 	}
 	if q.NeedsReview && len(d.ReviewReasons) == 0 {
 		return false
@@ -343,14 +363,15 @@ func (q Query) matchesPlan(d *Deal, have []string, p queryPlan) bool {
 	return true
 }
 
-// counterpartyMatches: the shown name (or descriptor when undisclosed), or any
+// counterpartyMatchesPlan: the shown name (or descriptor when undisclosed), or any
 // name or descriptor a source gave for the deal.
-func counterpartyMatches(d Deal, want string) bool {
+// (undisclosed is undisclosedPrefix + want, computed once per query.)
+func counterpartyMatchesPlan(d *Deal, want, undisclosed string) bool {
 	if strings.EqualFold(want, d.Counterparty.Label()) {
 		return true
 	}
 	for _, p := range d.Provenance {
-		if p.Field == "counterparty" && (strings.EqualFold(p.Value, want) || strings.EqualFold(p.Value, undisclosedPrefix+want)) {
+		if p.Field == "counterparty" && (strings.EqualFold(p.Value, want) || strings.EqualFold(p.Value, undisclosed)) {
 			return true
 		}
 	}
