@@ -334,6 +334,11 @@ func capClass(lower string, c Capacity) string {
 		anyWord(lastRunes(before, 16), lx.SiteNouns) && strings.Contains(lastRunes(before, 16), " da") {
 		return "site"
 	}
+	// "Helios 园区总估值 (1.63 GW)", "the campus valuation (1.6 GW)": a
+	// site's size in a valuation
+	if containsAny(lastRunes(lower[:c.Start], 24), []string{"估值", "valuation", "valued at", "园区", "園區"}) {
+		return "site"
+	}
 	// "at full buildout, Helios is projected to reach 3.5 gigawatts": a
 	// site's future size
 	if containsAny(lower[clauseStart(lower, c.Start):c.Start], []string{"projected to reach", "expected to reach", "set to reach", "at full buildout", "at full build-out", "when fully built"}) {
