@@ -338,7 +338,11 @@ func distinctFigures(s *sent) bool {
 // and Microsoft have entered into a commitment"): the two sides of its deal.
 func pairSubject(s *sent) bool {
 	n := len(s.parties)
-	if n < 2 || n > 3 || s.parties[0].start > 4 {
+	if n < 2 || n > 3 {
+		return false
+	}
+	// at the start, or after a short lead-in ("In Chicago, A and B will …")
+	if lead := strings.TrimSpace(s.lower[:max(s.parties[0].start, 0)]); len(lead) > 4 && !(len(lead) <= 30 && strings.HasSuffix(lead, ",")) {
 		return false
 	}
 	// "Microsoft, Nscale and Aker have inked": the subject lists every party
@@ -465,6 +469,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 		term                     Term
 		price                    UnitPrice
 	}
+	pickedSoft := false
 	offer := func(field string, c cand) bool {
 		b, ok := best[field]
 		if ok && (b.score > c.score || b.score == c.score && (b.j < c.j || b.j == c.j && b.pos <= c.pos)) {
@@ -601,6 +606,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 			}
 			if offer("cap", cand{sc, j, c.Start}) {
 				picked.cap = c
+				pickedSoft = fc.caps[ci] == "soft"
 				f.d.setFieldForce("capacity_mw", s.Text)
 			}
 		}
@@ -675,6 +681,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 	if c, ok := best["cap"]; ok && c.score >= floor {
 		v := picked.cap
 		f.d.capacity = &v
+		f.d.capSoft = pickedSoft
 		f.scores["cap"] = c.score
 		f.own = f.own || c.j == k
 	}
@@ -1296,7 +1303,8 @@ func agree(a, b *draft) bool {
 	if a.value != nil && b.value != nil && !nearRel(a.value.Value, b.value.Value, 0.06) && !upTo {
 		return false
 	}
-	if a.capacity != nil && b.capacity != nil && !nearRel(a.capacity.MW, b.capacity.MW, 0.03) {
+	// (a power figure or a sum over sites yields to the deal's own MW)
+	if a.capacity != nil && b.capacity != nil && !nearRel(a.capacity.MW, b.capacity.MW, 0.03) && !a.capSoft && !b.capSoft {
 		return false
 	}
 	if a.term != nil && b.term != nil && a.term.Years != b.term.Years {
@@ -1324,8 +1332,8 @@ func (f *frame) absorb(o *frame) {
 		!(o.d.value.Bound == "up_to" && f.d.value.Bound != "up_to" && baseOf(f.d.value.Value, o.d.value.Value)) && (take("value") && !o.d.value.Approx || f.d.value.Approx && !o.d.value.Approx)) {
 		f.d.value, f.scores["value"] = o.d.value, o.scores["value"]
 	}
-	if o.d.capacity != nil && (f.d.capacity == nil || take("cap")) {
-		f.d.capacity, f.scores["cap"] = o.d.capacity, o.scores["cap"]
+	if o.d.capacity != nil && (f.d.capacity == nil || f.d.capSoft && !o.d.capSoft || take("cap") && !(o.d.capSoft && !f.d.capSoft)) {
+		f.d.capacity, f.scores["cap"], f.d.capSoft = o.d.capacity, o.scores["cap"], o.d.capSoft
 	}
 	if o.d.term != nil && (f.d.term == nil || take("term")) {
 		f.d.term, f.scores["term"] = o.d.term, o.scores["term"]

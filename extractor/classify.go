@@ -294,6 +294,11 @@ func leaseGrownTo(lower string, start int) bool {
 	return m != nil && reDealNoun.MatchString(cl[m[0]:]) && !anyWord(cl[m[0]:], lex().TotalWords)
 }
 
+// reAcrossPlaces is a capacity's own words naming several places: "of
+// capacity across Chicago and Atlanta" (not "across two new halls and is
+// worth …").
+var reAcrossPlaces = regexp.MustCompile(`^[^,;.]{0,60}?\bacross\s+(?:[A-Z][\w.-]*\s*)+,?\s+and\s+[A-Z]`)
+
 // sumCues mark a figure as the sum of several contracts ("a combined 270
 // MW", "worth a cumulative $3.9 billion across 230 MW").
 var sumCues = []string{"aggregate", "in total", "combined", "cumulative", "total contracted"}
@@ -508,11 +513,7 @@ func (s *sent) classes() *figureClasses {
 		// "more than 30 MW of capacity across Chicago and Atlanta": a sum over
 		// sites, the deal's only when no one site's figure is given
 		if k == "plain" || k == "it" {
-			own := firstBytes(s.lower[cp.End:], 90)
-			if i := strings.IndexAny(own, ",;"); i >= 0 {
-				own = own[:i]
-			}
-			if i := strings.Index(own, " across "); i >= 0 && strings.Contains(own[i:], " and ") {
+			if reAcrossPlaces.MatchString(firstBytes(s.Text[cp.End:], 90)) {
 				k = "soft"
 			}
 		}

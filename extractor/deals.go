@@ -80,6 +80,7 @@ type draft struct {
 	until        int            // "through 2040": the year the contract runs to
 	site         string         // location read from a table's site column
 	region       string         // the state or country its deal sentence names first
+	capSoft      bool           // its capacity is a power figure or a sum over sites, used for want of a better one
 	event        *schemas.Event // set when the mention reports a change to an existing deal
 	energyOnly   bool           // the only capacity figure was energy (MWh)
 	annualOnly   bool           // the only amount was annual revenue, not contract value
