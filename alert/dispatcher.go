@@ -40,6 +40,21 @@ type DispatcherConfig struct {
 	Batch int
 	// Log receives the dispatcher's logs. Default: discard.
 	Log *slog.Logger
+	// Observer hears of deliveries, failures and what is pending (metrics).
+	// Default: none.
+	Observer Observer
+}
+
+// Observer hears what a Dispatcher does. Its methods must be quick and safe
+// for concurrent use.
+type Observer interface {
+	// Pending: after a sweep over the whole outbox, the (alert, sink)
+	// deliveries still waiting among the alerts it read.
+	Pending(n int)
+	// Delivered: sink acknowledged an alert created age ago.
+	Delivered(sink string, age time.Duration)
+	// Failed: sending an alert to sink failed (it is retried).
+	Failed(sink string)
 }
 
 // Validate names the first bad field.
@@ -248,7 +263,7 @@ func (d *Dispatcher) sweep(ctx context.Context, all bool) int {
 			}
 		}
 	}
-	left := 0
+	left, pairs := 0, 0
 	var acks []indexer.Ack
 	var acked []indexer.PendingAlert
 	retry := func(p indexer.PendingAlert) {
@@ -258,6 +273,7 @@ func (d *Dispatcher) sweep(ctx context.Context, all bool) int {
 		d.mu.Unlock()
 	}
 	for _, p := range pend {
+		pairs += len(p.Alert.Pending)
 		for _, sink := range p.Alert.Pending {
 			if ctx.Err() != nil {
 				left++
@@ -285,6 +301,15 @@ func (d *Dispatcher) sweep(ctx context.Context, all bool) int {
 			for _, p := range acked {
 				retry(p)
 			}
+			acks = nil
+		}
+	}
+	if o := d.cfg.Observer; o != nil {
+		for i, a := range acks {
+			o.Delivered(a.Sink, a.At.Sub(acked[i].Alert.CreatedAt))
+		}
+		if all {
+			o.Pending(pairs - len(acks))
 		}
 	}
 	return left
@@ -322,6 +347,9 @@ func (d *Dispatcher) deliver(ctx context.Context, p indexer.PendingAlert, name s
 		d.retry[name] = time.Now().Add(w)
 		d.mu.Unlock()
 		d.cfg.Log.Warn("alert delivery failed, will retry", "sink", name, "alert_id", p.Alert.ID, "wait", w, "err", err)
+		if d.cfg.Observer != nil {
+			d.cfg.Observer.Failed(name)
+		}
 		return false, false
 	}
 	d.mu.Lock()

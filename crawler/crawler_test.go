@@ -683,7 +683,7 @@ func TestMetricsText(t *testing.T) {
 	for _, want := range []string{
 		"# TYPE mwledger_crawler_pages_fetched_total counter\nmwledger_crawler_pages_fetched_total{source=\"a\"} 2\n",
 		`mwledger_crawler_pages_failed_total{reason="http_429",source="we\"ird"} 1`,
-		"# TYPE mwledger_crawler_last_success_timestamp_seconds gauge\nmwledger_crawler_last_success_timestamp_seconds{source=\"a\"} 1767348000\n",
+		"# TYPE mwledger_crawler_last_success_timestamp_seconds gauge\nmwledger_crawler_last_success_timestamp_seconds{source=\"a\"} 1.767348e+09\n",
 		`mwledger_crawler_publish_duration_seconds_bucket{le="0.0025"} 0`,
 		`mwledger_crawler_publish_duration_seconds_bucket{le="0.005"} 1`,
 		`mwledger_crawler_publish_duration_seconds_bucket{le="+Inf"} 1`,

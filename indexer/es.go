@@ -67,6 +67,10 @@ type ESConfig struct {
 	// Alias + "-vN" (the index template matches mwledger-contracts-*, so an alias
 	// must start with "mwledger-contracts"). Default mwledger-contracts.
 	Alias string
+	// OnBulk, when set, hears of every bulk request sent (each attempt): its
+	// time until the response headers and its HTTP status (0: no response).
+	// Metrics. Default: none.
+	OnBulk func(took time.Duration, status int)
 }
 
 // Validate names the first bad field.

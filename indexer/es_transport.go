@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 )
 
 // tlsConfig is the TLS side of the https:// addresses: CAFile replaces the
@@ -146,10 +147,11 @@ type esTransport struct {
 	next    http.RoundTripper
 	auth    string
 	secrets []string
+	onBulk  func(took time.Duration, status int)
 }
 
 func newESTransport(next http.RoundTripper, cfg ESConfig) *esTransport {
-	t := &esTransport{next: next, auth: "no credentials"}
+	t := &esTransport{next: next, auth: "no credentials", onBulk: cfg.OnBulk}
 	switch {
 	case cfg.APIKey != "":
 		t.auth = "an API key"
@@ -168,7 +170,15 @@ func newESTransport(next http.RoundTripper, cfg ESConfig) *esTransport {
 
 // RoundTrip implements http.RoundTripper.
 func (t *esTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
 	res, err := t.next.RoundTrip(req)
+	if t.onBulk != nil && strings.HasSuffix(req.URL.Path, "/_bulk") {
+		status := 0
+		if err == nil {
+			status = res.StatusCode
+		}
+		t.onBulk(time.Since(start), status)
+	}
 	if err != nil {
 		if isTLSTrustError(err) {
 			return nil, &ESTLSError{Err: err}

@@ -25,11 +25,7 @@ func DeadLetter(ctx context.Context, pub Publisher, stage string, msg Message, c
 
 // DeadLetterMessage is the mwledger.dlq message for msg, which stage could not process.
 func DeadLetterMessage(stage string, msg Message, cause error) (Message, error) {
-	reason := "error"
-	var se *StageError
-	if errors.As(cause, &se) {
-		reason = se.Reason
-	}
+	reason := deadLetterReason(cause)
 	dl := schemas.DeadLetter{
 		SchemaVersion: schemas.Version,
 		Stage:         stage,
@@ -52,4 +48,14 @@ func DeadLetterMessage(stage string, msg Message, cause error) (Message, error) 
 	}
 	return Message{Topic: schemas.TopicDLQ, Key: msg.Key, Value: v,
 		Headers: map[string]string{"reason": reason, "stage": stage}}, nil
+}
+
+// deadLetterReason is the reason a dead letter gives for cause: its
+// StageError's, else "error".
+func deadLetterReason(cause error) string {
+	var se *StageError
+	if errors.As(cause, &se) {
+		return se.Reason
+	}
+	return "error"
 }

@@ -13,6 +13,10 @@ type Message struct {
 	Partition int
 	Offset    int64
 	Headers   map[string]string
+	// HighWaterMark is the partition's end offset when the message was
+	// fetched, when the transport knows it (Kafka); 0 otherwise. The
+	// consumer lag of metrics comes from it.
+	HighWaterMark int64
 
 	// Raw is the transport's own message, kept for its Commit (a kafka-go
 	// message for stream/kafka); stages never look at it.

@@ -34,6 +34,9 @@ type RunnerConfig struct {
 	RetryLog string
 	// Log receives the stage's logs. Default: discard.
 	Log *slog.Logger
+	// Observer hears of retries and committed batches (metrics). Default:
+	// the context's (WithObserver), else none.
+	Observer Observer
 }
 
 // RunStats counts what Run did.
@@ -77,6 +80,9 @@ func Run(ctx context.Context, in Consumer, out Publisher, cfg RunnerConfig, fn B
 	if cfg.Stage == "" {
 		return RunStats{}, errors.New("stream: RunnerConfig.Stage is required")
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = ObserverFrom(ctx)
+	}
 	var st RunStats
 	for {
 		batch, end, err := FetchBatch(ctx, in, cfg.BatchSize, cfg.Linger, cfg.IdleExit)
@@ -101,6 +107,7 @@ func Run(ctx context.Context, in Consumer, out Publisher, cfg RunnerConfig, fn B
 }
 
 func runBatch(ctx context.Context, batch []Message, in Consumer, out Publisher, cfg RunnerConfig, fn BatchFunc, st *RunStats) error {
+	start := time.Now()
 	st.Messages += len(batch)
 	var msgs, dead []Message
 	var deadErr []error
@@ -135,6 +142,9 @@ func runBatch(ctx context.Context, batch []Message, in Consumer, out Publisher, 
 		}
 		wait := backoff.Next()
 		st.Retries++
+		if cfg.Observer != nil {
+			cfg.Observer.Retrying(cfg.Stage, len(retry))
+		}
 		cfg.Log.Warn(cfg.RetryLog, "stage", cfg.Stage, "messages", len(retry), "wait", wait, "err", lastErr)
 		if err := Sleep(ctx, wait); err != nil {
 			return err
@@ -162,6 +172,16 @@ func runBatch(ctx context.Context, batch []Message, in Consumer, out Publisher, 
 	st.DeadLetters += len(dead)
 	if err := Retry(ctx, &pubBackoff, nil, func() error { return in.Commit(ctx, batch...) }); err != nil {
 		return err
+	}
+	if cfg.Observer != nil {
+		rep := BatchReport{Messages: len(batch), Published: len(msgs) - len(dead), Took: time.Since(start), Lag: batchLag(batch)}
+		if len(dead) > 0 {
+			rep.DeadLetters = map[string]int{}
+			for _, err := range deadErr {
+				rep.DeadLetters[deadLetterReason(err)]++
+			}
+		}
+		cfg.Observer.BatchDone(cfg.Stage, rep)
 	}
 	cfg.Log.Debug("batch done", "stage", cfg.Stage, "messages", len(batch), "published", len(msgs)-len(dead), "dead_letters", len(dead))
 	return nil

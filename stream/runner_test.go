@@ -93,3 +93,73 @@ func TestRunCommitsNothingOnError(t *testing.T) {
 		t.Errorf("committed up to %d, want nothing", c)
 	}
 }
+
+// recorder is an Observer that keeps what it heard.
+type recorder struct {
+	retries int
+	batches []BatchReport
+}
+
+func (r *recorder) Retrying(_ string, n int)          { r.retries += n }
+func (r *recorder) BatchDone(_ string, b BatchReport) { r.batches = append(r.batches, b) }
+
+func TestRunReportsToObserver(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	for _, v := range []string{"ok", "bad", "later"} {
+		if err := m.Publish(ctx, Message{Topic: "in", Key: []byte(v), Value: []byte(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.CloseTopic("in")
+	// The in-process bus knows no high-water mark: set one as Kafka would.
+	in := &hwmConsumer{Consumer: m.Consumer("in"), hwm: 10}
+	calls := map[string]int{}
+	fn := func(_ context.Context, batch []Message) ([]Message, []error, error) {
+		var out []Message
+		errs := make([]error, len(batch))
+		for i, msg := range batch {
+			v := string(msg.Value)
+			calls[v]++
+			switch {
+			case v == "bad":
+				errs[i] = Permanent("test", "bad_value", errors.New("cannot read bad"))
+			case v == "later" && calls[v] < 2:
+				errs[i] = Retryable("test", "not_yet", errors.New("store down"))
+			default:
+				out = append(out, Message{Topic: "out", Key: msg.Key, Value: msg.Value})
+			}
+		}
+		return out, errs, nil
+	}
+	rec := &recorder{}
+	ctx = WithObserver(ctx, rec)
+	if _, err := Run(ctx, in, m, RunnerConfig{Stage: "test", BatchSize: 10, RetryBackoff: Backoff{Min: time.Millisecond, Max: 2 * time.Millisecond}}, fn); err != nil {
+		t.Fatal(err)
+	}
+	if rec.retries != 1 {
+		t.Errorf("observer heard %d retried messages, want 1", rec.retries)
+	}
+	if len(rec.batches) != 1 {
+		t.Fatalf("observer heard %d batches, want 1", len(rec.batches))
+	}
+	b := rec.batches[0]
+	if b.Messages != 3 || b.Published != 2 || b.DeadLetters["bad_value"] != 1 || len(b.DeadLetters) != 1 {
+		t.Errorf("batch report = %+v, want 3 messages, 2 published, 1 dead letter bad_value", b)
+	}
+	if len(b.Lag) != 1 || b.Lag[0].Topic != "in" || b.Lag[0].Lag != 10-2-1 {
+		t.Errorf("lag = %+v, want 7 left on topic in after offset 2 of 10", b.Lag)
+	}
+}
+
+// hwmConsumer sets a high-water mark on what it fetches, as Kafka does.
+type hwmConsumer struct {
+	Consumer
+	hwm int64
+}
+
+func (c *hwmConsumer) Fetch(ctx context.Context) (Message, error) {
+	m, err := c.Consumer.Fetch(ctx)
+	m.HighWaterMark = c.hwm
+	return m, err
+}

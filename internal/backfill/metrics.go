@@ -1,62 +1,94 @@
 package backfill
 
 import (
-	"fmt"
 	"io"
 	"net/http"
-	"sort"
-	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 )
 
-// WriteMetrics writes the counters in the Prometheus text exposition format
-// (version 0.0.4).
-func (b *Backfiller) WriteMetrics(w io.Writer) error {
+var _ prometheus.Collector = (*Backfiller)(nil)
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, labels, nil)
+}
+
+var (
+	dFiles       = desc("mwledger_backfill_files_total", "WARC files finished (read to their end or given up at a break).")
+	dFilesTotal  = desc("mwledger_backfill_files", "WARC files given to this run.")
+	dBytes       = desc("mwledger_backfill_bytes_total", "Compressed WARC bytes read.")
+	dBytesTotal  = desc("mwledger_backfill_bytes", "Compressed WARC bytes to read when the run started.")
+	dRecords     = desc("mwledger_backfill_records_total", "WARC records read.")
+	dMatches     = desc("mwledger_backfill_matches_total", "Pages that passed the checks and the keyword prefilter.")
+	dPublished   = desc("mwledger_backfill_published_total", "Articles published to mwledger.articles.")
+	dSkipped     = desc("mwledger_backfill_skipped_total", "Records not published, by reason.", "reason")
+	dBroken      = desc("mwledger_backfill_files_broken_total", "Files given up before their end, by reason.", "reason")
+	dStarted     = desc("mwledger_backfill_start_timestamp_seconds", "Unix time the run started.")
+	dElapsed     = desc("mwledger_backfill_elapsed_seconds", "Seconds since the run started.")
+	backfillDesc = []*prometheus.Desc{dFiles, dFilesTotal, dBytes, dBytesTotal, dRecords, dMatches, dPublished, dSkipped, dBroken, dStarted, dElapsed}
+)
+
+// Describe implements prometheus.Collector: the Backfiller's counters are
+// read from Stats at each scrape.
+func (b *Backfiller) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range backfillDesc {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (b *Backfiller) Collect(ch chan<- prometheus.Metric) {
 	s := b.Stats()
-	var sb strings.Builder
-	metric := func(name, typ, help string, samples ...string) {
-		fmt.Fprintf(&sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-		for _, x := range samples {
-			sb.WriteString(name + x + "\n")
+	c := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	g := func(d *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
+	}
+	c(dFiles, float64(s.Files))
+	g(dFilesTotal, float64(s.FilesTotal))
+	c(dBytes, float64(s.Bytes))
+	g(dBytesTotal, float64(s.BytesTotal))
+	c(dRecords, float64(s.Records))
+	c(dMatches, float64(s.Matches))
+	c(dPublished, float64(s.Published))
+	for k, v := range s.Skipped {
+		c(dSkipped, float64(v), k)
+	}
+	for k, v := range s.Broken {
+		c(dBroken, float64(v), k)
+	}
+	if !s.Started.IsZero() {
+		g(dStarted, float64(s.Started.Unix()))
+		g(dElapsed, time.Since(s.Started).Seconds())
+	}
+}
+
+// WriteMetrics writes the counters in the Prometheus text exposition format.
+func (b *Backfiller) WriteMetrics(w io.Writer) error {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(b); err != nil {
+		return err
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		return err
+	}
+	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return err
 		}
 	}
-	num := func(v any) string { return fmt.Sprintf(" %v", v) }
-	metric("mwledger_backfill_files_total", "counter", "WARC files finished (read to their end or given up at a break).", num(s.Files))
-	metric("mwledger_backfill_files", "gauge", "WARC files given to this run.", num(s.FilesTotal))
-	metric("mwledger_backfill_bytes_total", "counter", "Compressed WARC bytes read.", num(s.Bytes))
-	metric("mwledger_backfill_bytes", "gauge", "Compressed WARC bytes to read when the run started.", num(s.BytesTotal))
-	metric("mwledger_backfill_records_total", "counter", "WARC records read.", num(s.Records))
-	metric("mwledger_backfill_matches_total", "counter", "Pages that passed the checks and the keyword prefilter.", num(s.Matches))
-	metric("mwledger_backfill_published_total", "counter", "Articles published to mwledger.articles.", num(s.Published))
-	metric("mwledger_backfill_skipped_total", "counter", "Records not published, by reason.", labelled(s.Skipped)...)
-	broken := map[string]int64{}
-	for k, v := range s.Broken {
-		broken[k] = int64(v)
-	}
-	metric("mwledger_backfill_files_broken_total", "counter", "Files given up before their end, by reason.", labelled(broken)...)
-	if !s.Started.IsZero() {
-		metric("mwledger_backfill_start_timestamp_seconds", "gauge", "Unix time the run started.", num(s.Started.Unix()))
-		metric("mwledger_backfill_elapsed_seconds", "gauge", "Seconds since the run started.", fmt.Sprintf(" %.3f", time.Since(s.Started).Seconds()))
-	}
-	_, err := io.WriteString(w, sb.String())
-	return err
+	return nil
 }
 
-func labelled(m map[string]int64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = fmt.Sprintf("{reason=%q} %d", k, m[k])
-	}
-	return out
-}
-
-// ServeHTTP serves WriteMetrics.
-func (b *Backfiller) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	_ = b.WriteMetrics(w)
+// ServeHTTP serves the counters (mount it on /metrics).
+func (b *Backfiller) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(b)
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 }

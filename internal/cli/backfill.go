@@ -26,7 +26,8 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 	source := fs.String("source", "warc", "source name of the published articles")
 	keywordsFile := fs.String("keywords", "", "file of prefilter keywords, one a line (# comments); default: the built-in list (README, Backfill)")
 	maxRecord := fs.Int("max-record", 10<<20, "largest WARC record (and decoded payload) read in bytes; larger ones are skipped (too_large)")
-	metricsAddr := fs.String("metrics-addr", envOr("MWLEDGER_METRICS_ADDR", ""), "serve Prometheus metrics on http://ADDR/metrics (default off) (env MWLEDGER_METRICS_ADDR)")
+	var mf metricsFlags
+	mf.register(fs)
 	progress := fs.Duration("progress", 0, "progress: redrawn every 200ms on a terminal, else a log line this often (0: 200ms on a terminal, 30s otherwise)")
 	articleTimeout := fs.Duration("article-timeout", extractor.DefaultArticleTimeout, "with --embedded, longest extraction of one article")
 	var sf serviceFlags
@@ -94,13 +95,12 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *metricsAddr != "" {
-		stop, err := serveMetrics(e, *metricsAddr, bf)
-		if err != nil {
-			return err
-		}
-		defer stop()
+	reg, stopMetrics, err := mf.start(e)
+	if err != nil {
+		return err
 	}
+	defer stopMetrics()
+	reg.MustRegister(bf)
 	stopProgress := showProgress(e, bf, *progress)
 	start := time.Now()
 	if !*embedded {

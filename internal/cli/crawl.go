@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +23,6 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	once := fs.Bool("once", false, "make one pass over the sources and exit")
 	interval := fs.Duration("interval", 15*time.Minute, "time between passes over a source that sets no interval of its own (when not --once)")
 	state := fs.String("state", envOr("MWLEDGER_CRAWL_STATE", ""), "seen-set file (bbolt) that survives restarts: what was published, with content hashes and validators (env MWLEDGER_CRAWL_STATE; default ~/.local/share/mwledger/crawl-state/<Kafka cluster id>.db, so that a new cluster starts from an empty seen-set)")
-	metricsAddr := fs.String("metrics-addr", envOr("MWLEDGER_METRICS_ADDR", ""), "serve Prometheus metrics on http://ADDR/metrics, e.g. 127.0.0.1:9464 (default off) (env MWLEDGER_METRICS_ADDR)")
 	progress := fs.Duration("progress", 5*time.Second, "with --once, print a progress line this often (0 = only at the end)")
 	ua := fs.String("user-agent", envOr("MWLEDGER_USER_AGENT", ""), "User-Agent header (default mwledger/0.1 …)")
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout of one request")
@@ -34,6 +31,8 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	minText := fs.Int("min-text", 200, "least visible text of an article page in bytes; shorter pages are rejected as empty (a source's min_text_bytes overrides it)")
 	var sf serviceFlags
 	sf.register(fs, false)
+	var mf metricsFlags
+	mf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -71,13 +70,12 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	}
 	defer pub.Close()
 	metrics := crawler.NewMetrics()
-	if *metricsAddr != "" {
-		stop, err := serveMetrics(e, *metricsAddr, metrics)
-		if err != nil {
-			return err
-		}
-		defer stop()
+	reg, stopMetrics, err := mf.start(e)
+	if err != nil {
+		return err
 	}
+	defer stopMetrics()
+	reg.MustRegister(metrics)
 	c := crawler.New(crawler.Config{UserAgent: *ua, Timeout: *timeout, MaxBodyBytes: *maxBody, MaxAttempts: *attempts, MinTextBytes: *minText, State: st, Metrics: metrics,
 		Tickers: extractor.DefaultGazetteer().Tickers()}, pub, e.log)
 	if !*once {
@@ -119,28 +117,6 @@ func printCrawlStats(w io.Writer, st crawler.Stats, elapsed time.Duration) {
 	}
 	fmt.Fprintf(w, "crawl: %d fetched (%.1f MB), %d published (%d new versions), %d retries; skipped %v; rejected %v; failed %v%s\n",
 		st.Fetched, float64(st.Bytes)/1e6, st.Published, st.Updated, st.Retries, st.Skipped, st.Rejected, st.Failed, rate)
-}
-
-// serveMetrics serves /metrics on addr until stop is called.
-func serveMetrics(e *env, addr string, h http.Handler) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("metrics address %s: %w", addr, err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", h)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			e.log.Error("metrics server stopped", "err", err)
-		}
-	}()
-	e.log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}, nil
 }
 
 // defaultCrawlState names the seen-set after the Kafka cluster it describes: a

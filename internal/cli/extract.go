@@ -9,7 +9,9 @@ import (
 
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/internal/app"
+	"github.com/mwledger/mwledger/internal/metrics"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
 
@@ -23,6 +25,8 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&stage.ArticleTimeout, "article-timeout", extractor.DefaultArticleTimeout, "with --consume: longest extraction of one article; past it the article is a dead letter (reason timeout)")
 	var sf serviceFlags
 	sf.register(fs, false)
+	var mf metricsFlags
+	mf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -34,7 +38,7 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 		if fs.NArg() > 0 {
 			return usageError{"extract: give files or --consume, not both"}
 		}
-		return consumeArticles(ctx, e, x, sf, *group, stage)
+		return consumeArticles(ctx, e, x, sf, mf, *group, stage)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
@@ -83,7 +87,15 @@ func extractFile(ctx context.Context, x *extractor.Extractor, path string) ([]sc
 	return x.FromPage(page, url), nil
 }
 
-func consumeArticles(ctx context.Context, e *env, x *extractor.Extractor, sf serviceFlags, group string, stage extractor.StageConfig) error {
+func consumeArticles(ctx context.Context, e *env, x *extractor.Extractor, sf serviceFlags, mf metricsFlags, group string, stage extractor.StageConfig) error {
+	reg, stopMetrics, err := mf.start(e)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	sm := metrics.NewStage(reg)
+	sm.Init("extract")
+	ctx = stream.WithObserver(ctx, sm)
 	e.log.Info("extractor stage started", "kafka", sf.kafka, "group", group, "topic", schemas.TopicArticles)
 	stage.IdleExit, stage.Log = sf.idleExit, e.log
 	st, err := app.Extract(ctx, sf.kafkaConfig(), x, group, stage)

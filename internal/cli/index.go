@@ -10,7 +10,9 @@ import (
 
 	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/metrics"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
 
@@ -35,6 +37,8 @@ type alertFlags struct {
 	webhook  string
 	disabled bool
 	drain    time.Duration
+	// observer hears of the dispatcher's deliveries (metrics); nil: none.
+	observer alert.Observer
 }
 
 func (a *alertFlags) register(fs interface {
@@ -73,7 +77,7 @@ func (a *alertFlags) setup(e *env, outbox indexer.Outbox, extra ...alert.Sink) (
 		}
 		sinks = append(sinks, w)
 	}
-	d, err := alert.NewDispatcher(alert.DispatcherConfig{Outbox: outbox, Sinks: sinks, Log: e.log})
+	d, err := alert.NewDispatcher(alert.DispatcherConfig{Outbox: outbox, Sinks: sinks, Log: e.log, Observer: a.observer})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -93,11 +97,23 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 	sf.register(fs, true)
 	var af alertFlags
 	af.register(fs)
+	var mf metricsFlags
+	mf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	reg, stopMetrics, err := mf.start(e)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	sm := metrics.NewStage(reg)
+	sm.Init("index")
+	ctx = stream.WithObserver(ctx, sm)
 	cfg := esConfig(sf.es)
 	cfg.Log = e.log
+	cfg.OnBulk = metrics.NewESBulk(reg).Observe
+	af.observer = metrics.NewAlerts(reg)
 	store, err := indexer.NewESStore(cfg)
 	if err != nil {
 		return err

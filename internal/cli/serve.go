@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mwledger/mwledger/internal/metrics"
 	"github.com/mwledger/mwledger/internal/web"
 )
 
@@ -28,6 +29,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	addReviewer := fs.String("add-reviewer", "", "add a token for reviewer NAME to the token file, print it once and exit")
 	var af alertFlags
 	af.register(fs)
+	var mf metricsFlags
+	mf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -46,6 +49,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	reg, stopMetrics, err := mf.start(e)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	af.observer = metrics.NewAlerts(reg)
 	store, closeStore, err := openLedger(*storeKind, *ledgerPath, *es)
 	if err != nil {
 		return err
@@ -73,7 +82,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		warnExposed(e, ln.Addr().String(), allowed)
 	}
 	srv := &http.Server{
-		Handler:           web.New(store, web.Options{Log: e.log, Reviewers: reviewers, Hosts: allowed, Origins: splitList(*origins)}),
+		Handler:           metrics.NewHTTP(reg).Wrap(web.New(store, web.Options{Log: e.log, Reviewers: reviewers, Hosts: allowed, Origins: splitList(*origins)})),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10, // a query string beyond this is a 431, never parsed
 		ReadTimeout:       30 * time.Second,

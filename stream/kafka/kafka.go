@@ -214,7 +214,7 @@ func (c *Consumer) Fetch(ctx context.Context) (stream.Message, error) {
 	for _, kh := range m.Headers {
 		h[kh.Key] = string(kh.Value)
 	}
-	return stream.Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Partition: m.Partition, Offset: m.Offset, Headers: h, Raw: m}, nil
+	return stream.Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Partition: m.Partition, Offset: m.Offset, Headers: h, HighWaterMark: m.HighWaterMark, Raw: m}, nil
 }
 
 // Commit commits the offsets of msgs.
