@@ -15,7 +15,7 @@ FUZZTIME    ?= 30s
 
 include scripts/services.mk
 
-.PHONY: all build run test test-full release-check unit lint golden eval known-misses fuzz bench tools clean
+.PHONY: all build run test test-cluster test-full release-check unit lint golden eval known-misses fuzz bench tools clean
 
 all: build
 
@@ -31,6 +31,13 @@ run:
 ## packages that need no services run in parallel. A few minutes.
 test:
 	bash scripts/test.sh
+
+## test-cluster: the cluster fault tests: starts three Kafka brokers and three
+## Elasticsearch nodes on loopback, kills or stops one node mid-stream per test
+## (broker, contracts partition leader, Elasticsearch node, elected master),
+## checks every deal is in the ledger once, and stops the cluster. A few minutes.
+test-cluster:
+	bash scripts/test-cluster.sh
 
 ## test-full: the same at full size (no -short): before a release.
 test-full:

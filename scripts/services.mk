@@ -15,3 +15,16 @@ services-down:
 
 services-status:
 	@bash $(SERVICES_SH) status
+
+# The cluster mode: three Kafka brokers and three Elasticsearch nodes on
+# loopback (scripts/cluster.sh; MWLEDGER_CLUSTER_* configure it).
+.PHONY: services-cluster-up services-cluster-down services-cluster-status
+
+services-cluster-up:
+	@bash $(SERVICES_SH) up --cluster
+
+services-cluster-down:
+	@bash $(SERVICES_SH) down --cluster
+
+services-cluster-status:
+	@bash $(SERVICES_SH) status --cluster

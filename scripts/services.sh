@@ -14,6 +14,9 @@
 #                                these three take the configuration `up` saved in
 #                                the state dir (services.env), whatever the environment
 #                                says: only MWLEDGER_STATE_DIR must match
+#   scripts/services.sh CMD --cluster  three Kafka brokers and three Elasticsearch
+#                                nodes instead (up, down, status, env, and the node
+#                                commands for the fault tests): see scripts/cluster.sh
 #   scripts/services.sh kafka-tool CLASS [ARGS...]
 #                                run a Kafka tool class from the cached classpath,
 #                                e.g. org.apache.kafka.tools.TopicCommand --list ...
@@ -78,8 +81,13 @@ load_saved_config() {
     done <"$SAVED_CONFIG"
 }
 
-case ${1:-} in
-stop-kafka | start-kafka | restart-kafka) load_saved_config ;;
+case " $* " in
+*" --cluster "*) ;; # the cluster mode keeps its own state (scripts/cluster.sh)
+*)
+    case ${1:-} in
+    stop-kafka | start-kafka | restart-kafka) load_saved_config ;;
+    esac
+    ;;
 esac
 
 KAFKA_VERSION="${MWLEDGER_KAFKA_VERSION:-4.1.1}"
@@ -752,6 +760,17 @@ usage() {
 }
 
 main() {
+    local a cluster=0
+    local -a rest=()
+    for a in "$@"; do
+        if [[ $a == --cluster ]]; then cluster=1; else rest+=("$a"); fi
+    done
+    if ((cluster)); then
+        # shellcheck source=cluster.sh
+        source "$SCRIPT_DIR/cluster.sh"
+        cluster_main "${rest[@]}"
+        return
+    fi
     check_port_number "$KAFKA_PORT" MWLEDGER_KAFKA_PORT
     check_port_number "$KAFKA_CONTROLLER_PORT" MWLEDGER_KAFKA_CONTROLLER_PORT
     check_port_number "$KAFKA_SASL_PORT" MWLEDGER_KAFKA_SASL_PORT

@@ -75,6 +75,8 @@ func (c RunnerConfig) withDefaults() RunnerConfig {
 // Run returns nil when the context ends while waiting for messages, the topic
 // is closed (in-process bus) or IdleExit passed; the error of fn, publish or
 // commit otherwise (the context's error when it ended in the middle of a batch).
+// A fetch that fails in a retryable way (IsRetryable: a broker down, a leader
+// moving) is tried again after a backoff; a permanent one ends the stage.
 func Run(ctx context.Context, in Consumer, out Publisher, cfg RunnerConfig, fn BatchFunc) (RunStats, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Stage == "" {
@@ -84,19 +86,34 @@ func Run(ctx context.Context, in Consumer, out Publisher, cfg RunnerConfig, fn B
 		cfg.Observer = ObserverFrom(ctx)
 	}
 	var st RunStats
+	fetchBackoff := Backoff{Min: 200 * time.Millisecond, Max: 10 * time.Second}
 	for {
 		batch, end, err := FetchBatch(ctx, in, cfg.BatchSize, cfg.Linger, cfg.IdleExit)
 		if err != nil {
 			if ctx.Err() != nil {
 				return st, nil
 			}
-			return st, fmt.Errorf("%s: fetching: %w", cfg.Stage, err)
+			if !IsRetryable(err) {
+				return st, fmt.Errorf("%s: fetching: %w", cfg.Stage, err)
+			}
 		}
 		if len(batch) > 0 {
 			if err := runBatch(ctx, batch, in, out, cfg, fn, &st); err != nil {
 				return st, err
 			}
 		}
+		if err != nil {
+			// A broker that died, a partition whose leader moves: the
+			// transport reconnects; the stage waits and fetches again
+			// rather than exiting (what it had not committed comes again).
+			wait := fetchBackoff.Next()
+			cfg.Log.Warn("fetch failed, retrying", "stage", cfg.Stage, "wait", wait, "err", err)
+			if err := Sleep(ctx, wait); err != nil {
+				return st, nil
+			}
+			continue
+		}
+		fetchBackoff.Reset()
 		if end != More {
 			if end == Idle {
 				cfg.Log.Info(cfg.Stage+" idle, stopping", "idle", cfg.IdleExit, "messages", st.Messages)

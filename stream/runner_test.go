@@ -163,3 +163,45 @@ func (c *hwmConsumer) Fetch(ctx context.Context) (Message, error) {
 	m.HighWaterMark = c.hwm
 	return m, err
 }
+
+// flakyConsumer fails its first fetches, as a Kafka reader does while the
+// leader of its partition is down.
+type flakyConsumer struct {
+	Consumer
+	fails int
+}
+
+func (c *flakyConsumer) Fetch(ctx context.Context) (Message, error) {
+	if c.fails > 0 {
+		c.fails--
+		return Message{}, errors.New("failed to dial: connection refused")
+	}
+	return c.Consumer.Fetch(ctx)
+}
+
+func TestRunRetriesFailedFetch(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	if err := m.Publish(ctx, Message{Topic: "in", Key: []byte("a"), Value: []byte("a")}); err != nil {
+		t.Fatal(err)
+	}
+	m.CloseTopic("in")
+	in := &flakyConsumer{Consumer: m.Consumer("in"), fails: 2}
+	st, err := Run(ctx, in, m, RunnerConfig{Stage: "test"}, func(_ context.Context, batch []Message) ([]Message, []error, error) {
+		return nil, make([]error, len(batch)), nil
+	})
+	if err != nil || st.Done != 1 {
+		t.Fatalf("Run = %+v, %v; want the message done after two failed fetches", st, err)
+	}
+	perm := &permanentFetch{}
+	if _, err := Run(ctx, perm, m, RunnerConfig{Stage: "test"}, nil); err == nil || !strings.Contains(err.Error(), "fetching") {
+		t.Errorf("a permanent fetch error: Run = %v, want it returned", err)
+	}
+}
+
+// permanentFetch fails every fetch for good.
+type permanentFetch struct{ Consumer }
+
+func (permanentFetch) Fetch(context.Context) (Message, error) {
+	return Message{}, Permanent("test", "config", errors.New("bad credentials"))
+}

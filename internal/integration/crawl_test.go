@@ -35,7 +35,7 @@ import (
 // and then stayed quiet for quiet (a late duplicate), or at the deadline.
 func topicArticles(t *testing.T, kafkaAddr, prefix string, want int, quiet time.Duration) []schemas.Article {
 	t.Helper()
-	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
+	cfg := kafka.Config{Brokers: kafka.ParseBrokers(kafkaAddr)}
 	end, err := benchtool.EndOffsets(context.Background(), cfg.Brokers, schemas.TopicArticles)
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,10 @@ type Config struct {
 	// Partitions is used when EnsureTopics creates a topic. Default 6, so that up
 	// to six instances of a stage can share the work.
 	Partitions int
+	// ReplicationFactor is used when EnsureTopics creates a topic. Default: 3,
+	// or the number of brokers in the cluster when it has fewer (1 on a single
+	// test broker). The topics' min.insync.replicas is the brokers' setting.
+	ReplicationFactor int
 	// Dial, when set, replaces the network dialer (tests use it to refuse
 	// non-loopback addresses).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -44,8 +48,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("kafka: broker %q is not host:port (credentials go in MWLEDGER_KAFKA_USERNAME / MWLEDGER_KAFKA_PASSWORD): %w", redact.Text(b), redact.Error(err))
 		}
 	}
-	if c.BatchTimeout < 0 || c.MaxMessageBytes < 0 || c.Partitions < 0 {
-		return errors.New("kafka: BatchTimeout, MaxMessageBytes and Partitions must not be negative")
+	if c.BatchTimeout < 0 || c.MaxMessageBytes < 0 || c.Partitions < 0 || c.ReplicationFactor < 0 {
+		return errors.New("kafka: BatchTimeout, MaxMessageBytes, Partitions and ReplicationFactor must not be negative")
 	}
 	return c.Security.Validate()
 }
@@ -260,6 +264,14 @@ func EnsureTopics(ctx context.Context, cfg Config, topics ...TopicSpec) error {
 		return err
 	}
 	client := &kafkago.Client{Addr: kafkago.TCP(cfg.Brokers...), Timeout: 15 * time.Second, Transport: tr}
+	rf := cfg.ReplicationFactor
+	if rf == 0 {
+		md, err := client.Metadata(ctx, &kafkago.MetadataRequest{Topics: []string{}})
+		if err != nil {
+			return fmt.Errorf("reading the brokers of %v: %w", cfg.Brokers, err)
+		}
+		rf = min(3, max(len(md.Brokers), 1))
+	}
 	req := &kafkago.CreateTopicsRequest{}
 	for _, t := range topics {
 		n := t.Partitions
@@ -270,7 +282,7 @@ func EnsureTopics(ctx context.Context, cfg Config, topics ...TopicSpec) error {
 		for k, v := range t.Configs {
 			entries = append(entries, kafkago.ConfigEntry{ConfigName: k, ConfigValue: v})
 		}
-		req.Topics = append(req.Topics, kafkago.TopicConfig{Topic: t.Name, NumPartitions: n, ReplicationFactor: 1, ConfigEntries: entries})
+		req.Topics = append(req.Topics, kafkago.TopicConfig{Topic: t.Name, NumPartitions: n, ReplicationFactor: rf, ConfigEntries: entries})
 	}
 	resp, err := client.CreateTopics(ctx, req)
 	if err != nil {
