@@ -214,7 +214,7 @@ func faultRun(t *testing.T, name string, seed, n int, fault func(ctx context.Con
 	x := c.startStage(t, ctx, "extract", "--consume", "--group", group+"-x")
 	ix := c.startStage(t, ctx, "index", "--group", group+"-i", "--no-alerts")
 
-	var prog progress
+	var prog, progX, progI progress
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	sampled := make(chan struct{})
 	go func() {
@@ -222,7 +222,11 @@ func faultRun(t *testing.T, name string, seed, n int, fault func(ctx context.Con
 		for sampleCtx.Err() == nil {
 			xs, is := x.scrape(sampleCtx), ix.scrape(sampleCtx)
 			if xs != nil && is != nil {
-				prog.sample(xs.Value("mwledger_stage_records_in_total")+is.Value("mwledger_stage_records_in_total"), time.Now())
+				now := time.Now()
+				xin, iin := xs.Value("mwledger_stage_records_in_total"), is.Value("mwledger_stage_records_in_total")
+				prog.sample(xin+iin, now)
+				progX.sample(xin, now)
+				progI.sample(iin, now)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -254,7 +258,9 @@ func faultRun(t *testing.T, name string, seed, n int, fault func(ctx context.Con
 		t.Fatal("the crawler fetched nothing")
 	}
 	faultAt := time.Now()
-	prog.faultAt(faultAt)
+	for _, p := range []*progress{&prog, &progX, &progI} {
+		p.faultAt(faultAt)
+	}
 	// The fault (with the restart that ends it) runs beside the pipeline:
 	// the time to index everything is measured from its start, whatever a
 	// restarted node takes to start.
@@ -320,6 +326,8 @@ func faultRun(t *testing.T, name string, seed, n int, fault func(ctx context.Con
 		t.Errorf("ledger: %d deals of this run, want %d (the articles the extractor finds a deal in): %d lost, %d not exactly once", len(counts), want, lost, twice)
 	}
 	stall, stallAfter := prog.stall()
+	stallX, _ := progX.stall()
+	stallI, _ := progI.stall()
 	// Duplicates: articles on the topic more than once (a publish retried after
 	// the broker took it), contract records the extractor published for more
 	// articles than it was given (a batch redone after a rebalance).
@@ -327,10 +335,10 @@ func faultRun(t *testing.T, name string, seed, n int, fault func(ctx context.Con
 	if missing > 0 {
 		t.Errorf("%d articles fetched but not on the topic", missing)
 	}
-	t.Logf("%s: %d articles, %d crawl pass(es); fault %s into the crawl (it and the restart took %s); all indexed %s after the fault; longest stall %s (starting %s after the fault); "+
+	t.Logf("%s: %d articles, %d crawl pass(es); fault %s into the crawl (it and the restart took %s); all indexed %s after the fault; longest stall %s (starting %s after the fault; extractor alone %s, indexer alone %s); "+
 		"crawler publish retries logged %d; articles on the topic %d (%d twice or more); extractor in %v out %v retries %v; indexer in %v retries %v, bulk requests %v (%v non-200); deals %d (want %d)",
 		name, n, passes, faultAt.Sub(crawlStart(site, n)).Round(time.Millisecond), faultTook.Round(time.Millisecond), doneAt.Sub(faultAt).Round(time.Millisecond),
-		stall.Round(time.Millisecond), stallAfter.Round(time.Millisecond), retriesLogged, messages, dups,
+		stall.Round(time.Millisecond), stallAfter.Round(time.Millisecond), stallX.Round(time.Millisecond), stallI.Round(time.Millisecond), retriesLogged, messages, dups,
 		xs.Value("mwledger_stage_records_in_total"), xs.Value("mwledger_stage_records_out_total"), xs.Value("mwledger_stage_retries_total"),
 		is.Value("mwledger_stage_records_in_total"), is.Value("mwledger_stage_retries_total"),
 		is.Value("mwledger_es_bulk_requests_total"), is.Value("mwledger_es_bulk_requests_total")-is.Value("mwledger_es_bulk_requests_total", "status", "200"),
@@ -395,10 +403,18 @@ func TestClusterContractsLeaderKilled(t *testing.T) {
 		leader := contractsLeader(t, ctx, c.brokers)
 		t.Logf("partition 0 of %s is led by broker %d", schemas.TopicContracts, leader)
 		c.restartAtEnd(t, "kafka", leader)
+		killedAt := time.Now()
 		c.ctl(t, ctx, "kill-kafka", strconv.Itoa(leader))
-		time.Sleep(10 * time.Second)
-		if now := contractsLeader(t, ctx, c.brokers); now == leader {
+		var now int
+		if !waitFor(ctx, 200*time.Millisecond, func() bool {
+			now = contractsLeader(t, ctx, c.brokers)
+			return now != leader && now > 0
+		}) {
 			t.Errorf("broker %d still leads partition 0 after it was killed", leader)
+		}
+		t.Logf("broker %d leads partition 0 %s after the kill", now, time.Since(killedAt).Round(time.Millisecond))
+		if rest := 10*time.Second - time.Since(killedAt); rest > 0 {
+			time.Sleep(rest)
 		}
 		c.ctl(t, ctx, "start-kafka", strconv.Itoa(leader))
 	})
