@@ -272,7 +272,12 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int) ([]row, err
 	if err != nil {
 		return nil, err
 	}
-	ip, err := startProc(ctx, "index", bin, env, "index", "--group", gi, "--no-alerts", "--idle-exit", "10s")
+	maddr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	murl := "http://" + maddr + "/metrics"
+	ip, err := startProc(ctx, "index", bin, env, "index", "--group", gi, "--no-alerts", "--idle-exit", "10s", "--metrics-addr", maddr)
 	if err != nil {
 		return nil, err
 	}
@@ -303,6 +308,7 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int) ([]row, err
 		crawling bool
 	}
 	var samples []sample
+	var isamples []indexerSample   // the indexer's metrics, each second
 	var xDone, iDone time.Duration // last moment each group still had lag
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -311,6 +317,9 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int) ([]row, err
 		il, _ := benchtool.Lag(ctx, brokers, gi, schemas.TopicContracts)
 		at := time.Since(start)
 		samples = append(samples, sample{at, xl, il, cp.running()})
+		if ip.running() {
+			isamples = append(isamples, scrapeIndexer(ctx, murl, at))
+		}
 		if xl > 0 || cp.running() {
 			xDone = at
 		}
@@ -354,6 +363,23 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int) ([]row, err
 		{"end to end", "extract stage done at", fmt.Sprintf("%s (%s after the crawl ended)", sec(xDone+time.Second), sec(max(0, xDone+time.Second-crawlTook)))},
 		{"end to end", "index stage done at", fmt.Sprintf("%s (%s after extraction ended)", sec(wall), sec(wall-xDone-time.Second))},
 		{"end to end", "consumer lag t:articles/contracts", strings.TrimSpace(lag.String())},
+	}
+	// The indexer beside a raw bulk ingest of the same final documents.
+	rate, first, last, ok := indexerRate(isamples)
+	if ok {
+		rows = append(rows, row{"indexer vs raw bulk", "indexer records/s", fmt.Sprintf("%.0f (%.0f records committed from %s to %s; %.0f batches, %.1f s in batches, %.0f bulk requests, %.1f s in bulk)",
+			rate, last.records, sec(first.at), sec(last.at), last.batches, last.batchSeconds, last.bulks, last.bulkSeconds)})
+	} else {
+		rows = append(rows, row{"indexer vs raw bulk", "indexer records/s", "unknown (its metrics were not scraped)"})
+	}
+	docs, took, err := rawBulk(ctx, es, store.AliasName(), site.URL+"/", run)
+	if err != nil {
+		return nil, err
+	}
+	raw := float64(docs) / took.Seconds()
+	rows = append(rows, row{"indexer vs raw bulk", "raw bulk docs/s", fmt.Sprintf("%.0f (%d final deal documents into a fresh index of the same template, bulk requests of 500, %s)", raw, docs, sec(took))})
+	if ok {
+		rows = append(rows, row{"indexer vs raw bulk", "indexer / raw bulk", fmt.Sprintf("%.0f%% (target of issue 16: 30%%)", 100*rate/raw)})
 	}
 	for _, p := range procs {
 		rows = append(rows, row{"peak RSS", p.name, fmt.Sprintf("%.0f MB (VmHWM)", float64(p.hwmKB)/1024)})

@@ -124,14 +124,16 @@ func (c *clusterEnv) startStage(t *testing.T, ctx context.Context, args ...strin
 			t.Logf("last lines of mwledger %s:\n%s", args[0], strings.Join(lines[max(0, len(lines)-25):], "\n"))
 		}
 	})
+	// Ready once it serves metrics and has started consuming (its topics and
+	// index exist): the fault must hit a running stage, not its start-up.
 	if !waitFor(ctx, 50*time.Millisecond, func() bool {
-		if m := metricsLogRe.FindStringSubmatch(s.logs.String()); m != nil {
+		logs := s.logs.String()
+		if m := metricsLogRe.FindStringSubmatch(logs); m != nil {
 			s.metrics = m[1]
-			return true
 		}
-		return false
+		return s.metrics != "" && strings.Contains(logs, "stage started")
 	}) {
-		t.Fatalf("mwledger %s did not serve metrics:\n%s", args[0], s.logs.String())
+		t.Fatalf("mwledger %s did not start:\n%s", args[0], s.logs.String())
 	}
 	return s
 }
