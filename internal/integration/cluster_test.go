@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,6 +103,8 @@ type stage struct {
 	logs    *syncBuffer
 	metrics string
 }
+
+var warnRe = regexp.MustCompile(`level=WARN msg="([^"]*)"`)
 
 var metricsLogRe = regexp.MustCompile(`msg="serving metrics" url=(http://127\.0\.0\.1:\d+/metrics)`)
 
@@ -327,6 +330,22 @@ func faultRun(t *testing.T, name string, seed, n int, fault func(ctx context.Con
 	if lost > 0 || twice > 0 || len(counts) != want {
 		t.Errorf("ledger: %d deals of this run, want %d (the articles the extractor finds a deal in): %d lost, %d not exactly once", len(counts), want, lost, twice)
 	}
+	// What the stages logged about the fault: warnings by message.
+	warnings := func(s *stage) string {
+		counts := map[string]int{}
+		for _, l := range strings.Split(s.logs.String(), "\n") {
+			if m := warnRe.FindStringSubmatch(l); m != nil {
+				counts[m[1]]++
+			}
+		}
+		var out []string
+		for msg, k := range counts {
+			out = append(out, fmt.Sprintf("%q×%d", msg, k))
+		}
+		slices.Sort(out)
+		return strings.Join(out, ", ")
+	}
+	t.Logf("%s: extractor warnings: %s; indexer warnings: %s", name, warnings(x), warnings(ix))
 	stall, stallAfter := prog.stall()
 	stallX, _ := progX.stall()
 	stallI, _ := progI.stall()
