@@ -113,7 +113,10 @@ type segment struct {
 // leases", "a combined", "totalling"), but not "totalling $3.5bn over the
 // term", which is one deal's whole.
 func aggregateText(seg string) bool {
-	return reAggregate.MatchString(reWholeTerm.ReplaceAllString(seg, " "))
+	if strings.Contains(seg, "totall") {
+		seg = reWholeTerm.ReplaceAllString(seg, " ")
+	}
+	return reAggregate.MatchString(seg)
 }
 
 var reWholeTerm = regexp.MustCompile(`totall?ing\s+[^,;]{0,40}?\bover (?:the|its) (?:term|life|contract|lease)`)

@@ -2,8 +2,8 @@ package extractor
 
 import (
 	"regexp"
-	"sort"
 	"strings"
+	"unicode"
 )
 
 var states = map[string]string{
@@ -68,21 +68,22 @@ func findHardware(lower string) string {
 	return family
 }
 
-// regions are the states, provinces and countries a deal's site is told by.
-var regions = func() []string {
-	out := []string{"Norway", "Sweden", "Finland", "Iceland", "Denmark", "Portugal", "Spain", "France", "Germany", "United Kingdom", "UK", "England", "Scotland",
+// regions are the states, provinces and countries a deal's site is told by,
+// by their words (one or two).
+var regions = func() map[string]string {
+	out := map[string]string{}
+	for _, r := range []string{"Norway", "Sweden", "Finland", "Iceland", "Denmark", "Portugal", "Spain", "France", "Germany", "United Kingdom", "UK", "England", "Scotland",
 		"Wales", "Ireland", "Netherlands", "Italy", "Poland", "Canada", "Japan", "Korea", "India", "Australia", "Malaysia", "Singapore", "Saudi Arabia", "UAE",
-		"Brazil", "Chile", "Mexico", "Paraguay", "Ethiopia", "Kazakhstan"}
+		"Brazil", "Chile", "Mexico", "Paraguay", "Ethiopia", "Kazakhstan"} {
+		out[r] = r
+	}
 	for k, v := range states {
 		if k == v && len(k) > 2 {
-			out = append(out, k)
+			out[k] = v
 		}
 	}
-	sort.Strings(out) // a fixed order for the pattern
 	return out
 }()
-
-var reRegion = regexp.MustCompile(`\b(?:` + strings.Join(regions, "|") + `)\b`)
 
 // reDateline is a news dateline at a sentence's start ("NEW YORK, Dec. 17,
 // 2025 (GLOBE NEWSWIRE) --", "New York, United States - December 17, 2025 -"):
@@ -92,12 +93,24 @@ var reDateline = regexp.MustCompile(`^[^.!?]{0,60}?(?:\((?:GLOBE NEWSWIRE|BUSINE
 // regionOf returns the first state, province or country a sentence names
 // (after its dateline, if it has one).
 func regionOf(s string) string {
-	if m := reDateline.FindStringIndex(s); m != nil {
-		s = s[m[1]:]
+	if strings.ContainsAny(firstBytes(s, 90), "(-–—") {
+		if m := reDateline.FindStringIndex(s); m != nil {
+			s = s[m[1]:]
+		}
 	}
-	r := reRegion.FindString(s)
-	if v, ok := states[r]; ok {
-		return v
+	words := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
+	for i, w := range words {
+		if w == "" || !unicode.IsUpper([]rune(w)[0]) {
+			continue
+		}
+		if i+1 < len(words) {
+			if r, ok := regions[w+" "+words[i+1]]; ok {
+				return r
+			}
+		}
+		if r, ok := regions[w]; ok {
+			return r
+		}
 	}
-	return r
+	return ""
 }
