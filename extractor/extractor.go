@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -103,6 +104,11 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 		ss = append(ss, &sent{analysis: a})
 	}
 	on := findOpenNames(ss, x.g)
+	type partiesAt struct {
+		ps     []pmention
+		vendor bool
+	}
+	seenParties := map[string]partiesAt{} // a repeated sentence's parties, found once
 	for i, s := range ss {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -110,7 +116,14 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 			}
 		}
 		s.idx = i
+		if pa, ok := seenParties[s.Text]; ok && !s.title {
+			s.parties, s.vendor = slices.Clone(pa.ps), pa.vendor
+			continue
+		}
 		s.parties = partiesOf(s, on)
+		if !s.title {
+			seenParties[s.Text] = partiesAt{slices.Clone(s.parties), s.vendor}
+		}
 	}
 	// Figures are read where a deal can take them: within figureReach
 	// sentences of a sentence that names a party (the parser is the costly part).
