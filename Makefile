@@ -15,7 +15,7 @@ FUZZTIME    ?= 30s
 
 include scripts/services.mk
 
-.PHONY: all build run test test-cluster test-full release-check unit lint golden eval known-misses fuzz bench tools clean
+.PHONY: all build run check test test-cluster test-full release-check unit lint golden eval known-misses fuzz bench tools clean
 
 all: build
 
@@ -25,6 +25,11 @@ build:
 ## run: the whole pipeline on embedded defaults over the bundled fixtures
 run:
 	$(GO) run ./cmd/mwledger run
+
+## check: the whole suite, what CI runs (.ci/run): test, then test-cluster;
+## both always run, and it fails if either does.
+check:
+	@rc=0; $(MAKE) test || rc=1; $(MAKE) test-cluster || rc=1; exit $$rc
 
 ## test: lint + every test (unit, golden, integration on real Kafka and
 ## Elasticsearch), the long model and equivalence checks at their -short size;
