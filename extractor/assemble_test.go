@@ -2,6 +2,7 @@ package extractor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -255,5 +256,44 @@ func TestSignedDealWithoutANamedCustomer(t *testing.T) {
 	}
 	if cs := x.FromPage(p, "https://t.example/"); len(cs) != 0 {
 		t.Fatalf("an interconnection agreement gave %d records", len(cs))
+	}
+}
+
+// Letters whose lower case has another length in UTF-8 ("İ" → "i") used to
+// shift every offset after them and crash the classification of the amounts;
+// the whole extraction of any text must not panic.
+func FuzzExtract(f *testing.F) {
+	x, err := New()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("İSTANBUL, May 4, 2026 - KİRA Data signed a ten-year lease with Lambda for 40 MW across Chicago and Atlanta worth $1 billion.")
+	f.Add("The \u212a-rated campus (\u212a) of Hut 8 will develop and deliver 245 MW for Anthropic, worth $7 billion over 15 years.")
+	f.Add("Microsoft, Nscale and Aker ASA have inked a five-year, $6.2 billion agreement; the Norway deal \xff\xfe was $6.2B.")
+	f.Fuzz(func(t *testing.T, body string) {
+		p, err := ReadHTML([]byte("<html><body><article><p>"+body+"</p></article></body></html>"), "")
+		if err != nil {
+			return
+		}
+		for _, c := range x.FromPage(p, "https://t.example/fuzz") {
+			b, err := json.Marshal(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := schemas.Validate("contract.schema.json", b); err != nil {
+				t.Fatalf("record does not match its schema: %v\n%s", err, b)
+			}
+		}
+	})
+}
+
+func TestTurkishCapitalsKeepOffsets(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := onlyRecord(t, x, "<p>İSTANBUL, May 4, 2026 - KİRA Data signed a ten-year lease with Lambda for 40 MW worth $1 billion.</p>")
+	if deref(c.CapacityMW) != 40 || deref(c.TotalValueUSD) != 1e9 || deref(c.TermYears) != 10 {
+		t.Fatalf("%v MW, $%v, %v years; want 40 MW, $1B, 10 years", deref(c.CapacityMW), deref(c.TotalValueUSD), deref(c.TermYears))
 	}
 }

@@ -64,6 +64,9 @@ func parseCapacity(s string, decimalComma bool) []Capacity {
 			}
 		}
 		c.Approx, c.Bound = moneyQualifiers(s[:c.Start])
+		if c.MW <= 0 {
+			continue // "0MW": no capacity (a record's MW is positive)
+		}
 		out = append(out, c)
 	}
 	if len(out) == 0 && strings.Contains(lower, "watts") {
@@ -92,6 +95,9 @@ func parseSpelledCapacity(s string) []Capacity {
 		mw := v
 		if strings.HasPrefix(strings.ToLower(s[m[4]:m[5]]), "giga") {
 			mw *= 1000
+		}
+		if mw <= 0 {
+			continue
 		}
 		out = append(out, Capacity{MW: mw, Start: m[0], End: m[1], Unit: s[m[4]:m[5]]})
 	}

@@ -150,9 +150,11 @@ func hasDealWord(lower string) bool {
 	return anyWord(lower, lex().DealWords) || containsAny(lower, dealStems)
 }
 
-// moneyClass is what an amount is to a contract.
+// reAnnualRevenue is a year's revenue however it is qualified ("annual
+// hosting revenue", "yearly rent").
 var reAnnualRevenue = regexp.MustCompile(`\b(?:annual|yearly|annualized|annualised)\s+(?:[a-z-]+\s+){0,2}(?:revenue|revenues|income|sales|rent)\b`)
 
+// moneyClass is what an amount is to a contract.
 func moneyClass(lower string, m Money) string {
 	k := moneyKind(lower, m)
 	before := lastRunes(lower[:m.Start], 45)
@@ -513,7 +515,9 @@ func (s *sent) classes() *figureClasses {
 		// "more than 30 MW of capacity across Chicago and Atlanta": a sum over
 		// sites, the deal's only when no one site's figure is given
 		if k == "plain" || k == "it" {
-			if reAcrossPlaces.MatchString(firstBytes(s.Text[cp.End:], 90)) {
+			// (the original text for its capitals, when lower-casing kept
+			// the offsets)
+			if len(s.Text) == len(s.lower) && reAcrossPlaces.MatchString(firstBytes(s.Text[cp.End:], 90)) {
 				k = "soft"
 			}
 		}

@@ -3,6 +3,8 @@ package extractor
 import (
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -30,7 +32,7 @@ func analyze(s Sentence, g *Gazetteer, decimalComma bool) analysis {
 
 // analyzeNames finds the parties and cue words of a sentence (cheap).
 func analyzeNames(s Sentence, g *Gazetteer) analysis {
-	a := analysis{Sentence: s, lower: strings.ToLower(s.Text)}
+	a := analysis{Sentence: s, lower: lowerAligned(s.Text)}
 	a.ents = g.Find(s.Text)
 	a.descs = findDescriptors(s.Text)
 	a.rumour = containsAny(a.lower, rumourCues)
@@ -399,4 +401,27 @@ func countsContracts(seg string) bool {
 	return strings.Contains(seg, "contracts") || strings.Contains(seg, "agreements") || strings.Contains(seg, "leases") ||
 		strings.Contains(seg, "deals") || strings.Contains(seg, "orders") || strings.Contains(seg, "合同") || strings.Contains(seg, "合計") ||
 		strings.Contains(seg, "合计") || strings.Contains(seg, "verträge") || strings.Contains(seg, "contrats") || strings.Contains(seg, "contratti") || strings.Contains(seg, "contratos")
+}
+
+// lowerAligned lower-cases s without moving any byte: figures and names are
+// found in the text and read in the lower-cased copy at the same offsets, so
+// a letter whose lower case has another UTF-8 length ("İ" → "i", the Kelvin
+// sign → "k") keeps its own bytes, and so do invalid bytes.
+func lowerAligned(s string) string {
+	b := []byte(s)
+	for i := 0; i < len(b); {
+		if c := b[i]; c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				b[i] = c + 'a' - 'A'
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if l := unicode.ToLower(r); r != utf8.RuneError && l != r && utf8.RuneLen(l) == n {
+			utf8.EncodeRune(b[i:], l)
+		}
+		i += n
+	}
+	return string(b)
 }

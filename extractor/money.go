@@ -85,6 +85,9 @@ func parseMoney(s string, decimalComma bool) []Money {
 		m.Approx, m.Bound = moneyQualifiers(s[:m.Start])
 		// 19.4 × 1e8 is 1939999999.9999998 in floating point: amounts are in cents.
 		m.Value, m.High = math.Round(m.Value*100)/100, math.Round(m.High*100)/100
+		if m.Value <= 0 {
+			return // "$0": no amount
+		}
 		out = append(out, m)
 	}
 	lower := strings.ToLower(s)
