@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -160,6 +161,10 @@ func processMessage(ctx context.Context, msg stream.Message, cfg StageConfig, ru
 		if errors.Is(err, errArticleTimeout) {
 			return nil, stream.Permanent("extract", "timeout", err)
 		}
+		if errors.Is(err, errExtractPanic) {
+			cfg.Log.Error("extractor panicked; the article goes to the dead-letter topic", "url", a.CanonicalURL, "err", err)
+			return nil, stream.Permanent("extract", "extractor_panic", err)
+		}
 		reason := "unreadable_html"
 		switch {
 		case errors.Is(err, ErrTooLarge):
@@ -175,6 +180,24 @@ func processMessage(ctx context.Context, msg stream.Message, cfg StageConfig, ru
 }
 
 var errArticleTimeout = errors.New("extraction took longer than the article deadline")
+
+var errExtractPanic = errors.New("the extractor panicked on this article")
+
+// panicSite is the few innermost frames of a recovered panic's stack below
+// the runtime's own: enough to find the bug, not the whole stack.
+func panicSite() string {
+	lines := strings.Split(string(debug.Stack()), "\n")
+	var out []string
+	for i := 0; i+1 < len(lines) && len(out) < 12; i++ {
+		if strings.HasPrefix(lines[i], "runtime/") || strings.HasPrefix(lines[i], "panic(") || strings.Contains(lines[i], "debug.Stack") ||
+			strings.Contains(lines[i], "extractor.panicSite") || strings.HasPrefix(lines[i], "goroutine ") {
+			i++ // the function line and its file line
+			continue
+		}
+		out = append(out, strings.TrimSpace(lines[i]))
+	}
+	return strings.Join(out, "\n")
+}
 
 // extractWithin runs cfg.Extract under the article deadline. The extractor
 // checks its context; should it not, the stage stops waiting at the deadline
@@ -196,6 +219,14 @@ func extractWithin(ctx context.Context, a schemas.Article, cfg StageConfig, runn
 	go func() {
 		defer func() { <-running }()
 		defer cancel()
+		defer func() {
+			// A bug the article's text triggers must not take the stage down
+			// (and, uncommitted, again after every restart): the article is a
+			// dead letter with the panic and where it happened.
+			if p := recover(); p != nil {
+				done <- answer{nil, fmt.Errorf("%w: %v\n%s", errExtractPanic, p, panicSite())}
+			}
+		}()
 		cs, err := cfg.Extract(actx, a)
 		done <- answer{cs, err}
 		if d := time.Since(start); d > cfg.ArticleTimeout {

@@ -290,3 +290,45 @@ func TestStageKeepsTheFetchedURL(t *testing.T) {
 		}
 	}
 }
+
+// TestStagePanicIsADeadLetter: an extraction that panics on one article
+// dead-letters that article (reason extractor_panic, with where it happened)
+// and the stage goes on with the others and commits every article.
+func TestStagePanicIsADeadLetter(t *testing.T) {
+	x, err := extractor.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := stream.NewMemory()
+	msgs := deadlineInput(t, mem)
+	mem.CloseTopic(schemas.TopicArticles)
+	in := &recordingConsumer{Consumer: mem.Consumer(schemas.TopicArticles), committed: map[int64]bool{}}
+	boom := func(ctx context.Context, a schemas.Article) ([]schemas.Contract, error) {
+		if strings.Contains(a.CanonicalURL, "hostile") {
+			var m map[string]int
+			m["x"]++ // a nil-map write: a panic as a bug would cause
+		}
+		return x.Extract(ctx, a)
+	}
+	st, err := x.RunStage(context.Background(), in, mem, extractor.StageConfig{Workers: 2, Extract: boom})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Articles != 3 || st.DeadLetters != 1 || st.Contracts == 0 {
+		t.Errorf("stats %+v; want 3 articles, 1 dead letter, the others' contracts", st)
+	}
+	mem.CloseTopic(schemas.TopicDLQ)
+	m, err := mem.Consumer(schemas.TopicDLQ).Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dl schemas.DeadLetter
+	if err := json.Unmarshal(m.Value, &dl); err != nil || dl.Reason != "extractor_panic" || !strings.Contains(dl.Error, "nil map") || !strings.Contains(dl.Error, "stage_test.go") {
+		t.Errorf("dead letter %+v (%v); want reason extractor_panic naming the panic and where it happened", dl, err)
+	}
+	for i := range msgs {
+		if !in.committed[int64(i)] {
+			t.Errorf("article %d left uncommitted", i)
+		}
+	}
+}
