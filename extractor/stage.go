@@ -233,13 +233,24 @@ func extractWithin(ctx context.Context, a schemas.Article, cfg StageConfig, runn
 			cfg.Log.Warn("extraction returned after its deadline", "url", a.CanonicalURL, "took", d.Round(time.Millisecond), "deadline", cfg.ArticleTimeout)
 		}
 	}()
-	select {
-	case r := <-done:
+	answered := func(r answer) ([]schemas.Contract, error) {
 		if r.err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
 			return nil, fmt.Errorf("%w (%s): %s", errArticleTimeout, cfg.ArticleTimeout, a.CanonicalURL)
 		}
 		return r.cs, r.err
+	}
+	select {
+	case r := <-done:
+		return answered(r)
 	case <-actx.Done():
+		// The extraction's own end cancels actx too, after it has answered:
+		// both cases can be ready at once, and select picks either. An
+		// answer that is there wins; only a silent extraction timed out.
+		select {
+		case r := <-done:
+			return answered(r)
+		default:
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

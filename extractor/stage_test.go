@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -330,5 +331,46 @@ func TestStagePanicIsADeadLetter(t *testing.T) {
 		if !in.committed[int64(i)] {
 			t.Errorf("article %d left uncommitted", i)
 		}
+	}
+}
+
+// TestStageFastExtractionIsNeverATimeout: an extraction that answers at once
+// also cancels its deadline context when it ends; the stage must take its
+// answer, never report the cancelled deadline as a timeout.
+func TestStageFastExtractionIsNeverATimeout(t *testing.T) {
+	x, err := extractor.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := stream.NewMemory()
+	const n = 3000
+	msgs := make([]stream.Message, n)
+	base, err := fixtures.Article(fixtures.Cases()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range msgs {
+		a := base
+		a.URL = fmt.Sprintf("https://fast.example/%d", i)
+		a.CanonicalURL = a.URL
+		v, _ := json.Marshal(a)
+		msgs[i] = stream.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v, Offset: int64(i)}
+	}
+	if err := mem.Publish(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	mem.CloseTopic(schemas.TopicArticles)
+	instant := func(ctx context.Context, a schemas.Article) ([]schemas.Contract, error) { return nil, nil }
+	// Many Ps make the race likely: the extraction, on another P, answers
+	// and cancels before the stage's select runs, so both cases are ready.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
+	st, err := x.RunStage(context.Background(), mem.Consumer(schemas.TopicArticles), mem, extractor.StageConfig{Workers: 4, Extract: instant})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Articles != n || st.DeadLetters != 0 {
+		mem.CloseTopic(schemas.TopicDLQ)
+		m, _ := mem.Consumer(schemas.TopicDLQ).Fetch(context.Background())
+		t.Fatalf("stats %+v; want %d articles and no dead letter (first: %s)", st, n, m.Value)
 	}
 }
