@@ -71,6 +71,11 @@ type ESConfig struct {
 	// time until the response headers and its HTTP status (0: no response).
 	// Metrics. Default: none.
 	OnBulk func(took time.Duration, status int)
+	// OnRequest, when set, hears of every request sent (each attempt): its
+	// kind (ESRequestKind), its time until the response headers and its HTTP
+	// status (0: no response). Metrics: how many searches, refreshes, bulk
+	// requests and mgets a batch costs. Default: none.
+	OnRequest func(kind string, took time.Duration, status int)
 }
 
 // Validate names the first bad field.
