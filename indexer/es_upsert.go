@@ -86,9 +86,12 @@ func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []
 	if len(write) == 0 {
 		return nil, nil
 	}
+	docs := make([][]byte, len(write))
+	docErrs := make([]error, len(write))
+	parallel(len(write), func(k int) { docs[k], docErrs[k] = ESDocument(w.deals[write[k]]) })
 	var buf bytes.Buffer
-	for _, id := range write {
-		doc, err := ESDocument(w.deals[id])
+	for k, id := range write {
+		doc, err := docs[k], docErrs[k]
 		if err != nil {
 			for _, i := range recordsOf[id] {
 				errs[i] = stream.Permanent("index", "encode", err)

@@ -11,7 +11,7 @@ import (
 
 // StageConfig configures the indexer stage.
 type StageConfig struct {
-	// BatchSize is the most records per bulk request. Default 500.
+	// BatchSize is the most records per batch (one bulk request). Default 2000: identity resolution reads the candidate deals of a batch's operators once per batch, so larger batches read less.
 	BatchSize int
 	// FlushInterval bounds how long a partial batch waits for more records. Default 200ms.
 	FlushInterval time.Duration
@@ -23,7 +23,7 @@ type StageConfig struct {
 
 func (c StageConfig) withDefaults() StageConfig {
 	if c.BatchSize <= 0 {
-		c.BatchSize = 500
+		c.BatchSize = 2000
 	}
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = 200 * time.Millisecond
@@ -57,15 +57,14 @@ func RunStage(ctx context.Context, in stream.Consumer, store Store, dlq stream.P
 // message (a retryable one when the store was not ready).
 func indexBatch(ctx context.Context, batch []stream.Message, store Store) []error {
 	errs := make([]error, len(batch))
+	decoded := make([]schemas.Contract, len(batch))
+	parallel(len(batch), func(i int) { decoded[i], errs[i] = decodeContract(batch[i].Value) })
 	var recs []schemas.Contract
 	var at []int
-	for i, m := range batch {
-		rec, err := decodeContract(m.Value)
-		if err != nil {
-			errs[i] = err
-			continue
+	for i := range batch {
+		if errs[i] == nil {
+			recs, at = append(recs, decoded[i]), append(at, i)
 		}
-		recs, at = append(recs, rec), append(at, i)
 	}
 	if len(recs) > 0 {
 		for j, err := range store.Upsert(ctx, recs) {

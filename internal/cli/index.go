@@ -91,7 +91,7 @@ func (a *alertFlags) setup(e *env, outbox indexer.Outbox, extra ...alert.Sink) (
 func runIndex(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "index", "[flags]")
 	group := fs.String("group", "mwledger-indexer", "Kafka consumer group")
-	batch := fs.Int("batch", 500, "records per bulk request")
+	batch := fs.Int("batch", 2000, "records per batch (one bulk request)")
 	reindex := fs.Bool("reindex", false, "copy the ledger into the next index version, swap the alias, and exit")
 	alias := fs.String("alias", envOr("MWLEDGER_ES_ALIAS", indexer.Alias), "the alias deals are written to, behind which its versioned indices live (env MWLEDGER_ES_ALIAS; must start with "+indexer.Alias+")")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (default off)")
