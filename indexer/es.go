@@ -121,10 +121,13 @@ type ESStore struct {
 	log           *slog.Logger
 	maxCandidates int
 
-	mu     sync.Mutex
-	dirty  bool // written since the last refresh: searches for candidates must refresh first
-	policy AlertPolicy
-	notify func(dealIDs []string)
+	mu    sync.Mutex
+	dirty bool // written since the last refresh: searches for candidates must refresh first
+	// refreshing, when not nil, receives the result of a refresh that
+	// prepare started (Upsert waits for it before its searches).
+	refreshing chan error
+	policy     AlertPolicy
+	notify     func(dealIDs []string)
 }
 
 var _ Store = (*ESStore)(nil)

@@ -51,19 +51,50 @@ func (s *ESStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 
 type versioned struct{ seqNo, primTerm int64 }
 
+// prepare starts, in the background, the refresh the next Upsert needs when
+// anything was written since the last one, so that Elasticsearch refreshes
+// while the stage decodes the batch. The stage calls it as soon as it has a
+// batch; what is written after it started is refreshed by Upsert itself.
+func (s *ESStore) prepare(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.dirty || s.refreshing != nil {
+		return
+	}
+	s.dirty = false
+	done := make(chan error, 1)
+	s.refreshing = done
+	go func() { done <- s.Refresh(ctx) }()
+}
+
 // upsertOnce handles the records todo (indexes into cs) and returns those to try again.
 func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []int, errs []error) ([]int, error) {
+	// Candidates are found by search, which sees only refreshed writes: wait
+	// for the refresh prepare started, and refresh (again) if anything was
+	// written since it started.
 	s.mu.Lock()
-	dirty, policy, notify := s.dirty, s.policy, s.notify
+	started := s.refreshing
+	s.refreshing = nil
 	s.mu.Unlock()
-	if dirty {
-		// Candidates are found by search, which sees only refreshed writes.
-		if err := s.Refresh(ctx); err != nil {
+	if started != nil {
+		if err := <-started; err != nil {
+			s.mu.Lock()
+			s.dirty = true
+			s.mu.Unlock()
 			return nil, err
 		}
-		s.mu.Lock()
-		s.dirty = false
-		s.mu.Unlock()
+	}
+	s.mu.Lock()
+	dirty, policy, notify := s.dirty, s.policy, s.notify
+	s.dirty = false
+	s.mu.Unlock()
+	if dirty {
+		if err := s.Refresh(ctx); err != nil {
+			s.mu.Lock()
+			s.dirty = true
+			s.mu.Unlock()
+			return nil, err
+		}
 	}
 	recs := make([]schemas.Contract, len(todo))
 	for k, i := range todo {

@@ -56,6 +56,9 @@ func RunStage(ctx context.Context, in stream.Consumer, store Store, dlq stream.P
 // indexBatch decodes the records of a batch and upserts them: one error per
 // message (a retryable one when the store was not ready).
 func indexBatch(ctx context.Context, batch []stream.Message, store Store) []error {
+	if p, ok := store.(preparer); ok {
+		p.prepare(ctx)
+	}
 	errs := make([]error, len(batch))
 	decoded := make([]schemas.Contract, len(batch))
 	parallel(len(batch), func(i int) { decoded[i], errs[i] = decodeContract(batch[i].Value) })
@@ -73,6 +76,12 @@ func indexBatch(ctx context.Context, batch []stream.Message, store Store) []erro
 	}
 	return errs
 }
+
+// preparer is a store that can start work for the next Upsert while the
+// stage decodes a batch (ESStore: the refresh its candidate searches need).
+type preparer interface{ prepare(ctx context.Context) }
+
+var _ preparer = (*ESStore)(nil)
 
 // decodeContract checks a message against the contract schema.
 func decodeContract(v []byte) (schemas.Contract, error) {

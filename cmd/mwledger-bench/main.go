@@ -234,15 +234,21 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int, indexProfil
 	if err := ensureTopics(ctx, cfg); err != nil {
 		return nil, err
 	}
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}})
+	now := time.Now().UnixNano()
+	run := strconv.FormatInt(now, 36)
+	// A fresh alias per run: the indexer's work depends on the deals already
+	// there, and the figures must not depend on the runs and tests before.
+	alias := indexer.Alias + "-e2e-" + run
+	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Alias: alias})
 	if err != nil {
 		return nil, err
 	}
 	if err := store.EnsureIndex(ctx); err != nil {
 		return nil, err
 	}
-	now := time.Now().UnixNano()
-	run := strconv.FormatInt(now, 36)
+	defer func() {
+		_, _ = esDo(context.WithoutCancel(ctx), http.MethodDelete, strings.TrimRight(es, "/")+"/"+alias+"-v*", "", nil)
+	}()
 	seed := int(now % benchtool.Combos)
 	site := benchtool.NewSite("/bench-"+run, n, 20, func(i int) benchtool.Deal { return benchtool.DealOf(seed, i) })
 	defer site.Close()
@@ -269,7 +275,7 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int, indexProfil
 	if err := os.WriteFile(sources, []byte(fmt.Sprintf("sources:\n  - name: bench\n    feeds:\n%s    allow_private: true\n    delay: 1ns\n    parallelism: 16\n", feeds.String())), 0o644); err != nil {
 		return nil, err
 	}
-	env := []string{"MWLEDGER_KAFKA=" + kafkaAddr, "MWLEDGER_ES=" + es, "MWLEDGER_LOG_LEVEL=warn"}
+	env := []string{"MWLEDGER_KAFKA=" + kafkaAddr, "MWLEDGER_ES=" + es, "MWLEDGER_LOG_LEVEL=warn", "MWLEDGER_ES_ALIAS=" + alias}
 	logf("end to end: %d articles, crawl + extract + index as subprocesses", n)
 	start := time.Now()
 	xp, err := startProc(ctx, "extract", bin, env, "extract", "--consume", "--group", gx, "--idle-exit", "10s")
@@ -386,7 +392,7 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int, indexProfil
 	if ok {
 		rows = append(rows, row{"indexer vs raw bulk", "indexer in the pipeline / raw bulk", fmt.Sprintf("%.0f%%", 100*rate/raw)})
 	}
-	brows, brate, err := indexBacklog(ctx, bin, kafkaAddr, es, gb, store.AliasName()+"-bench-"+run, len(counts), indexProfile)
+	brows, brate, err := indexBacklog(ctx, bin, kafkaAddr, es, gb, indexer.Alias+"-backlog-"+run, len(counts), indexProfile)
 	if err != nil {
 		return nil, err
 	}
