@@ -11,7 +11,9 @@ import (
 
 // StageConfig configures the indexer stage.
 type StageConfig struct {
-	// BatchSize is the most records per batch (one bulk request). Default 2000: identity resolution reads the candidate deals of a batch's operators once per batch, so larger batches read less.
+	// BatchSize is the most records per batch (one bulk request). Default
+	// 2000: the Elasticsearch store reads the candidate deals of a batch's
+	// operators once per batch, so larger batches read them less often.
 	BatchSize int
 	// FlushInterval bounds how long a partial batch waits for more records. Default 200ms.
 	FlushInterval time.Duration
