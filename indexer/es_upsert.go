@@ -120,34 +120,46 @@ func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []
 	docs := make([][]byte, len(write))
 	docErrs := make([]error, len(write))
 	parallel(len(write), func(k int) { docs[k], docErrs[k] = ESDocument(w.deals[write[k]]) })
-	var buf bytes.Buffer
+	var sent []string // the deals sent, in order
 	for k, id := range write {
-		doc, err := docs[k], docErrs[k]
-		if err != nil {
+		if docErrs[k] != nil {
 			for _, i := range recordsOf[id] {
-				errs[i] = stream.Permanent("index", "encode", err)
+				errs[i] = stream.Permanent("index", "encode", docErrs[k])
 			}
 			continue
 		}
+		sent = append(sent, id)
+	}
+	if len(sent) == 0 {
+		return nil, nil
+	}
+	docOf := make(map[string][]byte, len(write))
+	for k, id := range write {
+		docOf[id] = docs[k]
+	}
+	// Whatever happens to the request, some of it may be written: the next
+	// candidate searches must refresh first.
+	s.mu.Lock()
+	s.dirty = true
+	s.mu.Unlock()
+	var buf bytes.Buffer
+	for _, id := range sent {
 		if v, ok := versions[id]; ok {
 			fmt.Fprintf(&buf, `{"index":{"_index":%q,"_id":%q,"if_seq_no":%d,"if_primary_term":%d}}`, s.alias, id, v.seqNo, v.primTerm)
 		} else {
 			fmt.Fprintf(&buf, `{"create":{"_index":%q,"_id":%q}}`, s.alias, id)
 		}
 		buf.WriteByte('\n')
-		buf.Write(doc)
+		buf.Write(docOf[id])
 		buf.WriteByte('\n')
 	}
-	items, err := s.bulk(ctx, buf.Bytes(), len(write))
+	items, err := s.bulk(ctx, buf.Bytes(), len(sent))
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	s.dirty = true
-	s.mu.Unlock()
 	conflictOps := map[string]bool{}
 	var alerted []string
-	for k, id := range write {
+	for k, id := range sent {
 		it := items[k]
 		var e error
 		switch {
