@@ -71,6 +71,11 @@ type ESConfig struct {
 	// time until the response headers and its HTTP status (0: no response).
 	// Metrics. Default: none.
 	OnBulk func(took time.Duration, status int)
+	// OnRequest, when set, hears of every request sent (each attempt): its
+	// kind (ESRequestKind), its time until the response headers and its HTTP
+	// status (0: no response). Metrics: how many searches, refreshes, bulk
+	// requests and mgets a batch costs. Default: none.
+	OnRequest func(kind string, took time.Duration, status int)
 }
 
 // Validate names the first bad field.
@@ -116,10 +121,13 @@ type ESStore struct {
 	log           *slog.Logger
 	maxCandidates int
 
-	mu     sync.Mutex
-	dirty  bool // written since the last refresh: searches for candidates must refresh first
-	policy AlertPolicy
-	notify func(dealIDs []string)
+	mu    sync.Mutex
+	dirty bool // written since the last refresh: searches for candidates must refresh first
+	// refreshing, when not nil, receives the result of a refresh that
+	// prepare started (Upsert waits for it before its searches).
+	refreshing chan error
+	policy     AlertPolicy
+	notify     func(dealIDs []string)
 }
 
 var _ Store = (*ESStore)(nil)

@@ -326,6 +326,14 @@ func (e *esCandidates) search(w *working, searches []esSearch, what string) (map
 		return nil, nil, stream.Retryable("index", "es_bad_response", fmt.Errorf("candidate search: %d responses for %d searches", len(mr.Responses), len(sent)))
 	}
 	matched, counts := map[string][]string{}, map[string]int{}
+	type newHit struct {
+		id            string
+		seqNo, primTm int64
+		src           json.RawMessage
+		light         bool
+	}
+	var fresh []newHit // deals to load, in the order of the responses
+	seen := map[string]bool{}
 	for k, r := range mr.Responses {
 		if len(r.Error) > 0 {
 			e := fmt.Errorf("candidate search: status %d: %s", r.Status, r.Error)
@@ -348,18 +356,24 @@ func (e *esCandidates) search(w *working, searches []esSearch, what string) (map
 			for _, name := range h.Matched {
 				matched[name] = append(matched[name], h.ID)
 			}
-			if _, ok := w.deals[h.ID]; ok {
+			if _, ok := w.deals[h.ID]; ok || seen[h.ID] {
 				continue
 			}
-			var d Deal
-			if err := json.Unmarshal(h.Source, &d); err != nil {
-				d = Deal{} // an unreadable stored deal is replaced, as in the embedded store
-			}
-			d.ID = h.ID
-			w.load(&d)
-			e.versions[h.ID] = versioned{h.SeqNo, h.PrimaryTerm}
-			e.light[h.ID] = !sent[k].whole
+			seen[h.ID] = true
+			fresh = append(fresh, newHit{h.ID, h.SeqNo, h.PrimaryTerm, h.Source, !sent[k].whole})
 		}
+	}
+	deals := make([]Deal, len(fresh))
+	parallel(len(fresh), func(i int) {
+		if err := json.Unmarshal(fresh[i].src, &deals[i]); err != nil {
+			deals[i] = Deal{} // an unreadable stored deal is replaced, as in the embedded store
+		}
+		deals[i].ID = fresh[i].id
+	})
+	for i, h := range fresh {
+		w.load(&deals[i])
+		e.versions[h.id] = versioned{h.seqNo, h.primTm}
+		e.light[h.id] = h.light
 	}
 	return matched, counts, nil
 }

@@ -148,10 +148,11 @@ type esTransport struct {
 	auth    string
 	secrets []string
 	onBulk  func(took time.Duration, status int)
+	onReq   func(kind string, took time.Duration, status int)
 }
 
 func newESTransport(next http.RoundTripper, cfg ESConfig) *esTransport {
-	t := &esTransport{next: next, auth: "no credentials", onBulk: cfg.OnBulk}
+	t := &esTransport{next: next, auth: "no credentials", onBulk: cfg.OnBulk, onReq: cfg.OnRequest}
 	switch {
 	case cfg.APIKey != "":
 		t.auth = "an API key"
@@ -172,12 +173,18 @@ func newESTransport(next http.RoundTripper, cfg ESConfig) *esTransport {
 func (t *esTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	res, err := t.next.RoundTrip(req)
-	if t.onBulk != nil && strings.HasSuffix(req.URL.Path, "/_bulk") {
-		status := 0
+	if t.onBulk != nil || t.onReq != nil {
+		took, status := time.Since(start), 0
 		if err == nil {
 			status = res.StatusCode
 		}
-		t.onBulk(time.Since(start), status)
+		kind := ESRequestKind(req.URL.Path)
+		if t.onBulk != nil && kind == "bulk" {
+			t.onBulk(took, status)
+		}
+		if t.onReq != nil {
+			t.onReq(kind, took, status)
+		}
 	}
 	if err != nil {
 		if isTLSTrustError(err) {
@@ -191,6 +198,20 @@ func (t *esTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 8<<10))
 	res.Body.Close()
 	return nil, &ESAuthError{Status: res.StatusCode, Path: req.URL.Path, Auth: t.auth, Reason: t.redact(esReason(body))}
+}
+
+// ESRequestKind names a request by its endpoint: bulk, msearch, search,
+// mget, get, refresh, count, or other.
+func ESRequestKind(path string) string {
+	last := path[strings.LastIndexByte(path, '/')+1:]
+	switch last {
+	case "_bulk", "_msearch", "_search", "_mget", "_refresh", "_count":
+		return last[1:]
+	}
+	if strings.Contains(path, "/_doc/") {
+		return "get"
+	}
+	return "other"
 }
 
 func (t *esTransport) redact(s string) string {

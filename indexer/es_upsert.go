@@ -51,19 +51,50 @@ func (s *ESStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 
 type versioned struct{ seqNo, primTerm int64 }
 
+// prepare starts, in the background, the refresh the next Upsert needs when
+// anything was written since the last one, so that Elasticsearch refreshes
+// while the stage decodes the batch. The stage calls it as soon as it has a
+// batch; what is written after it started is refreshed by Upsert itself.
+func (s *ESStore) prepare(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.dirty || s.refreshing != nil {
+		return
+	}
+	s.dirty = false
+	done := make(chan error, 1)
+	s.refreshing = done
+	go func() { done <- s.Refresh(ctx) }()
+}
+
 // upsertOnce handles the records todo (indexes into cs) and returns those to try again.
 func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []int, errs []error) ([]int, error) {
+	// Candidates are found by search, which sees only refreshed writes: wait
+	// for the refresh prepare started, and refresh (again) if anything was
+	// written since it started.
 	s.mu.Lock()
-	dirty, policy, notify := s.dirty, s.policy, s.notify
+	started := s.refreshing
+	s.refreshing = nil
 	s.mu.Unlock()
-	if dirty {
-		// Candidates are found by search, which sees only refreshed writes.
-		if err := s.Refresh(ctx); err != nil {
+	if started != nil {
+		if err := <-started; err != nil {
+			s.mu.Lock()
+			s.dirty = true
+			s.mu.Unlock()
 			return nil, err
 		}
-		s.mu.Lock()
-		s.dirty = false
-		s.mu.Unlock()
+	}
+	s.mu.Lock()
+	dirty, policy, notify := s.dirty, s.policy, s.notify
+	s.dirty = false
+	s.mu.Unlock()
+	if dirty {
+		if err := s.Refresh(ctx); err != nil {
+			s.mu.Lock()
+			s.dirty = true
+			s.mu.Unlock()
+			return nil, err
+		}
 	}
 	recs := make([]schemas.Contract, len(todo))
 	for k, i := range todo {
@@ -86,34 +117,49 @@ func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []
 	if len(write) == 0 {
 		return nil, nil
 	}
-	var buf bytes.Buffer
-	for _, id := range write {
-		doc, err := ESDocument(w.deals[id])
-		if err != nil {
+	docs := make([][]byte, len(write))
+	docErrs := make([]error, len(write))
+	parallel(len(write), func(k int) { docs[k], docErrs[k] = ESDocument(w.deals[write[k]]) })
+	var sent []string // the deals sent, in order
+	for k, id := range write {
+		if docErrs[k] != nil {
 			for _, i := range recordsOf[id] {
-				errs[i] = stream.Permanent("index", "encode", err)
+				errs[i] = stream.Permanent("index", "encode", docErrs[k])
 			}
 			continue
 		}
+		sent = append(sent, id)
+	}
+	if len(sent) == 0 {
+		return nil, nil
+	}
+	docOf := make(map[string][]byte, len(write))
+	for k, id := range write {
+		docOf[id] = docs[k]
+	}
+	// Whatever happens to the request, some of it may be written: the next
+	// candidate searches must refresh first.
+	s.mu.Lock()
+	s.dirty = true
+	s.mu.Unlock()
+	var buf bytes.Buffer
+	for _, id := range sent {
 		if v, ok := versions[id]; ok {
 			fmt.Fprintf(&buf, `{"index":{"_index":%q,"_id":%q,"if_seq_no":%d,"if_primary_term":%d}}`, s.alias, id, v.seqNo, v.primTerm)
 		} else {
 			fmt.Fprintf(&buf, `{"create":{"_index":%q,"_id":%q}}`, s.alias, id)
 		}
 		buf.WriteByte('\n')
-		buf.Write(doc)
+		buf.Write(docOf[id])
 		buf.WriteByte('\n')
 	}
-	items, err := s.bulk(ctx, buf.Bytes(), len(write))
+	items, err := s.bulk(ctx, buf.Bytes(), len(sent))
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	s.dirty = true
-	s.mu.Unlock()
 	conflictOps := map[string]bool{}
 	var alerted []string
-	for k, id := range write {
+	for k, id := range sent {
 		it := items[k]
 		var e error
 		switch {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -49,6 +50,9 @@ type working struct {
 	// deal id to its operator key (schemas.Key).
 	owners map[string][]string
 	opOf   map[string]string
+	// touchedOf lists, per operator key, the touched deals whose operator
+	// that is now, sorted by id (what resolve adds to a record's pool).
+	touchedOf map[string][]string
 	// pools, when a store filled them, hold per record (by poolKey) the
 	// stored deals that candidate may accept; resolve then looks at those
 	// and the deals this batch changed, instead of at every deal.
@@ -57,7 +61,7 @@ type working struct {
 
 func newWorking() *working {
 	return &working{deals: map[string]*Deal{}, before: map[string]*Deal{}, touched: map[string]bool{},
-		owners: map[string][]string{}, opOf: map[string]string{}}
+		owners: map[string][]string{}, opOf: map[string]string{}, touchedOf: map[string][]string{}}
 }
 
 // load adds a stored deal.
@@ -68,7 +72,7 @@ func (w *working) load(d *Deal) {
 	c := cloneDeal(d)
 	w.before[d.ID] = d
 	w.deals[d.ID] = &c
-	w.opOf[d.ID] = schemas.Key(d.Operator.Name)
+	w.opOf[d.ID] = operatorKey(d.Operator.Name)
 	for _, r := range d.RecordIDs {
 		w.own(r, d.ID)
 	}
@@ -85,10 +89,66 @@ func (w *working) apply(c schemas.Contract, now time.Time) string {
 	id, how := w.resolve(c)
 	m := merge(w.deals[id], id, c, how, now)
 	w.deals[id] = &m
-	w.opOf[id] = schemas.Key(m.Operator.Name)
+	op := operatorKey(m.Operator.Name)
+	prev, was := w.opOf[id], w.touched[id]
+	w.opOf[id] = op
 	w.touched[id] = true
+	if was && prev != op {
+		ids := w.touchedOf[prev]
+		if i, ok := slices.BinarySearch(ids, id); ok {
+			w.touchedOf[prev] = slices.Delete(ids, i, i+1)
+		}
+	}
+	if !was || prev != op {
+		ids := w.touchedOf[op]
+		if i, ok := slices.BinarySearch(ids, id); !ok {
+			w.touchedOf[op] = slices.Insert(ids, i, id)
+		}
+	}
 	w.own(c.ID, id)
 	return id
+}
+
+// operatorKeys caches schemas.Key of operator names (few, compared very often).
+var operatorKeys sync.Map
+
+// operatorKey is schemas.Key(name), cached for the first operatorKeysMax names.
+func operatorKey(name string) string {
+	if k, ok := operatorKeys.Load(name); ok {
+		return k.(string)
+	}
+	k := schemas.Key(name)
+	if operatorKeysLen.Load() < operatorKeysMax {
+		if _, loaded := operatorKeys.LoadOrStore(name, k); !loaded {
+			operatorKeysLen.Add(1)
+		}
+	}
+	return k
+}
+
+const operatorKeysMax = 4096
+
+var operatorKeysLen atomic.Int64
+
+// mergeIDs returns the ids of a and b (each sorted) in order, once each.
+func mergeIDs(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		var x string
+		switch {
+		case j == len(b) || (i < len(a) && a[i] <= b[j]):
+			x = a[i]
+			i++
+		default:
+			x = b[j]
+			j++
+		}
+		if len(out) == 0 || out[len(out)-1] != x {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func (w *working) resolve(c schemas.Contract) (string, string) {
@@ -102,17 +162,11 @@ func (w *working) resolve(c schemas.Contract) (string, string) {
 	if pool, ok := w.pools[poolKey(c)]; ok {
 		// The stored deals candidate may accept, and the deals of c's
 		// operator this batch changed (the only ones that differ from what
-		// is stored; candidate first compares the operators).
-		op := schemas.Key(c.Operator.Name)
-		ids = make([]string, 0, len(pool)+len(w.touched))
-		ids = append(ids, pool...)
-		for id := range w.touched {
-			if w.opOf[id] == op {
-				ids = append(ids, id)
-			}
+		// is stored; candidate first compares the operators), in id order.
+		if !slices.IsSorted(pool) {
+			pool = slices.Sorted(slices.Values(pool))
 		}
-		sort.Strings(ids)
-		ids = slices.Compact(ids)
+		ids = mergeIDs(pool, w.touchedOf[operatorKey(c.Operator.Name)])
 	} else {
 		ids = make([]string, 0, len(w.deals))
 		for id := range w.deals {
@@ -150,7 +204,7 @@ func (w *working) resolve(c schemas.Contract) (string, string) {
 // candidate says whether record c may be the deal d: the number of figures both
 // state and agree on, whether the counterparty is the same name, and ok.
 func candidate(d *Deal, c schemas.Contract) (int, bool, bool) {
-	if schemas.Key(d.Operator.Name) != schemas.Key(c.Operator.Name) {
+	if d.Operator.Name != c.Operator.Name && operatorKey(d.Operator.Name) != operatorKey(c.Operator.Name) {
 		return 0, false, false
 	}
 	if c.Event == nil && d.Aggregate != c.Aggregate && hasReports(d) {
@@ -168,16 +222,9 @@ func candidate(d *Deal, c schemas.Contract) (int, bool, bool) {
 		if f.v == nil {
 			continue
 		}
-		known := knownFigures(d, f.field)
-		if len(known) == 0 {
+		known, agree := figureAgrees(d, f.field, *f.v)
+		if !known {
 			continue
-		}
-		agree := false
-		for _, k := range known {
-			if within(k, *f.v, figureTolerance) {
-				agree = true
-				break
-			}
 		}
 		if !agree {
 			return 0, false, false
@@ -197,6 +244,44 @@ func hasReports(d *Deal) bool {
 		}
 	}
 	return false
+}
+
+// figureAgrees says whether d has a known value of field (knownFigures) and
+// whether one of them agrees with v, without collecting them.
+func figureAgrees(d *Deal, field string, v float64) (known, agree bool) {
+	check := func(k *float64) bool {
+		if k == nil {
+			return false
+		}
+		known = true
+		return within(*k, v, figureTolerance)
+	}
+	for i := range d.Provenance {
+		if p := &d.Provenance[i]; p.Field == field && check(p.Number) {
+			return true, true
+		}
+	}
+	switch field {
+	case "capacity_mw":
+		if check(d.CapacityMW) || (d.Current != nil && check(d.Current.CapacityMW)) {
+			return true, true
+		}
+		for i := range d.Events {
+			if check(d.Events[i].NewCapacityMW) {
+				return true, true
+			}
+		}
+	case "total_value_usd":
+		if check(d.TotalValueUSD) || (d.Current != nil && check(d.Current.TotalValueUSD)) {
+			return true, true
+		}
+		for i := range d.Events {
+			if check(d.Events[i].NewTotalValueUSD) {
+				return true, true
+			}
+		}
+	}
+	return known, false
 }
 
 // knownFigures are the values of a figure a record may agree with.

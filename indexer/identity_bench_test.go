@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
 )
 
@@ -222,4 +225,67 @@ func TestIdentityThroughput(t *testing.T) {
 		rate := runStream(t, ctx, s, n, ops, records, batch)
 		t.Logf("es: %d records in batches of %d: %.1f records/s", records, batch, rate)
 	})
+}
+
+// TestNewDealThroughput indexes MWLEDGER_NEW_DEALS (10000) generated new deals
+// over ten operators into a fresh alias in batches of MWLEDGER_IDENTITY_BATCH
+// (500), as `make bench` does, and logs records/s and the Elasticsearch
+// requests per batch by kind:
+//
+//	MWLEDGER_IDENTITY_BENCH=1 go test -count=1 ./indexer/ -run TestNewDealThroughput -v [-cpuprofile cpu.out]
+func TestNewDealThroughput(t *testing.T) {
+	if os.Getenv("MWLEDGER_IDENTITY_BENCH") == "" || os.Getenv("MWLEDGER_ES") == "" {
+		t.Skip("set MWLEDGER_IDENTITY_BENCH=1 and MWLEDGER_ES to measure indexing new deals")
+	}
+	n := envInt(t, "MWLEDGER_NEW_DEALS", 10000)
+	batch := envInt(t, "MWLEDGER_IDENTITY_BATCH", 500)
+	ctx := context.Background()
+	var mu sync.Mutex
+	calls, took := map[string]int{}, map[string]time.Duration{}
+	alias := fmt.Sprintf("%s-newdeals-%d", Alias, time.Now().UnixNano())
+	s, err := NewESStore(ESConfig{Addresses: []string{testenv.ES(t)}, Alias: alias, Timeout: 2 * time.Minute,
+		OnRequest: func(kind string, d time.Duration, _ int) {
+			mu.Lock()
+			calls[kind]++
+			took[kind] += d
+			mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnsureIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if res, err := s.Client().Indices.Delete([]string{alias + "-v*"}); err == nil {
+			res.Body.Close()
+		}
+	})
+	mu.Lock()
+	clear(calls)
+	clear(took)
+	mu.Unlock()
+	var recs []schemas.Contract
+	for i := range n {
+		recs = append(recs, genDeal(i, 10))
+	}
+	start := time.Now()
+	batches := 0
+	for i := 0; i < n; i += batch {
+		for j, err := range s.Upsert(ctx, recs[i:min(i+batch, n)]) {
+			if err != nil {
+				t.Fatalf("record %s: %v", recs[i+j].ID, err)
+			}
+		}
+		batches++
+	}
+	el := time.Since(start)
+	var per []string
+	for _, k := range []string{"refresh", "msearch", "search", "mget", "bulk", "other"} {
+		if calls[k] > 0 {
+			per = append(per, fmt.Sprintf("%s %.2f (%.0f ms)", k, float64(calls[k])/float64(batches), float64(took[k].Milliseconds())/float64(batches)))
+		}
+	}
+	t.Logf("%d new deals in %d batches of %d: %.0f records/s (%.0f ms per batch); per batch: %s", n, batches, batch, float64(n)/el.Seconds(),
+		float64(el.Milliseconds())/float64(batches), strings.Join(per, ", "))
 }

@@ -810,3 +810,24 @@ func TestESResolvesAmongMoreThanTenThousandDealsOfAnOperator(t *testing.T) {
 		}
 	}
 }
+
+func TestESUnencodableDealFailsAloneInItsBatch(t *testing.T) {
+	// A deal whose document does not encode (a NaN figure) is that record's
+	// permanent error; the others of the batch are written (the bulk request
+	// once carried fewer actions than it expected answers, and the whole
+	// batch was retried for ever).
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s := esLedger(t, ctx, "encode", time.Minute)
+	good := rec("deal-good", "https://a.example/1", "A", f(100), nil, nil)
+	bad := rec("deal-nan", "https://a.example/2", "B", nil, nil, f(math.NaN()))
+	bad.Operator.Name = "Hut 8"
+	errs := s.Upsert(ctx, []schemas.Contract{good, bad})
+	var se *stream.StageError
+	if errs[0] != nil || !errors.As(errs[1], &se) || se.Reason != "encode" || se.Retryable {
+		t.Fatalf("errors %v, want nil and the permanent encode error", errs)
+	}
+	if d, err := s.Get(ctx, "deal-good"); err != nil || d == nil {
+		t.Fatalf("deal-good: %v %v", d, err)
+	}
+}

@@ -11,7 +11,9 @@ import (
 
 // StageConfig configures the indexer stage.
 type StageConfig struct {
-	// BatchSize is the most records per bulk request. Default 500.
+	// BatchSize is the most records per batch (one bulk request). Default
+	// 2000: the Elasticsearch store reads the candidate deals of a batch's
+	// operators once per batch, so larger batches read them less often.
 	BatchSize int
 	// FlushInterval bounds how long a partial batch waits for more records. Default 200ms.
 	FlushInterval time.Duration
@@ -23,7 +25,7 @@ type StageConfig struct {
 
 func (c StageConfig) withDefaults() StageConfig {
 	if c.BatchSize <= 0 {
-		c.BatchSize = 500
+		c.BatchSize = 2000
 	}
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = 200 * time.Millisecond
@@ -56,16 +58,18 @@ func RunStage(ctx context.Context, in stream.Consumer, store Store, dlq stream.P
 // indexBatch decodes the records of a batch and upserts them: one error per
 // message (a retryable one when the store was not ready).
 func indexBatch(ctx context.Context, batch []stream.Message, store Store) []error {
+	if p, ok := store.(preparer); ok {
+		p.prepare(ctx)
+	}
 	errs := make([]error, len(batch))
+	decoded := make([]schemas.Contract, len(batch))
+	parallel(len(batch), func(i int) { decoded[i], errs[i] = decodeContract(batch[i].Value) })
 	var recs []schemas.Contract
 	var at []int
-	for i, m := range batch {
-		rec, err := decodeContract(m.Value)
-		if err != nil {
-			errs[i] = err
-			continue
+	for i := range batch {
+		if errs[i] == nil {
+			recs, at = append(recs, decoded[i]), append(at, i)
 		}
-		recs, at = append(recs, rec), append(at, i)
 	}
 	if len(recs) > 0 {
 		for j, err := range store.Upsert(ctx, recs) {
@@ -74,6 +78,12 @@ func indexBatch(ctx context.Context, batch []stream.Message, store Store) []erro
 	}
 	return errs
 }
+
+// preparer is a store that can start work for the next Upsert while the
+// stage decodes a batch (ESStore: the refresh its candidate searches need).
+type preparer interface{ prepare(ctx context.Context) }
+
+var _ preparer = (*ESStore)(nil)
 
 // decodeContract checks a message against the contract schema.
 func decodeContract(v []byte) (schemas.Contract, error) {

@@ -32,8 +32,12 @@ type indexerSample struct {
 	batchSeconds    float64 // sum of its batch durations
 	bulkSeconds     float64 // sum of its bulk request durations
 	bulks, batches  float64
+	calls           map[string]esCalls // by kind: bulk, msearch, mget, refresh, …
 	scrapeSucceeded bool
 }
+
+// esCalls is how many requests of one kind the indexer sent, and their time.
+type esCalls struct{ n, seconds float64 }
 
 func scrapeIndexer(ctx context.Context, url string, at time.Duration) indexerSample {
 	s, err := metrics.ScrapeURL(ctx, url)
@@ -53,10 +57,38 @@ func scrapeIndexer(ctx context.Context, url string, at time.Duration) indexerSam
 		}
 		return v
 	}
-	return indexerSample{at: at, records: s.Value("mwledger_stage_records_in_total", "stage", "index"),
+	calls := map[string]esCalls{}
+	if f := s["mwledger_es_request_duration_seconds"]; f != nil {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "kind" && m.Histogram != nil {
+					calls[l.GetValue()] = esCalls{float64(m.Histogram.GetSampleCount()), m.Histogram.GetSampleSum()}
+				}
+			}
+		}
+	}
+	return indexerSample{at: at, calls: calls, records: s.Value("mwledger_stage_records_in_total", "stage", "index"),
 		batchSeconds: sum("mwledger_stage_batch_duration_seconds"), bulkSeconds: sum("mwledger_es_bulk_duration_seconds"),
 		bulks: s.Value("mwledger_es_bulk_duration_seconds"), batches: s.Value("mwledger_stage_batches_total", "stage", "index"),
 		scrapeSucceeded: true}
+}
+
+// perBatch says how many requests of each kind the indexer sent per batch,
+// and the time they took.
+func (s indexerSample) perBatch() string {
+	if s.batches == 0 {
+		return "none"
+	}
+	var out []string
+	for _, k := range []string{"refresh", "msearch", "search", "mget", "get", "bulk", "count", "other"} {
+		if c, ok := s.calls[k]; ok && c.n > 0 {
+			out = append(out, fmt.Sprintf("%s %.2f (%.0f ms)", k, c.n/s.batches, 1000*c.seconds/s.batches))
+		}
+	}
+	if len(out) == 0 {
+		return "unknown (no request metrics)"
+	}
+	return strings.Join(out, ", ")
 }
 
 // indexerRate is the indexer's records per second from its first committed

@@ -91,8 +91,10 @@ func (a *alertFlags) setup(e *env, outbox indexer.Outbox, extra ...alert.Sink) (
 func runIndex(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "index", "[flags]")
 	group := fs.String("group", "mwledger-indexer", "Kafka consumer group")
-	batch := fs.Int("batch", 500, "records per bulk request")
+	batch := fs.Int("batch", 2000, "records per batch (one bulk request)")
 	reindex := fs.Bool("reindex", false, "copy the ledger into the next index version, swap the alias, and exit")
+	alias := fs.String("alias", envOr("MWLEDGER_ES_ALIAS", indexer.Alias), "the alias deals are written to, behind which its versioned indices live (env MWLEDGER_ES_ALIAS; must start with "+indexer.Alias+")")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (default off)")
 	var sf serviceFlags
 	sf.register(fs, true)
 	var af alertFlags
@@ -101,6 +103,13 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 	mf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	reg, stopMetrics, err := mf.start(e)
 	if err != nil {
@@ -113,6 +122,8 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 	cfg := esConfig(sf.es)
 	cfg.Log = e.log
 	cfg.OnBulk = metrics.NewESBulk(reg).Observe
+	cfg.OnRequest = metrics.NewESRequests(reg).Observe
+	cfg.Alias = *alias
 	af.observer = metrics.NewAlerts(reg)
 	store, err := indexer.NewESStore(cfg)
 	if err != nil {
@@ -127,7 +138,7 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "reindexed %d deal(s) from %s to %s (+%d caught up) in %s; alias %s now points to %s\n",
-			st.Copied, st.From, st.To, st.CaughtUp, st.Took.Round(time.Millisecond), indexer.Alias, st.To)
+			st.Copied, st.From, st.To, st.CaughtUp, st.Took.Round(time.Millisecond), store.AliasName(), st.To)
 		return nil
 	}
 	kcfg := sf.kafkaConfig()
@@ -151,7 +162,7 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	e.log.Info("indexer stage started", "kafka", sf.kafka, "es", sf.es, "group", *group, "alias", indexer.Alias, "alerts", disp != nil)
+	e.log.Info("indexer stage started", "kafka", sf.kafka, "es", sf.es, "group", *group, "alias", store.AliasName(), "alerts", disp != nil)
 	var st indexer.StageStats
 	g, gctx := errgroup.WithContext(ctx)
 	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(gctx))

@@ -34,3 +34,23 @@ func (b *ESBulk) Observe(took time.Duration, status int) {
 	}
 	b.requests.WithLabelValues(s).Inc()
 }
+
+// ESRequests measures every request of the indexer to Elasticsearch by kind
+// (bulk, msearch, search, mget, refresh, …): the calls a batch costs.
+type ESRequests struct {
+	took *prometheus.HistogramVec
+}
+
+// NewESRequests registers the request metrics with reg.
+func NewESRequests(reg prometheus.Registerer) *ESRequests {
+	r := &ESRequests{took: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mwledger_es_request_duration_seconds",
+		Help:    "Time of one request to Elasticsearch (each attempt), until its response headers, by kind (bulk, msearch, search, mget, refresh, count, get, other).",
+		Buckets: durationBuckets}, []string{"kind"})}
+	reg.MustRegister(r.took)
+	return r
+}
+
+// Observe records one request (indexer.ESConfig.OnRequest).
+func (r *ESRequests) Observe(kind string, took time.Duration, _ int) {
+	r.took.WithLabelValues(kind).Observe(seconds(took))
+}
