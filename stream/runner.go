@@ -30,6 +30,13 @@ type RunnerConfig struct {
 	// RetryBackoff spaces the calls that retry a batch's retryable messages.
 	// Default 250ms doubling to 30s, with jitter.
 	RetryBackoff Backoff
+	// FetchBackoff spaces the fetches after a failed one. Default 100ms
+	// doubling to 1s, with jitter, from the shortest again once a fetch
+	// brings messages. A consumer paces its own reconnections (kafka-go
+	// retries a partition at most a second apart): this only keeps one that
+	// fails at once from spinning, and a longer wait outlasts the outage
+	// (with up to 10 s, a stage slept long after its partitions were back).
+	FetchBackoff Backoff
 	// RetryLog is the warning logged before such a retry. Default "retrying".
 	RetryLog string
 	// Log receives the stage's logs. Default: discard.
@@ -56,6 +63,9 @@ func (c RunnerConfig) withDefaults() RunnerConfig {
 	}
 	if c.RetryBackoff == (Backoff{}) {
 		c.RetryBackoff = Backoff{Min: 250 * time.Millisecond, Max: 30 * time.Second}
+	}
+	if c.FetchBackoff == (Backoff{}) {
+		c.FetchBackoff = Backoff{Min: 100 * time.Millisecond, Max: time.Second}
 	}
 	if c.RetryLog == "" {
 		c.RetryLog = "retrying"
@@ -86,7 +96,7 @@ func Run(ctx context.Context, in Consumer, out Publisher, cfg RunnerConfig, fn B
 		cfg.Observer = ObserverFrom(ctx)
 	}
 	var st RunStats
-	fetchBackoff := Backoff{Min: 200 * time.Millisecond, Max: 10 * time.Second}
+	fetchBackoff := cfg.FetchBackoff
 	for {
 		batch, end, err := FetchBatch(ctx, in, cfg.BatchSize, cfg.Linger, cfg.IdleExit)
 		if err != nil {
@@ -106,6 +116,11 @@ func Run(ctx context.Context, in Consumer, out Publisher, cfg RunnerConfig, fn B
 			// A broker that died, a partition whose leader moves: the
 			// transport reconnects; the stage waits and fetches again
 			// rather than exiting (what it had not committed comes again).
+			// Messages with the error: the consumer works, only part of it
+			// fails, and the wait starts over from the shortest.
+			if len(batch) > 0 {
+				fetchBackoff.Reset()
+			}
 			wait := fetchBackoff.Next()
 			cfg.Log.Warn("fetch failed, retrying", "stage", cfg.Stage, "wait", wait, "err", err)
 			if err := Sleep(ctx, wait); err != nil {

@@ -205,3 +205,53 @@ type permanentFetch struct{ Consumer }
 func (permanentFetch) Fetch(context.Context) (Message, error) {
 	return Message{}, Permanent("test", "config", errors.New("bad credentials"))
 }
+
+// partlyFailing delivers each message with a failed fetch behind it, as a
+// consumer does when one of its partitions cannot be read and the others can.
+type partlyFailing struct {
+	Consumer
+	failNext bool
+}
+
+func (c *partlyFailing) Fetch(ctx context.Context) (Message, error) {
+	if c.failNext {
+		c.failNext = false
+		return Message{}, errors.New("failed to dial: connection refused")
+	}
+	m, err := c.Consumer.Fetch(ctx)
+	c.failNext = err == nil
+	return m, err
+}
+
+// A failed fetch that came with messages does not lengthen the next wait:
+// the stage keeps reading the partitions that work at full speed.
+func TestRunFetchBackoffStartsOverWithMessages(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	for i := range 6 {
+		if err := m.Publish(ctx, Message{Topic: "in", Value: []byte{byte('a' + i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.CloseTopic("in")
+	in := &partlyFailing{Consumer: m.Consumer("in")}
+	start := time.Now()
+	// Six failures with a growing wait would sleep at least
+	// 25+50+100+200+400+800 ms; starting over each time, at most 6×50 ms.
+	st, err := Run(ctx, in, m, RunnerConfig{Stage: "test", BatchSize: 10, FetchBackoff: Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}},
+		func(_ context.Context, batch []Message) ([]Message, []error, error) {
+			return nil, make([]error, len(batch)), nil
+		})
+	if err != nil || st.Done != 6 {
+		t.Fatalf("Run = %+v, %v; want the 6 messages done", st, err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Run took %s: the fetch backoff grew although every failed fetch brought a message", took)
+	}
+}
+
+func TestRunnerConfigFetchBackoffDefault(t *testing.T) {
+	if b := (RunnerConfig{}).withDefaults().FetchBackoff; b.Max > time.Second || b.Min <= 0 {
+		t.Errorf("default FetchBackoff = %+v: kafka-go paces its own retries; more than 1s between fetches outlasts the outage", b)
+	}
+}
