@@ -1,7 +1,9 @@
 package extractor
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -93,6 +95,16 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			if len(words) == 0 || len(words) > 4 || len(words) == 1 && lx.legal[strings.ToLower(strings.Trim(words[0], ",."))] {
 				continue // "Hyperscale Data, Inc.": the suffix alone is no company
 			}
+			// "Münchner Sprachmodell-Entwickler Lindwurm KI": in languages that
+			// capitalise nouns the run holds the description; the name follows
+			// its last noun that introduces a company.
+			runIntro := ""
+			for i := len(words) - 2; i >= 0 && !titleCase; i-- {
+				if w := introNoun(words[i]); w != "" && !verbLike(words[i+1:]) {
+					words, runIntro = words[i+1:], w
+					break
+				}
+			}
 			// "Co-Founders of Poolside": the run holds the title and the name
 			leader := false
 			for i, w := range words {
@@ -115,7 +127,21 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 				continue // "Scottish AI infrastructure group Brisenmoor": a description of the name after it
 			}
 			intro := endsWithWord(before, lx.NameIntro)
+			if intro == "" {
+				intro = endsWithWord(before, lx.NameIntroOther)
+			}
+			if intro == "" {
+				intro = runIntro
+			}
+			if intro == "" {
+				if f := strings.Fields(before); len(f) > 0 {
+					intro = introNoun(f[len(f)-1]) // "het Delftse AI-lab Reigerlab"
+				}
+			}
 			last := strings.ToLower(words[len(words)-1])
+			if len(words) >= 3 && lx.suffix[strings.ToLower(words[len(words)-2])+" "+last] {
+				last = strings.ToLower(words[len(words)-2]) + " " + last // "Serra Alva Data Centers"
+			}
 			ok := false
 			switch {
 			case intro != "" && !titleCase:
@@ -133,7 +159,7 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			case !titleCase && hasDealWord(s.lower) && endsWithWord(before, []string{"with", "to"}) != "" && len(words) == 1 && innerCapital(words[0]):
 				ok = true // "a lease with QuillNet": a coined name as the other party of a deal
 			case !titleCase && strings.TrimSpace(s.Text[:r.start]) == "" || strings.HasSuffix(strings.TrimSpace(strings.ToLower(s.Text[:r.start])), "the") && r.start < 6:
-				ok = hasAnyPrefix(strings.TrimLeft(after, " "), dealSubjectVerbs)
+				ok = hasAnyPrefix(strings.TrimLeft(after, " "), dealSubjectVerbs) || len(words) >= 2 && dealVerbSoon(s.Text[r.end:])
 			}
 			if !ok {
 				continue
@@ -166,6 +192,21 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			on.short[w] = m.E
 		}
 	}
+	// "Serra Alva" in a headline and "Serra Alva Data Centers" in the text:
+	// the shorter name is the longer one's short form.
+	keys := slices.Sorted(maps.Keys(on.byKey)) // a longer name sorts after its prefix
+	for i, k := range keys {
+		e := on.byKey[k]
+		for _, k2 := range keys[i+1:] {
+			if e2 := on.byKey[k2]; e2 != e && strings.HasPrefix(k2, k+" ") {
+				on.byKey[k] = e2
+				if on.intro[e2] == "" {
+					on.intro[e2] = on.intro[e]
+				}
+				break
+			}
+		}
+	}
 	// "Ferncastle, a renewable energy developer" after "Ferncastle Energy":
 	// the short form of a longer name is that company.
 	for k, e := range on.byKey {
@@ -177,6 +218,61 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 		}
 	}
 	return on
+}
+
+// introNoun returns the noun that introduces a company name when w is one,
+// also as the last part of a compound ("AI-lab", "KI-Entwickler").
+func introNoun(w string) string {
+	lw := strings.ToLower(strings.Trim(w, ",.:;"))
+	if lex().intro[lw] {
+		return lw
+	}
+	if i := strings.LastIndexByte(lw, '-'); i >= 0 && i+1 < len(lw) && lex().intro[lw[i+1:]] {
+		return lw[i+1:]
+	}
+	return ""
+}
+
+// verbLike reports capitalised words that are a deal word or a verb of the
+// lexicon ("Bitcoin Miner Leases" in a headline): not a name.
+func verbLike(words []string) bool {
+	lx := lex()
+	for _, w := range words {
+		lw := strings.ToLower(w)
+		if anyWord(lw, lx.DealWords) || anyWord(lw, lx.ProviderVerbs) || anyWord(lw, lx.CustomerVerbs) {
+			return true
+		}
+	}
+	return false
+}
+
+// dealVerbSoon reports a deal word or a verb of providing or renting within
+// the first words after a sentence's opening name, in any language of the
+// lexicon ("Skarvheim Datasenter har signert en tiårig leieavtale",
+// "Polderkracht Datacenters heeft een huurcontract getekend"): the name is the
+// subject of a deal.
+func dealVerbSoon(after string) bool {
+	ws := strings.Fields(firstBytes(after, 80))
+	if len(ws) > 6 {
+		ws = ws[:6]
+	}
+	// The name's own verb comes before the next name ("InsiderMonkey
+	// reports Redwater signed …" is not InsiderMonkey's deal).
+	for i, w := range ws {
+		if r, _ := utf8.DecodeRuneInString(w); unicode.IsUpper(r) {
+			ws = ws[:i]
+			break
+		}
+	}
+	if len(ws) == 0 || strings.ContainsAny(ws[0][:1], ",;:(") {
+		return false
+	}
+	head := strings.ToLower(strings.Join(ws, " "))
+	if hasAnyPrefix(head, []string{"said", "says", "say", "noted", "notes", "told", "expects", "believes", "sagte", "sagt", "zei", "zegt", "sa ", "sier", "a déclaré", "dit", "dijo", "afirmó", "ha detto", "disse", "afirmou"}) {
+		return false // "Morgan Stanley said the deal …": a comment on a deal
+	}
+	lx := lex()
+	return anyWord(head, lx.DealWords) || anyWord(head, lx.ProviderVerbs) || anyWord(head, lx.CustomerVerbs) || containsAny(head, dealStems)
 }
 
 // describesNext reports words after a capitalised run that make the run part
@@ -291,7 +387,7 @@ func capitalRuns(s string) []run {
 			cur.offs = append(cur.offs, start)
 			cur.end = start + len(core)
 			lc := strings.ToLower(core)
-			if lc == "inc" || lc == "ltd" || lc == "llc" || lc == "corp" || lc == "plc" || lc == "gmbh" || lc == "asa" {
+			if lc == "inc" || lc == "ltd" || lc == "llc" || lc == "corp" || lc == "plc" || lc == "gmbh" || lc == "asa" || len(cur.words) > 1 && lex().legal[lc] && core != strings.ToLower(core) {
 				cur.legal = true
 			}
 			if poss || len(core) != len(w) {

@@ -39,7 +39,7 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 	if p.e == nil { // an undisclosed party is always the customer
 		return 0, 3
 	}
-	switch p.intro {
+	switch introClass(p.intro) {
 	case "developer", "operator", "miner", "owner", "provider", "landlord":
 		prov += 1
 	case "customer", "tenant", "client", "lab", "labs", "startup", "start-up", "hyperscaler":
@@ -97,10 +97,14 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 		before = m[1]
 	}
 	if w := endsWithWord(before, lx.CustomerBefore); w != "" {
-		if w == "to" || w == "for" {
-			// "agreed to X" is not "lease to X": before "to" must come a figure or a deal word.
-			prev := strings.TrimSuffix(strings.TrimRight(before, " "), w)
-			if anyWord(lastRunes(prev, 30), []string{"mw", "gw", "megawatts", "capacity", "lease", "leased", "leasing", "space", "gpus", "compute", "services", "contract", "agreement", "deal", "provide", "deliver", "supply", "sell", "sold", "rent", "host"}) {
+		if w == "to" || w == "for" || len(w) <= 3 {
+			// "agreed to X" is not "lease to X": before "to" (or "a", "aan",
+			// "til") must come a figure, a deal word or a verb of providing.
+			prev := lastRunes(strings.TrimSuffix(strings.TrimRight(before, " "), w), 30)
+			// ("a $23 billion commitment to Nscale": English "to" after other
+			// deal words leads to the provider.)
+			if anyWord(prev, []string{"mw", "gw", "megawatts", "capacity", "lease", "leased", "leasing", "space", "gpus", "compute", "services", "contract", "agreement", "deal", "provide", "deliver", "supply", "sell", "sold", "rent", "host"}) ||
+				w != "to" && w != "for" && (anyWord(prev, lx.ProviderVerbs) || hasDealWord(prev)) {
 				cust += 2
 			}
 		} else {
@@ -143,7 +147,7 @@ func tierOf(p pmention) float64 {
 		return -1
 	}
 	if p.open {
-		switch p.intro {
+		switch introClass(p.intro) {
 		case "developer", "operator", "miner", "owner", "landlord":
 			return 3
 		case "neocloud", "provider":
@@ -151,8 +155,36 @@ func tierOf(p pmention) float64 {
 		case "lab", "labs", "startup", "start-up", "customer", "tenant", "client":
 			return 0
 		}
+		// No introducing noun: the name's last word says what the company
+		// does ("Meeuw AI" builds models, "Skarvheim Datasenter" owns halls,
+		// "Brattli Compute" rents GPUs to labs and halls from operators).
+		if ws := strings.Fields(strings.ToLower(p.e.Name)); len(ws) > 1 {
+			switch ws[len(ws)-1] {
+			case "ai", "ki", "ia", "labs", "lab", "intelligence", "research":
+				return 0.5
+			case "cloud", "compute", "computing", "gpu":
+				return 2
+			case "datacenters", "datacenter", "datasenter", "datacentre", "datacampus", "centers", "centres", "datos", "dados", "calcolo", "numérique", "infrastructure", "digital":
+				return 3
+			}
+		}
 	}
 	return p.e.tier()
+}
+
+// introClass is the English class of a noun that introduced a company name in
+// another language ("Betreiber", "opérateur" are operators; "Anbieter",
+// "leverandør" providers; "laboratoire" a lab).
+func introClass(intro string) string {
+	switch intro {
+	case "betreiber", "rechenzentrumsbetreiber", "exploitant", "opérateur", "operador", "operadora", "operatore":
+		return "operator"
+	case "anbieter", "aanbieder", "leverandør", "fournisseur", "proveedor", "proveedora", "fornitore", "fornecedor", "fornecedora":
+		return "provider"
+	case "laboratoire":
+		return "lab"
+	}
+	return intro
 }
 
 // pairScore is how well "a provides to b" fits the sentence.
@@ -164,10 +196,11 @@ func pairScore(s *sent, a, b int) float64 {
 	// companies made the deal: a miner's customer is not the lab behind it.
 	d = math.Max(-1, math.Min(1, d))
 	sc := 0.8*d + (pa - ca) + (cb - pb)
-	if a == 0 && math.Abs(d) < 0.3 && s.parties[a].open && s.parties[b].open {
-		// Two companies the gazetteer does not know and no word for who
-		// provides: news of a capacity deal is mostly written by and about the
-		// provider, its subject. (Two known companies of one kind are rivals.)
+	if a == 0 && math.Abs(d) < 0.3 && s.parties[a].open {
+		// A company the gazetteer does not know as the subject, beside one of
+		// the same tier, and no word for who provides: news of a capacity
+		// deal is mostly written by and about the provider, its subject.
+		// (Two known companies of one kind are rivals.)
 		sc += 0.6
 	}
 	return sc
@@ -450,10 +483,16 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 			lo = j + 1
 			break
 		}
+		// On a page of several deals, a heading opens the section of the
+		// deal after it: figures above it belong to the section before.
+		if !single && ss[j].Kind == "h" && !ss[j].title {
+			lo = j
+			break
+		}
 	}
 	for j := k + 1; j <= hi; j++ {
-		if o := owner[j]; o != nil && !o[key] {
-			hi = j - 1
+		if o := owner[j]; o != nil && !o[key] || !single && ss[j].Kind == "h" && !ss[j].title {
+			hi = j - 1 // another deal's sentence, or the next section's heading
 			break
 		}
 	}

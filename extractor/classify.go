@@ -219,6 +219,11 @@ func moneyClass(lower string, m Money) string {
 			"capitalizzazione", "capitalización", "capitalisation", "capitalização", "marktkapitalisierung", "börsenwert", "市值", "時価総額", "시가총액", "капитализаци"}) {
 			k = "equity"
 		}
+		// "contracts worth $317 billion with three customers": the sum of
+		// several customers' deals.
+		if reSeveralCustomers.MatchString(firstBytes(lower[m.End:], 90)) || reSeveralCustomers.MatchString(lower[max(clauseStart(lower, m.Start), m.Start-60):m.Start]) {
+			k = "total"
+		}
 		// "part of the $500 billion Stargate programme": the whole a deal
 		// belongs to.
 		if hasAnySuffix(strings.TrimRight(before, " "), []string{"part of the", "part of a", "part of its", "within the", "under the"}) {
@@ -322,7 +327,7 @@ func capClass(lower string, c Capacity) string {
 		after = after[:i]
 	}
 	// "150 MW at its Ohio campus": where the capacity sits, not what it is.
-	for _, w := range []string{" at ", " in ", " of the ", " of its "} {
+	for _, w := range []string{" at ", " in ", " of the ", " of its ", " op ", " nel ", " nella ", " auf ", " im ", " am ", " en el ", " en la ", " dans ", " sur ", " no ", " na ", " på ", " ved ", " bei ", " al ", " sul ", " presso "} {
 		if i := strings.Index(after, w); i >= 0 {
 			after = after[:i]
 		}
@@ -431,6 +436,11 @@ type figureClasses struct {
 	termOK        []bool
 	termOfSeveral []bool // the term of several contracts: an aggregate's only
 }
+
+// reSeveralCustomers counts customers a figure is spread over, in the
+// lexicon's languages ("with three customers", "met drie klanten", "mit vier
+// Kunden", "con tres clientes").
+var reSeveralCustomers = regexp.MustCompile(`(?i)\b(?:with|met|mit|con|com|avec|med)\s+(?:two|three|four|five|six|several|multiple|various|\d|` + otherNumberWords() + `)\s+(?:[a-z-]+\s+)?(?:customers|clients|tenants|klanten|kunden|clientes|clienti|kunder|clients|huurders|mieter)\b`)
 
 // reSeveralDeals counts contracts: "the initial two approximately 15-year
 // leases", "these three long-term lease agreements".

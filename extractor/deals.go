@@ -44,8 +44,8 @@ func analyzeNames(s Sentence, g *Gazetteer) analysis {
 func (a *analysis) addFigures(decimalComma bool) {
 	s := a.Sentence
 	if strings.ContainsAny(s.Text, "0123456789") {
-		a.money = parseMoney(s.Text, decimalComma)
-		a.caps = parseCapacity(s.Text, decimalComma)
+		a.money = parseMoney(closeSplitDecimals(s.Text), decimalComma)
+		a.caps = parseCapacity(closeSplitDecimals(s.Text), decimalComma)
 		a.terms = parseTerms(s.Text)
 		a.prices = parseUnitPrices(s.Text)
 		a.dates = parseDates(s.Text)
@@ -53,6 +53,34 @@ func (a *analysis) addFigures(decimalComma bool) {
 		a.terms = parseTerms(s.Text)                 // "five-year"
 		a.caps = parseCapacity(s.Text, decimalComma) // "Twenty-five megawatts"
 	}
+}
+
+// reSplitDecimal is a decimal figure broken by a stray space after its
+// separator ("$4. 2 billion", "2, 35 milliards"): one or two digits, then a
+// scale word or a unit.
+var reSplitDecimal = regexp.MustCompile(`(?i)\d[.,] \d{1,2}\s?(?:billion|million|bn|milliards?|milliarden?|miliardi|milioni|millones|mil millones|bilhões|milhões|miljard|miljoen|milliarder|millioner|mrd|mio|gw|mw)\b`)
+
+// closeSplitDecimals joins such a figure, keeping every byte offset: the
+// space moves behind the digits ("2,35  milliards").
+func closeSplitDecimals(s string) string {
+	if !strings.Contains(s, ". ") && !strings.Contains(s, ", ") {
+		return s
+	}
+	locs := reSplitDecimal.FindAllStringIndex(s, -1)
+	if locs == nil {
+		return s
+	}
+	b := []byte(s)
+	for _, l := range locs {
+		i := l[0] + 2 // the space after the separator
+		j := i + 1
+		for j < len(b) && isDigit(b[j]) {
+			j++
+		}
+		copy(b[i:j-1], b[i+1:j])
+		b[j-1] = ' '
+	}
+	return string(b)
 }
 
 // draft is a contract being assembled.

@@ -181,7 +181,7 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 		s.totals = inTotals
 	}
 	dropSideParties(ss)
-	for _, s := range ss {
+	for i, s := range ss {
 		if s.Kind == "tr" {
 			continue
 		}
@@ -212,7 +212,8 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 		s.hedged = sentenceHedged(s.lower)
 		// A deal word, or a verb of providing between two companies with a
 		// figure ("Orbitra will build a 60 MW data hall for Lumen").
-		named := hasDealWord(s.lower) || len(s.parties) >= 2 && figures > 0 && (anyWord(s.lower, lex().ProviderVerbs) || anyWord(s.lower, lex().CustomerVerbs)) ||
+		providing := len(s.parties) >= 2 && (anyWord(s.lower, lex().ProviderVerbs) || anyWord(s.lower, lex().CustomerVerbs))
+		named := hasDealWord(s.lower) || providing && (figures > 0 || dealFiguresNext(ss, i)) ||
 			len(s.parties) >= 2 && valueAndTerm(s) // "a partnership with Lumen to generate $3.5 billion over 12 years"
 		// "Nvidia will invest up to $10 billion and Microsoft up to $5
 		// billion": amounts that are all investments make no deal of the
@@ -221,7 +222,10 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 		for i := range s.money {
 			onlyFinance = onlyFinance && s.classes().money[i] == "finance" // (warrants and shares are a deal's terms)
 		}
-		s.anchor = named && len(s.parties) > 0 && (figures > 0 || len(s.parties) >= 2 && !onlyFinance) && !s.hedged && !s.vendor
+		s.anchor = named && len(s.parties) > 0 && (figures > 0 || len(s.parties) >= 2 && !onlyFinance) && !s.hedged && !s.vendor &&
+			// "signed contracts worth $317 billion with three customers": one
+			// company's deals summed, no deal of its own
+			!(len(s.parties) == 1 && reSeveralCustomers.MatchString(s.lower))
 	}
 	main := mainParty(ss)
 	drafts, err := assemble(ctx, ss, main, topicParty(ss))
@@ -258,6 +262,17 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 	}
 	sort.SliceStable(out, func(i, j int) bool { return recordLess(out[i], out[j]) })
 	return out, nil
+}
+
+// dealFiguresNext reports that the sentence after ss[i], in the same block,
+// names a deal and its figures but no company: "Orbitra will supply GPU
+// capacity to Lumen. The three-year contract is worth $1.2 billion."
+func dealFiguresNext(ss []*sent, i int) bool {
+	if i+1 >= len(ss) {
+		return false
+	}
+	n := ss[i+1]
+	return n.Block == ss[i].Block && len(n.parties) == 0 && hasDealWord(n.lower) && (len(n.money) > 0 || len(n.caps) > 0 || len(n.terms) > 0)
 }
 
 // dropSums removes a deal whose value is the sum of two or more other deals

@@ -3,6 +3,7 @@ package extractor
 import (
 	_ "embed"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -32,6 +33,7 @@ type Lexicon struct {
 	BuiltFor            []string `yaml:"built_for"`
 	ITLoad              []string `yaml:"it_load"`
 	NameIntro           []string `yaml:"name_intro"`
+	NameIntroOther      []string `yaml:"name_intro_other"`
 	CorporateSuffixes   []string `yaml:"corporate_suffixes"`
 	LegalSuffixes       []string `yaml:"legal_suffixes"`
 	NameStop            []string `yaml:"name_stop"`
@@ -50,7 +52,7 @@ func (l *Lexicon) Lists() map[string][]string {
 		"deal_words": l.DealWords, "provider_verbs": l.ProviderVerbs, "customer_verbs": l.CustomerVerbs,
 		"provider_before": l.ProviderBefore, "customer_before": l.CustomerBefore, "provider_possessions": l.ProviderPossessions,
 		"hedge_words": l.HedgeWords, "signed_words": l.SignedWords, "total_words": l.TotalWords, "accumulation_words": l.AccumulationWords,
-		"mw_reject": l.MWReject, "mw_soft": l.MWSoft, "site_nouns": l.SiteNouns, "built_for": l.BuiltFor, "it_load": l.ITLoad, "name_intro": l.NameIntro,
+		"mw_reject": l.MWReject, "mw_soft": l.MWSoft, "site_nouns": l.SiteNouns, "built_for": l.BuiltFor, "it_load": l.ITLoad, "name_intro": l.NameIntro, "name_intro_other": l.NameIntroOther,
 		"corporate_suffixes": l.CorporateSuffixes, "legal_suffixes": l.LegalSuffixes, "name_stop": l.NameStop,
 	}
 }
@@ -98,7 +100,7 @@ func LoadLexicon(data []byte) (*Lexicon, error) {
 		}
 		return m
 	}
-	l.stop, l.suffix, l.legal, l.intro = set(l.NameStop), set(l.CorporateSuffixes), set(l.LegalSuffixes), set(l.NameIntro)
+	l.stop, l.suffix, l.legal, l.intro = set(l.NameStop), set(l.CorporateSuffixes), set(l.LegalSuffixes), set(append(slices.Clone(l.NameIntro), l.NameIntroOther...))
 	return &l, nil
 }
 

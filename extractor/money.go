@@ -20,8 +20,8 @@ type Money struct {
 func (m Money) IsRange() bool { return m.High != m.Value }
 
 var (
-	reMoneyPrefix = regexp.MustCompile(`(?i)(US\$|USD\s?|A\$|AU\$|C\$|CA\$|HK\$|S\$|R\$|\$|€|EUR\s?|£|GBP\s?|¥|RMB\s?|CNY\s?)\s?(\d[\d,.]*)(?:\s?(?:[-–—]|to)\s?(?:US\$|\$|€)?(\d[\d,.]*))?\s*(trillion|billion|million|thousand|bn|mln|mn|m|b|k|tn|milliarder|milliards?|milliarden?|mrd\.?|mio\.?|mia\.?|millions?|millones|milioni|miliardi|miliardo|bilhões|bilhão|bilhoes|milhões|milhão|miljard|miljoen|млрд\.?|млн\.?|tỷ|triệu)?(?:\s+(?:de|di)?\s*(?:dollars|dólares|dollari|US-Dollar|Dollar|euros?))?`)
-	reMoneySuffix = regexp.MustCompile(`(?i)(\d[\d,.]*)(?:\s?(?:[-–—]|to)\s?(\d[\d,.]*))?\s*(trillion|billion|million|bn|mln|mn|milliarder|milliards?|milliarden?|mrd\.?|mio\.?|mia\.?|millions?|mil millones|mil milhões|millones|milioni|miliardi|miliardo|mille|bilhões|bilhão|bilhoes|milhões|milhão|miljard|miljoen|млрд\.?|млн\.?|tỷ|triệu|مليارات|مليار|ملايين|مليون)?\s+(?:de\s+|di\s+|d')?(US-Dollar|U\.S\. dollars|dollars américains|dollars|dollar|dólares estadounidenses|dólares|dollari statunitensi|dollari|USD|euros?|Euro|EUR|pounds|yuan|долларов|доллара|đô la|usd|دولار)(?:[^\p{L}]|$)`)
+	reMoneyPrefix = regexp.MustCompile(`(?i)(US\$|USD\s?|A\$|AU\$|C\$|CA\$|HK\$|S\$|R\$|\$|€|EUR\s?|£|GBP\s?|¥|RMB\s?|CNY\s?)\s?(\d[\d,.]*)(?:\s?(?:[-–—]|to)\s?(?:US\$|\$|€)?(\d[\d,.]*))?\s*(trillion|billion|million|thousand|bn|mln|mn|milliarder|milliards?|milliarden?|millioner|millionen|miljarder|miljoner|mrd\.?|mio\.?|mia\.?|millions?|millones|milioni|miliardi|miliardo|bilhões|bilhão|bilhoes|milhões|milhão|miljard|miljoen|млрд\.?|млн\.?|tỷ|triệu|m|b|k|tn)?(?:\s+(?:de|di)?\s*(?:dollars|dólares|dollari|US-Dollar|Dollar|euros?))?`)
+	reMoneySuffix = regexp.MustCompile(`(?i)(\d[\d,.]*)(?:\s?(?:[-–—]|to)\s?(\d[\d,.]*))?\s*(trillion|billion|million|bn|mln|mn|milliarder|millioner|millionen|miljarder|miljoner|milliards?|milliarden?|mrd\.?|mio\.?|mia\.?|millions?|mil millones|mil milhões|millones|milioni|miliardi|miliardo|mille|bilhões|bilhão|bilhoes|milhões|milhão|miljard|miljoen|млрд\.?|млн\.?|tỷ|triệu|مليارات|مليار|ملايين|مليون)?\s+(?:de\s+|di\s+|d')?(US-Dollar|U\.S\. dollars|dollars américains|dollars|dollar|dólares estadounidenses|dólares|dollari statunitensi|dollari|USD|euros?|Euro|EUR|pounds|yuan|долларов|доллара|đô la|usd|دولار)(?:[^\p{L}]|$)`)
 	reMoneyCJK    = regexp.MustCompile(`(\d[\d,.]*)\s*(万亿|萬億|亿|億|千万|千萬|百万|百萬|万|萬|兆|억|조|만)?\s*(美元|美金|米ドル|ドル|달러|欧元|歐元|英镑|英鎊|人民币|人民幣|元)`)
 )
 
@@ -30,7 +30,7 @@ var scaleWords = map[string]float64{
 	"thousand": 1e3, "k": 1e3, "mille": 1e3,
 	"milliard": 1e9, "milliards": 1e9, "milliarde": 1e9, "milliarden": 1e9, "mrd": 1e9, "mrd.": 1e9,
 	"miliardo": 1e9, "miliardi": 1e9, "mil millones": 1e9,
-	"mio": 1e6, "mio.": 1e6, "milliarder": 1e9, "mia": 1e9, "mia.": 1e9, "bilhões": 1e9, "bilhão": 1e9, "milhões": 1e6, "milhão": 1e6, "bilhoes": 1e9, "mil milhões": 1e9, "miljard": 1e9, "miljoen": 1e6,
+	"mio": 1e6, "mio.": 1e6, "milliarder": 1e9, "millioner": 1e6, "millionen": 1e6, "miljarder": 1e9, "miljoner": 1e6, "mia": 1e9, "mia.": 1e9, "bilhões": 1e9, "bilhão": 1e9, "milhões": 1e6, "milhão": 1e6, "bilhoes": 1e9, "mil milhões": 1e9, "miljard": 1e9, "miljoen": 1e6,
 	"млрд": 1e9, "млрд.": 1e9, "млн": 1e6, "млн.": 1e6, "مليار": 1e9, "مليارات": 1e9, "مليون": 1e6, "ملايين": 1e6, "tỷ": 1e9, "triệu": 1e6, "兆": 1e12, "억": 1e8, "조": 1e12, "만": 1e4, "millions": 1e6, "millones": 1e6, "milioni": 1e6,
 	"万亿": 1e12, "萬億": 1e12, "亿": 1e8, "億": 1e8, "千万": 1e7, "千萬": 1e7, "百万": 1e6, "百萬": 1e6, "万": 1e4, "萬": 1e4,
 }
@@ -38,7 +38,7 @@ var scaleWords = map[string]float64{
 // europeanScale reports scale words that imply a decimal comma ("1,5 Milliarden").
 func europeanScale(w string) bool {
 	switch strings.ToLower(w) {
-	case "milliard", "milliards", "milliarde", "milliarden", "milliarder", "mia", "mia.", "bilhões", "bilhão", "miljard", "млрд", "млрд.", "млн", "млн.", "mrd", "mrd.", "mio", "mio.", "millones", "mil millones", "milioni", "miliardi", "miliardo":
+	case "milliard", "milliards", "milliarde", "milliarden", "milliarder", "millioner", "millionen", "miljarder", "miljoner", "milhões", "milhão", "mia", "mia.", "bilhões", "bilhão", "miljard", "miljoen", "млрд", "млрд.", "млн", "млн.", "mrd", "mrd.", "mio", "mio.", "millones", "mil millones", "milioni", "miliardi", "miliardo":
 		return true
 	}
 	return false

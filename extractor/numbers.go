@@ -1,6 +1,8 @@
 package extractor
 
 import (
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -66,11 +68,39 @@ var numberWords = map[string]float64{
 	// Dutch, Norwegian, Danish, Swedish
 	"drie": 3, "vijf": 5, "zeven": 7, "tien": 10, "twaalf": 12, "vijftien": 15, "twintig": 20,
 	"fire": 4, "fem": 5, "seks": 6, "syv": 7, "sju": 7, "ti": 10, "tolv": 12, "femten": 15, "tjue": 20, "tyve": 20, "tio": 10, "tjugo": 20,
+	"neun": 9, "elf": 11, "huit": 8, "neuf": 9, "onze": 11, "sei": 6, "otto": 8, "nove": 9, "undici": 11,
+	"seis": 6, "ocho": 8, "nueve": 9, "once": 11, "sete": 7, "oito": 8, "zes": 6, "negen": 9,
+	"åtte": 8, "otte": 8, "åtta": 8, "ni": 9, "elleve": 11, "elva": 11, "fyra": 4,
 	// Russian
+	"два": 2, "четыре": 4, "шесть": 6, "восемь": 8, "девять": 9, "одиннадцать": 11,
 	"три": 3, "пять": 5, "семь": 7, "десять": 10, "двенадцать": 12, "пятнадцать": 15, "двадцать": 20,
 	// Chinese
 	"三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "十二": 12, "十五": 15, "二十": 20,
 }
+
+// otherNumberWords is an alternation of the spelled-out numbers of the
+// languages other than English in Latin or Cyrillic script, longest first, for
+// the term patterns of those languages ("six" is French too, so it stays).
+func otherNumberWords() string {
+	var ws []string
+	for w := range numberWords {
+		if englishNumberWords[w] || spacelessScript(w) {
+			continue
+		}
+		ws = append(ws, regexp.QuoteMeta(w))
+	}
+	sort.Slice(ws, func(i, j int) bool {
+		if len(ws[i]) != len(ws[j]) {
+			return len(ws[i]) > len(ws[j])
+		}
+		return ws[i] < ws[j]
+	})
+	return strings.Join(ws, "|")
+}
+
+var englishNumberWords = map[string]bool{"one": true, "two": true, "three": true, "four": true, "five": true, "seven": true, "eight": true, "nine": true,
+	"ten": true, "eleven": true, "twelve": true, "thirteen": true, "fourteen": true, "fifteen": true, "sixteen": true,
+	"seventeen": true, "eighteen": true, "nineteen": true, "twenty": true, "twenty-five": true, "thirty": true}
 
 // isDigit reports an ASCII digit.
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -3,6 +3,8 @@ package extractor
 import (
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/neurosnap/sentences.v1"
 	"gopkg.in/neurosnap/sentences.v1/english"
@@ -42,7 +44,7 @@ func splitSentences(blocks []Block) ([]Sentence, error) {
 			out = append(out, Sentence{Text: b.Text, Block: i, Kind: b.Kind, Cells: b.Cells, Header: b.Header})
 			continue
 		}
-		for _, part := range splitCJK(b.Text) {
+		for _, part := range splitCJK(unglue(b.Text)) {
 			if hasCJK(part) && !strings.Contains(part, ". ") {
 				out = append(out, Sentence{Text: part, Block: i, Kind: b.Kind})
 				continue
@@ -55,6 +57,34 @@ func splitSentences(blocks []Block) ([]Sentence, error) {
 		}
 	}
 	return mergeBrokenSentences(out), nil
+}
+
+// unglue puts back the space that scraping or machine translation lost after
+// a full stop ("… with Lumen.The deal …", "Compute.L’accord"): a stop after
+// two lower-case letters and before a capital that starts a word in lower
+// case. Domains ("amazon.com") and abbreviations ("U.S.", "Node.JS") stay.
+func unglue(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 2; i+2 < len(s); i++ {
+		if s[i] != '.' {
+			continue
+		}
+		p1, _ := utf8.DecodeLastRuneInString(s[:i])
+		p2, _ := utf8.DecodeLastRuneInString(s[:i-utf8.RuneLen(p1)])
+		n1, w := utf8.DecodeRuneInString(s[i+1:])
+		n2, _ := utf8.DecodeRuneInString(s[i+1+w:])
+		if unicode.IsLower(p1) && unicode.IsLower(p2) && unicode.IsUpper(n1) && (unicode.IsLower(n2) || n2 == '’' || n2 == '\'') {
+			b.WriteString(s[last : i+1])
+			b.WriteByte(' ')
+			last = i + 1
+		}
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // splitCJK cuts after the Chinese full stops 。！？ (and ；).

@@ -15,13 +15,13 @@ type Term struct {
 
 var (
 	reTermYear  = regexp.MustCompile(`(?i)\b(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)(?:-(?:year|yr)\b| (?:year|yr)s? (?:term|lease|contract|agreement|deal|tenor)\b|(?:-| )years?,)`)
-	reTermYears = regexp.MustCompile(`(?i)\b(?:term of|terms of|period of|duration of|for|over|spanning|spans|span|lasting|lasts|runs|runs for|run for)\s+(?:an?\s+(?:initial\s+)?)?(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)\s+years?\b`)
-	reTermEU    = regexp.MustCompile(`(?i)\b(\d{1,2}|drei|vier|fünf|sechs|sieben|acht|zehn|zwölf|fünfzehn|zwanzig|cinq|dix|quinze|vingt|cinque|dieci|quindici|venti|cinco|diez|quince|veinte)[- ]?(?:jahres(?:vertrag|verträge|deal|vereinbarung|mietvertrag|auftrag|kontrakt|laufzeit)?|jährige[nmrs]?|jahre|jahren|ans|années|anni|annuale|años)\b`)
+	reTermYears = regexp.MustCompile(`(?i)\b(?:term of|terms of|period of|duration of|for|over|spanning|spans|span|lasting|lasts|runs|runs for|run for|run|last|to last)\s+(?:an?\s+(?:initial\s+)?)?(?:the\s+)?(?:next\s+|following\s+|coming\s+|first\s+|initial\s+)?(?:roughly\s+|about\s+|approximately\s+|around\s+|some\s+|nearly\s+|almost\s+)?(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)\s+years?\b`)
+	reTermEU    = regexp.MustCompile(`(?i)\b(\d{1,2}|` + otherNumberWords() + `)[- ]?(?:jahres(?:vertrag|verträge|deal|vereinbarung|mietvertrag|auftrag|kontrakt|laufzeit)?|jährige[nmrs]?|jahre|jahren|ans|années|anni|annuale|años)\b`)
 	reTermCJK   = regexp.MustCompile(`(?:为期|為期|期限|租期|年限)?\s*(\d{1,2}|三|四|五|六|七|八|九|十|十二|十五|二十)\s*年(?:期|的|内|內|长约|長約|合约|合約|合同|租约|租約)?`)
 	reTermBare  = regexp.MustCompile(`\b(\d{1,2}) (?:years?|yrs?)\b`)
 	// Other languages: "over vijf jaar", "femårig", "10 år", "cinco anos", "15 лет",
 	// "5年間", "5년".
-	reTermIntl    = regexp.MustCompile(`(?i)(?:^|[^\p{L}\d])(\d{1,2}|drie|vier|vijf|zeven|tien|twaalf|vijftien|twintig|tre|fire|fem|seks|syv|sju|ti|tolv|femten|tjue|tyve|tio|tjugo|três|quatro|cinco|dez|doze|quinze|vinte|три|пять|семь|десять|двенадцать|пятнадцать|двадцать)[- ]?(jaar|jarige?|år|årige?|anos|лет|года|năm|عامًا|عاماً|عاما|سنوات|سنة)(?:[^\p{L}]|$)`)
+	reTermIntl    = regexp.MustCompile(`(?i)(?:^|[^\p{L}\d])(\d{1,2}|` + otherNumberWords() + `)[- ]?(jaar|jarige?|år|årige?|anos|лет|года|năm|عامًا|عاماً|عاما|سنوات|سنة)(?:[^\p{L}]|$)`)
 	reTermAsian   = regexp.MustCompile(`(\d{1,2})\s*(?:年間|년간|년\s?계약|년\s?동안|년\s?기간|년짜리|年契約|年の)`)
 	reYearSpan    = regexp.MustCompile(`\b(20\d\d)\s?[-–—]\s?(20\d\d)\b`)
 	reTermThrough = regexp.MustCompile(`(?i)\b(?:through|until|till|to|ending in|expiring in|bis|jusqu'en|fino al|hasta)\s+(20\d\d)\b`)
@@ -68,6 +68,11 @@ func parseTerms(s string) []Term {
 	}
 	for _, re := range res {
 		for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+			// "over the next seven years" is a deal's term only in a sentence
+			// that names a deal; elsewhere it is a plan's horizon.
+			if re == reTermYears && strings.Contains(strings.ToLower(s[m[0]:m[1]]), "next") && !hasDealWord(lower) && !anyWord(lower, []string{"will supply", "to supply", "will provide", "to provide", "will deliver", "to deliver", "will rent", "to rent"}) {
+				continue
+			}
 			if v, ok := termNumber(s[m[2]:m[3]]); ok {
 				add(Term{Years: v, Start: m[0], End: m[1]})
 			}

@@ -1,0 +1,169 @@
+package extractor
+
+import (
+	"testing"
+
+	"github.com/mwledger/mwledger/schemas"
+)
+
+// pageRecords extracts the records of an article body.
+func pageRecords(t *testing.T, x *Extractor, body string) []schemas.Contract {
+	t.Helper()
+	p, err := ReadHTML([]byte("<html><body><article>"+body+"</article></body></html>"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x.FromPage(p, "https://t.example/")
+}
+
+// TestCompaniesNamedInOtherLanguages: companies the gazetteer does not know,
+// found from the words of the language the article is written in — the
+// subject of a deal verb, a noun that introduces a company (also inside a
+// compound or a capitalised run of nouns), a legal form, a short headline
+// form of a longer name.
+func TestCompaniesNamedInOtherLanguages(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, body, op, cp string
+		mw, usd, years     float64
+	}{
+		{"Norwegian subject of a signing verb",
+			"<p>Fjellkraft Datasenter har signert en sjuårig leieavtale med Tindvik Compute for 30 MW IT-last.</p><p>Avtalen er verdt 540 millioner dollar.</p>",
+			"Fjellkraft Datasenter", "Tindvik Compute", 30, 540e6, 7},
+		{"Dutch compound deal noun and verb-final clause",
+			"<p>Duinhaven Datacenters heeft een negenjarig huurcontract getekend met Kwartel AI voor 22 MW.</p><p>Het contract heeft een waarde van 0,41 miljard dollar.</p>",
+			"Duinhaven Datacenters", "Kwartel AI", 22, 410e6, 9},
+		{"German noun run before the name, legal form AG",
+			"<p>Die Auental Energie AG stellt in Bitterfeld 44 MW IT-Last bereit. Genutzt wird die Fläche von dem Kölner Sprachmodell-Entwickler Falkenhorst KI GmbH.</p><p>Der Achtjahresvertrag hat ein Volumen von 820 Millionen US-Dollar, wie Auental am Montag mitteilte.</p>",
+			"Auental Energie", "Falkenhorst KI", 44, 820e6, 8},
+		{"Italian provider verb and 'a' before the tenant",
+			"<p>Valbruna Calcolo affitta 26 MW a Gheppio AI con un contratto di sei anni da 380 milioni di dollari.</p>",
+			"Valbruna Calcolo", "Gheppio AI", 26, 380e6, 6},
+		{"Portuguese: headline short form, 'Data Centers' ending, spelled-out term",
+			"<h2>Ribeira Funda fecha locação de 18 MW</h2><p>A Ribeira Funda Data Centers fechou um contrato de locação de 18 MW com a Sabiá Compute.</p><p>Pelos próximos oito anos, a Sabiá pagará US$ 300 milhões.</p>",
+			"Ribeira Funda Data Centers", "Sabiá Compute", 18, 300e6, 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := onlyRecord(t, x, tc.body)
+			if c.Operator.Name != tc.op || c.Counterparty.Label() != tc.cp {
+				t.Fatalf("%s–%s, want %s–%s", c.Operator.Name, c.Counterparty.Label(), tc.op, tc.cp)
+			}
+			if deref(c.CapacityMW) != tc.mw || deref(c.TotalValueUSD) != tc.usd || deref(c.TermYears) != tc.years {
+				t.Fatalf("%v MW, $%v, %v years; want %v MW, $%v, %v years", deref(c.CapacityMW), deref(c.TotalValueUSD), deref(c.TermYears), tc.mw, tc.usd, tc.years)
+			}
+		})
+	}
+}
+
+// TestNoCompanyFromCommentOrHeadlineWords: the subject rule does not take a
+// commentator, an outlet or a capitalised verb for a party.
+func TestNoCompanyFromCommentOrHeadlineWords(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := pageRecords(t, x, "<h2>A Bitcoin Miner Leases a 90-Megawatt AI Hall in Texas</h2>"+
+		"<p>Morgan Stanley said the deal shows what miners' power is worth.</p>"+
+		"<p>Hut 8 signed a 10-year lease with Anthropic for 90 MW worth $1.9 billion.</p>")
+	if len(cs) != 1 || cs[0].Operator.Name != "Hut 8" || cs[0].Counterparty.Label() != "Anthropic" {
+		for _, c := range cs {
+			t.Logf("%s–%s", c.Operator.Name, c.Counterparty.Label())
+		}
+		t.Fatalf("got %d records, want Hut 8–Anthropic only", len(cs))
+	}
+}
+
+// TestDealSplitOverTwoSentencesInARoundup: a providing verb between two
+// companies, its figures in the next sentence; and a section's figures stay
+// in their section.
+func TestDealSplitOverTwoSentencesInARoundup(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := pageRecords(t, x, "<h2>Orbitra Cloud to supply GPUs to Lumen Labs</h2>"+
+		"<p>The Austin neocloud Orbitra Cloud will supply managed GPU cloud capacity to the Boston AI lab Lumen Labs. The three-year contract is worth $1.2 billion.</p>"+
+		"<h2>Redwater signs colocation deal</h2>"+
+		"<p>Redwater Data Centers signed an 18 MW colocation contract with Kievit Cloud in Ohio, with a term of eight years.</p>")
+	got := map[string]schemas.Contract{}
+	for _, c := range cs {
+		got[c.Operator.Name+"–"+c.Counterparty.Label()] = c
+	}
+	o, ok := got["Orbitra Cloud–Lumen Labs"]
+	if !ok || deref(o.TotalValueUSD) != 1.2e9 || deref(o.TermYears) != 3 {
+		t.Fatalf("Orbitra–Lumen: %+v (records %v)", o, len(cs))
+	}
+	r, ok := got["Redwater Data Centers–Kievit Cloud"]
+	if !ok || r.TotalValueUSD != nil || deref(r.CapacityMW) != 18 || deref(r.TermYears) != 8 {
+		t.Fatalf("Redwater–Kievit: value %v, %v MW, %v years; want no value (the $1.2B is the section before)", deref(r.TotalValueUSD), deref(r.CapacityMW), deref(r.TermYears))
+	}
+}
+
+// TestBrokenTypography: a lost space after a full stop, a stray space after
+// a decimal separator.
+func TestBrokenTypography(t *testing.T) {
+	for in, want := range map[string]string{
+		"signed with Lumen.The deal":    "signed with Lumen. The deal",
+		"avec Héron.L’accord porte":     "avec Héron. L’accord porte",
+		"shares rose at Amazon.com.":    "shares rose at Amazon.com.",
+		"the U.S. Department":           "the U.S. Department",
+		"runs on Node.JS servers":       "runs on Node.JS servers",
+		"a valeur de 2, 35 milliards":   "a valeur de 2, 35 milliards",
+		"worth $4. 2 billion over time": "worth $4. 2 billion over time",
+	} {
+		if got := unglue(in); got != want {
+			t.Errorf("unglue(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]float64{
+		"une valeur de 2, 35 milliards de dollars": 2.35e9,
+		"worth $4. 2 billion over the term":        4.2e9,
+		"worth $4.2 billion, 3 more later":         4.2e9,
+	} {
+		ms := parseMoney(closeSplitDecimals(in), in[0] == 'u')
+		if len(ms) == 0 || ms[0].Value != want {
+			t.Errorf("%q: %+v, want %v", in, ms, want)
+		}
+		if len(closeSplitDecimals(in)) != len(in) {
+			t.Errorf("closeSplitDecimals(%q) changed the length", in)
+		}
+	}
+}
+
+// TestTermsInOtherLanguagesAndHorizons: spelled-out terms in other languages;
+// "over the next N years" is a term only where a deal is named.
+func TestTermsInOtherLanguagesAndHorizons(t *testing.T) {
+	for in, want := range map[string]float64{
+		"un contrat de location de douze ans":                           12,
+		"pelos próximos sete anos":                                      7,
+		"un contratto di undici anni":                                   11,
+		"een achtjarig contract":                                        8,
+		"will supply GPUs to the lab over the next seven years for $1B": 7,
+		"the lease is expected to run roughly 12 years":                 12,
+	} {
+		ts := parseTerms(in)
+		if len(ts) != 1 || ts[0].Years != want {
+			t.Errorf("parseTerms(%q) = %+v, want %v years", in, ts, want)
+		}
+	}
+	if ts := parseTerms("the group plans to build 2 GW over the next five years"); len(ts) != 0 {
+		t.Errorf("a plan's horizon read as a term: %+v", ts)
+	}
+}
+
+// TestSumOverSeveralCustomers: a company's contracts summed over several
+// customers is no deal of its own.
+func TestSumOverSeveralCustomers(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := pageRecords(t, x, "<p>Oracle said it has signed contracts worth $120 billion with four customers this quarter.</p>"+
+		"<p>Oracle works with builder Crusoe on sites in Texas.</p>")
+	if len(cs) != 0 {
+		t.Fatalf("got %d records, want none: %+v", len(cs), cs)
+	}
+}
