@@ -33,8 +33,8 @@ var (
 // why. The test fails when a break is not listed here, and when a listed one
 // no longer happens (remove it: the list only shrinks).
 var pending = map[string]string{
-	"crawler imports bbolt":            "the crawler's seen-set (--state) is a bbolt file; it is not the ledger",
-	"internal/backfill imports bbolt":  "the backfill's resume state is a bbolt file; it is not the ledger",
+	"crawler imports bbolt":           "the crawler's seen-set (--state) is a bbolt file; it is not the ledger",
+	"internal/backfill imports bbolt": "the backfill's resume state is a bbolt file; it is not the ledger",
 }
 
 func listPackages(t *testing.T) []pkg {
