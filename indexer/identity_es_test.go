@@ -221,7 +221,7 @@ func TestESTooManyCandidatesIsAnError(t *testing.T) {
 		}
 	}
 	// Another store on the same alias, whose searches may return five deals.
-	s, err := es.New(es.Config{Addresses: []string{testenv.ES(t)}, Alias: s.AliasName(), MaxCandidates: 5})
+	s, err := es.New(es.Config{Addresses: []string{testenv.ES(t)}, Alias: s.AliasName(), Timeout: 2 * time.Minute, MaxCandidates: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

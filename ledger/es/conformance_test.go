@@ -24,7 +24,7 @@ func TestConformanceElasticsearch(t *testing.T) {
 	indexertest.Conformance(t, ctx, func(t *testing.T) (indexertest.Backend, func() error) {
 		name := "conf-" + strings.ToLower(strings.NewReplacer(" ", "-", "/", "-").Replace(t.Name()[strings.LastIndex(t.Name(), "/")+1:]))
 		alias := fmt.Sprintf("%s-%s-%d", es.Alias, name, time.Now().UnixNano())
-		s, err := es.New(es.Config{Addresses: []string{addr}, Alias: alias})
+		s, err := es.New(es.Config{Addresses: []string{addr}, Alias: alias, Timeout: 2 * time.Minute}) // rides out internal/integration's pause
 		if err != nil {
 			t.Fatal(err)
 		}
