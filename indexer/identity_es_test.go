@@ -16,6 +16,7 @@ import (
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/ledger/es"
+	"github.com/mwledger/mwledger/ledger/es/estest"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
@@ -25,28 +26,12 @@ import (
 // tests hold it to the reference resolution (refLedger), which is internal
 // to this package (export_test.go).
 
-// esLedger opens a store on a fresh alias (Alias-name-<time>) of the test
-// Elasticsearch, with requests timing out after timeout; its indices are
-// deleted with the test. cfg, when given, sets more of the configuration.
-func esLedger(t *testing.T, ctx context.Context, name string, timeout time.Duration, cfg ...func(*es.Config)) *es.Store {
+// esLedger opens a store on a fresh alias (estest.Open) of the test
+// Elasticsearch, with requests timing out after timeout; cfg sets more.
+func esLedger(t *testing.T, ctx context.Context, name string, timeout time.Duration, cfg es.Config) *es.Store {
 	t.Helper()
-	c := es.Config{Addresses: []string{testenv.ES(t)}, Alias: fmt.Sprintf("%s-%s-%d", es.Alias, name, time.Now().UnixNano()), Timeout: timeout}
-	for _, f := range cfg {
-		f(&c)
-	}
-	s, err := es.New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.EnsureIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if res, err := s.Client().Indices.Delete([]string{c.Alias + "-v*"}); err == nil {
-			res.Body.Close()
-		}
-	})
-	return s
+	cfg.Timeout = timeout
+	return estest.Open(t, ctx, testenv.ES(t), name, cfg)
 }
 
 // preloadES bulk-indexes the generated deals into the store's alias, as
@@ -137,7 +122,7 @@ func TestESResolutionMatchesFullOperatorScan(t *testing.T) {
 func esResolutionMatches(t *testing.T, spellings bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	s := esLedger(t, ctx, "identity", 2*time.Minute)
+	s := esLedger(t, ctx, "identity", 2*time.Minute, es.Config{})
 	// 1500 deals per operator, 1600 records (-short: 300 and 700, with
 	// aggregate links: the test checks them when it compares them)
 	deals, ops, records := indexer.Sized(t, "deals", 3000, 600), 2, indexer.Sized(t, "records", 1600, 700)
@@ -209,7 +194,7 @@ func esResolutionMatches(t *testing.T, spellings bool) {
 func TestESTooManyCandidatesIsAnError(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s := esLedger(t, ctx, "identity", 2*time.Minute)
+	s := esLedger(t, ctx, "identity", 2*time.Minute, es.Config{})
 	f := indexer.F
 	var cs []schemas.Contract
 	for i := range 6 {
@@ -253,7 +238,7 @@ func TestESResolvesAmongMoreThanTenThousandDealsOfAnOperator(t *testing.T) {
 	// of the others started a duplicate deal).
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s := esLedger(t, ctx, "scale", 2*time.Minute)
+	s := esLedger(t, ctx, "scale", 2*time.Minute, es.Config{})
 	const n = 10500
 	preloadES(t, ctx, s, n, 1)
 	var late []schemas.Contract
@@ -299,7 +284,7 @@ func TestESUnencodableDealFailsAloneInItsBatch(t *testing.T) {
 	// batch was retried for ever).
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s := esLedger(t, ctx, "encode", time.Minute)
+	s := esLedger(t, ctx, "encode", time.Minute, es.Config{})
 	f := indexer.F
 	good := indexer.Rec("deal-good", "https://a.example/1", "A", f(100), nil, nil)
 	bad := indexer.Rec("deal-nan", "https://a.example/2", "B", nil, nil, f(math.NaN()))
@@ -325,7 +310,7 @@ func TestIdentityThroughputES(t *testing.T) {
 	records := indexer.EnvInt(t, "MWLEDGER_IDENTITY_RECORDS", 2000)
 	batch := indexer.EnvInt(t, "MWLEDGER_IDENTITY_BATCH", 100)
 	ctx := context.Background()
-	s := esLedger(t, ctx, "idbench", 5*time.Minute)
+	s := esLedger(t, ctx, "idbench", 5*time.Minute, es.Config{})
 	t0 := time.Now()
 	preloadES(t, ctx, s, n, ops)
 	t.Logf("es: preloaded %d deals over %d operators in %v", n, ops, time.Since(t0).Round(time.Millisecond))
@@ -348,14 +333,12 @@ func TestNewDealThroughput(t *testing.T) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	calls, took := map[string]int{}, map[string]time.Duration{}
-	s := esLedger(t, ctx, "newdeals", 2*time.Minute, func(c *es.Config) {
-		c.OnRequest = func(kind string, d time.Duration, _ int) {
-			mu.Lock()
-			calls[kind]++
-			took[kind] += d
-			mu.Unlock()
-		}
-	})
+	s := esLedger(t, ctx, "newdeals", 2*time.Minute, es.Config{OnRequest: func(kind string, d time.Duration, _ int) {
+		mu.Lock()
+		calls[kind]++
+		took[kind] += d
+		mu.Unlock()
+	}})
 	mu.Lock()
 	clear(calls)
 	clear(took)

@@ -25,6 +25,7 @@ import (
 	"github.com/mwledger/mwledger/internal/web"
 	"github.com/mwledger/mwledger/ledger/bolt"
 	"github.com/mwledger/mwledger/ledger/es"
+	"github.com/mwledger/mwledger/ledger/es/estest"
 	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -636,23 +637,8 @@ func TestAPISameOnBothStores(t *testing.T) {
 }
 
 // aliasStore is an Elasticsearch store on an alias of its own
-// (mwledger-contracts-NAME-<time>), so that other tests' deals never show; its
-// indices are deleted with the test.
+// (estest.Open), so that other tests' deals never show.
 func aliasStore(t *testing.T, ctx context.Context, name string, log *slog.Logger) *es.Store {
 	t.Helper()
-	esURL := testenv.ES(t)
-	alias := fmt.Sprintf("mwledger-contracts-%s-%d", name, time.Now().UnixNano())
-	ess, err := es.New(es.Config{Addresses: []string{esURL}, Alias: alias, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ess.EnsureIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if res, err := ess.Client().Indices.Delete([]string{alias + "-v*"}); err == nil {
-			res.Body.Close()
-		}
-	})
-	return ess
+	return estest.Open(t, ctx, testenv.ES(t), name, es.Config{Log: log})
 }
