@@ -31,7 +31,7 @@ var Aggregations = []string{"by-type", "by-counterparty", "by-quarter", "by-oper
 
 // Stats summarise a set of numbers (null when Count is 0). Both stores give
 // the same Count, Min, Max and Median (exactly: Elasticsearch's percentiles
-// run on every value, see esAggregate). Mean is rounded to cents; it is a sum
+// run on every value, see ledger/es's Store.Aggregate). Mean is rounded to cents; it is a sum
 // divided by Count, and sums agree between the stores to about 1e-15
 // relative (their summation orders differ), so in the rare case where the
 // exact mean lies within that distance of half a cent the two may differ by

@@ -435,7 +435,7 @@ func synthetic(prefix string, n int) []schemas.Contract {
 }
 
 // TestLedgerThroughputAndAlertLatency reports bulk indexing throughput (deals/s,
-// new deals with alerts, through ESStore.Upsert in batches of 500; 5000 deals,
+// new deals with alerts, through es.Store.Upsert in batches of 500; 5000 deals,
 // -short 1000) and the latency from a contract record published on Kafka to its
 // alert at the webhook (p50/p95 over a bounded number of records, one at a time).
 func TestLedgerThroughputAndAlertLatency(t *testing.T) {
