@@ -1,13 +1,8 @@
 package indexer
 
 import (
-	"bytes"
-	"context"
-	"fmt"
 	"sort"
 	"time"
-
-	"github.com/mwledger/mwledger/stream"
 )
 
 // Ack says that Sink delivered alert AlertID of deal DealID at At.
@@ -16,8 +11,8 @@ type Ack struct {
 	At                    time.Time
 }
 
-// byDeal groups acknowledgements by deal, deal ids sorted.
-func byDeal(acks []Ack) ([]string, map[string][]Ack) {
+// AcksByDeal groups acknowledgements by deal, deal ids sorted.
+func AcksByDeal(acks []Ack) ([]string, map[string][]Ack) {
 	groups := map[string][]Ack{}
 	for _, a := range acks {
 		groups[a.DealID] = append(groups[a.DealID], a)
@@ -30,8 +25,8 @@ func byDeal(acks []Ack) ([]string, map[string][]Ack) {
 	return ids, groups
 }
 
-// applyAcks records acks in d; false when none changed it (already recorded).
-func applyAcks(d *Deal, acks []Ack) bool {
+// ApplyAcks records acks in d; false when none changed it (already recorded).
+func ApplyAcks(d *Deal, acks []Ack) bool {
 	changed := false
 	for _, a := range acks {
 		changed = ackAlert(d, a.AlertID, a.Sink, a.At) || changed
@@ -39,59 +34,50 @@ func applyAcks(d *Deal, acks []Ack) bool {
 	return changed
 }
 
-// AckAlerts records many deliveries in one read and one bulk of conditional
-// writes (deals changed meanwhile are read and written again).
-func (s *ESStore) AckAlerts(ctx context.Context, acks []Ack) error {
-	todo := acks
-	for attempt := 0; attempt < maxConflictRounds && len(todo) > 0; attempt++ {
-		ids, groups := byDeal(todo)
-		got, err := s.get(ctx, ids)
-		if err != nil {
-			return err
-		}
-		var body bytes.Buffer
-		var written []string
-		for _, id := range ids {
-			cur, ok := got[id]
-			if !ok {
-				return fmt.Errorf("acknowledging alerts: deal %s not found", id)
-			}
-			d := *cur.deal
-			d.ID = id
-			if !applyAcks(&d, groups[id]) {
-				continue
-			}
-			doc, err := ESDocument(&d)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(&body, `{"index":{"_index":%q,"_id":%q,"if_seq_no":%d,"if_primary_term":%d}}`+"\n", s.alias, id, cur.seqNo, cur.primTm)
-			body.Write(doc)
-			body.WriteByte('\n')
-			written = append(written, id)
-		}
-		if len(written) == 0 {
-			return nil
-		}
-		items, err := s.bulk(ctx, body.Bytes(), len(written))
-		if err != nil {
-			return err
-		}
-		s.mu.Lock()
-		s.dirty = true
-		s.mu.Unlock()
-		todo = nil
-		for k, it := range items {
-			switch {
-			case it.Status == 409:
-				todo = append(todo, groups[written[k]]...)
-			case it.Status >= 300:
-				return stream.Retryable("index", "es_rejected", fmt.Errorf("acknowledging alerts of deal %s: %d %s", written[k], it.Status, it.Error))
+// PendingAlertsOf lists the alerts of deals with a pending sink, oldest
+// first (then by id), at most limit (0: all).
+func PendingAlertsOf(deals []Deal, limit int) []PendingAlert {
+	var out []PendingAlert
+	for _, d := range deals {
+		for _, a := range d.Alerts {
+			if len(a.Pending) > 0 {
+				out = append(out, PendingAlert{DealID: d.ID, Alert: a})
 			}
 		}
 	}
-	if len(todo) > 0 {
-		return stream.Retryable("index", "conflict", fmt.Errorf("acknowledging %d alert(s): still conflicting", len(todo)))
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Alert.CreatedAt.Equal(out[j].Alert.CreatedAt) {
+			return out[i].Alert.CreatedAt.Before(out[j].Alert.CreatedAt)
+		}
+		return out[i].Alert.ID < out[j].Alert.ID
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
 	}
-	return nil
+	return out
+}
+
+// ackAlert removes sink from the alert's pending sinks; it reports whether the deal changed.
+func ackAlert(d *Deal, alertID, sink string, at time.Time) bool {
+	for i := range d.Alerts {
+		a := &d.Alerts[i]
+		if a.ID != alertID || !contains(a.Pending, sink) {
+			continue
+		}
+		var keep []string
+		for _, p := range a.Pending {
+			if p != sink {
+				keep = append(keep, p)
+			}
+		}
+		if keep == nil {
+			keep = []string{}
+		}
+		d.Alerts = append([]Alert(nil), d.Alerts...)
+		a = &d.Alerts[i]
+		a.Pending = keep
+		a.Delivered = append(append([]Delivery(nil), a.Delivered...), Delivery{Sink: sink, At: at})
+		return true
+	}
+	return false
 }

@@ -17,17 +17,21 @@ type Scanner interface {
 	Scan(ctx context.Context, q Query, fn func(Deal) error) error
 }
 
-var (
-	_ Scanner = (*ESStore)(nil)
-	_ Scanner = (*KVStore)(nil)
-)
+var _ Scanner = (*KVStore)(nil)
+
+// NativeAggregator is a store that computes aggregations itself, to the same
+// result as Aggregate (Elasticsearch, with its aggregations: ledger/es).
+// AggregateStore calls it with a valid name.
+type NativeAggregator interface {
+	Aggregate(ctx context.Context, name string, q Query) (AggResult, error)
+}
 
 // Aggregations lists the names Aggregate accepts.
 var Aggregations = []string{"by-type", "by-counterparty", "by-quarter", "by-operator", "tiers"}
 
 // Stats summarise a set of numbers (null when Count is 0). Both stores give
 // the same Count, Min, Max and Median (exactly: Elasticsearch's percentiles
-// run on every value, see esAggregate). Mean is rounded to cents; it is a sum
+// run on every value, see ledger/es's Store.Aggregate). Mean is rounded to cents; it is a sum
 // divided by Count, and sums agree between the stores to about 1e-15
 // relative (their summation orders differ), so in the rare case where the
 // exact mean lies within that distance of half a cent the two may differ by
@@ -74,15 +78,15 @@ type AggResult struct {
 	Skipped int `json:"skipped"`
 }
 
-// AggregateStore runs aggregation name over the deals q matches in s:
-// Elasticsearch computes it with its own aggregations (esAggregate); other
-// stores stream their deals to Aggregate (AggregateScan).
+// AggregateStore runs aggregation name over the deals q matches in s: a
+// NativeAggregator (Elasticsearch) computes it itself; other stores stream
+// their deals to Aggregate (AggregateScan).
 func AggregateStore(ctx context.Context, s Scanner, name string, q Query) (AggResult, error) {
 	if !validAgg(name) {
 		return AggResult{}, fmt.Errorf("aggregation must be one of %s", strings.Join(Aggregations, ", "))
 	}
-	if es, ok := s.(*ESStore); ok {
-		return es.esAggregate(ctx, name, q)
+	if na, ok := s.(NativeAggregator); ok {
+		return na.Aggregate(ctx, name, q)
 	}
 	return AggregateScan(ctx, s, name, q)
 }
@@ -96,8 +100,8 @@ func AggregateScan(ctx context.Context, s Scanner, name string, q Query) (AggRes
 	var deals []Deal
 	add := func(d Deal) error { deals = append(deals, d); return nil }
 	var err error
-	if ss, ok := s.(summaryScanner); ok {
-		err = ss.scanSummary(ctx, q, add)
+	if ss, ok := s.(SummaryScanner); ok {
+		err = ss.ScanSummary(ctx, q, add)
 	} else {
 		err = s.Scan(ctx, q, add)
 	}
@@ -107,22 +111,19 @@ func AggregateScan(ctx context.Context, s Scanner, name string, q Query) (AggRes
 	return Aggregate(name, deals)
 }
 
-// summaryScanner is a Scanner that can stream only summaryFields, which is
-// all Aggregate reads (both stores are).
-type summaryScanner interface {
-	scanSummary(ctx context.Context, q Query, fn func(Deal) error) error
+// SummaryScanner is a Scanner that can stream only SummaryFields, which is
+// all Aggregate reads (both stores are): AggregateScan uses it when s is one.
+type SummaryScanner interface {
+	ScanSummary(ctx context.Context, q Query, fn func(Deal) error) error
 }
 
-var (
-	_ summaryScanner = (*ESStore)(nil)
-	_ summaryScanner = (*KVStore)(nil)
-)
+var _ SummaryScanner = (*KVStore)(nil)
 
-// summaryFields are the deal fields Aggregate reads.
-var summaryFields = []string{"id", "operator", "counterparty", "guarantor", "contract_type", "capacity_mw", "total_value_usd",
+// SummaryFields are the deal fields Aggregate reads.
+var SummaryFields = []string{"id", "operator", "counterparty", "guarantor", "contract_type", "capacity_mw", "total_value_usd",
 	"term_years", "usd_per_mw_year", "announced_on", "status", "current", "parts"}
 
-// summary keeps summaryFields of d.
+// summary keeps SummaryFields of d.
 func summary(d Deal) Deal {
 	return Deal{Contract: schemas.Contract{ID: d.ID, Operator: d.Operator, Counterparty: d.Counterparty, Guarantor: d.Guarantor, ContractType: d.ContractType,
 		CapacityMW: d.CapacityMW, TotalValueUSD: d.TotalValueUSD, TermYears: d.TermYears, USDPerMWYear: d.USDPerMWYear,
@@ -146,7 +147,7 @@ func validAgg(name string) bool {
 //     by the MW of those deals) then tier 2 (ranked by MW).
 //
 // Cancelled deals and aggregates whose parts are in the ledger are skipped.
-// Elasticsearch computes the same with its own aggregations (esAggregate).
+// Elasticsearch computes the same with its own aggregations (ledger/es).
 func Aggregate(name string, deals []Deal) (AggResult, error) {
 	if !validAgg(name) {
 		return AggResult{}, fmt.Errorf("aggregation must be one of %s", strings.Join(Aggregations, ", "))
@@ -202,7 +203,7 @@ func Aggregate(name string, deals []Deal) (AggResult, error) {
 		}
 		out.Rows = append(out.Rows, r)
 	}
-	sortAggRows(name, out.Rows)
+	SortAggRows(name, out.Rows)
 	return out, nil
 }
 
@@ -210,8 +211,29 @@ func Aggregate(name string, deals []Deal) (AggResult, error) {
 // aggregate whose parts are in the ledger.
 func skipped(d Deal) bool { return d.Status == "cancelled" || len(d.Parts) > 0 }
 
-// sortAggRows puts the rows of aggregation name in their order.
-func sortAggRows(name string, rows []AggRow) {
+// AggFacts are what Aggregate derives from a deal, by the same functions: a
+// store that aggregates natively (ledger/es) keeps them beside the deal, in
+// its "agg" object, so that it aggregates without scripts.
+type AggFacts struct {
+	// Skip: cancelled, or an aggregate whose parts are in the ledger (skipped).
+	Skip bool `json:"skip"`
+	// MW and ValueUSD are the figures after lifecycle events (currentFigures).
+	MW       *float64 `json:"mw"`
+	ValueUSD *float64 `json:"value_usd"`
+	// HyperscalerGrade is HyperscalerGrade(d).
+	HyperscalerGrade bool `json:"hyperscaler_grade"`
+	// Counterparty is the counterparty's Label (by-counterparty, tiers).
+	Counterparty string `json:"counterparty"`
+}
+
+// AggFactsOf derives d's AggFacts.
+func AggFactsOf(d Deal) AggFacts {
+	mw, value := currentFigures(d)
+	return AggFacts{Skip: skipped(d), MW: mw, ValueUSD: value, HyperscalerGrade: HyperscalerGrade(d), Counterparty: d.Counterparty.Label()}
+}
+
+// SortAggRows puts the rows of aggregation name in their order.
+func SortAggRows(name string, rows []AggRow) {
 	sort.Slice(rows, func(i, j int) bool {
 		a, b := rows[i], rows[j]
 		switch name {

@@ -1,7 +1,9 @@
 package indexer
 
 import (
+	"math/rand/v2"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -123,4 +125,30 @@ func TestWordsAndDateBounds(t *testing.T) {
 			t.Errorf("dateBound(%q, %v) = %q, %v; want %q", tt.in, tt.upper, got, err, tt.want)
 		}
 	}
+}
+
+// TestESMedianFormula: the Go median is the one Elasticsearch's exact
+// percentiles compute (lo + 0.5*(hi-lo) between the two middle values), bit
+// for bit; (lo+hi)/2 is not always the same double.
+func TestESMedianFormula(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	differ := 0
+	for range 10000 {
+		xs := []float64{5e5 + r.Float64()*2e7, 5e5 + r.Float64()*2e7}
+		sort.Float64s(xs)
+		got := median(xs)
+		if want := xs[0] + 0.5*(xs[1]-xs[0]); got != want {
+			t.Fatalf("median(%v) = %v, want %v", xs, got, want)
+		}
+		if got != (xs[0]+xs[1])/2 {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Error("(lo+hi)/2 never differed: the test does not show why the formula matters")
+	}
+	if median([]float64{1, 2, 10}) != 2 || median([]float64{7}) != 7 {
+		t.Error("odd counts take the middle value")
+	}
+	t.Logf("(lo+hi)/2 differs from lo+(hi-lo)/2 for %d of 10000 pairs", differ)
 }

@@ -46,7 +46,7 @@ func TestFieldListsMatchRegistry(t *testing.T) {
 			t.Errorf("Figures.%s is not a numeric field of schemas.Fields", f)
 		}
 	}
-	for list, names := range map[string][]string{"summaryFields": summaryFields, "partialSource": partialSource} {
+	for list, names := range map[string][]string{"SummaryFields": SummaryFields} {
 		for _, n := range names {
 			top, _, _ := strings.Cut(n, ".")
 			if !slices.Contains(deal, top) {

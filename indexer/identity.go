@@ -37,12 +37,12 @@ import (
 //
 // A deal keeps the id it was created with. Both stores load into a working set
 // only the deals steps 1–3 may pick and what aggregate linking needs (see
-// "Candidates" below; bolt_candidates.go and es_candidates.go find them), and
+// "Candidates" below; kv_candidates.go and ledger/es find them), and
 // resolve through the same code.
 const figureTolerance = 0.05
 
-// working is the set of deals one Upsert may read and change.
-type working struct {
+// Working is the set of deals one Upsert may read and change.
+type Working struct {
 	deals   map[string]*Deal
 	before  map[string]*Deal // as loaded; absent for deals created in this batch
 	touched map[string]bool
@@ -53,19 +53,19 @@ type working struct {
 	// touchedOf lists, per operator key, the touched deals whose operator
 	// that is now, sorted by id (what resolve adds to a record's pool).
 	touchedOf map[string][]string
-	// pools, when a store filled them, hold per record (by poolKey) the
+	// pools, when a store filled them, hold per record (by PoolKey) the
 	// stored deals that candidate may accept; resolve then looks at those
 	// and the deals this batch changed, instead of at every deal.
 	pools map[string][]string
 }
 
-func newWorking() *working {
-	return &working{deals: map[string]*Deal{}, before: map[string]*Deal{}, touched: map[string]bool{},
+func newWorking() *Working {
+	return &Working{deals: map[string]*Deal{}, before: map[string]*Deal{}, touched: map[string]bool{},
 		owners: map[string][]string{}, opOf: map[string]string{}, touchedOf: map[string][]string{}}
 }
 
 // load adds a stored deal.
-func (w *working) load(d *Deal) {
+func (w *Working) load(d *Deal) {
 	if _, ok := w.deals[d.ID]; ok {
 		return
 	}
@@ -78,14 +78,14 @@ func (w *working) load(d *Deal) {
 	}
 }
 
-func (w *working) own(recordID, dealID string) {
+func (w *Working) own(recordID, dealID string) {
 	if !contains(w.owners[recordID], dealID) {
 		w.owners[recordID] = append(w.owners[recordID], dealID)
 	}
 }
 
 // apply resolves c and merges it into its deal; it returns the deal id.
-func (w *working) apply(c schemas.Contract, now time.Time) string {
+func (w *Working) apply(c schemas.Contract, now time.Time) string {
 	id, how := w.resolve(c)
 	m := merge(w.deals[id], id, c, how, now)
 	w.deals[id] = &m
@@ -151,7 +151,7 @@ func mergeIDs(a, b []string) []string {
 	return out
 }
 
-func (w *working) resolve(c schemas.Contract) (string, string) {
+func (w *Working) resolve(c schemas.Contract) (string, string) {
 	if _, ok := w.deals[c.ID]; ok {
 		return c.ID, "id"
 	}
@@ -159,7 +159,7 @@ func (w *working) resolve(c schemas.Contract) (string, string) {
 		return slices.Min(owners), "record_id" // the first in id order, as ever
 	}
 	var ids []string
-	if pool, ok := w.pools[poolKey(c)]; ok {
+	if pool, ok := w.pools[PoolKey(c)]; ok {
 		// The stored deals candidate may accept, and the deals of c's
 		// operator this batch changed (the only ones that differ from what
 		// is stored; candidate first compares the operators), in id order.
@@ -320,7 +320,7 @@ func knownFigures(d *Deal, field string) []float64 {
 
 // finish links aggregates, raises the alerts of every changed deal and returns
 // the ids of the deals to write (changed ones only), sorted.
-func (w *working) finish(policy AlertPolicy, now time.Time) []string {
+func (w *Working) finish(policy AlertPolicy, now time.Time) []string {
 	for _, id := range linkAggregates(w.deals) {
 		w.touched[id] = true
 	}
@@ -383,30 +383,142 @@ func sameDeal(a, b *Deal) bool {
 //     deal when c's is undisclosed, undisclosed deals when c names one), and at
 //     least one of c's figures agreeing.
 //
-// Stores look up labels by labelKey (equal for labels EqualFold or
+// Stores look up labels by LabelKey (equal for labels EqualFold or
 // strings.ToLower equates) and figures by agreeRange; what they return may be
 // more than candidate accepts, never less. Aggregate linking compares the
 // deals of one operator and lower-cased label: completeGroups loads each such
 // group whole when it has an aggregate and this batch touches it.
 
-// candidateSource is what identity resolution reads from a store. Each method
-// loads deals into w (skipping those already there).
-type candidateSource interface {
-	// candidates loads the stored deals whose id is a record's id, those a
+// CandidateSource is what identity resolution reads from a store. Each method
+// loads deals into w (skipping those already there). The embedded ledger's
+// is kvCandidates; a store whose reads are searches (ledger/es) implements
+// it with its own queries and resolves through ApplyBatch.
+type CandidateSource interface {
+	// Candidates loads the stored deals whose id is a record's id, those a
 	// record with this id resolved to before, and every stored deal that
-	// candidate may accept for a record (more is harmless); it sets w.pools.
-	candidates(w *working, cs []schemas.Contract) error
-	// aggregates loads the stored aggregate deals of the groups and returns
+	// candidate may accept for a record (more is harmless); it sets the
+	// records' pools (Working.SetPool, Working.PoolLoaded).
+	Candidates(w *Working, cs []schemas.Contract) error
+	// Aggregates loads the stored aggregate deals of the groups and returns
 	// the groups that have one.
-	aggregates(w *working, gs []dealGroup) ([]dealGroup, error)
-	// members loads every stored deal of the groups.
-	members(w *working, gs []dealGroup) error
+	Aggregates(w *Working, gs []DealGroup) ([]DealGroup, error)
+	// Members loads every stored deal of the groups.
+	Members(w *Working, gs []DealGroup) error
 	// A store may load a deal partially: with what candidate, resolve and
 	// linkAggregates read (operator, counterparty, aggregate, figures, the
 	// sources' roles and number, record ids, links), not what merge needs.
-	// partial lists those of ids; full reads them whole into w.
-	partial(ids []string) []string
-	full(w *working, ids []string) error
+	// Partial lists those of ids; Full reads them whole into w (Working.Reload).
+	Partial(ids []string) []string
+	Full(w *Working, ids []string) error
+}
+
+// Load adds a stored deal to the working set (nothing when a deal with its
+// id is there already).
+func (w *Working) Load(d *Deal) { w.load(d) }
+
+// Has reports whether deal id is in the working set.
+func (w *Working) Has(id string) bool {
+	_, ok := w.deals[id]
+	return ok
+}
+
+// Reload replaces a deal loaded partially with d, read whole.
+func (w *Working) Reload(d *Deal) {
+	delete(w.deals, d.ID)
+	w.load(d)
+}
+
+// SetPool sets the pool of the records whose PoolKey is key: the stored
+// deals candidate may accept for them (more is harmless), sorted. Once a
+// store set a pool, resolve looks at the pooled deals and those the batch
+// changed only.
+func (w *Working) SetPool(key string, ids []string) {
+	if w.pools == nil {
+		w.pools = map[string][]string{}
+	}
+	w.pools[key] = ids
+}
+
+// PoolLoaded sets the pool of each record of cs that whole accepts and that
+// has none yet to the deals among ids (loaded) that candidate accepts: for
+// the records of an operator whose deals a store read all of.
+func (w *Working) PoolLoaded(cs []schemas.Contract, ids []string, whole func(c schemas.Contract) bool) {
+	// Over the deals of the record's label, then (named record) the
+	// undisclosed ones or (undisclosed record) all.
+	byLabel, undisclosed, ofOp := map[DealGroup][]*Deal{}, map[string][]*Deal{}, map[string][]*Deal{}
+	for _, id := range ids {
+		if d := w.before[id]; d != nil {
+			g := groupOf(d)
+			byLabel[g] = append(byLabel[g], d)
+			ofOp[g.Op] = append(ofOp[g.Op], d)
+			if d.Counterparty.Name == nil {
+				undisclosed[g.Op] = append(undisclosed[g.Op], d)
+			}
+		}
+	}
+	for _, c := range cs {
+		op := schemas.Key(c.Operator.Name)
+		key := PoolKey(c)
+		if !whole(c) || w.pools[key] != nil {
+			continue
+		}
+		var ds []*Deal
+		if c.Counterparty.Name == nil {
+			ds = ofOp[op]
+		} else {
+			ds = slices.Concat(byLabel[DealGroup{op, LabelKey(c.Counterparty.Label())}], undisclosed[op])
+		}
+		pool := []string{}
+		for _, d := range ds {
+			if _, _, ok := candidate(d, c); ok {
+				pool = append(pool, d.ID)
+			}
+		}
+		sort.Strings(pool)
+		w.SetPool(key, slices.Compact(pool))
+	}
+}
+
+// Change is a deal a batch changed (ApplyBatch).
+type Change struct {
+	// Deal is the deal to write; Before the deal as it was read (nil: new).
+	Deal, Before *Deal
+	// Records are the records merged into it (indexes into the batch).
+	Records []int
+}
+
+// NewAlerts reports whether the change raised alerts.
+func (c Change) NewAlerts() bool { return len(c.Deal.Alerts) > alertCount(c.Before) }
+
+// ApplyBatch resolves the records cs against the deals src loads, merges
+// them, links aggregates and raises the alerts policy (may be nil) gives; it
+// returns the deals to write, by id, with the records merged into each.
+// (Records merged into a deal that a replay left unchanged are in no Change.)
+// It is how a store that reads by search (ledger/es) upserts: it writes the
+// changes conditionally, and applies the records again when one conflicts.
+func ApplyBatch(src CandidateSource, cs []schemas.Contract, policy AlertPolicy, now time.Time) ([]Change, error) {
+	w, err := loadCandidates(src, cs)
+	if err != nil {
+		return nil, err
+	}
+	recordsOf := map[string][]int{}
+	for i, c := range cs {
+		id := w.apply(c, now)
+		recordsOf[id] = append(recordsOf[id], i)
+	}
+	write := w.finish(policy, now)
+	out := make([]Change, len(write))
+	for k, id := range write {
+		out[k] = Change{Deal: w.deals[id], Before: w.before[id], Records: recordsOf[id]}
+	}
+	return out, nil
+}
+
+func alertCount(d *Deal) int {
+	if d == nil {
+		return 0
+	}
+	return len(d.Alerts)
 }
 
 // loadCandidates fills a working set for records cs from src: the candidates,
@@ -415,18 +527,18 @@ type candidateSource interface {
 // copy, which resolves exactly as w will (resolving reads no more than a
 // partial deal holds); merging into a partial deal is garbage, so this is
 // repeated until every deal the copy merged into is whole.
-func loadCandidates(src candidateSource, cs []schemas.Contract) (*working, error) {
+func loadCandidates(src CandidateSource, cs []schemas.Contract) (*Working, error) {
 	w := newWorking()
-	if err := src.candidates(w, cs); err != nil {
+	if err := src.Candidates(w, cs); err != nil {
 		return nil, err
 	}
 	trial := trialRun(w, cs)
 	for {
-		part := src.partial(keysOf(trial.touched))
+		part := src.Partial(keysOf(trial.touched))
 		if len(part) == 0 {
 			break
 		}
-		if err := src.full(w, part); err != nil {
+		if err := src.Full(w, part); err != nil {
 			return nil, err
 		}
 		trial = trialRun(w, cs)
@@ -439,8 +551,8 @@ func loadCandidates(src candidateSource, cs []schemas.Contract) (*working, error
 		trial = trialRun(w, cs) // the same resolution, more deals to link
 	}
 	written := trial.finish(nil, time.Now().UTC())
-	if part := src.partial(written); len(part) > 0 {
-		if err := src.full(w, part); err != nil {
+	if part := src.Partial(written); len(part) > 0 {
+		if err := src.Full(w, part); err != nil {
 			return nil, err
 		}
 	}
@@ -448,7 +560,7 @@ func loadCandidates(src candidateSource, cs []schemas.Contract) (*working, error
 }
 
 // trialRun applies cs to a copy of w, as w will be.
-func trialRun(w *working, cs []schemas.Contract) *working {
+func trialRun(w *Working, cs []schemas.Contract) *Working {
 	trial := newWorking()
 	trial.pools = w.pools
 	for _, d := range w.before {
@@ -470,13 +582,13 @@ func keysOf(set map[string]bool) []string {
 	return out
 }
 
-// dealGroup is what linkAggregates compares: the deals of one operator
-// (schemas.Key) and one counterparty label (by labelKey, which never splits a
+// DealGroup is what linkAggregates compares: the deals of one operator
+// (schemas.Key) and one counterparty label (by LabelKey, which never splits a
 // strings.ToLower group).
-type dealGroup struct{ op, label string }
+type DealGroup struct{ Op, Label string }
 
-func groupOf(d *Deal) dealGroup {
-	return dealGroup{schemas.Key(d.Operator.Name), labelKey(d.Counterparty.Label())}
+func groupOf(d *Deal) DealGroup {
+	return DealGroup{schemas.Key(d.Operator.Name), LabelKey(d.Counterparty.Label())}
 }
 
 // completeGroups loads into w every stored deal of each group whose aggregate
@@ -485,9 +597,9 @@ func groupOf(d *Deal) dealGroup {
 // have a stored aggregate. linkAggregates then sees those groups whole and
 // computes what it computed over all the operator's deals; in every other
 // group it sees no aggregate and changes nothing, as it did there before.
-func completeGroups(w, after *working, src candidateSource) error {
-	need := map[dealGroup]bool{}
-	probe := map[dealGroup]bool{}
+func completeGroups(w, after *Working, src CandidateSource) error {
+	need := map[DealGroup]bool{}
+	probe := map[DealGroup]bool{}
 	for id, d := range after.deals {
 		g := groupOf(d)
 		if d.Aggregate {
@@ -500,57 +612,59 @@ func completeGroups(w, after *working, src candidateSource) error {
 			}
 		}
 	}
-	var ask []dealGroup
+	var ask []DealGroup
 	for g := range probe {
 		if !need[g] {
 			ask = append(ask, g)
 		}
 	}
 	sortGroups(ask)
-	found, err := src.aggregates(w, ask)
+	found, err := src.Aggregates(w, ask)
 	if err != nil {
 		return err
 	}
 	for _, g := range found {
 		need[g] = true
 	}
-	all := make([]dealGroup, 0, len(need))
+	all := make([]DealGroup, 0, len(need))
 	for g := range need {
 		all = append(all, g)
 	}
 	sortGroups(all)
-	return src.members(w, all)
+	return src.Members(w, all)
 }
 
-func sortGroups(gs []dealGroup) {
+func sortGroups(gs []DealGroup) {
 	sort.Slice(gs, func(i, j int) bool {
-		if gs[i].op != gs[j].op {
-			return gs[i].op < gs[j].op
+		if gs[i].Op != gs[j].Op {
+			return gs[i].Op < gs[j].Op
 		}
-		return gs[i].label < gs[j].label
+		return gs[i].Label < gs[j].Label
 	})
 }
 
-// recordFigure is a figure a record states, with the interval its agreeing
-// values lie in (none when no value can agree: NaN).
-type recordFigure struct {
-	field  string
-	lo, hi float64
-	ok     bool
+// FigureRange is a figure a record states, with the interval [Lo, Hi] its
+// agreeing values lie in (none, OK false, when no value can agree: NaN).
+type FigureRange struct {
+	Field  string
+	Lo, Hi float64
+	OK     bool
 }
 
 // figureFields are the figures candidate compares.
 var figureFields = []string{"capacity_mw", "total_value_usd"}
 
-func recordFigures(c schemas.Contract) []recordFigure {
-	var out []recordFigure
+// FigureRanges are the figures c states (capacity_mw, then total_value_usd),
+// each with the values that agree with it.
+func FigureRanges(c schemas.Contract) []FigureRange {
+	var out []FigureRange
 	for _, f := range []struct {
 		field string
 		v     *float64
 	}{{"capacity_mw", c.CapacityMW}, {"total_value_usd", c.TotalValueUSD}} {
 		if f.v != nil {
 			lo, hi, ok := agreeRange(*f.v)
-			out = append(out, recordFigure{f.field, lo, hi, ok})
+			out = append(out, FigureRange{f.field, lo, hi, ok})
 		}
 	}
 	return out
@@ -574,13 +688,13 @@ func agreeRange(v float64) (lo, hi float64, ok bool) {
 	return math.Nextafter(lo, math.Inf(-1)), math.Nextafter(hi, math.Inf(1)), true
 }
 
-// poolKey is what the candidates of record c depend on: records with the same
+// PoolKey is what the candidates of record c depend on: records with the same
 // key have the same pool.
-func poolKey(c schemas.Contract) string {
+func PoolKey(c schemas.Contract) string {
 	var b strings.Builder
 	b.WriteString(schemas.Key(c.Operator.Name))
 	b.WriteByte(0)
-	b.WriteString(labelKey(c.Counterparty.Label()))
+	b.WriteString(LabelKey(c.Counterparty.Label()))
 	b.WriteByte(0)
 	if c.Counterparty.Name != nil {
 		b.WriteByte('n')
@@ -594,10 +708,10 @@ func poolKey(c schemas.Contract) string {
 	return b.String()
 }
 
-// labelKey maps a counterparty label to its class under the equivalence that
+// LabelKey maps a counterparty label to its class under the equivalence that
 // strings.EqualFold (identity) and strings.ToLower (aggregate groups) use,
 // rune by rune: equal labels under either get the same key.
-func labelKey(s string) string {
+func LabelKey(s string) string {
 	fold := caseClasses()
 	var b strings.Builder
 	b.Grow(len(s))
@@ -608,6 +722,17 @@ func labelKey(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// LabelClass lists the runes that LabelKey maps to what it maps r to,
+// sorted (nil when r is alone in its class): a store that matches labels by
+// pattern (ledger/es) matches a rune of a LabelKey by its class.
+func LabelClass(r rune) []rune {
+	cl := caseClasses()
+	if k, ok := cl.rep[r]; ok {
+		r = k
+	}
+	return cl.members[r]
 }
 
 // runeClasses are the classes of runes that simple case folding or lower-casing

@@ -1,19 +1,15 @@
 package indexer
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
 )
 
@@ -23,7 +19,7 @@ import (
 //
 // preloads MWLEDGER_IDENTITY_DEALS (100000) generated deals spread over
 // MWLEDGER_IDENTITY_OPS (4) operators into each store (Elasticsearch when
-// MWLEDGER_ES reaches one), then indexes a mixed stream of
+// MWLEDGER_ES reaches one: TestIdentityThroughputES, identity_es_test.go), then indexes a mixed stream of
 // MWLEDGER_IDENTITY_RECORDS (2000) records in batches of
 // MWLEDGER_IDENTITY_BATCH (100) and logs records/s. It asserts nothing about
 // time; it only uses what the store had before the candidate index, so the
@@ -138,39 +134,6 @@ func preloadBolt(t *testing.T, s *testStore, n, ops int) {
 	}
 }
 
-// preloadES bulk-indexes the same deals into the store's alias.
-func preloadES(t *testing.T, ctx context.Context, s *ESStore, n, ops int) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	const perBulk = 2000
-	for start := 0; start < n; start += perBulk {
-		var buf bytes.Buffer
-		end := min(start+perBulk, n)
-		for i := start; i < end; i++ {
-			c := genDeal(i, ops)
-			d := merge(nil, c.ID, c, "new", now)
-			doc, err := ESDocument(&d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(&buf, `{"create":{"_index":%q,"_id":%q}}`+"\n", s.alias, d.ID)
-			buf.Write(doc)
-			buf.WriteByte('\n')
-		}
-		items, err := s.bulk(ctx, buf.Bytes(), end-start)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range items {
-			if it.Status >= 300 {
-				t.Fatalf("preloading %s: status %d: %s", it.ID, it.Status, it.Error)
-			}
-		}
-	}
-	if err := s.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // runStream indexes the stream in batches and returns records/s.
 func runStream(t *testing.T, ctx context.Context, store Store, n, ops, records, batch int) float64 {
 	var stream []schemas.Contract
@@ -214,78 +177,4 @@ func TestIdentityThroughput(t *testing.T) {
 		rate := runStream(t, ctx, s, n, ops, records, batch)
 		t.Logf("bolt: %d records in batches of %d: %.1f records/s", records, batch, rate)
 	})
-	t.Run("es", func(t *testing.T) {
-		if os.Getenv("MWLEDGER_ES") == "" {
-			t.Skip("MWLEDGER_ES is not set")
-		}
-		s := esLedger(t, ctx, "idbench", 5*time.Minute)
-		t0 := time.Now()
-		preloadES(t, ctx, s, n, ops)
-		t.Logf("es: preloaded %d deals over %d operators in %v", n, ops, time.Since(t0).Round(time.Millisecond))
-		rate := runStream(t, ctx, s, n, ops, records, batch)
-		t.Logf("es: %d records in batches of %d: %.1f records/s", records, batch, rate)
-	})
-}
-
-// TestNewDealThroughput indexes MWLEDGER_NEW_DEALS (10000) generated new deals
-// over ten operators into a fresh alias in batches of MWLEDGER_IDENTITY_BATCH
-// (500), as `make bench` does, and logs records/s and the Elasticsearch
-// requests per batch by kind:
-//
-//	MWLEDGER_IDENTITY_BENCH=1 go test -count=1 ./indexer/ -run TestNewDealThroughput -v [-cpuprofile cpu.out]
-func TestNewDealThroughput(t *testing.T) {
-	if os.Getenv("MWLEDGER_IDENTITY_BENCH") == "" || os.Getenv("MWLEDGER_ES") == "" {
-		t.Skip("set MWLEDGER_IDENTITY_BENCH=1 and MWLEDGER_ES to measure indexing new deals")
-	}
-	n := envInt(t, "MWLEDGER_NEW_DEALS", 10000)
-	batch := envInt(t, "MWLEDGER_IDENTITY_BATCH", 500)
-	ctx := context.Background()
-	var mu sync.Mutex
-	calls, took := map[string]int{}, map[string]time.Duration{}
-	alias := fmt.Sprintf("%s-newdeals-%d", Alias, time.Now().UnixNano())
-	s, err := NewESStore(ESConfig{Addresses: []string{testenv.ES(t)}, Alias: alias, Timeout: 2 * time.Minute,
-		OnRequest: func(kind string, d time.Duration, _ int) {
-			mu.Lock()
-			calls[kind]++
-			took[kind] += d
-			mu.Unlock()
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.EnsureIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if res, err := s.Client().Indices.Delete([]string{alias + "-v*"}); err == nil {
-			res.Body.Close()
-		}
-	})
-	mu.Lock()
-	clear(calls)
-	clear(took)
-	mu.Unlock()
-	var recs []schemas.Contract
-	for i := range n {
-		recs = append(recs, genDeal(i, 10))
-	}
-	start := time.Now()
-	batches := 0
-	for i := 0; i < n; i += batch {
-		for j, err := range s.Upsert(ctx, recs[i:min(i+batch, n)]) {
-			if err != nil {
-				t.Fatalf("record %s: %v", recs[i+j].ID, err)
-			}
-		}
-		batches++
-	}
-	el := time.Since(start)
-	var per []string
-	for _, k := range []string{"refresh", "msearch", "search", "mget", "bulk", "other"} {
-		if calls[k] > 0 {
-			per = append(per, fmt.Sprintf("%s %.2f (%.0f ms)", k, float64(calls[k])/float64(batches), float64(took[k].Milliseconds())/float64(batches)))
-		}
-	}
-	t.Logf("%d new deals in %d batches of %d: %.0f records/s (%.0f ms per batch); per batch: %s", n, batches, batch, float64(n)/el.Seconds(),
-		float64(el.Milliseconds())/float64(batches), strings.Join(per, ", "))
 }

@@ -4,58 +4,46 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
-	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 
-	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
-	"github.com/mwledger/mwledger/stream"
 )
 
 func TestLabelKeyJoinsWhatEqualFoldAndToLowerJoin(t *testing.T) {
 	// Rune by rune, over every rune: a rune and its case-folding orbit, and a
-	// rune and its lower case, get one key; labelRegexp matches exactly the
-	// runes of the key's class.
+	// rune and its lower case, get one key (ledger/es checks that its
+	// expressions match exactly the runes of a key's class).
 	cl := caseClasses()
 	for r := rune(0); r <= unicode.MaxRune; r++ {
-		k := labelKey(string(r))
-		if f := unicode.SimpleFold(r); f != r && labelKey(string(f)) != k {
-			t.Fatalf("%U and its fold %U: keys %q %q", r, f, k, labelKey(string(f)))
+		k := LabelKey(string(r))
+		if f := unicode.SimpleFold(r); f != r && LabelKey(string(f)) != k {
+			t.Fatalf("%U and its fold %U: keys %q %q", r, f, k, LabelKey(string(f)))
 		}
-		if l := unicode.ToLower(r); l != r && labelKey(string(l)) != k {
-			t.Fatalf("%U and its lower case %U: keys %q %q", r, l, k, labelKey(string(l)))
+		if l := unicode.ToLower(r); l != r && LabelKey(string(l)) != k {
+			t.Fatalf("%U and its lower case %U: keys %q %q", r, l, k, LabelKey(string(l)))
 		}
 	}
 	for rep, ms := range cl.members {
 		for _, x := range ms {
-			if labelKey(string(x)) != string(rep) {
-				t.Fatalf("%U in the class of %U has key %q", x, rep, labelKey(string(x)))
+			if LabelKey(string(x)) != string(rep) {
+				t.Fatalf("%U in the class of %U has key %q", x, rep, LabelKey(string(x)))
 			}
 		}
 	}
 	// Whole labels, pairwise, over tricky runes: K (Kelvin sign), ſ, σ/ς/Σ, İ/ı, ß/ẞ, µ/μ.
-	labels := []string{"Microsoft", "MICROSOFT", "microsoft", "Micro$oft", "\u212Aelvin", "kelvin", "KELVIN", "ſtar", "STAR",
-		"Σίσυφος", "σίσυφοσ", "ΣΊΣΥΦΟΣ", "İstanbul", "istanbul", "ıstanbul", "ISTANBUL", "Straße", "STRAẞE", "straße", "µ-cloud", "μ-CLOUD",
-		"", "a.b(c)[d]{e}*+?|\\^$", "A.B(C)[D]{E}*+?|\\^$", "x\xffy", "x\xfey", "x\uFFFDy", "\u00c5ngstr\u00f6m", "\u212Bngstr\u00d6m"}
-	for _, a := range labels {
-		re, ok := labelRegexp(labelKey(a))
-		if !ok {
-			t.Fatalf("%q: no expression", a)
-		}
-		// The syntax used (classes, escaped ASCII punctuation) means the same in Go's regexp.
-		rx := regexp.MustCompile("^(?:" + re + ")$")
-		for _, b := range labels {
-			same := labelKey(a) == labelKey(b)
+	for _, a := range trickyLabels {
+		for _, b := range trickyLabels {
+			same := LabelKey(a) == LabelKey(b)
 			if strings.EqualFold(a, b) && !same {
 				t.Errorf("EqualFold(%q, %q) but keys differ", a, b)
 			}
@@ -63,18 +51,24 @@ func TestLabelKeyJoinsWhatEqualFoldAndToLowerJoin(t *testing.T) {
 			if la, lb := strings.ToLower(a), strings.ToLower(b); la == lb && !same {
 				t.Errorf("ToLower(%q) == ToLower(%q) but keys differ", a, b)
 			}
-			if utf8Valid(b) && rx.MatchString(b) != same {
-				t.Errorf("labelRegexp(%q) = %s matches %q: %v, keys equal: %v", a, re, b, !same, same)
-			}
 		}
 	}
-	long := strings.Repeat("a", 400)
-	if _, ok := labelRegexp(labelKey(long)); ok {
-		t.Errorf("a 400-letter label makes a %d-character expression: over Elasticsearch's limit", 4*400)
+	// LabelClass lists the class of a rune of a key, whatever rune of it is asked.
+	for _, r := range []rune{'k', 'K', '\u212A', 's', 'ſ', 'σ', 'ς', 'Σ'} {
+		ms := LabelClass(r)
+		if len(ms) < 2 || LabelKey(string(ms[0])) != LabelKey(string(r)) || !slices.Contains(ms, r) {
+			t.Errorf("LabelClass(%q) = %q", r, string(ms))
+		}
+	}
+	if ms := LabelClass('7'); ms != nil {
+		t.Errorf("LabelClass('7') = %q, want nil (alone in its class)", string(ms))
 	}
 }
 
-func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+// trickyLabels are labels whose keys are hard to get right.
+var trickyLabels = []string{"Microsoft", "MICROSOFT", "microsoft", "Micro$oft", "\u212Aelvin", "kelvin", "KELVIN", "ſtar", "STAR",
+	"Σίσυφος", "σίσυφοσ", "ΣΊΣΥΦΟΣ", "İstanbul", "istanbul", "ıstanbul", "ISTANBUL", "Straße", "STRAẞE", "straße", "µ-cloud", "μ-CLOUD",
+	"", "a.b(c)[d]{e}*+?|\\^$", "A.B(C)[D]{E}*+?|\\^$", "x\xffy", "x\xfey", "x\uFFFDy", "\u00c5ngstr\u00f6m", "\u212Bngstr\u00d6m"}
 
 func TestAgreeRangeHoldsEveryAgreeingValue(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -111,7 +105,7 @@ func TestAgreeRangeHoldsEveryAgreeingValue(t *testing.T) {
 
 // oldResolve is resolve as it was when both stores loaded every deal of the
 // batch's operators: it looks at all of w, in id order.
-func oldResolve(w *working, c schemas.Contract) (string, string) {
+func oldResolve(w *Working, c schemas.Contract) (string, string) {
 	if _, ok := w.deals[c.ID]; ok {
 		return c.ID, "id"
 	}
@@ -549,166 +543,11 @@ func TestKVCandidateIndexFollowsChangingDeals(t *testing.T) {
 
 func s_(v string) *string { return &v }
 
-// esLedger opens a store on a fresh alias (Alias-name-<time>) of the test
-// Elasticsearch, with requests timing out after timeout; its indices are
-// deleted with the test.
-func esLedger(t *testing.T, ctx context.Context, name string, timeout time.Duration) *ESStore {
-	t.Helper()
-	es := testenv.ES(t)
-	alias := fmt.Sprintf("%s-%s-%d", Alias, name, time.Now().UnixNano())
-	s, err := NewESStore(ESConfig{Addresses: []string{es}, Alias: alias, Timeout: timeout})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.EnsureIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if res, err := s.Client().Indices.Delete([]string{alias + "-v*"}); err == nil {
-			res.Body.Close()
-		}
-	})
-	return s
-}
-
-func TestESResolutionMatchesFullOperatorScan(t *testing.T) {
-	t.Parallel()
-	// The old Elasticsearch read took the operators as the batch spelled them
-	// (exactly), while candidate compares them squashed: with two spellings of
-	// one operator in the ledger, which aggregate links it computed depended
-	// on the spellings each batch happened to hold. Candidates are read as
-	// before, so the deals records resolve to are the same in any case; the
-	// aggregate links are compared when each operator has one spelling.
-	for _, tc := range []struct {
-		name      string
-		spellings bool
-	}{{"one spelling per operator", false}, {"several spellings, links aside", true}} {
-		t.Run(tc.name, func(t *testing.T) { esResolutionMatches(t, tc.spellings) })
-	}
-}
-
-func esResolutionMatches(t *testing.T, spellings bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	s := esLedger(t, ctx, "identity", 2*time.Minute)
-	// 1500 deals per operator, 1600 records (-short: 300 and 700, with
-	// aggregate links: the test checks them when it compares them)
-	deals, ops, records := sized(t, "deals", 3000, 600), 2, sized(t, "records", 1600, 700)
-	preloadES(t, ctx, s, deals, ops)
-	ref := &refLedger{deals: map[string]*Deal{}, exactName: true}
-	preloadRef(t, ref, deals, ops)
-	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
-	all := batches(identityStream(identitySeed(t), deals, ops, records, spellings))
-	links := !spellings
-	for k, batch := range all {
-		now = now.Add(time.Minute)
-		for i, err := range s.Upsert(ctx, batch) {
-			if err != nil {
-				t.Fatalf("batch %d record %s: %v", k, batch[i].ID, err)
-			}
-		}
-		_, written := ref.upsert(t, batch, now)
-		if len(written) == 0 {
-			continue
-		}
-		got, err := s.get(ctx, written)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, id := range written {
-			g, ok := got[id]
-			if !ok {
-				t.Fatalf("batch %d: deal %s missing", k, id)
-			}
-			g.deal.ID = id
-			if a, b := comparableDeal(t, g.deal, links), comparableDeal(t, ref.deals[id], links); a != b {
-				t.Fatalf("batch %d: deal %s differs:\nElasticsearch %s\nreference     %s", k, id, a, b)
-			}
-		}
-	}
-	// Every deal, both ways.
-	ids := make([]string, 0, len(ref.deals))
-	for id := range ref.deals {
-		ids = append(ids, id)
-	}
-	got := map[string]stored{}
-	for i := 0; i < len(ids); i += 1000 {
-		part, err := s.get(ctx, ids[i:min(i+1000, len(ids))])
-		if err != nil {
-			t.Fatal(err)
-		}
-		for id, g := range part {
-			got[id] = g
-		}
-	}
-	linked := 0
-	for _, id := range ids {
-		g, ok := got[id]
-		if !ok {
-			t.Fatalf("deal %s missing", id)
-		}
-		g.deal.ID = id
-		if a, b := comparableDeal(t, g.deal, links), comparableDeal(t, ref.deals[id], links); a != b {
-			t.Fatalf("deal %s differs:\nElasticsearch %s\nreference     %s", id, a, b)
-		}
-		linked += len(g.deal.Parts)
-	}
-	t.Logf("%d batches, %d deals, %d aggregate parts linked", len(all), len(ref.deals), linked)
-	if links && linked == 0 {
-		t.Error("no aggregate was linked to parts: the stream does not test aggregate linking")
-	}
-	if err := s.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
-	res, err := s.Client().Count(s.Client().Count.WithIndex(s.alias))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var cnt struct {
-		Count int `json:"count"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&cnt); err != nil || cnt.Count != len(ref.deals) {
-		t.Fatalf("%d deals in Elasticsearch (%v), the reference has %d", cnt.Count, err, len(ref.deals))
-	}
-}
-
-func TestESTooManyCandidatesIsAnError(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s := esLedger(t, ctx, "identity", 2*time.Minute)
-	var cs []schemas.Contract
-	for i := range 6 {
-		cs = append(cs, rec(fmt.Sprintf("deal-%d", i), fmt.Sprintf("https://a.example/%d", i), "A", f(float64(100*(i+1))), nil, nil))
-	}
-	for _, err := range s.Upsert(ctx, cs) {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.maxCandidates = 5 // this store only, not package state
-	// Without figures, every IREN–Microsoft deal is a candidate: six, over the bound.
-	bare := rec("deal-bare", "https://b.example/1", "B", nil, nil, nil)
-	errs := s.Upsert(ctx, []schemas.Contract{bare})
-	var se *stream.StageError
-	if !errors.As(errs[0], &se) || se.Reason != "too_many_candidates" || se.Retryable {
-		t.Fatalf("error %v, want the permanent too_many_candidates", errs[0])
-	}
-	// With a figure, one deal is: fine.
-	if errs := s.Upsert(ctx, []schemas.Contract{rec("deal-300", "https://b.example/2", "B", f(301), nil, nil)}); errs[0] != nil {
-		t.Fatal(errs[0])
-	}
-	d, err := s.Get(ctx, "deal-2")
-	if err != nil || d == nil || len(d.Sources) != 2 {
-		t.Fatalf("the 301 MW record should join the 300 MW deal: %+v %v", d, err)
-	}
-}
-
 func TestPoolKeySeparatesWhatCandidatesDependOn(t *testing.T) {
 	base := rec("a", "https://a.example/1", "A", f(200), f(9.7e9), nil)
 	same := base
 	same.ID, same.Source.URL, same.Operator.Name = "b", "https://b.example/2", "iren"
-	if poolKey(base) != poolKey(same) {
+	if PoolKey(base) != PoolKey(same) {
 		t.Error("records differing in id, URL and operator spelling should share a pool")
 	}
 	for name, mod := range map[string]func(c *schemas.Contract){
@@ -720,11 +559,11 @@ func TestPoolKeySeparatesWhatCandidatesDependOn(t *testing.T) {
 	} {
 		c := base
 		mod(&c)
-		if poolKey(c) == poolKey(base) {
+		if PoolKey(c) == PoolKey(base) {
 			t.Errorf("%s: same pool key", name)
 		}
 	}
-	if !reflect.DeepEqual(recordFigures(rec("x", "", "", nil, nil, nil)), []recordFigure(nil)) {
+	if !reflect.DeepEqual(FigureRanges(rec("x", "", "", nil, nil, nil)), []FigureRange(nil)) {
 		t.Error("a record without figures has figures")
 	}
 }
@@ -757,77 +596,5 @@ func TestKVRebuildsCandidateIndexForDealsWrittenWithoutIt(t *testing.T) {
 	}
 	if d, _ := s.Get(ctx, "deal-b"); d == nil || len(d.Sources) != 2 {
 		t.Fatalf("the 305 MW record did not join the 300 MW deal written without the index: %+v", d)
-	}
-}
-
-func TestESResolvesAmongMoreThanTenThousandDealsOfAnOperator(t *testing.T) {
-	t.Parallel()
-	// 10500 deals of one operator, more than one search returns. Another
-	// article on one of the last deals joins it (reading all the operator's
-	// deals at once read 10000 of them without a word, and a record about one
-	// of the others started a duplicate deal).
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	s := esLedger(t, ctx, "scale", 2*time.Minute)
-	const n = 10500
-	preloadES(t, ctx, s, n, 1)
-	var late []schemas.Contract
-	for k := n - 300; k < n; k += 3 {
-		if k%10 == 9 {
-			continue // no value: as the same capacity of the same customer, an older deal is as good
-		}
-		c := genDeal(k, 1)
-		c.ID, c.Source.URL = fmt.Sprintf("late-%d", k), fmt.Sprintf("https://late.example/%d", k)
-		late = append(late, c)
-	}
-	for i, err := range s.Upsert(ctx, late) {
-		if err != nil {
-			t.Fatalf("record %s: %v", late[i].ID, err)
-		}
-	}
-	got, err := s.get(ctx, []string{late[0].ID, late[len(late)-1].ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) > 0 {
-		t.Errorf("%d of the records started a deal of their own instead of joining theirs", len(got))
-	}
-	for _, c := range late {
-		id := fmt.Sprintf("gen-%06s", c.ID[len("late-"):])
-		d, err := s.Get(ctx, id)
-		if err != nil || d == nil || len(d.Sources) != 2 {
-			var where []string
-			_ = s.Refresh(ctx)
-			_ = s.Scan(ctx, Query{Operator: "IREN"}, func(x Deal) error {
-				for _, src := range x.Sources {
-					if src.RecordID == c.ID {
-						where = append(where, x.ID)
-					}
-				}
-				return nil
-			})
-			t.Fatalf("deal %s: %d sources, %v; want it joined by %s (which is in %v)", id, len(d.Sources), err, c.ID, where)
-		}
-	}
-}
-
-func TestESUnencodableDealFailsAloneInItsBatch(t *testing.T) {
-	// A deal whose document does not encode (a NaN figure) is that record's
-	// permanent error; the others of the batch are written (the bulk request
-	// once carried fewer actions than it expected answers, and the whole
-	// batch was retried for ever).
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s := esLedger(t, ctx, "encode", time.Minute)
-	good := rec("deal-good", "https://a.example/1", "A", f(100), nil, nil)
-	bad := rec("deal-nan", "https://a.example/2", "B", nil, nil, f(math.NaN()))
-	bad.Operator.Name = "Hut 8"
-	errs := s.Upsert(ctx, []schemas.Contract{good, bad})
-	var se *stream.StageError
-	if errs[0] != nil || !errors.As(errs[1], &se) || se.Reason != "encode" || se.Retryable {
-		t.Fatalf("errors %v, want nil and the permanent encode error", errs)
-	}
-	if d, err := s.Get(ctx, "deal-good"); err != nil || d == nil {
-		t.Fatalf("deal-good: %v %v", d, err)
 	}
 }

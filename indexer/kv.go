@@ -225,7 +225,7 @@ func (s *KVStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 		alerted = alerted[:0]
 		src := newKVCandidates(tx, cs)
 		w := newWorking()
-		if err := src.candidates(w, cs); err != nil {
+		if err := src.Candidates(w, cs); err != nil {
 			return err
 		}
 		recordsOf := map[string][]int{}
@@ -282,10 +282,7 @@ func (s *KVStore) Review(ctx context.Context, id string, a ReviewAction) (*Deal,
 		if old == nil {
 			return fmt.Errorf("review %s: %w", id, ErrNoDeal)
 		}
-		d := reviewed(old, a, now)
-		if policy != nil {
-			raiseAlerts(policy, old, &d, now)
-		}
+		d := ApplyReview(old, a, policy, now)
 		if old.Operator.Name != d.Operator.Name {
 			if err := tx.Delete(BucketByOp, opKey(old.Operator.Name, id)); err != nil {
 				return err
@@ -309,14 +306,14 @@ func (s *KVStore) Review(ctx context.Context, id string, a ReviewAction) (*Deal,
 
 // AckAlerts records many deliveries in one transaction.
 func (s *KVStore) AckAlerts(ctx context.Context, acks []Ack) error {
-	ids, groups := byDeal(acks)
+	ids, groups := AcksByDeal(acks)
 	return s.kv.Update(ctx, func(tx KVTx) error {
 		for _, id := range ids {
 			d := getDeal(tx, id)
 			if d == nil {
 				return fmt.Errorf("acknowledging alerts: deal %s not found", id)
 			}
-			if !applyAcks(d, groups[id]) {
+			if !ApplyAcks(d, groups[id]) {
 				continue
 			}
 			if err := putDeal(tx, d); err != nil {
@@ -361,7 +358,7 @@ func (s *KVStore) PendingAlerts(ctx context.Context, dealIDs []string, limit int
 	if err != nil {
 		return nil, fmt.Errorf("reading alert outbox: %w", err)
 	}
-	return pendingOf(deals, limit), nil
+	return PendingAlertsOf(deals, limit), nil
 }
 
 // Get returns one deal by id (nil when absent).

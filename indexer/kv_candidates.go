@@ -20,7 +20,7 @@ import (
 //	'L' op 0x00 uvarint(len(label)) label 'z' id            no known figure at all
 //	'X' op 0x00 cp fig value id                             a known figure, any label
 //
-// where op is the operator key (schemas.Key), label the labelKey of the counterparty,
+// where op is the operator key (schemas.Key), label the LabelKey of the counterparty,
 // fig 'c' (capacity) or 'v' (value), value the figure as 8 bytes that sort like
 // the number, and cp 'n' (named counterparty) or 'u' (undisclosed).
 // The candidate_keys index maps a deal id to the keys written for it, so that a
@@ -33,13 +33,13 @@ func figTag(field string) byte {
 	return 'v'
 }
 
-func groupPrefix(g dealGroup) []byte {
-	b := make([]byte, 0, len(g.op)+len(g.label)+8)
+func groupPrefix(g DealGroup) []byte {
+	b := make([]byte, 0, len(g.Op)+len(g.Label)+8)
 	b = append(b, 'L')
-	b = append(b, g.op...)
+	b = append(b, g.Op...)
 	b = append(b, 0)
-	b = binary.AppendUvarint(b, uint64(len(g.label)))
-	return append(b, g.label...)
+	b = binary.AppendUvarint(b, uint64(len(g.Label)))
+	return append(b, g.Label...)
 }
 
 func crossPrefix(op string, named bool, field string) []byte {
@@ -82,7 +82,7 @@ func candidateKeys(d *Deal) [][]byte {
 			none++
 			continue
 		}
-		xp := crossPrefix(g.op, d.Counterparty.Name != nil, field)
+		xp := crossPrefix(g.Op, d.Counterparty.Name != nil, field)
 		for _, v := range known {
 			keys = append(keys, join(gp, []byte{'f', tag}, sortableFloat(v), id), join(xp, sortableFloat(v), id))
 		}
@@ -199,13 +199,13 @@ func rebuildCandidates(tx KVTx) error {
 	return nil
 }
 
-// kvCandidates is the candidateSource of one embedded-ledger transaction.
+// kvCandidates is the CandidateSource of one embedded-ledger transaction.
 type kvCandidates struct {
 	tx  KVTx
 	ops map[string]bool // the operator keys of the batch
 }
 
-var _ candidateSource = (*kvCandidates)(nil)
+var _ CandidateSource = (*kvCandidates)(nil)
 
 func newKVCandidates(tx KVTx, cs []schemas.Contract) *kvCandidates {
 	b := &kvCandidates{tx: tx, ops: map[string]bool{}}
@@ -215,7 +215,7 @@ func newKVCandidates(tx KVTx, cs []schemas.Contract) *kvCandidates {
 	return b
 }
 
-func (b *kvCandidates) load(w *working, id string) {
+func (b *kvCandidates) load(w *Working, id string) {
 	if _, ok := w.deals[id]; ok {
 		return
 	}
@@ -226,12 +226,12 @@ func (b *kvCandidates) load(w *working, id string) {
 
 // scan calls fn with the id ending each key under prefix; with a range, only
 // for keys whose next 8 bytes are a value in [lo, hi].
-func (b *kvCandidates) scan(prefix []byte, rng *recordFigure, fn func(id string)) {
+func (b *kvCandidates) scan(prefix []byte, rng *FigureRange, fn func(id string)) {
 	start := prefix
 	var hi []byte
 	if rng != nil {
-		start = join(prefix, sortableFloat(rng.lo))
-		hi = sortableFloat(rng.hi)
+		start = join(prefix, sortableFloat(rng.Lo))
+		hi = sortableFloat(rng.Hi)
 	}
 	var ids []string // loaded after the scan: fn reads the same transaction
 	b.tx.Scan(BucketCandidates, start, func(k, _ []byte) bool {
@@ -253,14 +253,14 @@ func (b *kvCandidates) scan(prefix []byte, rng *recordFigure, fn func(id string)
 	}
 }
 
-func (b *kvCandidates) candidates(w *working, cs []schemas.Contract) error {
+func (b *kvCandidates) Candidates(w *Working, cs []schemas.Contract) error {
 	w.pools = map[string][]string{}
 	for _, c := range cs {
 		b.load(w, c.ID)
 		if id := b.tx.Get(BucketRecords, []byte(c.ID)); id != nil {
 			b.load(w, string(id))
 		}
-		key := poolKey(c)
+		key := PoolKey(c)
 		if _, ok := w.pools[key]; ok {
 			continue
 		}
@@ -279,8 +279,8 @@ func (b *kvCandidates) candidates(w *working, cs []schemas.Contract) error {
 // from the deal's index keys, without decoding it).
 func (b *kvCandidates) pool(c schemas.Contract) []string {
 	op := schemas.Key(c.Operator.Name)
-	gp := groupPrefix(dealGroup{op, labelKey(c.Counterparty.Label())})
-	figs := recordFigures(c)
+	gp := groupPrefix(DealGroup{op, LabelKey(c.Counterparty.Label())})
+	figs := FigureRanges(c)
 	set := map[string]bool{}
 	if len(figs) == 0 {
 		b.scan(join(gp, []byte{'g'}), nil, func(id string) { set[id] = true })
@@ -298,23 +298,23 @@ func (b *kvCandidates) pool(c schemas.Contract) []string {
 	// The same label.
 	none := []byte{'z'}
 	if len(figs) == 1 {
-		none = []byte{'n', figTag(figs[0].field)}
+		none = []byte{'n', figTag(figs[0].Field)}
 	}
 	b.scan(join(gp, none), nil, check)
 	for i := range figs {
-		if f := &figs[i]; f.ok {
-			b.scan(join(gp, []byte{'f', figTag(f.field)}), f, check)
+		if f := &figs[i]; f.OK {
+			b.scan(join(gp, []byte{'f', figTag(f.Field)}), f, check)
 		}
 	}
 	// Another label: an undisclosed side, and a figure that agrees.
 	for i := range figs {
 		f := &figs[i]
-		if !f.ok {
+		if !f.OK {
 			continue
 		}
-		b.scan(crossPrefix(op, false, f.field), f, check)
+		b.scan(crossPrefix(op, false, f.Field), f, check)
 		if c.Counterparty.Name == nil {
-			b.scan(crossPrefix(op, true, f.field), f, check)
+			b.scan(crossPrefix(op, true, f.Field), f, check)
 		}
 	}
 	return keysOf(set)
@@ -322,14 +322,14 @@ func (b *kvCandidates) pool(c schemas.Contract) []string {
 
 // agrees says whether each figure of figs is unknown for deal id or has a
 // known value in its range, reading the deal's 'X' keys.
-func (b *kvCandidates) agrees(id string, figs []recordFigure) bool {
+func (b *kvCandidates) agrees(id string, figs []FigureRange) bool {
 	keys, err := decodeKeys(b.tx.Get(BucketCandidateKeys, []byte(id)))
 	if err != nil {
 		return true // unreadable: let candidate decide on the deal itself
 	}
 	for _, f := range figs {
-		tag := figTag(f.field)
-		lo, hi := sortableFloat(f.lo), sortableFloat(f.hi)
+		tag := figTag(f.Field)
+		lo, hi := sortableFloat(f.Lo), sortableFloat(f.Hi)
 		known, ok := false, false
 		for _, k := range keys {
 			if len(k) == 0 || k[0] != 'X' {
@@ -340,7 +340,7 @@ func (b *kvCandidates) agrees(id string, figs []recordFigure) bool {
 				continue
 			}
 			known = true
-			if v := k[i+3 : i+11]; f.ok && bytes.Compare(v, lo) >= 0 && bytes.Compare(v, hi) <= 0 {
+			if v := k[i+3 : i+11]; f.OK && bytes.Compare(v, lo) >= 0 && bytes.Compare(v, hi) <= 0 {
 				ok = true
 				break
 			}
@@ -352,10 +352,10 @@ func (b *kvCandidates) agrees(id string, figs []recordFigure) bool {
 	return true
 }
 
-func (b *kvCandidates) aggregates(w *working, gs []dealGroup) ([]dealGroup, error) {
-	var found []dealGroup
+func (b *kvCandidates) Aggregates(w *Working, gs []DealGroup) ([]DealGroup, error) {
+	var found []DealGroup
 	for _, g := range gs {
-		if !b.ops[g.op] {
+		if !b.ops[g.Op] {
 			continue // not an operator of the batch: its deals were never all read
 		}
 		has := false
@@ -370,9 +370,9 @@ func (b *kvCandidates) aggregates(w *working, gs []dealGroup) ([]dealGroup, erro
 	return found, nil
 }
 
-func (b *kvCandidates) members(w *working, gs []dealGroup) error {
+func (b *kvCandidates) Members(w *Working, gs []DealGroup) error {
 	for _, g := range gs {
-		if !b.ops[g.op] {
+		if !b.ops[g.Op] {
 			continue
 		}
 		b.scan(join(groupPrefix(g), []byte{'g'}), nil, func(id string) { b.load(w, id) })
@@ -381,5 +381,5 @@ func (b *kvCandidates) members(w *working, gs []dealGroup) error {
 }
 
 // The embedded stores read deals whole.
-func (b *kvCandidates) partial([]string) []string     { return nil }
-func (b *kvCandidates) full(*working, []string) error { return nil }
+func (b *kvCandidates) Partial([]string) []string     { return nil }
+func (b *kvCandidates) Full(*Working, []string) error { return nil }

@@ -227,14 +227,14 @@ func (s *KVStore) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	res := Result{Deals: []Deal{}}
 	err := s.kv.View(ctx, func(tx KVTx) error {
-		hits, err := s.matching(ctx, tx, q, false, q.From+q.size())
+		hits, err := s.matching(ctx, tx, q, false, q.From+q.PageSize())
 		if err != nil {
 			return err
 		}
 		res.Total = len(hits)
 		// Validate bounds From and Size by MaxPageSize: no overflow here.
 		from := min(q.From, len(hits))
-		to := from + min(q.size(), len(hits)-from)
+		to := from + min(q.PageSize(), len(hits)-from)
 		res.Deals = res.Deals[:0]
 		for _, h := range hits[from:to] {
 			if d := getDeal(tx, h.ID); d != nil {
@@ -250,7 +250,7 @@ func (s *KVStore) Search(ctx context.Context, q Query) (Result, error) {
 }
 
 // Scan calls fn with every deal the query matches, in the query's order,
-// ignoring Size and From (as ESStore.Scan, and like it without the sources'
+// ignoring Size and From (as the Elasticsearch store's Scan, and like it without the sources'
 // claims, the alerts and the record ids).
 func (s *KVStore) Scan(ctx context.Context, q Query, fn func(Deal) error) error {
 	if err := q.Validate(); err != nil {
@@ -284,7 +284,7 @@ func (s *KVStore) Scan(ctx context.Context, q Query, fn func(Deal) error) error 
 	return nil
 }
 
-// scanView drops what Scan leaves out (ESStore.Scan's _source excludes).
+// scanView drops what Scan leaves out (the Elasticsearch store's _source excludes).
 func scanView(d Deal) Deal {
 	d.Alerts, d.RecordIDs = nil, nil
 	for i := range d.Sources {
@@ -293,9 +293,9 @@ func scanView(d Deal) Deal {
 	return d
 }
 
-// scanSummary calls fn with the summary (summaryFields) of every deal q
+// ScanSummary calls fn with the summary (SummaryFields) of every deal q
 // matches, from memory: what aggregations read.
-func (s *KVStore) scanSummary(ctx context.Context, q Query, fn func(Deal) error) error {
+func (s *KVStore) ScanSummary(ctx context.Context, q Query, fn func(Deal) error) error {
 	if err := q.Validate(); err != nil {
 		return err
 	}

@@ -159,8 +159,8 @@ func partyField(name string, p func(c *schemas.Contract) **schemas.Party) fieldS
 		set: func(dst, src *schemas.Contract) { *p(dst) = *p(src) }}
 }
 
-// undisclosedPrefix marks a counterparty claim that gives a descriptor only.
-const undisclosedPrefix = "undisclosed: "
+// UndisclosedPrefix marks a counterparty claim that gives a descriptor only.
+const UndisclosedPrefix = "undisclosed: "
 
 // fields are the contract fields that carry provenance: the registry's
 // Provenance fields (schemas.Fields), in its order.
@@ -186,7 +186,7 @@ func provenanceFields() []fieldSpec {
 					case c.Counterparty.Name != nil && *c.Counterparty.Name != "":
 						return *c.Counterparty.Name, nil, true
 					case c.Counterparty.Descriptor != nil && *c.Counterparty.Descriptor != "":
-						return undisclosedPrefix + *c.Counterparty.Descriptor, nil, true
+						return UndisclosedPrefix + *c.Counterparty.Descriptor, nil, true
 					}
 					return "", nil, false
 				},
@@ -319,7 +319,7 @@ func recompute(d *Deal) {
 		f.set(&c, shown.sources[0].Claims)
 		distinct := 0
 		for _, g := range groups {
-			if f.name == "counterparty" && strings.HasPrefix(g.value, undisclosedPrefix) && !strings.HasPrefix(shown.value, undisclosedPrefix) {
+			if f.name == "counterparty" && strings.HasPrefix(g.value, UndisclosedPrefix) && !strings.HasPrefix(shown.value, UndisclosedPrefix) {
 				// An article that does not name the customer does not contradict one that does.
 			} else {
 				distinct++
@@ -370,7 +370,7 @@ func chooseGroup(field string, groups []*claimGroup) *claimGroup {
 	best := groups[0]
 	better := func(a, b *claimGroup) bool {
 		if field == "counterparty" {
-			au, bu := strings.HasPrefix(a.value, undisclosedPrefix), strings.HasPrefix(b.value, undisclosedPrefix)
+			au, bu := strings.HasPrefix(a.value, UndisclosedPrefix), strings.HasPrefix(b.value, UndisclosedPrefix)
 			if au != bu {
 				return bu
 			}

@@ -9,11 +9,11 @@ import (
 // parallelMin is the fewest items worth spreading over several goroutines.
 const parallelMin = 64
 
-// parallel calls fn(i) for every i in [0, n), on up to GOMAXPROCS goroutines
+// Parallel calls fn(i) for every i in [0, n), on up to GOMAXPROCS goroutines
 // when n is large enough. fn must only touch what belongs to item i. The
 // indexer's batches spend much of their time decoding and encoding JSON,
 // item by item, while Elasticsearch waits: this uses every core for it.
-func parallel(n int, fn func(i int)) {
+func Parallel(n int, fn func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
 	if workers <= 1 {
 		for i := range n {

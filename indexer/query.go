@@ -14,7 +14,7 @@ import (
 
 // Query selects deals. Zero values mean "any". Both stores give the same
 // answer for the same query and data: Query.matches is the reference
-// semantics (embedded store), esQuery its Elasticsearch translation.
+// semantics (embedded store), ledger/es translates it for Elasticsearch.
 type Query struct {
 	// Text is free text over titles, evidence and party names: every word
 	// (letters and digits, case-insensitive) must appear as a whole word somewhere.
@@ -91,7 +91,7 @@ func (q *Query) Validate() error {
 	if q.Size < 0 || q.From < 0 {
 		return errors.New("query: size and from must not be negative")
 	}
-	if q.Size > MaxPageSize || q.From > MaxPageSize || q.size()+q.From > MaxPageSize {
+	if q.Size > MaxPageSize || q.From > MaxPageSize || q.PageSize()+q.From > MaxPageSize {
 		return fmt.Errorf("query: from + size must not exceed %d", MaxPageSize)
 	}
 	for _, b := range []struct {
@@ -132,12 +132,26 @@ func (q *Query) Validate() error {
 	return nil
 }
 
-func (q Query) size() int {
+// PageSize is Size, or its default (50) when 0.
+func (q Query) PageSize() int {
 	if q.Size == 0 {
 		return 50
 	}
 	return q.Size
 }
+
+// AnnouncedDates are AnnouncedFrom and AnnouncedTo as YYYY-MM-DD (a month is
+// its first day as from and its last day as to), "" when unset or invalid
+// (see Validate).
+func (q Query) AnnouncedDates() (from, to string) {
+	from, _ = dateBound(q.AnnouncedFrom, false)
+	to, _ = dateBound(q.AnnouncedTo, true)
+	return from, to
+}
+
+// TextWords are the words of Text as both stores compare them (lower case,
+// see words): each must appear in a deal.
+func (q Query) TextWords() []string { return words(q.Text) }
 
 // dateBound normalises a YYYY-MM-DD or YYYY-MM bound to YYYY-MM-DD: a month
 // is its first day as a lower bound and its last day as an upper bound.
@@ -268,7 +282,7 @@ func inRange(p *float64, lo, hi float64) bool {
 	return (lo <= 0 || *p >= lo) && (hi <= 0 || *p <= hi)
 }
 
-// matches is the reference semantics of a query (esQuery translates it).
+// matches is the reference semantics of a query (ledger/es translates it).
 func (q Query) matches(d Deal) bool { return q.matchesPlan(&d, nil, nil, q.plan()) }
 
 // queryPlan is what a query compares, computed once per query: its words
@@ -284,7 +298,7 @@ func (q Query) plan() queryPlan {
 	from, _ := dateBound(q.AnnouncedFrom, false)
 	to, _ := dateBound(q.AnnouncedTo, true)
 	return queryPlan{want: words(q.Text), from: from, to: to,
-		location: strings.ToLower(q.Location), hardware: strings.ToLower(q.Hardware), undisclosed: undisclosedPrefix + q.Counterparty}
+		location: strings.ToLower(q.Location), hardware: strings.ToLower(q.Hardware), undisclosed: UndisclosedPrefix + q.Counterparty}
 }
 
 // dealLower is a deal's location and hardware in lower case (what Location
@@ -365,7 +379,7 @@ func (q Query) matchesPlan(d *Deal, have []string, low *dealLower, p queryPlan) 
 
 // counterpartyMatchesPlan: the shown name (or descriptor when undisclosed), or any
 // name or descriptor a source gave for the deal.
-// (undisclosed is undisclosedPrefix + want, computed once per query.)
+// (undisclosed is UndisclosedPrefix + want, computed once per query.)
 func counterpartyMatchesPlan(d *Deal, want, undisclosed string) bool {
 	if strings.EqualFold(want, d.Counterparty.Label()) {
 		return true

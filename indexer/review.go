@@ -1,12 +1,9 @@
 package indexer
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"regexp"
 	"sort"
 	"strconv"
@@ -106,7 +103,7 @@ func ParseCorrection(field, value string) (Correction, error) {
 			if d == "" {
 				return Correction{}, errors.New(`counterparty: "undisclosed:" needs a descriptor, e.g. "undisclosed: investment-grade hyperscaler"`)
 			}
-			value = undisclosedPrefix + d
+			value = UndisclosedPrefix + d
 		}
 	default:
 		if isNumberField(field) && value != "" {
@@ -155,8 +152,8 @@ func setField(c *schemas.Contract, field, value string) {
 		switch {
 		case value == "":
 			c.Counterparty = schemas.Counterparty{}
-		case strings.HasPrefix(value, undisclosedPrefix):
-			d := strings.TrimPrefix(value, undisclosedPrefix)
+		case strings.HasPrefix(value, UndisclosedPrefix):
+			d := strings.TrimPrefix(value, UndisclosedPrefix)
 			c.Counterparty = schemas.Counterparty{Descriptor: &d}
 		default:
 			c.Counterparty = schemas.Counterparty{Name: str()}
@@ -291,6 +288,17 @@ func (a ReviewAction) Validate() error {
 	return nil
 }
 
+// ApplyReview applies a reviewer's action a (valid) to deal old at time now
+// and returns the new deal, with the alerts policy (may be nil) raises for
+// it. Stores write it in place of old, conditionally.
+func ApplyReview(old *Deal, a ReviewAction, policy AlertPolicy, now time.Time) Deal {
+	d := reviewed(old, a, now)
+	if policy != nil {
+		raiseAlerts(policy, old, &d, now)
+	}
+	return d
+}
+
 // reviewed applies action a to deal old at time now and returns the new deal.
 func reviewed(old *Deal, a ReviewAction, now time.Time) Deal {
 	d := cloneDeal(old)
@@ -360,50 +368,4 @@ func ReviewReasons(d Deal) []string {
 		why = append([]string{fmt.Sprintf("%d new record(s) since the %s review", len(d.RecordIDs)-d.Review.RecordCount, d.Review.Status)}, why...)
 	}
 	return why
-}
-
-// Review applies a reviewer's action to deal id with a conditional write
-// (retried on conflict); alerts the corrected deal deserves are raised in it.
-func (s *ESStore) Review(ctx context.Context, id string, a ReviewAction) (*Deal, error) {
-	if err := a.Validate(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	policy, notify := s.policy, s.notify
-	s.mu.Unlock()
-	for attempt := 0; attempt < maxConflictRounds; attempt++ {
-		got, err := s.get(ctx, []string{id})
-		if err != nil {
-			return nil, err
-		}
-		cur, ok := got[id]
-		if !ok {
-			return nil, fmt.Errorf("review %s: %w", id, ErrNoDeal)
-		}
-		cur.deal.ID = id
-		now := time.Now().UTC()
-		d := reviewed(cur.deal, a, now)
-		if policy != nil {
-			raiseAlerts(policy, cur.deal, &d, now)
-		}
-		doc, err := ESDocument(&d)
-		if err != nil {
-			return nil, err
-		}
-		res, err := s.es.Index(s.alias, bytes.NewReader(doc), s.es.Index.WithDocumentID(id),
-			s.es.Index.WithIfSeqNo(int(cur.seqNo)), s.es.Index.WithIfPrimaryTerm(int(cur.primTm)),
-			s.es.Index.WithRefresh("true"), s.es.Index.WithContext(ctx))
-		if err == nil && res.StatusCode == http.StatusConflict {
-			res.Body.Close()
-			continue
-		}
-		if err := check(res, err, "reviewing deal "+id); err != nil {
-			return nil, err
-		}
-		if len(d.Alerts) > len(cur.deal.Alerts) && notify != nil {
-			notify([]string{id})
-		}
-		return &d, nil
-	}
-	return nil, fmt.Errorf("review %s: the deal kept changing; try again", id)
 }

@@ -58,12 +58,12 @@ func RunStage(ctx context.Context, in stream.Consumer, store Store, dlq stream.P
 // indexBatch decodes the records of a batch and upserts them: one error per
 // message (a retryable one when the store was not ready).
 func indexBatch(ctx context.Context, batch []stream.Message, store Store) []error {
-	if p, ok := store.(preparer); ok {
-		p.prepare(ctx)
+	if p, ok := store.(Preparer); ok {
+		p.Prepare(ctx)
 	}
 	errs := make([]error, len(batch))
 	decoded := make([]schemas.Contract, len(batch))
-	parallel(len(batch), func(i int) { decoded[i], errs[i] = decodeContract(batch[i].Value) })
+	Parallel(len(batch), func(i int) { decoded[i], errs[i] = decodeContract(batch[i].Value) })
 	var recs []schemas.Contract
 	var at []int
 	for i := range batch {
@@ -79,11 +79,9 @@ func indexBatch(ctx context.Context, batch []stream.Message, store Store) []erro
 	return errs
 }
 
-// preparer is a store that can start work for the next Upsert while the
-// stage decodes a batch (ESStore: the refresh its candidate searches need).
-type preparer interface{ prepare(ctx context.Context) }
-
-var _ preparer = (*ESStore)(nil)
+// Preparer is a store that can start work for the next Upsert while the
+// stage decodes a batch (ledger/es: the refresh its candidate searches need).
+type Preparer interface{ Prepare(ctx context.Context) }
 
 // decodeContract checks a message against the contract schema.
 func decodeContract(v []byte) (schemas.Contract, error) {

@@ -10,9 +10,9 @@
 # Packages whose tests use the real Kafka (they import internal/testenv and
 # call testenv.Kafka or testenv.ServicePID: they share, pause and restart the
 # services) run one at a time; those whose tests use only Elasticsearch
-# (indexer) run beside them, and the packages without services in parallel
+# (indexer, ledger/es) run beside them, and the packages without services in parallel
 # with -race, beside both. internal/integration pauses Elasticsearch for 6 s
-# (-short; 30 s at full size) in its first tests, which the indexer's tests
+# (-short; 30 s at full size) in its first tests, which the Elasticsearch-only tests
 # ride out (their requests time out after 2 minutes). Inside a service package
 # the parallel tests mostly wait (on consumer groups, timers, the services,
 # their turn on a shared topic): -parallel 16 lets them all start rather than

@@ -20,6 +20,7 @@ import (
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/benchtool"
+	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
@@ -208,7 +209,7 @@ func (s *timedStore) Upsert(ctx context.Context, cs []schemas.Contract) []error 
 // three stages (in this process, on the real Kafka and Elasticsearch) and
 // measures, per article, the time from the crawler's fetch to the webhook
 // receiving its alert, and the time spent between each pair of points.
-func alertLatency(ctx context.Context, kafkaAddr, es string, n int, trace string) ([]row, error) {
+func alertLatency(ctx context.Context, kafkaAddr, esURL string, n int, trace string) ([]row, error) {
 	brokers := []string{kafkaAddr}
 	cfg := kafka.Config{Brokers: brokers}
 	if err := ensureTopics(ctx, cfg); err != nil {
@@ -217,8 +218,8 @@ func alertLatency(ctx context.Context, kafkaAddr, es string, n int, trace string
 	now := time.Now().UnixNano()
 	run := strconv.FormatInt(now, 36)
 	// A fresh alias: every deal is new there, so each one raises its alert.
-	alias := indexer.Alias + "-bench" + run
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Alias: alias})
+	alias := es.Alias + "-bench" + run
+	store, err := es.New(es.Config{Addresses: []string{esURL}, Alias: alias})
 	if err != nil {
 		return nil, err
 	}
@@ -418,9 +419,9 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 	return ds[min(len(ds)-1, int(q*float64(len(ds))))]
 }
 
-func deleteIndices(store *indexer.ESStore, alias string) {
-	es := store.Client()
-	res, err := es.Indices.Delete([]string{alias + "-v*"})
+func deleteIndices(store *es.Store, alias string) {
+	c := store.Client()
+	res, err := c.Indices.Delete([]string{alias + "-v*"})
 	if err == nil {
 		res.Body.Close()
 	}

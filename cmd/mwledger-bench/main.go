@@ -29,9 +29,9 @@ import (
 
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/fixtures"
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/benchtool"
+	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
@@ -225,7 +225,7 @@ func (p *proc) running() bool {
 	}
 }
 
-func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int, indexProfile string) ([]row, error) {
+func endToEnd(ctx context.Context, bin, kafkaAddr, esURL string, n int, indexProfile string) ([]row, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%s: %w (make build)", bin, err)
 	}
@@ -238,8 +238,8 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int, indexProfil
 	run := strconv.FormatInt(now, 36)
 	// A fresh alias per run: the indexer's work depends on the deals already
 	// there, and the figures must not depend on the runs and tests before.
-	alias := indexer.Alias + "-e2e-" + run
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Alias: alias})
+	alias := es.Alias + "-e2e-" + run
+	store, err := es.New(es.Config{Addresses: []string{esURL}, Alias: alias})
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int, indexProfil
 		return nil, err
 	}
 	defer func() {
-		_, _ = esDo(context.WithoutCancel(ctx), http.MethodDelete, strings.TrimRight(es, "/")+"/"+alias+"-v*", "", nil)
+		_, _ = esDo(context.WithoutCancel(ctx), http.MethodDelete, strings.TrimRight(esURL, "/")+"/"+alias+"-v*", "", nil)
 	}()
 	seed := int(now % benchtool.Combos)
 	site := benchtool.NewSite("/bench-"+run, n, 20, func(i int) benchtool.Deal { return benchtool.DealOf(seed, i) })
@@ -275,7 +275,7 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int, indexProfil
 	if err := os.WriteFile(sources, []byte(fmt.Sprintf("sources:\n  - name: bench\n    feeds:\n%s    allow_private: true\n    delay: 1ns\n    parallelism: 16\n", feeds.String())), 0o644); err != nil {
 		return nil, err
 	}
-	env := []string{"MWLEDGER_KAFKA=" + kafkaAddr, "MWLEDGER_ES=" + es, "MWLEDGER_LOG_LEVEL=warn", "MWLEDGER_ES_ALIAS=" + alias}
+	env := []string{"MWLEDGER_KAFKA=" + kafkaAddr, "MWLEDGER_ES=" + esURL, "MWLEDGER_LOG_LEVEL=warn", "MWLEDGER_ES_ALIAS=" + alias}
 	logf("end to end: %d articles, crawl + extract + index as subprocesses", n)
 	start := time.Now()
 	xp, err := startProc(ctx, "extract", bin, env, "extract", "--consume", "--group", gx, "--idle-exit", "10s")
@@ -383,7 +383,7 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int, indexProfil
 	} else {
 		rows = append(rows, row{"indexer vs raw bulk", "indexer records/s", "unknown (its metrics were not scraped)"})
 	}
-	docs, took, err := rawBulk(ctx, es, store.AliasName(), site.URL+"/", run)
+	docs, took, err := rawBulk(ctx, esURL, store.AliasName(), site.URL+"/", run)
 	if err != nil {
 		return nil, err
 	}
@@ -392,7 +392,7 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int, indexProfil
 	if ok {
 		rows = append(rows, row{"indexer vs raw bulk", "indexer in the pipeline / raw bulk", fmt.Sprintf("%.0f%%", 100*rate/raw)})
 	}
-	brows, brate, err := indexBacklog(ctx, bin, kafkaAddr, es, gb, indexer.Alias+"-backlog-"+run, len(counts), indexProfile)
+	brows, brate, err := indexBacklog(ctx, bin, kafkaAddr, esURL, gb, es.Alias+"-backlog-"+run, len(counts), indexProfile)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,6 @@
-// Package indexertest holds scenarios that the tests of both ledger stores
-// (the embedded one in indexer's tests, Elasticsearch in the integration tests)
-// run alike, so that both are held to the same behaviour.
+// Package indexertest holds scenarios that the tests of every ledger backend
+// (ledger/sqlite, ledger/bolt, ledger/es; the integration tests compare two)
+// run alike, so that all are held to the same behaviour.
 package indexertest
 
 import (

@@ -34,7 +34,6 @@ type Store interface {
 var (
 	_ Store = (*sqlite.Store)(nil)
 	_ Store = (*bolt.Store)(nil)
-	_ Store = (*indexer.ESStore)(nil)
 )
 
 // Embedded is the whole pipeline in one process.

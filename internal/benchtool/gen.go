@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/crawler/crawltest"
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 )
 
@@ -114,13 +114,13 @@ func NewSite(prefix string, n, feeds int, deal func(int) Deal) *Site {
 // SourceCounts refreshes the store's alias and returns, for each source URL
 // starting with prefix, in how many deals (and how often) it appears: a record
 // indexed once is 1, a lost record is absent, a duplicated one is 2 or more.
-func SourceCounts(ctx context.Context, store *indexer.ESStore, prefix string) (map[string]int, error) {
+func SourceCounts(ctx context.Context, store *es.Store, prefix string) (map[string]int, error) {
 	if err := store.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	es := store.Client()
+	c := store.Client()
 	body := fmt.Sprintf(`{"size":10000,"_source":["sources.url"],"query":{"nested":{"path":"sources","query":{"prefix":{"sources.url":%q}}}}}`, prefix)
-	res, err := es.Search(es.Search.WithIndex(store.AliasName()), es.Search.WithBody(strings.NewReader(body)), es.Search.WithContext(ctx))
+	res, err := c.Search(c.Search.WithIndex(store.AliasName()), c.Search.WithBody(strings.NewReader(body)), c.Search.WithContext(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/metrics"
+	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
@@ -19,9 +20,9 @@ import (
 // esConfig is how index, search and serve reach Elasticsearch: the address from
 // --es / MWLEDGER_ES, the credentials and TLS trust from the environment only
 // (like Kafka's), so that secrets never appear in a command line, a process
-// list or a log line (indexer.ESConfig.Validate refuses credentials in the URL).
-func esConfig(addr string) indexer.ESConfig {
-	return indexer.ESConfig{
+// list or a log line (es.Config.Validate refuses credentials in the URL).
+func esConfig(addr string) es.Config {
+	return es.Config{
 		Addresses:       strings.Split(addr, ","),
 		Username:        envOr("MWLEDGER_ES_USERNAME", ""),
 		Password:        envOr("MWLEDGER_ES_PASSWORD", ""),
@@ -93,7 +94,7 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 	group := fs.String("group", "mwledger-indexer", "Kafka consumer group")
 	batch := fs.Int("batch", 2000, "records per batch (one bulk request)")
 	reindex := fs.Bool("reindex", false, "copy the ledger into the next index version, swap the alias, and exit")
-	alias := fs.String("alias", envOr("MWLEDGER_ES_ALIAS", indexer.Alias), "the alias deals are written to, behind which its versioned indices live (env MWLEDGER_ES_ALIAS; must start with "+indexer.Alias+")")
+	alias := fs.String("alias", envOr("MWLEDGER_ES_ALIAS", es.Alias), "the alias deals are written to, behind which its versioned indices live (env MWLEDGER_ES_ALIAS; must start with "+es.Alias+")")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (default off)")
 	var sf serviceFlags
 	sf.register(fs, true)
@@ -125,7 +126,7 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 	cfg.OnRequest = metrics.NewESRequests(reg).Observe
 	cfg.Alias = *alias
 	af.observer = metrics.NewAlerts(reg)
-	store, err := indexer.NewESStore(cfg)
+	store, err := es.New(cfg)
 	if err != nil {
 		return err
 	}

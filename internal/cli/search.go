@@ -17,6 +17,7 @@ import (
 	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/textsafe"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger/es"
 )
 
 func defaultLedger() string {
@@ -46,7 +47,7 @@ type ledger interface {
 
 var (
 	_ ledger = indexer.EmbeddedLedger(nil)
-	_ ledger = (*indexer.ESStore)(nil)
+	_ ledger = (*es.Store)(nil)
 )
 
 // openLedger opens the embedded ledger file or connects to Elasticsearch.
@@ -62,7 +63,7 @@ func openLedger(kind, path, esURL string) (ledger, func(), error) {
 		}
 		return b, func() { b.Close() }, nil
 	case "es":
-		s, err := indexer.NewESStore(esConfig(esURL))
+		s, err := es.New(esConfig(esURL))
 		if err != nil {
 			return nil, nil, err
 		}

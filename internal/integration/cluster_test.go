@@ -20,9 +20,9 @@ import (
 	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/mwledger/mwledger/extractor"
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/internal/metrics"
+	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
@@ -301,7 +301,7 @@ func faultRun(t *testing.T, name string, seed, n int, fault func(ctx context.Con
 	stop(t, x.cmd)
 	stop(t, ix.cmd)
 
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: strings.Split(c.es, ",")})
+	store, err := es.New(es.Config{Addresses: strings.Split(c.es, ",")})
 	if err != nil {
 		t.Fatal(err)
 	}

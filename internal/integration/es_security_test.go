@@ -32,9 +32,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
@@ -165,7 +165,7 @@ type cliRun struct {
 // letter) until they are valid again. No output of any run holds a secret.
 func TestESOverTLSWithAuth(t *testing.T) {
 	shares(t, contractsTopic)
-	kafkaAddr, es := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, esURL := testenv.Kafka(t), testenv.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	bin := mwledgerBinary(t)
@@ -173,7 +173,7 @@ func TestESOverTLSWithAuth(t *testing.T) {
 	if err := kafka.EnsureTopics(ctx, kcfg, kafka.TopicSpec{Name: schemas.TopicContracts}, kafka.TopicSpec{Name: schemas.TopicDLQ, Partitions: 1}); err != nil {
 		t.Fatal(err)
 	}
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}}) // direct, to check what arrived
+	store, err := es.New(es.Config{Addresses: []string{esURL}}) // direct, to check what arrived
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestESOverTLSWithAuth(t *testing.T) {
 	}
 
 	ca, otherCA := newTestCA(t, "mwledger test CA"), newTestCA(t, "some other CA")
-	proxy := newESAuthProxy(t, es, ca)
+	proxy := newESAuthProxy(t, esURL, ca)
 	dir := t.TempDir()
 	caFile, otherCAFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "other-ca.pem")
 	if err := os.WriteFile(caFile, ca.pem, 0o644); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
@@ -91,7 +92,7 @@ func publishRecords(t *testing.T, ctx context.Context, cfg kafka.Config, recs []
 // runDeals counts the records of a run in Elasticsearch by their source URLs
 // (each fault record has its own): deals found, and records found in more than
 // one deal or more than once.
-func runDeals(t *testing.T, ctx context.Context, store *indexer.ESStore, run string) (deals, twice int) {
+func runDeals(t *testing.T, ctx context.Context, store *es.Store, run string) (deals, twice int) {
 	t.Helper()
 	counts, err := benchtool.SourceCounts(ctx, store, "https://fault.example/"+run+"/")
 	if err != nil {
@@ -148,12 +149,12 @@ func waitFor(ctx context.Context, every time.Duration, cond func() bool) bool {
 // once its group has committed the whole backlog.
 func TestIndexerKilledMidStream(t *testing.T) {
 	shares(t, contractsTopic)
-	kafkaAddr, es := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, esURL := testenv.Kafka(t), testenv.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	bin := mwledgerBinary(t)
 	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}})
+	store, err := es.New(es.Config{Addresses: []string{esURL}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestIndexerKilledMidStream(t *testing.T) {
 	// one. It is only a bound: the test stops the member once it caught up.
 	start := func() *exec.Cmd {
 		cmd := exec.CommandContext(ctx, bin, "index", "--group", group, "--batch", "100", "--idle-exit", "25s", "--no-alerts")
-		cmd.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafkaAddr, "MWLEDGER_ES="+es, "MWLEDGER_LOG_LEVEL=warn")
+		cmd.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafkaAddr, "MWLEDGER_ES="+esURL, "MWLEDGER_LOG_LEVEL=warn")
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -209,14 +210,14 @@ func TestIndexerKilledMidStream(t *testing.T) {
 // either way the freeze outlasts a request) while records flow, then thaws it:
 // the indexer must ride it out with retries, never fail, and index everything.
 func TestElasticsearchPausedWhileIndexing(t *testing.T) {
-	kafkaAddr, es := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, esURL := testenv.Kafka(t), testenv.ES(t)
 	pause := sized(t, "pause", 30*time.Second, 6*time.Second)
 	timeout := sized(t, "request timeout", 10*time.Second, 4*time.Second)
 	pid := testenv.ServicePID(t, "MWLEDGER_TEST_ES_PID_FILE")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Timeout: timeout})
+	store, err := es.New(es.Config{Addresses: []string{esURL}, Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}

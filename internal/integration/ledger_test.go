@@ -21,6 +21,7 @@ import (
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
@@ -158,9 +159,9 @@ type ledgerEnv struct {
 }
 
 func newLedgerEnv(t *testing.T, ctx context.Context) *ledgerEnv {
-	kafkaAddr, es := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, esURL := testenv.Kafka(t), testenv.ES(t)
 	id := runID("lt")
-	e := &ledgerEnv{kcfg: kafka.Config{Brokers: []string{kafkaAddr}}, es: es, alias: indexer.Alias + "-" + id,
+	e := &ledgerEnv{kcfg: kafka.Config{Brokers: []string{kafkaAddr}}, es: esURL, alias: es.Alias + "-" + id,
 		topic: "mwledger.contracts." + id, alerts: alert.Topic + "." + id, hook: newWebhookReceiver(t),
 		log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if err := kafka.EnsureTopics(ctx, e.kcfg, kafka.TopicSpec{Name: e.topic}, kafka.TopicSpec{Name: e.alerts, Partitions: 1},
@@ -200,13 +201,13 @@ func (e *ledgerEnv) publish(t *testing.T, ctx context.Context, cs ...schemas.Con
 
 // indexer is one indexer process: a store, a dispatcher with the three sinks, a stage.
 type testIndexer struct {
-	store *indexer.ESStore
+	store *es.Store
 	disp  *alert.Dispatcher
 }
 
 func (e *ledgerEnv) newIndexer(t *testing.T, ctx context.Context) *testIndexer {
 	t.Helper()
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{e.es}, Alias: e.alias, Log: e.log})
+	store, err := es.New(es.Config{Addresses: []string{e.es}, Alias: e.alias, Log: e.log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +252,7 @@ func (ix *testIndexer) run(t *testing.T, ctx context.Context, e *ledgerEnv, grou
 	return st
 }
 
-func allDeals(t *testing.T, ctx context.Context, s *indexer.ESStore) []indexer.Deal {
+func allDeals(t *testing.T, ctx context.Context, s *es.Store) []indexer.Deal {
 	t.Helper()
 	if err := s.Refresh(ctx); err != nil {
 		t.Fatal(err)
@@ -434,7 +435,7 @@ func synthetic(prefix string, n int) []schemas.Contract {
 }
 
 // TestLedgerThroughputAndAlertLatency reports bulk indexing throughput (deals/s,
-// new deals with alerts, through ESStore.Upsert in batches of 500; 5000 deals,
+// new deals with alerts, through es.Store.Upsert in batches of 500; 5000 deals,
 // -short 1000) and the latency from a contract record published on Kafka to its
 // alert at the webhook (p50/p95 over a bounded number of records, one at a time).
 func TestLedgerThroughputAndAlertLatency(t *testing.T) {
@@ -550,7 +551,7 @@ func TestLedgerReindexSwapsAliasWhileServing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if next := fmt.Sprintf("-v%d", indexer.MappingVersion+1); !strings.HasSuffix(st.To, next) || st.Copied != len(before) {
+	if next := fmt.Sprintf("-v%d", es.MappingVersion+1); !strings.HasSuffix(st.To, next) || st.Copied != len(before) {
 		t.Errorf("reindex %+v; want a copy of %d deals into %s", st, len(before), next)
 	}
 	if failures.Load() != 0 {

@@ -21,6 +21,7 @@ import (
 	"github.com/mwledger/mwledger/internal/eval"
 	"github.com/mwledger/mwledger/internal/fixturesite"
 	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
@@ -68,7 +69,7 @@ func background(t *testing.T, ctx context.Context, args ...string) (stop func())
 // the same articles changes no count.
 func TestPipelineEndToEnd(t *testing.T) {
 	shares(t, articlesTopic|contractsTopic)
-	kafkaAddr, es := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, esURL := testenv.Kafka(t), testenv.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
@@ -137,7 +138,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		passes++
 		state := filepath.Join(t.TempDir(), fmt.Sprintf("crawl-state-%d.db", passes))
 		stopExtract := background(t, ctx, "extract", "--kafka", kafkaAddr, "--consume", "--group", group+"-x")
-		stopIndex := background(t, ctx, "index", "--kafka", kafkaAddr, "--es", es, "--group", group+"-i")
+		stopIndex := background(t, ctx, "index", "--kafka", kafkaAddr, "--es", esURL, "--group", group+"-i")
 		mwledger(t, ctx, "crawl", "--kafka", kafkaAddr, "--sources", sources, "--once", "--state", state)
 		caughtUp(t, ctx, cfg.Brokers, group+"-x", schemas.TopicArticles)
 		stopExtract()
@@ -146,7 +147,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 	pass()
 
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}})
+	store, err := es.New(es.Config{Addresses: []string{esURL}})
 	if err != nil {
 		t.Fatal(err)
 	}

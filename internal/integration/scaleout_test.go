@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/extractor"
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
@@ -27,12 +27,12 @@ import (
 // The survivors are stopped (SIGTERM) once both groups have committed everything.
 func TestScaleOutSurvivesKills(t *testing.T) {
 	shares(t, articlesTopic|contractsTopic)
-	kafkaAddr, es := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, esURL := testenv.Kafka(t), testenv.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	bin := mwledgerBinary(t)
 	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}})
+	store, err := es.New(es.Config{Addresses: []string{esURL}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestScaleOutSurvivesKills(t *testing.T) {
 	// (only a bound: the test stops the survivors once their groups caught up).
 	start := func(args ...string) *exec.Cmd {
 		cmd := exec.CommandContext(ctx, bin, append(args, "--idle-exit", "25s")...)
-		cmd.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafkaAddr, "MWLEDGER_ES="+es, "MWLEDGER_LOG_LEVEL=warn")
+		cmd.Env = append(os.Environ(), "MWLEDGER_KAFKA="+kafkaAddr, "MWLEDGER_ES="+esURL, "MWLEDGER_LOG_LEVEL=warn")
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -24,6 +24,8 @@ import (
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/internal/web"
 	"github.com/mwledger/mwledger/ledger/bolt"
+	"github.com/mwledger/mwledger/ledger/es"
+	"github.com/mwledger/mwledger/ledger/es/estest"
 	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -32,13 +34,13 @@ import (
 // alias (its own, so other tests' deals never show) and a temporary embedded
 // ledger (SQLite, the default; bbolt runs the same KVStore code and
 // TestSearchLatency compares it too).
-func searchStores(t *testing.T, ctx context.Context, recs []schemas.Contract) (*indexer.ESStore, indexer.EmbeddedLedger) {
+func searchStores(t *testing.T, ctx context.Context, recs []schemas.Contract) (*es.Store, indexer.EmbeddedLedger) {
 	t.Helper()
 	return searchStoresLog(t, ctx, recs, nil)
 }
 
 // searchStoresLog is searchStores with the Elasticsearch store logging to log.
-func searchStoresLog(t *testing.T, ctx context.Context, recs []schemas.Contract, log *slog.Logger) (*indexer.ESStore, indexer.EmbeddedLedger) {
+func searchStoresLog(t *testing.T, ctx context.Context, recs []schemas.Contract, log *slog.Logger) (*es.Store, indexer.EmbeddedLedger) {
 	t.Helper()
 	ess := aliasStore(t, ctx, "search", log)
 	bs, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.sqlite"))
@@ -451,7 +453,7 @@ func TestSearchLatency(t *testing.T) {
 	k := 0
 	if err := bs.Scan(ctx, indexer.Query{}, func(d indexer.Deal) error {
 		meta, _ := json.Marshal(map[string]any{"index": map[string]any{"_id": d.ID}})
-		doc, err := indexer.ESDocument(&d)
+		doc, err := es.Document(&d)
 		if err != nil {
 			return err
 		}
@@ -520,7 +522,7 @@ func TestSearchLatency(t *testing.T) {
 // Elasticsearch with its request cache cleared before every request (and
 // once cached), the embedded store, and the Go path over Elasticsearch (what
 // Elasticsearch used to do).
-func aggregationLatency(t *testing.T, ctx context.Context, ess *indexer.ESStore, bs indexer.EmbeddedLedger, deals int) {
+func aggregationLatency(t *testing.T, ctx context.Context, ess *es.Store, bs indexer.EmbeddedLedger, deals int) {
 	queries := []indexer.Query{{}, {HyperscalerOnly: true}, {AnnouncedFrom: "2025-01", AnnouncedTo: "2025-12"}, {ContractType: schemas.TypeColocation}}
 	for _, name := range indexer.Aggregations {
 		for _, q := range queries[:2] {
@@ -554,7 +556,7 @@ func aggregationLatency(t *testing.T, ctx context.Context, ess *indexer.ESStore,
 		return fmt.Sprintf("p50 %s p95 %s", ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*95/100].Round(time.Millisecond))
 	}
 	for _, name := range indexer.Aggregations {
-		var es, cached, embedded []time.Duration
+		var esURL, cached, embedded []time.Duration
 		for range rounds {
 			for _, q := range queries {
 				clearCache()
@@ -562,7 +564,7 @@ func aggregationLatency(t *testing.T, ctx context.Context, ess *indexer.ESStore,
 				if _, err := indexer.AggregateStore(ctx, ess, name, q); err != nil {
 					t.Fatal(err)
 				}
-				es = append(es, time.Since(t0))
+				esURL = append(esURL, time.Since(t0))
 				t0 = time.Now()
 				if _, err := indexer.AggregateStore(ctx, ess, name, q); err != nil {
 					t.Fatal(err)
@@ -581,7 +583,7 @@ func aggregationLatency(t *testing.T, ctx context.Context, ess *indexer.ESStore,
 		}
 		scan := time.Since(t0)
 		t.Logf("aggregation %-15s over %d deals, %d requests each: elasticsearch %s (request cache %s); embedded %s; Go over elasticsearch (old path, all deals) %s",
-			name, deals, len(es), pct(es), pct(cached), pct(embedded), scan.Round(time.Millisecond))
+			name, deals, len(esURL), pct(esURL), pct(cached), pct(embedded), scan.Round(time.Millisecond))
 	}
 }
 
@@ -635,23 +637,8 @@ func TestAPISameOnBothStores(t *testing.T) {
 }
 
 // aliasStore is an Elasticsearch store on an alias of its own
-// (mwledger-contracts-NAME-<time>), so that other tests' deals never show; its
-// indices are deleted with the test.
-func aliasStore(t *testing.T, ctx context.Context, name string, log *slog.Logger) *indexer.ESStore {
+// (estest.Open), so that other tests' deals never show.
+func aliasStore(t *testing.T, ctx context.Context, name string, log *slog.Logger) *es.Store {
 	t.Helper()
-	es := testenv.ES(t)
-	alias := fmt.Sprintf("mwledger-contracts-%s-%d", name, time.Now().UnixNano())
-	ess, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Alias: alias, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ess.EnsureIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if res, err := ess.Client().Indices.Delete([]string{alias + "-v*"}); err == nil {
-			res.Body.Close()
-		}
-	})
-	return ess
+	return estest.Open(t, ctx, testenv.ES(t), name, es.Config{Log: log})
 }

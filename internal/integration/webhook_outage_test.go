@@ -19,6 +19,7 @@ import (
 
 	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
 
@@ -169,7 +170,7 @@ func TestWebhookDownForAMinute(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(failed, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	recv := newOutageReceiver(t)
 
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{e.es}, Alias: e.alias, Log: log})
+	store, err := es.New(es.Config{Addresses: []string{e.es}, Alias: e.alias, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

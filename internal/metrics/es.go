@@ -25,7 +25,7 @@ func NewESBulk(reg prometheus.Registerer) *ESBulk {
 	return b
 }
 
-// Observe records one bulk request (indexer.ESConfig.OnBulk): status 0 is no response.
+// Observe records one bulk request (es.Config.OnBulk): status 0 is no response.
 func (b *ESBulk) Observe(took time.Duration, status int) {
 	b.took.Observe(seconds(took))
 	s := "error"
@@ -50,7 +50,7 @@ func NewESRequests(reg prometheus.Registerer) *ESRequests {
 	return r
 }
 
-// Observe records one request (indexer.ESConfig.OnRequest).
+// Observe records one request (es.Config.OnRequest).
 func (r *ESRequests) Observe(kind string, took time.Duration, _ int) {
 	r.took.WithLabelValues(kind).Observe(seconds(took))
 }

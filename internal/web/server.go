@@ -21,7 +21,7 @@ import (
 	"github.com/mwledger/mwledger/redact"
 )
 
-// Ledger is what the server reads: sqlite.Store (ledger/sqlite), bolt.Store and indexer.ESStore.
+// Ledger is what the server reads: sqlite.Store (ledger/sqlite), bolt.Store and es.Store.
 type Ledger interface {
 	Search(ctx context.Context, q indexer.Query) (indexer.Result, error)
 	Scan(ctx context.Context, q indexer.Query, fn func(indexer.Deal) error) error

@@ -10,7 +10,7 @@ import (
 )
 
 // The bbolt ledger passes the conformance suite every backend must pass
-// (SQLite: ledger/sqlite; Elasticsearch: internal/integration).
+// (SQLite: ledger/sqlite; Elasticsearch: ledger/es).
 func TestConformanceBolt(t *testing.T) {
 	indexertest.Conformance(t, context.Background(), func(t *testing.T) (indexertest.Backend, func() error) {
 		s, err := bolt.Open(filepath.Join(t.TempDir(), "ledger.db"))

@@ -21,7 +21,7 @@ import (
 )
 
 // The SQLite ledger passes the conformance suite every backend passes
-// (bbolt: indexer's TestConformanceBolt; Elasticsearch: internal/integration).
+// (bbolt: ledger/bolt; Elasticsearch: ledger/es).
 func TestConformanceSQLite(t *testing.T) {
 	indexertest.Conformance(t, context.Background(), func(t *testing.T) (indexertest.Backend, func() error) {
 		s, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.sqlite"))

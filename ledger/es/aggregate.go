@@ -1,4 +1,4 @@
-package indexer
+package es
 
 import (
 	"bytes"
@@ -7,39 +7,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"time"
+
+	"github.com/mwledger/mwledger/indexer"
 )
 
-// aggFields is the "agg" object of a deal's Elasticsearch document: what
-// Aggregate derives from a deal, precomputed by the same functions when the
-// deal is written, so that Elasticsearch aggregates without scripts.
-type aggFields struct {
-	// Skip: cancelled, or an aggregate whose parts are in the ledger (skipped).
-	Skip bool `json:"skip"`
-	// MW and ValueUSD are the figures after lifecycle events (currentFigures).
-	MW       *float64 `json:"mw"`
-	ValueUSD *float64 `json:"value_usd"`
-	// HyperscalerGrade is HyperscalerGrade(d).
-	HyperscalerGrade bool `json:"hyperscaler_grade"`
-	// Counterparty is the counterparty's Label (by-counterparty, tiers).
-	Counterparty string `json:"counterparty"`
-}
-
-func aggFieldsOf(d Deal) aggFields {
-	mw, value := currentFigures(d)
-	return aggFields{Skip: skipped(d), MW: mw, ValueUSD: value, HyperscalerGrade: HyperscalerGrade(d), Counterparty: d.Counterparty.Label()}
-}
-
-// ESDocument is a deal as Elasticsearch indexes it: the deal's JSON (as the
-// embedded store keeps it) followed by its "agg" object. Every write of a deal
+// Document is a deal as Elasticsearch indexes it: the deal's JSON (as the
+// embedded store keeps it) followed by its "agg" object (indexer.AggFacts:
+// what Aggregate derives from the deal, precomputed when the deal is
+// written, so that Elasticsearch aggregates without scripts). Every write of a deal
 // to Elasticsearch goes through it (documents without agg send the
 // aggregations to the slow Go path).
-func ESDocument(d *Deal) ([]byte, error) {
+func Document(d *indexer.Deal) ([]byte, error) {
 	return json.Marshal(struct {
-		*Deal
-		Agg aggFields `json:"agg"`
-	}{d, aggFieldsOf(*d)})
+		*indexer.Deal
+		Agg indexer.AggFacts `json:"agg"`
+	}{d, indexer.AggFactsOf(*d)})
 }
 
 // withAggFields sets (or refreshes) the "agg" object of a stored deal
@@ -47,7 +32,7 @@ func ESDocument(d *Deal) ([]byte, error) {
 // that migrated deals join the review queue), keeping every other field as it
 // is (reindex).
 func withAggFields(src json.RawMessage) ([]byte, error) {
-	var d Deal
+	var d indexer.Deal
 	if err := json.Unmarshal(src, &d); err != nil {
 		return nil, err
 	}
@@ -55,13 +40,13 @@ func withAggFields(src json.RawMessage) ([]byte, error) {
 	if err := json.Unmarshal(src, &doc); err != nil {
 		return nil, err
 	}
-	agg, err := json.Marshal(aggFieldsOf(d))
+	agg, err := json.Marshal(indexer.AggFactsOf(d))
 	if err != nil {
 		return nil, err
 	}
 	doc["agg"] = agg
 	if _, ok := doc["review_reasons"]; !ok {
-		if why := ReviewReasons(d); len(why) > 0 {
+		if why := indexer.ReviewReasons(d); len(why) > 0 {
 			if doc["review_reasons"], err = json.Marshal(why); err != nil {
 				return nil, err
 			}
@@ -82,8 +67,8 @@ const (
 	esAggCompression = 5000
 )
 
-// esAggregate computes aggregation name over the deals q matches with
-// Elasticsearch aggregations, to the same result as Aggregate: deals are
+// Aggregate computes aggregation name (valid) over the deals q matches with
+// Elasticsearch aggregations, to the same result as indexer.Aggregate: deals are
 // grouped by a composite aggregation (terms on contract_type, agg.counterparty
 // or operator.name; a quarterly date_histogram on announced_on, missing =
 // "unknown") paged through with after_key, under a filter that leaves out
@@ -95,11 +80,11 @@ const (
 // thousands of operators costs seconds.
 //
 // Deals written without the agg object (by an older indexer, or a writer
-// that does not use ESDocument) cannot be aggregated this way: then it falls
-// back to AggregateScan and logs why.
-func (s *ESStore) esAggregate(ctx context.Context, name string, q Query) (AggResult, error) {
+// that does not use Document) cannot be aggregated this way: then it falls
+// back to indexer.AggregateScan and logs why.
+func (s *Store) Aggregate(ctx context.Context, name string, q indexer.Query) (indexer.AggResult, error) {
 	if err := q.Validate(); err != nil {
-		return AggResult{}, err
+		return indexer.AggResult{}, err
 	}
 	compression, page := esAggCompression, esAggPage
 	for {
@@ -107,9 +92,9 @@ func (s *ESStore) esAggregate(ctx context.Context, name string, q Query) (AggRes
 		switch {
 		case errors.Is(err, errAggFallback):
 			s.log.Warn("aggregating in Go", "alias", s.alias, "aggregation", name, "reason", err)
-			return AggregateScan(ctx, s, name, q)
+			return indexer.AggregateScan(ctx, s, name, q)
 		case err != nil:
-			return AggResult{}, err
+			return indexer.AggResult{}, err
 		case need > 0:
 			compression = need
 			continue
@@ -117,27 +102,27 @@ func (s *ESStore) esAggregate(ctx context.Context, name string, q Query) (AggRes
 		if name == "tiers" {
 			cps, err := s.esCounterparties(ctx, q, &page)
 			if err != nil {
-				return AggResult{}, err
+				return indexer.AggResult{}, err
 			}
 			for i := range out.Rows {
 				out.Rows[i].Counterparties = cps[out.Rows[i].Key]
 			}
 		}
-		sortAggRows(name, out.Rows)
+		indexer.SortAggRows(name, out.Rows)
 		return out, nil
 	}
 }
 
-// errAggFallback says that esAggregate cannot answer and AggregateScan must.
+// errAggFallback says that Aggregate cannot answer and indexer.AggregateScan must.
 var errAggFallback = errors.New("elasticsearch cannot aggregate these deals")
 
-// esAggregateOnce runs esAggregate but for the order of the rows and the
+// esAggregateOnce runs Aggregate but for the order of the rows and the
 // counterparties of tiers, with a percentiles compression and a page size
 // (halved while Elasticsearch finds a page too many buckets); when a group has
 // too many prices for the compression to give the exact median, it returns
 // the compression needed instead.
-func (s *ESStore) esAggregateOnce(ctx context.Context, name string, q Query, compression int, page *int) (out AggResult, need int, err error) {
-	out = AggResult{Name: name, Rows: []AggRow{}}
+func (s *Store) esAggregateOnce(ctx context.Context, name string, q indexer.Query, compression int, page *int) (out indexer.AggResult, need int, err error) {
+	out = indexer.AggResult{Name: name, Rows: []indexer.AggRow{}}
 	var after json.RawMessage
 	for {
 		var res esAggResponse
@@ -178,7 +163,7 @@ var counted = m{"bool": m{"must_not": []any{m{"term": m{"agg.skip": true}}}}}
 
 // esAggBody is one request of esAggregateOnce: the page of groups after
 // after (nil: the first page, which also counts the deals).
-func esAggBody(name string, q Query, page, compression int, after json.RawMessage) m {
+func esAggBody(name string, q indexer.Query, page, compression int, after json.RawMessage) m {
 	var source m
 	switch name {
 	case "by-type":
@@ -213,7 +198,7 @@ func esAggBody(name string, q Query, page, compression int, after json.RawMessag
 
 // esCounterparties returns the distinct counterparty labels of each operator
 // among the counted deals q matches, sorted.
-func (s *ESStore) esCounterparties(ctx context.Context, q Query, page *int) (map[string][]string, error) {
+func (s *Store) esCounterparties(ctx context.Context, q indexer.Query, page *int) (map[string][]string, error) {
 	out := map[string][]string{}
 	var after json.RawMessage
 	for {
@@ -251,8 +236,14 @@ func (s *ESStore) esCounterparties(ctx context.Context, q Query, page *int) (map
 		}
 		pairs := res.Aggregations.Counted.Pairs
 		for _, b := range pairs.Buckets {
-			op := deref(b.Key.Op)
-			out[op] = append(out[op], deref(b.Key.Cp))
+			var op, cp string
+			if b.Key.Op != nil {
+				op = *b.Key.Op
+			}
+			if b.Key.Cp != nil {
+				cp = *b.Key.Cp
+			}
+			out[op] = append(out[op], cp)
 		}
 		if len(pairs.Buckets) < *page {
 			break
@@ -269,7 +260,7 @@ func (s *ESStore) esCounterparties(ctx context.Context, q Query, page *int) (map
 var errTooManyBuckets = errors.New("too many buckets")
 
 // aggSearch runs an aggregation request and decodes its response into out.
-func (s *ESStore) aggSearch(ctx context.Context, query m, out any) error {
+func (s *Store) aggSearch(ctx context.Context, query m, out any) error {
 	body, err := json.Marshal(query)
 	if err != nil {
 		return err
@@ -338,8 +329,8 @@ type esAggBucket struct {
 
 // row is the AggRow of a group of aggregation name (without the
 // counterparties of tiers).
-func (b esAggBucket) row(name string) (AggRow, error) {
-	r := AggRow{Deals: b.DocCount, MW: b.MW.Value, ValueUSD: b.Value.Value}
+func (b esAggBucket) row(name string) (indexer.AggRow, error) {
+	r := indexer.AggRow{Deals: b.DocCount, MW: b.MW.Value, ValueUSD: b.Value.Value}
 	switch k := b.Key["key"].(type) {
 	case nil: // missing_bucket
 		if name == "by-quarter" {
@@ -358,7 +349,7 @@ func (b esAggBucket) row(name string) (AggRow, error) {
 		if p.Avg == nil || p.Min == nil || p.Max == nil || len(b.Median.Values) != 1 || b.Median.Values[0].Value == nil {
 			return r, fmt.Errorf("aggregation %s, group %q: incomplete $/MW/year stats", name, r.Key)
 		}
-		mean := roundCents(*p.Avg)
+		mean := math.Round(*p.Avg*100) / 100 // to cents, as indexer.Aggregate
 		r.USDPerMWYear.Mean, r.USDPerMWYear.Median, r.USDPerMWYear.Min, r.USDPerMWYear.Max = &mean, b.Median.Values[0].Value, p.Min, p.Max
 	}
 	if name == "tiers" {

@@ -1,4 +1,4 @@
-package indexer
+package es
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
+	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
@@ -34,8 +35,8 @@ const (
 	templateName   = "mwledger-contracts"
 )
 
-// ESConfig says how to reach Elasticsearch.
-type ESConfig struct {
+// Config says how to reach Elasticsearch.
+type Config struct {
 	// Addresses of the nodes, e.g. http://127.0.0.1:19200. Required.
 	Addresses []string
 	// Username and Password for basic auth, or APIKey (the base64 "encoded" form
@@ -72,14 +73,14 @@ type ESConfig struct {
 	// Metrics. Default: none.
 	OnBulk func(took time.Duration, status int)
 	// OnRequest, when set, hears of every request sent (each attempt): its
-	// kind (ESRequestKind), its time until the response headers and its HTTP
+	// kind (RequestKind), its time until the response headers and its HTTP
 	// status (0: no response). Metrics: how many searches, refreshes, bulk
 	// requests and mgets a batch costs. Default: none.
 	OnRequest func(kind string, took time.Duration, status int)
 }
 
 // Validate names the first bad field.
-func (c *ESConfig) Validate() error {
+func (c *Config) Validate() error {
 	if len(c.Addresses) == 0 {
 		return errors.New("elasticsearch: Addresses is empty (set --es or MWLEDGER_ES, e.g. http://127.0.0.1:19200)")
 	}
@@ -114,8 +115,8 @@ func (c *ESConfig) Validate() error {
 	return nil
 }
 
-// ESStore is the ledger in Elasticsearch.
-type ESStore struct {
+// Store is the ledger in Elasticsearch.
+type Store struct {
 	es            *elasticsearch.Client
 	alias         string
 	log           *slog.Logger
@@ -124,16 +125,23 @@ type ESStore struct {
 	mu    sync.Mutex
 	dirty bool // written since the last refresh: searches for candidates must refresh first
 	// refreshing, when not nil, receives the result of a refresh that
-	// prepare started (Upsert waits for it before its searches).
+	// Prepare started (Upsert waits for it before its searches).
 	refreshing chan error
-	policy     AlertPolicy
+	policy     indexer.AlertPolicy
 	notify     func(dealIDs []string)
 }
 
-var _ Store = (*ESStore)(nil)
+var (
+	_ indexer.Store            = (*Store)(nil)
+	_ indexer.Outbox           = (*Store)(nil)
+	_ indexer.Scanner          = (*Store)(nil)
+	_ indexer.SummaryScanner   = (*Store)(nil)
+	_ indexer.NativeAggregator = (*Store)(nil)
+	_ indexer.Preparer         = (*Store)(nil)
+)
 
-// NewESStore connects (lazily) to Elasticsearch.
-func NewESStore(cfg ESConfig) (*ESStore, error) {
+// New connects (lazily) to Elasticsearch.
+func New(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -192,32 +200,32 @@ func NewESStore(cfg ESConfig) (*ESStore, error) {
 	if maxCand <= 0 {
 		maxCand = DefaultMaxCandidates
 	}
-	return &ESStore{es: es, alias: alias, log: log, maxCandidates: maxCand}, nil
+	return &Store{es: es, alias: alias, log: log, maxCandidates: maxCand}, nil
 }
 
 // SetAlerts makes every Upsert evaluate policy on the deals it changes and store
 // the alerts it raises in the same write; notify (may be nil) is called with the
 // ids of the deals that got new alerts, after they were written.
-func (s *ESStore) SetAlerts(policy AlertPolicy, notify func(dealIDs []string)) {
+func (s *Store) SetAlerts(policy indexer.AlertPolicy, notify func(dealIDs []string)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.policy, s.notify = policy, notify
 }
 
 // AliasName is the alias this store reads and writes.
-func (s *ESStore) AliasName() string { return s.alias }
+func (s *Store) AliasName() string { return s.alias }
 
 // indexName is the name of version n of the index behind the alias.
-func (s *ESStore) indexName(n int) string { return s.alias + "-v" + strconv.Itoa(n) }
+func (s *Store) indexName(n int) string { return s.alias + "-v" + strconv.Itoa(n) }
 
 // Client exposes the underlying client (tests and search use it).
-func (s *ESStore) Client() *elasticsearch.Client { return s.es }
+func (s *Store) Client() *elasticsearch.Client { return s.es }
 
 // EnsureIndex installs the index template and creates the first versioned index
 // behind the alias when the alias does not exist yet. When the alias points to
 // an index older than MappingVersion, it migrates: a reindex into the next
 // version, then an atomic alias swap (see Reindex).
-func (s *ESStore) EnsureIndex(ctx context.Context) error {
+func (s *Store) EnsureIndex(ctx context.Context) error {
 	res, err := s.es.Indices.PutIndexTemplate(templateName, bytes.NewReader(schemas.IndexTemplate()), s.es.Indices.PutIndexTemplate.WithContext(ctx))
 	if err := check(res, err, "installing index template"); err != nil {
 		return err
@@ -282,21 +290,21 @@ func check0(res *esapi.Response, err error) error {
 }
 
 // Refresh makes what was written searchable now (tests and batch runs).
-func (s *ESStore) Refresh(ctx context.Context) error {
+func (s *Store) Refresh(ctx context.Context) error {
 	res, err := s.es.Indices.Refresh(s.es.Indices.Refresh.WithIndex(s.alias), s.es.Indices.Refresh.WithContext(ctx))
 	return check(res, err, "refreshing "+s.alias)
 }
 
 // Search runs a query in Elasticsearch.
-func (s *ESStore) Search(ctx context.Context, q Query) (Result, error) {
+func (s *Store) Search(ctx context.Context, q indexer.Query) (indexer.Result, error) {
 	if err := q.Validate(); err != nil {
-		return Result{}, err
+		return indexer.Result{}, err
 	}
 	total, hits, err := s.searchPage(ctx, esQuery(q), true)
 	if err != nil {
-		return Result{}, err
+		return indexer.Result{}, err
 	}
-	out := Result{Total: total, Deals: []Deal{}}
+	out := indexer.Result{Total: total, Deals: []indexer.Deal{}}
 	for _, h := range hits {
 		out.Deals = append(out.Deals, h.Source)
 	}
@@ -306,17 +314,17 @@ func (s *ESStore) Search(ctx context.Context, q Query) (Result, error) {
 // Scan calls fn with every deal the query matches, in the query's order,
 // ignoring Size and From: pages of scanBatch deals with search_after (no
 // result-window limit). Aggregations read their deals with it.
-func (s *ESStore) Scan(ctx context.Context, q Query, fn func(Deal) error) error {
+func (s *Store) Scan(ctx context.Context, q indexer.Query, fn func(indexer.Deal) error) error {
 	return s.scan(ctx, q, m{"excludes": []string{"sources.claims", "alerts", "record_ids"}}, false, fn)
 }
 
-// scanSummary is Scan of summaryFields only (what aggregations read), in id
+// ScanSummary is Scan of indexer.SummaryFields only (what aggregations read), in id
 // order rather than the query's, in larger pages.
-func (s *ESStore) scanSummary(ctx context.Context, q Query, fn func(Deal) error) error {
-	return s.scan(ctx, q, m{"includes": summaryFields}, true, fn)
+func (s *Store) ScanSummary(ctx context.Context, q indexer.Query, fn func(indexer.Deal) error) error {
+	return s.scan(ctx, q, m{"includes": indexer.SummaryFields}, true, fn)
 }
 
-func (s *ESStore) scan(ctx context.Context, q Query, source m, byID bool, fn func(Deal) error) error {
+func (s *Store) scan(ctx context.Context, q indexer.Query, source m, byID bool, fn func(indexer.Deal) error) error {
 	if err := q.Validate(); err != nil {
 		return err
 	}
@@ -349,11 +357,11 @@ func (s *ESStore) scan(ctx context.Context, q Query, source m, byID bool, fn fun
 const scanBatch = 1000
 
 type esHit struct {
-	Source Deal  `json:"_source"`
-	Sort   []any `json:"sort"`
+	Source indexer.Deal `json:"_source"`
+	Sort   []any        `json:"sort"`
 }
 
-func (s *ESStore) searchPage(ctx context.Context, query m, trackTotal bool) (int, []esHit, error) {
+func (s *Store) searchPage(ctx context.Context, query m, trackTotal bool) (int, []esHit, error) {
 	body, err := json.Marshal(query)
 	if err != nil {
 		return 0, nil, err
@@ -386,8 +394,9 @@ func (s *ESStore) searchPage(ctx context.Context, query m, trackTotal bool) (int
 
 type m = map[string]any
 
-// esQuery translates a Query; it must mean what Query.matches means.
-func esQuery(q Query) m {
+// esQuery translates an indexer.Query; it must mean what the embedded store's
+// Query.matches means.
+func esQuery(q indexer.Query) m {
 	var filter []any
 	if q.Operator != "" {
 		filter = append(filter, m{"bool": m{"should": []any{
@@ -406,7 +415,7 @@ func esQuery(q Query) m {
 				m{"term": m{"provenance.field": "counterparty"}},
 				m{"bool": m{"should": []any{
 					m{"term": m{"provenance.value": m{"value": q.Counterparty, "case_insensitive": true}}},
-					m{"term": m{"provenance.value": m{"value": undisclosedPrefix + q.Counterparty, "case_insensitive": true}}},
+					m{"term": m{"provenance.value": m{"value": indexer.UndisclosedPrefix + q.Counterparty, "case_insensitive": true}}},
 				}, "minimum_should_match": 1}},
 			}}}}},
 		}, "minimum_should_match": 1}})
@@ -422,10 +431,11 @@ func esQuery(q Query) m {
 	filter = appendRange(filter, "total_value_usd", q.MinValue, q.MaxValue)
 	if q.AnnouncedFrom != "" || q.AnnouncedTo != "" {
 		r := m{"format": "yyyy-MM-dd"}
-		if from, _ := dateBound(q.AnnouncedFrom, false); from != "" {
+		from, to := q.AnnouncedDates()
+		if from != "" {
 			r["gte"] = from
 		}
-		if to, _ := dateBound(q.AnnouncedTo, true); to != "" {
+		if to != "" {
 			r["lte"] = to
 		}
 		filter = append(filter, m{"range": m{"announced_on": r}})
@@ -442,7 +452,7 @@ func esQuery(q Query) m {
 	var must []any
 	// Every word somewhere: in a party name or the deal's evidence, or in a
 	// source's title or evidence (Query.matches).
-	for _, w := range words(q.Text) {
+	for _, w := range q.TextWords() {
 		must = append(must, m{"bool": m{"should": []any{
 			m{"multi_match": m{"query": w, "fields": []string{"operator.name.text", "counterparty.name.text", "counterparty.descriptor.text", "evidence"}}},
 			m{"nested": m{"path": "sources", "query": m{"multi_match": m{"query": w, "fields": []string{"sources.title", "sources.evidence"}}}}},
@@ -457,7 +467,7 @@ func esQuery(q Query) m {
 	return m{
 		"query": m{"bool": m{"filter": filter, "must": must}},
 		"sort":  []any{m{field: m{"order": order, "missing": "_last"}}, m{"id": "asc"}},
-		"size":  q.size(),
+		"size":  q.PageSize(),
 		"from":  q.From,
 	}
 }

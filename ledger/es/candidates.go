@@ -1,4 +1,4 @@
-package indexer
+package es
 
 import (
 	"bytes"
@@ -12,11 +12,12 @@ import (
 	"strings"
 	"unicode/utf16"
 
+	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
 
-// DefaultMaxCandidates is ESConfig.MaxCandidates's default.
+// DefaultMaxCandidates is Config.MaxCandidates's default.
 const DefaultMaxCandidates = 10000
 
 // Searches per request of the candidate msearch: records (or groups) per search.
@@ -26,7 +27,7 @@ const (
 )
 
 // An operator with at most max(wholeOperatorMin, wholeOperatorPerRecord × its
-// records in the batch) deals (and at most ESConfig.MaxCandidates) is read whole: one
+// records in the batch) deals (and at most Config.MaxCandidates) is read whole: one
 // search of light documents costs less than a search per record.
 const (
 	wholeOperatorMin       = 500
@@ -35,14 +36,15 @@ const (
 
 // maxRegexLength is Elasticsearch's default index.max_regex_length. A label
 // whose expression would be longer is not used to narrow (the operator's
-// deals, within ESConfig.MaxCandidates, are read instead).
+// deals, within Config.MaxCandidates, are read instead).
 const maxRegexLength = 1000
 
-// esCandidates is the candidateSource of one round of ESStore.Upsert. As the
-// full read it replaces did, it reads only deals whose operator.name is one of
-// the batch's (exactly), and those found by record id.
+// esCandidates is the indexer.CandidateSource of one round of Store.Upsert:
+// one msearch per step (see "Candidates" in indexer/identity.go). As the full
+// read it replaces did, it reads only deals whose operator.name is one of the
+// batch's (exactly), and those found by record id.
 type esCandidates struct {
-	s        *ESStore
+	s        *Store
 	ctx      context.Context
 	names    map[string][]string // operator key → the batch's spellings of it
 	versions map[string]versioned
@@ -52,19 +54,19 @@ type esCandidates struct {
 
 // partialSource is what the searches for candidates and groups read of a
 // deal: what candidate, resolve and linkAggregates need (see
-// candidateSource.partial). Deals the batch writes are then read whole.
+// indexer.CandidateSource.Partial). Deals the batch writes are then read whole.
 var partialSource = []string{"id", "operator.name", "counterparty", "aggregate", "capacity_mw", "total_value_usd", "current",
 	"events.new_capacity_mw", "events.new_total_value_usd", "provenance.field", "provenance.number",
 	"sources.url", "sources.role", "record_ids", "parts", "part_of"}
 
-var _ candidateSource = (*esCandidates)(nil)
+var _ indexer.CandidateSource = (*esCandidates)(nil)
 
-func newESCandidates(ctx context.Context, s *ESStore, cs []schemas.Contract) *esCandidates {
+func newESCandidates(ctx context.Context, s *Store, cs []schemas.Contract) *esCandidates {
 	e := &esCandidates{s: s, ctx: ctx, names: map[string][]string{}, versions: map[string]versioned{}, light: map[string]bool{},
 		whole: map[string]bool{}}
 	for _, c := range cs {
 		op := schemas.Key(c.Operator.Name)
-		if !contains(e.names[op], c.Operator.Name) {
+		if !slices.Contains(e.names[op], c.Operator.Name) {
 			e.names[op] = append(e.names[op], c.Operator.Name)
 		}
 	}
@@ -75,12 +77,11 @@ func newESCandidates(ctx context.Context, s *ESStore, cs []schemas.Contract) *es
 }
 
 // labelRegexp is a regular expression (Lucene syntax) matching exactly the
-// strings whose labelKey is key; ok is false when it would be too long.
+// strings whose indexer.LabelKey is key; ok is false when it would be too long.
 func labelRegexp(key string) (string, bool) {
-	cl := caseClasses()
 	var b strings.Builder
 	for _, r := range key {
-		ms := cl.members[r]
+		ms := indexer.LabelClass(r)
 		if len(ms) == 0 {
 			ms = []rune{r}
 		}
@@ -108,7 +109,7 @@ func exists(field string) m { return m{"exists": m{"field": field}} }
 func orQ(qs ...any) m { return m{"bool": m{"should": qs, "minimum_should_match": 1}} }
 
 // labelQuery matches the deals whose counterparty label (the name, else the
-// descriptor) has labelKey key; nil when that cannot be expressed.
+// descriptor) has indexer.LabelKey key; nil when that cannot be expressed.
 func labelQuery(key string) m {
 	re, ok := labelRegexp(key)
 	if !ok {
@@ -166,20 +167,20 @@ func operatorQuery(names []string) m {
 // agree, the figures before it unknown and those after it unknown or agreeing.
 func recordQuery(c schemas.Contract, names []string) m {
 	op := operatorQuery(names)
-	label := labelQuery(labelKey(c.Counterparty.Label()))
-	figs := recordFigures(c)
+	label := labelQuery(indexer.LabelKey(c.Counterparty.Label()))
+	figs := indexer.FigureRanges(c)
 	var branches []any
 	for i, f := range figs {
-		if !f.ok {
+		if !f.OK {
 			continue
 		}
-		filter := []any{figureKnown(f.field, f.lo, f.hi), op}
+		filter := []any{figureKnown(f.Field, f.Lo, f.Hi), op}
 		for j, g := range figs {
 			switch {
-			case j < i || !g.ok:
-				filter = append(filter, figureNone(g.field))
+			case j < i || !g.OK:
+				filter = append(filter, figureNone(g.Field))
 			case j > i:
-				filter = append(filter, orQ(figureNone(g.field), figureKnown(g.field, g.lo, g.hi)))
+				filter = append(filter, orQ(figureNone(g.Field), figureKnown(g.Field, g.Lo, g.Hi)))
 			}
 		}
 		b := m{"filter": filter}
@@ -195,15 +196,15 @@ func recordQuery(c schemas.Contract, names []string) m {
 		filter = []any{label, op}
 	}
 	for _, g := range figs {
-		filter = append(filter, figureNone(g.field))
+		filter = append(filter, figureNone(g.Field))
 	}
 	branches = append(branches, m{"bool": m{"filter": filter}})
 	return orQ(branches...)
 }
 
-func (e *esCandidates) groupQuery(g dealGroup, aggregatesOnly bool) m {
-	filter := []any{operatorQuery(e.names[g.op])}
-	if lq := labelQuery(g.label); lq != nil {
+func (e *esCandidates) groupQuery(g indexer.DealGroup, aggregatesOnly bool) m {
+	filter := []any{operatorQuery(e.names[g.Op])}
+	if lq := labelQuery(g.Label); lq != nil {
 		filter = append(filter, lq)
 	}
 	if aggregatesOnly {
@@ -247,7 +248,7 @@ func searchesOf(chunks [][]named) []esSearch {
 // search runs the searches in a single msearch, loads the hits into w, and
 // returns for each query name the ids of the deals it matched, and the counts
 // asked for.
-func (e *esCandidates) search(w *working, searches []esSearch, what string) (map[string][]string, map[string]int, error) {
+func (e *esCandidates) search(w *indexer.Working, searches []esSearch, what string) (map[string][]string, map[string]int, error) {
 	var body bytes.Buffer
 	var sent []esSearch
 	for _, sr := range searches {
@@ -356,35 +357,35 @@ func (e *esCandidates) search(w *working, searches []esSearch, what string) (map
 			for _, name := range h.Matched {
 				matched[name] = append(matched[name], h.ID)
 			}
-			if _, ok := w.deals[h.ID]; ok || seen[h.ID] {
+			if w.Has(h.ID) || seen[h.ID] {
 				continue
 			}
 			seen[h.ID] = true
 			fresh = append(fresh, newHit{h.ID, h.SeqNo, h.PrimaryTerm, h.Source, !sent[k].whole})
 		}
 	}
-	deals := make([]Deal, len(fresh))
-	parallel(len(fresh), func(i int) {
+	deals := make([]indexer.Deal, len(fresh))
+	indexer.Parallel(len(fresh), func(i int) {
 		if err := json.Unmarshal(fresh[i].src, &deals[i]); err != nil {
-			deals[i] = Deal{} // an unreadable stored deal is replaced, as in the embedded store
+			deals[i] = indexer.Deal{} // an unreadable stored deal is replaced, as in the embedded store
 		}
 		deals[i].ID = fresh[i].id
 	})
 	for i, h := range fresh {
-		w.load(&deals[i])
+		w.Load(&deals[i])
 		e.versions[h.id] = versioned{h.seqNo, h.primTm}
 		e.light[h.id] = h.light
 	}
 	return matched, counts, nil
 }
 
-// candidates reads, in a first msearch, the deals of the records' ids and
+// Candidates reads, in a first msearch, the deals of the records' ids and
 // those records with these ids resolved to (whole: the records will most
 // likely merge into them; resolve finds them by id) and how many deals each
 // operator has; then, in a second, every deal of the operators with few
 // deals for their records (pooled here with candidate), and for the other
 // records the deals recordQuery matches.
-func (e *esCandidates) candidates(w *working, cs []schemas.Contract) error {
+func (e *esCandidates) Candidates(w *indexer.Working, cs []schemas.Contract) error {
 	rids := make([]string, 0, len(cs))
 	records := map[string]int{} // per operator key
 	var all []string
@@ -401,7 +402,7 @@ func (e *esCandidates) candidates(w *working, cs []schemas.Contract) error {
 	if err != nil {
 		return err
 	}
-	// The operators read whole, in searches of at most ESConfig.MaxCandidates deals.
+	// The operators read whole, in searches of at most Config.MaxCandidates deals.
 	ops := make([]string, 0, len(e.names))
 	for op := range e.names {
 		ops = append(ops, op)
@@ -437,7 +438,7 @@ func (e *esCandidates) candidates(w *working, cs []schemas.Contract) error {
 	var qs []named
 	seen := map[string]bool{}
 	for _, c := range cs {
-		key := poolKey(c)
+		key := indexer.PoolKey(c)
 		if seen[key] || e.whole[schemas.Key(c.Operator.Name)] {
 			continue
 		}
@@ -449,67 +450,33 @@ func (e *esCandidates) candidates(w *working, cs []schemas.Contract) error {
 	if err != nil {
 		return err
 	}
-	w.pools = map[string][]string{}
 	for i, key := range keys {
 		pool := got[strconv.Itoa(i)]
 		sort.Strings(pool)
-		w.pools[key] = pool
+		w.SetPool(key, pool)
 	}
-	// Operators read whole: pool with candidate itself, over the deals of the
-	// record's label, then (named record) the undisclosed ones or
-	// (undisclosed record) all.
-	byLabel, undisclosed, ofOp := map[dealGroup][]*Deal{}, map[string][]*Deal{}, map[string][]*Deal{}
-	for _, id := range got["whole"] {
-		if d := w.before[id]; d != nil {
-			g := groupOf(d)
-			byLabel[g] = append(byLabel[g], d)
-			ofOp[g.op] = append(ofOp[g.op], d)
-			if d.Counterparty.Name == nil {
-				undisclosed[g.op] = append(undisclosed[g.op], d)
-			}
-		}
-	}
-	for _, c := range cs {
-		op := schemas.Key(c.Operator.Name)
-		key := poolKey(c)
-		if !e.whole[op] || w.pools[key] != nil {
-			continue
-		}
-		var ds []*Deal
-		if c.Counterparty.Name == nil {
-			ds = ofOp[op]
-		} else {
-			ds = slices.Concat(byLabel[dealGroup{op, labelKey(c.Counterparty.Label())}], undisclosed[op])
-		}
-		pool := []string{}
-		for _, d := range ds {
-			if _, _, ok := candidate(d, c); ok {
-				pool = append(pool, d.ID)
-			}
-		}
-		sort.Strings(pool)
-		w.pools[key] = slices.Compact(pool)
-	}
+	// Operators read whole: pooled with candidate itself.
+	w.PoolLoaded(cs, got["whole"], func(c schemas.Contract) bool { return e.whole[schemas.Key(c.Operator.Name)] })
 	return nil
 }
 
-func (e *esCandidates) groupQueries(gs []dealGroup, aggregatesOnly bool) []esSearch {
+func (e *esCandidates) groupQueries(gs []indexer.DealGroup, aggregatesOnly bool) []esSearch {
 	var qs []named
 	for i, g := range gs {
-		if len(e.names[g.op]) == 0 || e.whole[g.op] {
+		if len(e.names[g.Op]) == 0 || e.whole[g.Op] {
 			continue // not an operator of the batch (its deals were never all read), or read whole
 		}
-		qs = append(qs, named{strconv.Itoa(i), fmt.Sprintf("group %s/%q", g.op, g.label), e.groupQuery(g, aggregatesOnly)})
+		qs = append(qs, named{strconv.Itoa(i), fmt.Sprintf("group %s/%q", g.Op, g.Label), e.groupQuery(g, aggregatesOnly)})
 	}
 	return searchesOf(chunks(qs, groupsPerSearch))
 }
 
-func (e *esCandidates) aggregates(w *working, gs []dealGroup) ([]dealGroup, error) {
+func (e *esCandidates) Aggregates(w *indexer.Working, gs []indexer.DealGroup) ([]indexer.DealGroup, error) {
 	got, _, err := e.search(w, e.groupQueries(gs, true), "the aggregates of groups the batch changes")
 	if err != nil {
 		return nil, err
 	}
-	var found []dealGroup
+	var found []indexer.DealGroup
 	for i, g := range gs {
 		if len(got[strconv.Itoa(i)]) > 0 {
 			found = append(found, g)
@@ -518,12 +485,12 @@ func (e *esCandidates) aggregates(w *working, gs []dealGroup) ([]dealGroup, erro
 	return found, nil
 }
 
-func (e *esCandidates) members(w *working, gs []dealGroup) error {
+func (e *esCandidates) Members(w *indexer.Working, gs []indexer.DealGroup) error {
 	_, _, err := e.search(w, e.groupQueries(gs, false), "groups with an aggregate")
 	return err
 }
 
-func (e *esCandidates) partial(ids []string) []string {
+func (e *esCandidates) Partial(ids []string) []string {
 	var out []string
 	for _, id := range ids {
 		if e.light[id] {
@@ -533,10 +500,10 @@ func (e *esCandidates) partial(ids []string) []string {
 	return out
 }
 
-// full reads deals whole (in real time). Their sequence numbers stay those of
+// Full reads deals whole (in real time). Their sequence numbers stay those of
 // the partial read, which resolution used: if a deal changed in between, its
 // write conflicts and the records are resolved again.
-func (e *esCandidates) full(w *working, ids []string) error {
+func (e *esCandidates) Full(w *indexer.Working, ids []string) error {
 	got, err := e.s.get(e.ctx, ids)
 	if err != nil {
 		return err
@@ -549,8 +516,7 @@ func (e *esCandidates) full(w *working, ids []string) error {
 		}
 		d := g.deal
 		d.ID = id
-		delete(w.deals, id)
-		w.load(d)
+		w.Reload(d)
 		e.light[id] = false
 	}
 	return nil

@@ -1,4 +1,4 @@
-package integration
+package es_test
 
 import (
 	"context"
@@ -7,18 +7,22 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/indexer/indexertest"
+	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/ledger/es"
+	"github.com/mwledger/mwledger/ledger/es/estest"
 )
 
 // TestConformanceElasticsearch runs the conformance suite every ledger
-// backend must pass (indexertest.Conformance; the embedded store runs it in
-// indexer's TestConformanceBolt) on the real Elasticsearch, an alias per case.
+// backend must pass (indexertest.Conformance; bbolt: ledger/bolt, SQLite:
+// ledger/sqlite) on the real Elasticsearch, an alias per case.
 func TestConformanceElasticsearch(t *testing.T) {
-	isolated(t)
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	addr := testenv.ES(t)
 	indexertest.Conformance(t, ctx, func(t *testing.T) (indexertest.Backend, func() error) {
 		name := "conf-" + strings.ToLower(strings.NewReplacer(" ", "-", "/", "-").Replace(t.Name()[strings.LastIndex(t.Name(), "/")+1:]))
-		s := aliasStore(t, ctx, name, nil)
+		s := estest.Open(t, ctx, addr, name, es.Config{Timeout: 2 * time.Minute}) // rides out internal/integration's pause
 		return s, func() error { return s.Refresh(ctx) }
 	})
 }

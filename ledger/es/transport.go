@@ -1,4 +1,4 @@
-package indexer
+package es
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 // tlsConfig is the TLS side of the https:// addresses: CAFile replaces the
 // system roots, CertFingerprint pins the server's certificate or a CA of its
 // chain.
-func (c *ESConfig) tlsConfig() (*tls.Config, error) {
+func (c *Config) tlsConfig() (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
@@ -107,19 +107,19 @@ func verifyPinned(cs tls.ConnectionState, want []byte, chainChecked bool) error 
 	return e
 }
 
-// ESAuthError says that Elasticsearch, or a proxy in front of it, refused a
+// AuthError says that Elasticsearch, or a proxy in front of it, refused a
 // request with 401 (credentials missing or wrong) or 403 (not allowed). It is
 // returned as a transport error, so that callers treat it as retryable: the
 // records are not at fault, and stay unacknowledged until the credentials are
 // fixed. It never holds a secret.
-type ESAuthError struct {
+type AuthError struct {
 	Status int    // 401 or 403
 	Path   string // the request's path, e.g. /_bulk
 	Auth   string // what was sent: "basic auth as user \"x\"", "an API key" or "no credentials"
 	Reason string // what the server said (its error reason), secrets removed
 }
 
-func (e *ESAuthError) Error() string {
+func (e *AuthError) Error() string {
 	hint := "check the credentials (MWLEDGER_ES_USERNAME and MWLEDGER_ES_PASSWORD, or MWLEDGER_ES_API_KEY)"
 	if e.Status == http.StatusForbidden {
 		hint = "the credentials are valid but lack a privilege this request needs (or the index is blocked)"
@@ -131,14 +131,14 @@ func (e *ESAuthError) Error() string {
 	return msg + "; " + hint
 }
 
-// ESTLSError says that the server's certificate could not be trusted.
-type ESTLSError struct{ Err error }
+// TLSError says that the server's certificate could not be trusted.
+type TLSError struct{ Err error }
 
-func (e *ESTLSError) Error() string {
+func (e *TLSError) Error() string {
 	return fmt.Sprintf("elasticsearch TLS: %v; trust the server's CA with MWLEDGER_ES_CA_FILE (PEM) or pin its certificate with MWLEDGER_ES_CERT_FINGERPRINT", e.Err)
 }
 
-func (e *ESTLSError) Unwrap() error { return e.Err }
+func (e *TLSError) Unwrap() error { return e.Err }
 
 // esTransport turns refused credentials and untrusted certificates into typed
 // errors that say what to fix, with the secrets removed from what the server
@@ -151,7 +151,7 @@ type esTransport struct {
 	onReq   func(kind string, took time.Duration, status int)
 }
 
-func newESTransport(next http.RoundTripper, cfg ESConfig) *esTransport {
+func newESTransport(next http.RoundTripper, cfg Config) *esTransport {
 	t := &esTransport{next: next, auth: "no credentials", onBulk: cfg.OnBulk, onReq: cfg.OnRequest}
 	switch {
 	case cfg.APIKey != "":
@@ -178,7 +178,7 @@ func (t *esTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			status = res.StatusCode
 		}
-		kind := ESRequestKind(req.URL.Path)
+		kind := RequestKind(req.URL.Path)
 		if t.onBulk != nil && kind == "bulk" {
 			t.onBulk(took, status)
 		}
@@ -188,7 +188,7 @@ func (t *esTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if err != nil {
 		if isTLSTrustError(err) {
-			return nil, &ESTLSError{Err: err}
+			return nil, &TLSError{Err: err}
 		}
 		return nil, err
 	}
@@ -197,12 +197,12 @@ func (t *esTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 8<<10))
 	res.Body.Close()
-	return nil, &ESAuthError{Status: res.StatusCode, Path: req.URL.Path, Auth: t.auth, Reason: t.redact(esReason(body))}
+	return nil, &AuthError{Status: res.StatusCode, Path: req.URL.Path, Auth: t.auth, Reason: t.redact(esReason(body))}
 }
 
-// ESRequestKind names a request by its endpoint: bulk, msearch, search,
+// RequestKind names a request by its endpoint: bulk, msearch, search,
 // mget, get, refresh, count, or other.
-func ESRequestKind(path string) string {
+func RequestKind(path string) string {
 	last := path[strings.LastIndexByte(path, '/')+1:]
 	switch last {
 	case "_bulk", "_msearch", "_search", "_mget", "_refresh", "_count":
@@ -267,8 +267,8 @@ func isTLSTrustError(err error) bool {
 
 // isConfigError reports the errors a retry of the same request cannot cure.
 func isConfigError(err error) bool {
-	var auth *ESAuthError
-	var trust *ESTLSError
+	var auth *AuthError
+	var trust *TLSError
 	return errors.As(err, &auth) || errors.As(err, &trust)
 }
 

@@ -1,4 +1,4 @@
-package indexer
+package es
 
 import (
 	"crypto/sha256"

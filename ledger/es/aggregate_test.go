@@ -1,26 +1,25 @@
-package indexer
+package es
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
+	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/schemas"
 )
 
 func TestESDocument(t *testing.T) {
 	plain := aggDeal("p", "IREN", "NVIDIA", false, schemas.TypeCloudServices, 60, 3.4e9, 11.33e6, "2026-05")
 	upsized := aggDeal("u", "IREN", "Microsoft", true, schemas.TypeBareMetal, 200, 9.7e9, 9.7e6, "2025-11-03")
-	upsized.Current = &Figures{CapacityMW: f(350), TermYears: f(7)} // the value did not change
+	upsized.Current = &indexer.Figures{CapacityMW: f(350), TermYears: f(7)} // the value did not change
 	cancelled := aggDeal("c", "IREN", "Meta", true, schemas.TypeColocation, 300, 1e9, 1, "")
-	cancelled.Status = StatusCancelled
+	cancelled.Status = indexer.StatusCancelled
 	whole := aggDeal("w", "IREN", "Oracle", true, schemas.TypeColocation, 200, 5e9, 1, "")
 	whole.Aggregate, whole.Parts = true, []string{"a", "b"}
 	guaranteed := aggDeal("g", "TeraWulf", "Fluidstack", false, schemas.TypeColocation, 168, 3.8e9, 1.5e6, "")
@@ -30,19 +29,19 @@ func TestESDocument(t *testing.T) {
 	cloud.CapacityMW, cloud.TotalValueUSD, cloud.USDPerMWYear = nil, nil, nil
 	tests := []struct {
 		name string
-		d    Deal
-		want aggFields
+		d    indexer.Deal
+		want indexer.AggFacts
 	}{
-		{"plain", plain, aggFields{MW: f(60), ValueUSD: f(3.4e9), Counterparty: "NVIDIA"}},
-		{"current figures after an upsize", upsized, aggFields{MW: f(350), ValueUSD: f(9.7e9), HyperscalerGrade: true, Counterparty: "Microsoft"}},
-		{"cancelled", cancelled, aggFields{Skip: true, MW: f(300), ValueUSD: f(1e9), HyperscalerGrade: true, Counterparty: "Meta"}},
-		{"aggregate with parts", whole, aggFields{Skip: true, MW: f(200), ValueUSD: f(5e9), HyperscalerGrade: true, Counterparty: "Oracle"}},
-		{"guaranteed", guaranteed, aggFields{MW: f(168), ValueUSD: f(3.8e9), HyperscalerGrade: true, Counterparty: "Fluidstack"}},
-		{"undisclosed cloud provider, no figures", cloud, aggFields{HyperscalerGrade: true, Counterparty: "a large Cloud provider"}},
+		{"plain", plain, indexer.AggFacts{MW: f(60), ValueUSD: f(3.4e9), Counterparty: "NVIDIA"}},
+		{"current figures after an upsize", upsized, indexer.AggFacts{MW: f(350), ValueUSD: f(9.7e9), HyperscalerGrade: true, Counterparty: "Microsoft"}},
+		{"cancelled", cancelled, indexer.AggFacts{Skip: true, MW: f(300), ValueUSD: f(1e9), HyperscalerGrade: true, Counterparty: "Meta"}},
+		{"aggregate with parts", whole, indexer.AggFacts{Skip: true, MW: f(200), ValueUSD: f(5e9), HyperscalerGrade: true, Counterparty: "Oracle"}},
+		{"guaranteed", guaranteed, indexer.AggFacts{MW: f(168), ValueUSD: f(3.8e9), HyperscalerGrade: true, Counterparty: "Fluidstack"}},
+		{"undisclosed cloud provider, no figures", cloud, indexer.AggFacts{HyperscalerGrade: true, Counterparty: "a large Cloud provider"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, err := ESDocument(&tt.d)
+			doc, err := Document(&tt.d)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +52,7 @@ func TestESDocument(t *testing.T) {
 				t.Fatalf("document does not start with the deal's JSON:\n%s\n%s", doc, plain)
 			}
 			var got struct {
-				Agg aggFields `json:"agg"`
+				Agg indexer.AggFacts `json:"agg"`
 			}
 			if err := json.Unmarshal(doc, &got); err != nil {
 				t.Fatal(err)
@@ -67,7 +66,7 @@ func TestESDocument(t *testing.T) {
 
 func TestWithAggFields(t *testing.T) {
 	d := aggDeal("u", "IREN", "Microsoft", true, schemas.TypeBareMetal, 200, 9.7e9, 9.7e6, "2025-11-03")
-	d.Current = &Figures{CapacityMW: f(350)}
+	d.Current = &indexer.Figures{CapacityMW: f(350)}
 	d.Confidence = 0.9 // not for review: nothing else to add
 	plain, _ := json.Marshal(d)
 	stale := append(bytes.Clone(bytes.TrimSuffix(plain, []byte("}"))), `,"agg":{"skip":true,"mw":1,"value_usd":null,"hyperscaler_grade":false,"counterparty":"x"}}`...)
@@ -100,7 +99,7 @@ func TestWithAggFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got Deal
+	var got indexer.Deal
 	if err := json.Unmarshal(out, &got); err != nil || !reflect.DeepEqual(got.ReviewReasons, []string{"conflicts: term_years"}) {
 		t.Errorf("review_reasons %v (%v); want the conflict", got.ReviewReasons, err)
 	}
@@ -132,7 +131,7 @@ func TestTemplateMapsAggFields(t *testing.T) {
 		t.Errorf("agg mapping %v, want %v", mapped, want)
 	}
 	var fields map[string]any
-	b, _ := json.Marshal(aggFields{})
+	b, _ := json.Marshal(indexer.AggFacts{})
 	json.Unmarshal(b, &fields)
 	for k := range fields {
 		if _, ok := want[k]; !ok {
@@ -144,9 +143,9 @@ func TestTemplateMapsAggFields(t *testing.T) {
 // TestESAggBody: the requests use no scripts (our Elasticsearch has no
 // Painless), page with after_key, and count the deals on the first page only.
 func TestESAggBody(t *testing.T) {
-	for _, name := range Aggregations {
-		first, _ := json.Marshal(esAggBody(name, Query{Text: "texas", HyperscalerOnly: true}, 100, 5000, nil))
-		next, _ := json.Marshal(esAggBody(name, Query{}, 100, 5000, json.RawMessage(`{"key":"IREN"}`)))
+	for _, name := range indexer.Aggregations {
+		first, _ := json.Marshal(esAggBody(name, indexer.Query{Text: "texas", HyperscalerOnly: true}, 100, 5000, nil))
+		next, _ := json.Marshal(esAggBody(name, indexer.Query{}, 100, 5000, json.RawMessage(`{"key":"IREN"}`)))
 		for _, b := range [][]byte{first, next} {
 			if bytes.Contains(b, []byte(`"script"`)) || bytes.Contains(b, []byte(`"runtime_mappings"`)) {
 				t.Errorf("%s: request uses a script: %s", name, b)
@@ -205,38 +204,12 @@ func TestESAggBucketRow(t *testing.T) {
 	}
 }
 
-func aggRowJSON(r AggRow) string {
+func aggRowJSON(r indexer.AggRow) string {
 	b, _ := json.Marshal(r)
 	return string(b)
 }
 
-// TestESMedianFormula: the Go median is the one Elasticsearch's exact
-// percentiles compute (lo + 0.5*(hi-lo) between the two middle values), bit
-// for bit; (lo+hi)/2 is not always the same double.
-func TestESMedianFormula(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	differ := 0
-	for range 10000 {
-		xs := []float64{5e5 + r.Float64()*2e7, 5e5 + r.Float64()*2e7}
-		sort.Float64s(xs)
-		got := median(xs)
-		if want := xs[0] + 0.5*(xs[1]-xs[0]); got != want {
-			t.Fatalf("median(%v) = %v, want %v", xs, got, want)
-		}
-		if got != (xs[0]+xs[1])/2 {
-			differ++
-		}
-	}
-	if differ == 0 {
-		t.Error("(lo+hi)/2 never differed: the test does not show why the formula matters")
-	}
-	if median([]float64{1, 2, 10}) != 2 || median([]float64{7}) != 7 {
-		t.Error("odd counts take the middle value")
-	}
-	t.Logf("(lo+hi)/2 differs from lo+(hi-lo)/2 for %d of 10000 pairs", differ)
-}
-
-// TestESAggregatePages runs esAggregate against a fake Elasticsearch: it
+// TestESAggregatePages runs Aggregate against a fake Elasticsearch: it
 // pages through the groups (and, for tiers, the operator-counterparty pairs)
 // with after_key, halves a page that has too many buckets, and asks again
 // with a larger compression when a group has too many prices for an exact
@@ -330,11 +303,11 @@ func TestESAggregatePages(t *testing.T) {
 		fmt.Fprintf(w, `{"aggregations":{%s"counted":{"doc_count":400,"groups":{"after_key":{"key":%q},"buckets":[%s]}}}}`, counts, last, strings.Join(buckets, ","))
 	}))
 	defer srv.Close()
-	s, err := NewESStore(ESConfig{Addresses: []string{srv.URL}})
+	s, err := New(Config{Addresses: []string{srv.URL}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := AggregateStore(t.Context(), s, "by-operator", Query{})
+	res, err := indexer.AggregateStore(t.Context(), s, "by-operator", indexer.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +332,7 @@ func TestESAggregatePages(t *testing.T) {
 		t.Errorf("compressions %v; want %d, then %d for a group of %d prices", compressions, esAggCompression, bigGroup/20+1, bigGroup)
 	}
 
-	tiers, err := AggregateStore(t.Context(), s, "tiers", Query{})
+	tiers, err := indexer.AggregateStore(t.Context(), s, "tiers", indexer.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package indexer
+package es
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
@@ -23,21 +24,21 @@ func TestESConfigValidate(t *testing.T) {
 	fp := strings.Repeat("ab", 32)
 	for _, tc := range []struct {
 		name        string
-		cfg         ESConfig
+		cfg         Config
 		errContains string
 	}{
-		{name: "plain", cfg: ESConfig{Addresses: []string{"http://127.0.0.1:9200"}}},
-		{name: "basic over https with a CA", cfg: ESConfig{Addresses: []string{"https://es:9200"}, Username: "u", Password: "p", CAFile: "ca.pem"}},
-		{name: "api key and pin with colons", cfg: ESConfig{Addresses: []string{"https://es:9200"}, APIKey: "k", CertFingerprint: strings.ToUpper(fp[:2]) + ":" + fp[2:]}},
-		{name: "no address", cfg: ESConfig{}, errContains: "Addresses is empty"},
-		{name: "not a URL", cfg: ESConfig{Addresses: []string{"es:9200"}}, errContains: "must be an http:// or https:// URL"},
-		{name: "credentials in the URL", cfg: ESConfig{Addresses: []string{"https://elastic:hunter2@es:9200"}}, errContains: "carries credentials"},
-		{name: "user without password", cfg: ESConfig{Addresses: []string{"https://es:9200"}, Username: "u"}, errContains: "both Username and Password"},
-		{name: "password without user", cfg: ESConfig{Addresses: []string{"https://es:9200"}, Password: "p"}, errContains: "both Username and Password"},
-		{name: "api key and user", cfg: ESConfig{Addresses: []string{"https://es:9200"}, APIKey: "k", Username: "u", Password: "p"}, errContains: "either APIKey or Username"},
-		{name: "CA for http only", cfg: ESConfig{Addresses: []string{"http://es:9200"}, CAFile: "ca.pem"}, errContains: "no address is https://"},
-		{name: "short fingerprint", cfg: ESConfig{Addresses: []string{"https://es:9200"}, CertFingerprint: "abcd"}, errContains: "not a SHA-256 fingerprint"},
-		{name: "bad alias", cfg: ESConfig{Addresses: []string{"http://es:9200"}, Alias: "deals"}, errContains: "must start with"},
+		{name: "plain", cfg: Config{Addresses: []string{"http://127.0.0.1:9200"}}},
+		{name: "basic over https with a CA", cfg: Config{Addresses: []string{"https://es:9200"}, Username: "u", Password: "p", CAFile: "ca.pem"}},
+		{name: "api key and pin with colons", cfg: Config{Addresses: []string{"https://es:9200"}, APIKey: "k", CertFingerprint: strings.ToUpper(fp[:2]) + ":" + fp[2:]}},
+		{name: "no address", cfg: Config{}, errContains: "Addresses is empty"},
+		{name: "not a URL", cfg: Config{Addresses: []string{"es:9200"}}, errContains: "must be an http:// or https:// URL"},
+		{name: "credentials in the URL", cfg: Config{Addresses: []string{"https://elastic:hunter2@es:9200"}}, errContains: "carries credentials"},
+		{name: "user without password", cfg: Config{Addresses: []string{"https://es:9200"}, Username: "u"}, errContains: "both Username and Password"},
+		{name: "password without user", cfg: Config{Addresses: []string{"https://es:9200"}, Password: "p"}, errContains: "both Username and Password"},
+		{name: "api key and user", cfg: Config{Addresses: []string{"https://es:9200"}, APIKey: "k", Username: "u", Password: "p"}, errContains: "either APIKey or Username"},
+		{name: "CA for http only", cfg: Config{Addresses: []string{"http://es:9200"}, CAFile: "ca.pem"}, errContains: "no address is https://"},
+		{name: "short fingerprint", cfg: Config{Addresses: []string{"https://es:9200"}, CertFingerprint: "abcd"}, errContains: "not a SHA-256 fingerprint"},
+		{name: "bad alias", cfg: Config{Addresses: []string{"http://es:9200"}, Alias: "deals"}, errContains: "must start with"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
@@ -68,7 +69,7 @@ func TestESConfigCAFile(t *testing.T) {
 		{"no PEM", empty, "holds no PEM certificate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewESStore(ESConfig{Addresses: []string{"https://127.0.0.1:1"}, CAFile: tc.file})
+			_, err := New(Config{Addresses: []string{"https://127.0.0.1:1"}, CAFile: tc.file})
 			if err == nil || !strings.Contains(err.Error(), tc.errContains) {
 				t.Fatalf("error %v, want one containing %q", err, tc.errContains)
 			}
@@ -93,20 +94,20 @@ func TestESRefusedCredentialsAreRetryable(t *testing.T) {
 	apiKey := base64.StdEncoding.EncodeToString([]byte("id42:the-api-key-itself"))
 	for _, tc := range []struct {
 		name    string
-		cfg     ESConfig
+		cfg     Config
 		auth    string
 		secrets []string
 	}{
-		{"basic", ESConfig{Username: "indexer", Password: password}, `basic auth as user "indexer"`,
+		{"basic", Config{Username: "indexer", Password: password}, `basic auth as user "indexer"`,
 			[]string{password, base64.StdEncoding.EncodeToString([]byte("indexer:" + password))}},
-		{"api key", ESConfig{APIKey: apiKey}, "an API key", []string{apiKey, "the-api-key-itself"}},
-		{"none", ESConfig{}, "no credentials", nil},
+		{"api key", Config{APIKey: apiKey}, "an API key", []string{apiKey, "the-api-key-itself"}},
+		{"none", Config{}, "no credentials", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
 			tc.cfg.Addresses = []string{srv.URL}
 			tc.cfg.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			s, err := NewESStore(tc.cfg)
+			s, err := New(tc.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,9 +118,9 @@ func TestESRefusedCredentialsAreRetryable(t *testing.T) {
 				if err == nil || !stream.IsRetryable(err) {
 					t.Fatalf("Upsert against a 401: %v, want a retryable error", err)
 				}
-				var auth *ESAuthError
+				var auth *AuthError
 				if !errors.As(err, &auth) || auth.Status != http.StatusUnauthorized {
-					t.Errorf("Upsert error %v is not an ESAuthError 401", err)
+					t.Errorf("Upsert error %v is not an AuthError 401", err)
 				}
 				msgs = append(msgs, err.Error())
 			}
@@ -128,7 +129,7 @@ func TestESRefusedCredentialsAreRetryable(t *testing.T) {
 			} else {
 				msgs = append(msgs, err.Error())
 			}
-			if _, err := s.Search(context.Background(), Query{}); err == nil {
+			if _, err := s.Search(context.Background(), indexer.Query{}); err == nil {
 				t.Error("Search against a 401 succeeded")
 			} else {
 				msgs = append(msgs, err.Error())

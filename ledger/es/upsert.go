@@ -1,4 +1,4 @@
-package indexer
+package es
 
 import (
 	"bytes"
@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"time"
 
+	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
@@ -16,15 +16,18 @@ import (
 // maxConflictRounds bounds how often a batch is re-read after version conflicts.
 const maxConflictRounds = 5
 
-// Upsert resolves each record to its deal (identity.go), merges it (merge.go),
-// raises alerts, and writes the changed deals in one bulk request, reporting per
-// record. The deals of the batch's operators are read first with their sequence
-// numbers, and each is written only if nobody changed it meanwhile (create for a
-// new deal): on a conflict, the records of that operator are resolved and merged
-// again against a fresh read. (The integ-test Elasticsearch has no Painless,
-// and this way both stores share one merge.) The alerts a change raises are part
+// Upsert resolves each record to its deal, merges it and raises alerts
+// (indexer.ApplyBatch, over the candidates candidates.go searches for), and
+// writes the changed deals in one bulk request, reporting per record. The
+// candidate deals are read with their sequence numbers, and each deal is
+// written only if nobody changed it meanwhile (create for a new deal): on a
+// conflict, the records of that operator are resolved and merged again
+// against a fresh read. (The integ-test Elasticsearch has no Painless, and
+// this way both stores share one merge.) The alerts a change raises are part
 // of the same conditional write, so they exist exactly when the change does.
-func (s *ESStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
+// A search for candidates that matches more than Config.MaxCandidates deals
+// is the permanent error too_many_candidates.
+func (s *Store) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 	errs := make([]error, len(cs))
 	todo := make([]int, len(cs))
 	for i := range cs {
@@ -51,11 +54,11 @@ func (s *ESStore) Upsert(ctx context.Context, cs []schemas.Contract) []error {
 
 type versioned struct{ seqNo, primTerm int64 }
 
-// prepare starts, in the background, the refresh the next Upsert needs when
+// Prepare starts, in the background, the refresh the next Upsert needs when
 // anything was written since the last one, so that Elasticsearch refreshes
 // while the stage decodes the batch. The stage calls it as soon as it has a
 // batch; what is written after it started is refreshed by Upsert itself.
-func (s *ESStore) prepare(ctx context.Context) {
+func (s *Store) Prepare(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.dirty || s.refreshing != nil {
@@ -68,9 +71,9 @@ func (s *ESStore) prepare(ctx context.Context) {
 }
 
 // upsertOnce handles the records todo (indexes into cs) and returns those to try again.
-func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []int, errs []error) ([]int, error) {
+func (s *Store) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []int, errs []error) ([]int, error) {
 	// Candidates are found by search, which sees only refreshed writes: wait
-	// for the refresh prepare started, and refresh (again) if anything was
+	// for the refresh Prepare started, and refresh (again) if anything was
 	// written since it started.
 	s.mu.Lock()
 	started := s.refreshing
@@ -100,42 +103,38 @@ func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []
 	for k, i := range todo {
 		recs[k] = cs[i]
 	}
-	w, versions, err := s.loadWorking(ctx, recs)
+	src := newESCandidates(ctx, s, recs)
+	changes, err := indexer.ApplyBatch(src, recs, policy, time.Now().UTC())
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC()
-	recordsOf := map[string][]int{} // deal id → records merged into it
-	for _, i := range todo {
-		id := w.apply(cs[i], now)
-		recordsOf[id] = append(recordsOf[id], i)
-	}
-	write := w.finish(policy, now)
 	for _, i := range todo {
 		errs[i] = nil
 	}
-	if len(write) == 0 {
+	if len(changes) == 0 {
 		return nil, nil
 	}
-	docs := make([][]byte, len(write))
-	docErrs := make([]error, len(write))
-	parallel(len(write), func(k int) { docs[k], docErrs[k] = ESDocument(w.deals[write[k]]) })
-	var sent []string // the deals sent, in order
-	for k, id := range write {
+	// The records merged into each change, as indexes into cs.
+	for k := range changes {
+		for j, r := range changes[k].Records {
+			changes[k].Records[j] = todo[r]
+		}
+	}
+	docs := make([][]byte, len(changes))
+	docErrs := make([]error, len(changes))
+	indexer.Parallel(len(changes), func(k int) { docs[k], docErrs[k] = Document(changes[k].Deal) })
+	var sent []int // the changes sent, in order
+	for k, ch := range changes {
 		if docErrs[k] != nil {
-			for _, i := range recordsOf[id] {
+			for _, i := range ch.Records {
 				errs[i] = stream.Permanent("index", "encode", docErrs[k])
 			}
 			continue
 		}
-		sent = append(sent, id)
+		sent = append(sent, k)
 	}
 	if len(sent) == 0 {
 		return nil, nil
-	}
-	docOf := make(map[string][]byte, len(write))
-	for k, id := range write {
-		docOf[id] = docs[k]
 	}
 	// Whatever happens to the request, some of it may be written: the next
 	// candidate searches must refresh first.
@@ -143,14 +142,15 @@ func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []
 	s.dirty = true
 	s.mu.Unlock()
 	var buf bytes.Buffer
-	for _, id := range sent {
-		if v, ok := versions[id]; ok {
+	for _, k := range sent {
+		id := changes[k].Deal.ID
+		if v, ok := src.versions[id]; ok {
 			fmt.Fprintf(&buf, `{"index":{"_index":%q,"_id":%q,"if_seq_no":%d,"if_primary_term":%d}}`, s.alias, id, v.seqNo, v.primTerm)
 		} else {
 			fmt.Fprintf(&buf, `{"create":{"_index":%q,"_id":%q}}`, s.alias, id)
 		}
 		buf.WriteByte('\n')
-		buf.Write(docOf[id])
+		buf.Write(docs[k])
 		buf.WriteByte('\n')
 	}
 	items, err := s.bulk(ctx, buf.Bytes(), len(sent))
@@ -159,22 +159,23 @@ func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []
 	}
 	conflictOps := map[string]bool{}
 	var alerted []string
-	for k, id := range sent {
-		it := items[k]
+	for n, k := range sent {
+		ch, it := changes[k], items[n]
+		id := ch.Deal.ID
 		var e error
 		switch {
 		case it.Status >= 200 && it.Status < 300:
-			if len(w.deals[id].Alerts) > alertCount(w.before[id]) {
+			if ch.NewAlerts() {
 				alerted = append(alerted, id)
 			}
 		case it.Status == http.StatusConflict:
-			conflictOps[schemas.Key(w.deals[id].Operator.Name)] = true
+			conflictOps[schemas.Key(ch.Deal.Operator.Name)] = true
 		case it.Status == 429 || it.Status >= 500:
 			e = stream.Retryable("index", "es_unavailable", fmt.Errorf("deal %s: status %d: %s", id, it.Status, it.Error))
 		default:
 			e = stream.Permanent("index", "es_rejected", fmt.Errorf("deal %s: status %d: %s", id, it.Status, it.Error))
 		}
-		for _, i := range recordsOf[id] {
+		for _, i := range ch.Records {
 			errs[i] = e
 		}
 	}
@@ -190,13 +191,6 @@ func (s *ESStore) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []
 	return redo, nil
 }
 
-func alertCount(d *Deal) int {
-	if d == nil {
-		return 0
-	}
-	return len(d.Alerts)
-}
-
 type bulkItem struct {
 	ID     string          `json:"_id"`
 	Status int             `json:"status"`
@@ -204,7 +198,7 @@ type bulkItem struct {
 }
 
 // bulk sends a bulk body of n actions and returns their results in order.
-func (s *ESStore) bulk(ctx context.Context, body []byte, n int) ([]bulkItem, error) {
+func (s *Store) bulk(ctx context.Context, body []byte, n int) ([]bulkItem, error) {
 	res, err := s.es.Bulk(bytes.NewReader(body), s.es.Bulk.WithContext(ctx))
 	if err := check0(res, err); err != nil {
 		return nil, err
@@ -228,25 +222,10 @@ func (s *ESStore) bulk(ctx context.Context, body []byte, n int) ([]bulkItem, err
 	return out, nil
 }
 
-// loadWorking reads what identity resolution needs for the records cs, with
-// the sequence numbers: the deals of their ids, those records with their ids
-// resolved to, the deals candidate may accept for one of them and the groups
-// aggregate linking must see whole (see "Candidates" in identity.go;
-// es_candidates.go builds the searches, one msearch per step). A search that
-// matches more than maxCandidates deals is the error too_many_candidates.
-func (s *ESStore) loadWorking(ctx context.Context, cs []schemas.Contract) (*working, map[string]versioned, error) {
-	src := newESCandidates(ctx, s, cs)
-	w, err := loadCandidates(src, cs)
-	if err != nil {
-		return nil, nil, err
-	}
-	return w, src.versions, nil
-}
-
 // PendingAlerts returns alerts some sink has not acknowledged, oldest first:
 // those of dealIDs (read in real time) or, when dealIDs is empty, any (by search).
-func (s *ESStore) PendingAlerts(ctx context.Context, dealIDs []string, limit int) ([]PendingAlert, error) {
-	var deals []Deal
+func (s *Store) PendingAlerts(ctx context.Context, dealIDs []string, limit int) ([]indexer.PendingAlert, error) {
+	var deals []indexer.Deal
 	if len(dealIDs) > 0 {
 		got, err := s.get(ctx, dealIDs)
 		if err != nil {
@@ -293,67 +272,21 @@ func (s *ESStore) PendingAlerts(ctx context.Context, dealIDs []string, limit int
 			}
 		}
 	}
-	return pendingOf(deals, limit), nil
-}
-
-func pendingOf(deals []Deal, limit int) []PendingAlert {
-	var out []PendingAlert
-	for _, d := range deals {
-		for _, a := range d.Alerts {
-			if len(a.Pending) > 0 {
-				out = append(out, PendingAlert{DealID: d.ID, Alert: a})
-			}
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if !out[i].Alert.CreatedAt.Equal(out[j].Alert.CreatedAt) {
-			return out[i].Alert.CreatedAt.Before(out[j].Alert.CreatedAt)
-		}
-		return out[i].Alert.ID < out[j].Alert.ID
-	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out
-}
-
-// ackAlert removes sink from the alert's pending sinks; it reports whether the deal changed.
-func ackAlert(d *Deal, alertID, sink string, at time.Time) bool {
-	for i := range d.Alerts {
-		a := &d.Alerts[i]
-		if a.ID != alertID || !contains(a.Pending, sink) {
-			continue
-		}
-		var keep []string
-		for _, p := range a.Pending {
-			if p != sink {
-				keep = append(keep, p)
-			}
-		}
-		if keep == nil {
-			keep = []string{}
-		}
-		d.Alerts = append([]Alert(nil), d.Alerts...)
-		a = &d.Alerts[i]
-		a.Pending = keep
-		a.Delivered = append(append([]Delivery(nil), a.Delivered...), Delivery{Sink: sink, At: at})
-		return true
-	}
-	return false
+	return indexer.PendingAlertsOf(deals, limit), nil
 }
 
 type stored struct {
-	deal          *Deal
+	deal          *indexer.Deal
 	seqNo, primTm int64
 }
 
 // get reads deals by id in real time, with their sequence numbers.
-func (s *ESStore) get(ctx context.Context, ids []string) (map[string]stored, error) {
+func (s *Store) get(ctx context.Context, ids []string) (map[string]stored, error) {
 	return s.getIn(ctx, s.alias, ids)
 }
 
 // getIn reads deals by id from one index or alias.
-func (s *ESStore) getIn(ctx context.Context, index string, ids []string) (map[string]stored, error) {
+func (s *Store) getIn(ctx context.Context, index string, ids []string) (map[string]stored, error) {
 	body, _ := json.Marshal(map[string]any{"ids": ids})
 	res, err := s.es.Mget(bytes.NewReader(body), s.es.Mget.WithIndex(index), s.es.Mget.WithContext(ctx))
 	if err := check0(res, err); err != nil {
@@ -381,7 +314,7 @@ func (s *ESStore) getIn(ctx context.Context, index string, ids []string) (map[st
 		if !d.Found {
 			continue
 		}
-		var deal Deal
+		var deal indexer.Deal
 		if err := json.Unmarshal(d.Source, &deal); err != nil {
 			return nil, fmt.Errorf("reading deal %s: %w", d.ID, err)
 		}
@@ -391,7 +324,7 @@ func (s *ESStore) getIn(ctx context.Context, index string, ids []string) (map[st
 }
 
 // Get returns one deal by id (nil when absent), read in real time.
-func (s *ESStore) Get(ctx context.Context, id string) (*Deal, error) {
+func (s *Store) Get(ctx context.Context, id string) (*indexer.Deal, error) {
 	got, err := s.get(ctx, []string{id})
 	if err != nil {
 		return nil, err
@@ -401,8 +334,3 @@ func (s *ESStore) Get(ctx context.Context, id string) (*Deal, error) {
 	}
 	return nil, nil
 }
-
-var (
-	_ Outbox = (*ESStore)(nil)
-	_ Outbox = (*KVStore)(nil)
-)

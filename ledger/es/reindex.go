@@ -1,4 +1,4 @@
-package indexer
+package es
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/stream"
 )
 
@@ -24,7 +25,7 @@ type ReindexStats struct {
 }
 
 // aliasIndex returns the index behind the alias ("" when the alias does not exist).
-func (s *ESStore) aliasIndex(ctx context.Context) (string, error) {
+func (s *Store) aliasIndex(ctx context.Context) (string, error) {
 	res, err := s.es.Indices.GetAlias(s.es.Indices.GetAlias.WithName(s.alias), s.es.Indices.GetAlias.WithContext(ctx))
 	if err != nil {
 		return "", stream.Retryable("index", "es_unavailable", fmt.Errorf("reading alias %s: %w", s.alias, err))
@@ -58,7 +59,7 @@ func (s *ESStore) aliasIndex(ctx context.Context) (string, error) {
 }
 
 // indexVersion parses N out of <alias>-vN (0 when it is not such a name).
-func (s *ESStore) indexVersion(index string) int {
+func (s *Store) indexVersion(index string) int {
 	prefix := s.alias + "-v"
 	n, err := strconv.Atoi(strings.TrimPrefix(index, prefix))
 	if err != nil || !strings.HasPrefix(index, prefix) {
@@ -75,7 +76,7 @@ func (s *ESStore) indexVersion(index string) int {
 // vN during the copy (indexed_at after it started) are copied again after the
 // swap, unless vN+1 already holds a newer write. The old index is kept (delete it
 // by hand once satisfied). Indexers in this process should not be writing.
-func (s *ESStore) Reindex(ctx context.Context) (ReindexStats, error) {
+func (s *Store) Reindex(ctx context.Context) (ReindexStats, error) {
 	start := time.Now().UTC()
 	from, err := s.aliasIndex(ctx)
 	if err != nil {
@@ -123,7 +124,7 @@ func (s *ESStore) Reindex(ctx context.Context) (ReindexStats, error) {
 // copyDeals copies the deals of index from into index to, in id order by
 // search_after; since limits it to deals indexed after a time. With
 // onlyNewer, a deal is written only when to does not hold a later version.
-func (s *ESStore) copyDeals(ctx context.Context, from, to string, since *time.Time, onlyNewer bool) (int, error) {
+func (s *Store) copyDeals(ctx context.Context, from, to string, since *time.Time, onlyNewer bool) (int, error) {
 	var after []any
 	n := 0
 	for {
@@ -171,7 +172,7 @@ func (s *ESStore) copyDeals(ctx context.Context, from, to string, since *time.Ti
 		k := 0
 		for _, h := range hits {
 			if cur, ok := newer[h.ID]; ok {
-				var old Deal
+				var old indexer.Deal
 				if json.Unmarshal(h.Source, &old) == nil && !old.IndexedAt.After(cur.deal.IndexedAt) {
 					continue
 				}

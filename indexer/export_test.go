@@ -1,0 +1,48 @@
+package indexer
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mwledger/mwledger/schemas"
+)
+
+// Hooks for the external tests of this directory (package indexer_test):
+// identity_es_test.go holds the Elasticsearch store of ledger/es to the
+// reference resolution and the streams defined here.
+var (
+	GenDeal        = genDeal
+	IdentityStream = identityStream
+	Batches        = batches
+	ComparableDeal = comparableDeal
+	Sized          = sized
+	IdentitySeed   = identitySeed
+	EnvInt         = envInt
+	RunStream      = runStream
+	Rec            = rec
+	F              = f
+)
+
+// RefLedger is the reference ledger (refLedger).
+type RefLedger struct{ r *refLedger }
+
+// NewRefLedger is an empty reference ledger; with exactName, it loads the
+// deals of the batch's operators as the batch spells them.
+func NewRefLedger(exactName bool) *RefLedger {
+	return &RefLedger{&refLedger{deals: map[string]*Deal{}, exactName: exactName}}
+}
+
+// Preload adds the generated deals 0..n-1 over ops operators (preloadRef).
+func (r *RefLedger) Preload(t *testing.T, n, ops int) { preloadRef(t, r.r, n, ops) }
+
+// Upsert applies a batch and returns the ids of the deals it wrote.
+func (r *RefLedger) Upsert(t *testing.T, cs []schemas.Contract, now time.Time) []string {
+	_, written := r.r.upsert(t, cs, now)
+	return written
+}
+
+// Deals are the reference's deals by id.
+func (r *RefLedger) Deals() map[string]*Deal { return r.r.deals }
+
+// NewDeal is the deal record c starts at time now, as a store writes it.
+func NewDeal(c schemas.Contract, now time.Time) Deal { return merge(nil, c.ID, c, "new", now) }
