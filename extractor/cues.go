@@ -1,6 +1,9 @@
 package extractor
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Word lists the rules read. Each is matched on the lower-cased sentence.
 var (
@@ -20,7 +23,10 @@ var (
 		"雲端服務", "云端服务", "雲端運算服務", "クラウドサービス", "클라우드 서비스", "dịch vụ đám mây", "điện toán đám mây", "servizi di cloud", "servizio cloud", "servizi cloud", "serviços de nuvem", "serviços em nuvem", "облачн"}
 	bareMetalCues  = []string{"bare metal", "bare-metal", "裸金属", "裸金屬", "gpu server rental", "server rental", "gpu rental"}
 	colocationCues = []string{"colocation", "co-location", "lease", "leasing", "hosting", "powered shell", "data center capacity",
-		"triple net", "triple-net", "托管", "租赁", "租賃", "租约", "租約", "主机托管", "托管協議", "bail", "baux", "alquiler", "mietvertrag", "miete", "location de", "locazione", "arrendamiento", "arrienda"}
+		"triple net", "triple-net", "托管", "租赁", "租賃", "租约", "租約", "主机托管", "托管協議", "bail", "baux", "alquiler", "mietvertrag", "miete", "location de", "locazione", "arrendamiento", "arrienda",
+		"huurcontract", "huurovereenkomst", "colocatie", "colocación", "colocação", "coubicación", "leieavtale", "hyresavtal", "lejeaftale", "locação", "arrendamento", "pag-upa", "upa ng",
+		// the tenant brings its own machines: space, power and cooling are what is sold
+		"its own servers", "their own servers", "own equipment", "eigen servers", "eigene server", "egne servere", "egna servrar", "propri server", "próprios servidores", "propios servidores", "propres serveurs"}
 	notCloudNoun = []string{"厂商", "廠商", "服务商", "服務商", "公司", " provider", " company", " firm", " platform", " customer", " giant", " operator", " player", " startup", " specialist", " infrastructure provider",
 		"-plattform", " plattform", "-anbieter", " anbieter", "-unternehmen"}
 )
@@ -57,7 +63,11 @@ func contractType(lower string) string {
 			}
 			t := cueType(qual)
 			if t == "unknown" && leaseNouns[n] {
-				t = "colocation"
+				// "to lease back the chips": the verb's object says what is
+				// leased; otherwise a lease is of space and power
+				if t = cueType(firstBytes(lower[i:], 60)); t == "unknown" {
+					t = "colocation"
+				}
 			}
 			if t != "unknown" {
 				best, bestAt = t, i
@@ -84,6 +94,16 @@ func cueType(lower string) string {
 	if containsAny(lower, bareMetalCues) {
 		return "bare_metal"
 	}
+	// What is leased says the type: "lease back the chips", "rents GPU
+	// servers" are machines; "lease computing power", "compute capacity
+	// leasing" are a cloud; "lease 90 MW", "lease space for its servers" stay
+	// colocation.
+	if m := reLeaseMachines.FindStringSubmatch(lower); m != nil && !anyWord(m[1], []string{"space", "for", "power", "halls", "hall", "capacity", "land"}) {
+		return "bare_metal"
+	}
+	if reLeaseCompute.MatchString(lower) {
+		return "cloud_services"
+	}
 	for _, c := range cloudCues {
 		for off := 0; ; {
 			i := strings.Index(lower[off:], c)
@@ -95,7 +115,7 @@ func cueType(lower string) string {
 			// "proveedor de nube de IA Fluidstack", "a lease with a neocloud":
 			// the words describe a company, not what is sold.
 			lead := strings.TrimRight(lower[max(0, off+i-24):off+i], " ")
-			describes := hasAnySuffix(lead, []string{"proveedor de", "fournisseur de", "fournisseur", "fornitore di", "provedor de", "anbieter", "with a", "with an", "with", "to a", "to an"})
+			describes := hasAnySuffix(lead, []string{"proveedor de", "fournisseur de", "fournisseur", "fornitore di", "provedor de", "anbieter", "with a", "with an", "with", "to a", "to an", "com a", "com o", "con la", "con el", "con", "avec", "met", "mit", "med", "a la", "à la"})
 			if !hasAnyPrefix(rest, notCloudNoun) && !describes {
 				return "cloud_services"
 			}
@@ -107,6 +127,11 @@ func cueType(lower string) string {
 	}
 	return "unknown"
 }
+
+var (
+	reLeaseMachines = regexp.MustCompile(`\b(?:lease|leases|leased|leasing|rent|rents|rented|renting)\s+(?:back\s+)?(?:the\s+|its\s+|their\s+)?([a-z0-9-]+\s+)?(?:gpus|chips|gpu servers|servers)\b`)
+	reLeaseCompute  = regexp.MustCompile(`\b(?:lease|leases|leased|leasing|rent|rents|rented|renting)\s+(?:[a-z-]+\s+){0,2}?(?:computing power|compute power|compute capacity|computing capacity|ai compute|gpu compute)\b|\b(?:computing power|compute power|gpu|compute) (?:leasing|rental)\b`)
+)
 
 func hasAnyPrefix(s string, ps []string) bool {
 	for _, p := range ps {

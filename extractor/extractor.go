@@ -233,9 +233,17 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 		return nil, err
 	}
 	var lastOp *Entity = main
+	var lead []string // the sentences before a table: its caption and the paragraph that introduces it
 	for _, s := range ss {
-		if s.Kind == "tr" && len(s.Header) == len(s.Cells) {
-			if d := tableDeal(s.analysis, lastOp, x.g); d != nil {
+		if s.Kind != "tr" {
+			if lead = append(lead, s.lower); len(lead) > 4 {
+				lead = lead[1:]
+			}
+			continue
+		}
+		if len(s.Header) == len(s.Cells) {
+			if d := tableDeal(s.analysis, lastOp, x.g, decimalComma); d != nil {
+				d.heading = strings.Join(lead, " ") // "three colocation contracts, in the table below"
 				drafts = addTableDraft(drafts, d)
 			}
 		}

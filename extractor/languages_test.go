@@ -167,3 +167,48 @@ func TestSumOverSeveralCustomers(t *testing.T) {
 		t.Fatalf("got %d records, want none: %+v", len(cs), cs)
 	}
 }
+
+// TestWhatIsLeased: the object of a lease verb and the tenant's own machines
+// tell the contract type, in several languages.
+func TestWhatIsLeased(t *testing.T) {
+	for in, want := range map[string]string{
+		"the chipmaker agreed to lease back the chips it sold to the neocloud":   "bare_metal",
+		"the lab will rent gpu servers from the operator for three years":        "bare_metal",
+		"the hyperscaler will lease computing power from the neocloud's fleet":   "cloud_services",
+		"a ten-year lease for 90 mw of critical it load":                         "colocation",
+		"the tenant will lease space for its servers in two halls":               "colocation",
+		"el cliente instala sus propios servidores y el operador aporta energía": "colocation",
+		"brattli setter inn egne servere, mens skarvheim står for bygg og strøm": "colocation",
+		"polderkracht heeft een tienjarig huurcontract getekend":                 "colocation",
+		"fechou um contrato de locação com a neocloud jacarandá compute":         "colocation",
+	} {
+		if got := contractType(in); got != want {
+			t.Errorf("contractType(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestTableInAnotherLanguage: column headers in Spanish with the scale and the
+// unit in the header, decimal commas, a row of totals, a caption that says
+// what the contracts are.
+func TestTableInAnotherLanguage(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := pageRecords(t, x, "<p>La desarrolladora Brisamar Datos firmó dos contratos de colocación en su campus de Lampa.</p>"+
+		"<table><tr><th>Cliente</th><th>MW (carga TI)</th><th>Valor (millones de US$)</th><th>Plazo (años)</th></tr>"+
+		"<tr><td>Chercán AI</td><td>35</td><td>612,5</td><td>9</td></tr>"+
+		"<tr><td>Cliente hiperescala no revelado</td><td>50</td><td>1.080,0</td><td>12</td></tr>"+
+		"<tr><td>Total</td><td>85</td><td>1.692,5</td><td>—</td></tr></table>")
+	if len(cs) != 2 {
+		t.Fatalf("got %d records, want 2 (the total row is no contract): %+v", len(cs), cs)
+	}
+	want := map[string][3]float64{"Chercán AI": {35, 612.5e6, 9}, "cliente hiperescala no revelado": {50, 1080e6, 12}}
+	for _, c := range cs {
+		w, ok := want[c.Counterparty.Label()]
+		if !ok || c.Operator.Name != "Brisamar Datos" || deref(c.CapacityMW) != w[0] || deref(c.TotalValueUSD) != w[1] || deref(c.TermYears) != w[2] || c.ContractType != schemas.TypeColocation {
+			t.Errorf("%s–%s: %v MW, $%v, %v years, %s", c.Operator.Name, c.Counterparty.Label(), deref(c.CapacityMW), deref(c.TotalValueUSD), deref(c.TermYears), c.ContractType)
+		}
+	}
+}
