@@ -133,6 +133,10 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			if intro == "" {
 				intro = runIntro
 			}
+			// "GPU cloud operator Quenby Cloud": an operator of a cloud is a neocloud
+			if (intro == "operator" || intro == "provider" || intro == "company" || intro == "firm") && endsWithWord(strings.TrimSuffix(strings.TrimRight(before, " "), intro), []string{"cloud", "gpu cloud", "ai cloud", "gpu"}) != "" {
+				intro = "neocloud"
+			}
 			if intro == "" {
 				if f := strings.Fields(before); len(f) > 0 {
 					intro = introNoun(f[len(f)-1]) // "het Delftse AI-lab Reigerlab"
@@ -160,6 +164,9 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 				ok = true // "a lease with QuillNet": a coined name as the other party of a deal
 			case !titleCase && strings.TrimSpace(s.Text[:r.start]) == "" || strings.HasSuffix(strings.TrimSpace(strings.ToLower(s.Text[:r.start])), "the") && r.start < 6:
 				ok = hasAnyPrefix(strings.TrimLeft(after, " "), dealSubjectVerbs) || len(words) >= 2 && dealVerbSoon(s.Text[r.end:])
+			case !titleCase && leadIn(s.Text[:r.start]):
+				// "Last spring Ashbury signed …", "The part that matters: Ashbury signed …"
+				ok = hasAnyPrefix(strings.TrimLeft(after, " "), dealSubjectVerbs)
 			}
 			if !ok {
 				continue
@@ -192,6 +199,19 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			on.short[w] = m.E
 		}
 	}
+	// "Ashbury signed …" and "Ashbury Hashworks put out its release": a
+	// one-word name that opens a longer capitalised name elsewhere on the page
+	// is that name's short form.
+	for k, e := range on.byKey {
+		if strings.Contains(k, " ") || on.short[k] != nil {
+			continue
+		}
+		if long := longerRun(ss, e.Name); long != "" && on.byKey[strings.ToLower(long)] == nil {
+			le := &Entity{Name: long}
+			on.byKey[strings.ToLower(long)] = le
+			on.intro[le] = on.intro[e]
+		}
+	}
 	// "Serra Alva" in a headline and "Serra Alva Data Centers" in the text:
 	// the shorter name is the longer one's short form.
 	keys := slices.Sorted(maps.Keys(on.byKey)) // a longer name sorts after its prefix
@@ -218,6 +238,77 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 		}
 	}
 	return on
+}
+
+// leadIn reports the words before a sentence's subject that leave it the
+// subject: a clause ending in a colon or dash, or up to three lower-case or
+// time words ("Last spring", "On Monday,").
+func leadIn(before string) bool {
+	t := strings.TrimSpace(before)
+	if t == "" {
+		return false
+	}
+	if strings.HasSuffix(t, ":") || strings.HasSuffix(t, "—") || strings.HasSuffix(t, " -") {
+		return true
+	}
+	ws := strings.Fields(strings.TrimSuffix(t, ","))
+	if len(ws) > 3 {
+		return false
+	}
+	// "The company behind ChatGPT struck …": the name ends a noun phrase
+	// that is the subject; it is not the subject itself
+	if first := strings.ToLower(ws[0]); first == "the" || first == "a" || first == "an" || first == "its" || first == "their" {
+		return false
+	}
+	if anyWord(strings.ToLower(ws[len(ws)-1]), []string{"behind", "of", "from", "at", "with", "for", "by", "to", "and", "or", "like", "than"}) {
+		return false
+	}
+	for i, w := range ws {
+		lw := strings.ToLower(w)
+		if i > 0 && !unicode.IsLower([]rune(w)[0]) && !monthOrDay(lw) {
+			return false
+		}
+	}
+	return true
+}
+
+// monthOrDay reports an English month or weekday.
+func monthOrDay(w string) bool {
+	switch w {
+	case "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+		"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday":
+		return true
+	}
+	return false
+}
+
+// longerRun returns the first capitalised run of two or three words on the
+// page that starts with the one-word name and goes on with a capitalised word
+// that is no stop word or verb ("Ashbury Hashworks" for "Ashbury").
+func longerRun(ss []*sent, name string) string {
+	for _, s := range ss {
+		if s.title || !strings.Contains(s.Text, name+" ") {
+			continue
+		}
+		if looksTitleCase(s.Text) {
+			continue
+		}
+		for _, r := range capitalRuns(s.Text) {
+			if len(r.words) < 2 || len(r.words) > 3 || r.words[0] != name {
+				continue
+			}
+			ok := true
+			for _, w := range r.words[1:] {
+				if lw := strings.ToLower(w); lex().stop[lw] || verbLike([]string{w}) || monthOrDay(lw) || isNumberish(w) {
+					ok = false
+				}
+			}
+			if ok {
+				return strings.Join(r.words, " ")
+			}
+		}
+	}
+	return ""
 }
 
 // introNoun returns the noun that introduces a company name when w is one,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -20,8 +21,9 @@ type frame struct {
 	d         *draft
 	anchor    int // index of the sentence that named the deal
 	op, cp    pmention
-	seg       [2]int // the part of the anchor sentence that is this deal's (several deals in one sentence)
-	shared    bool   // the anchor sentence holds several deals
+	seg       [2]int   // the part of the anchor sentence that is this deal's (several deals in one sentence)
+	shared    bool     // the anchor sentence holds several deals
+	extra     [][2]int // more parts of the anchor sentence that are this deal's too ("… respectively", ", both for ten years")
 	scores    map[string]float64
 	aggregate bool
 	titleDeal bool
@@ -103,7 +105,7 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 			prev := lastRunes(strings.TrimSuffix(strings.TrimRight(before, " "), w), 30)
 			// ("a $23 billion commitment to Nscale": English "to" after other
 			// deal words leads to the provider.)
-			if anyWord(prev, []string{"mw", "gw", "megawatts", "capacity", "lease", "leased", "leasing", "space", "gpus", "compute", "services", "contract", "agreement", "deal", "provide", "deliver", "supply", "sell", "sold", "rent", "host"}) ||
+			if anyWord(prev, []string{"mw", "gw", "megawatts", "capacity", "lease", "leased", "leasing", "space", "gpus", "compute", "services", "contract", "agreement", "deal", "provide", "deliver", "supply", "sell", "sold", "rent", "host", "campus", "halls", "space", "site", "building"}) ||
 				w != "to" && w != "for" && (anyWord(prev, lx.ProviderVerbs) || hasDealWord(prev)) {
 				cust += 2
 			}
@@ -127,6 +129,11 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 		}
 		if anyWord(mid, lx.CustomerVerbs) {
 			cust += 2
+		}
+		// "Marigold leases part of its campus to Tessellate": leasing to the
+		// next party makes the subject the landlord
+		if len(s.parties) > 1 && anyWord(mid, []string{"leases", "leased", "will lease", "to lease", "subleases", "sublets", "lets"}) && endsWithWord(strings.TrimRight(mid, " "), []string{"to"}) != "" {
+			prov += 2
 		}
 	}
 	return prov, cust
@@ -294,7 +301,10 @@ func framesOf(s *sent, main, topic, lord *Entity) []*frame {
 			topicIn = true
 		}
 	}
-	if figures && topic != nil && !topicIn && len(ps) >= 2 && allCoordinated(s) {
+	// (Not when the sentence opens with its own provider: "Saltcote Data signed
+	// a 100 MW contract with A and a 40 MW contract with B".)
+	subjectLed := ps[0].e != nil && strings.TrimSpace(s.lower[:max(ps[0].start, 0)]) == "" && hasAnyPrefix(strings.TrimLeft(s.lower[ps[0].end:], " "), dealSubjectVerbs)
+	if figures && topic != nil && !topicIn && len(ps) >= 2 && allCoordinated(s) && !subjectLed {
 		mainP = pmention{e: topic, start: -1, end: -1}
 		var fs []*frame
 		idx := make([]int, len(ps))
@@ -340,7 +350,9 @@ func framesOf(s *sent, main, topic, lord *Entity) []*frame {
 		if c == ba || c == bb || ps[c].e == nil || ps[c].e == ps[ba].e {
 			continue
 		}
-		if pairScore(s, ba, c) >= best-0.5 {
+		// (an undisclosed customer's certain role does not outrank a named
+		// one listed beside it: "$1.6B with A and $0.6B with an unnamed client")
+		if sc := pairScore(s, ba, c); sc >= best-0.5 || ps[bb].e == nil && figures && sc >= 0.5 {
 			custs = append(custs, c)
 		}
 	}
@@ -397,10 +409,21 @@ func pairSubject(s *sent) bool {
 // billion and $0.8 billion respectively").
 func listFrames(s *sent, op pmention, custs []int) []*frame {
 	var out []*frame
+	// ", both running ten years", ", each for 15 years": a closing clause
+	// that speaks of every deal of the list
+	var tail [][2]int
+	if m := reSharedTail.FindStringIndex(s.lower[s.parties[custs[len(custs)-1]].end:]); m != nil {
+		tail = [][2]int{{s.parties[custs[len(custs)-1]].end + m[0], len(s.lower)}}
+	}
 	if strings.Contains(s.lower, "respectively") && len(s.money) >= len(custs) {
 		for k, i := range custs {
 			m := s.money[len(s.money)-len(custs)+k]
-			out = append(out, &frame{op: op, cp: s.parties[i], anchor: s.idx, seg: [2]int{m.Start, m.End}, shared: true})
+			extra := slices.Clone(tail)
+			if len(s.caps) >= len(custs) { // "for 110 MW and 170 MW respectively"
+				c := s.caps[len(s.caps)-len(custs)+k]
+				extra = append(extra, [2]int{c.Start, c.End})
+			}
+			out = append(out, &frame{op: op, cp: s.parties[i], anchor: s.idx, seg: [2]int{m.Start, m.End}, shared: true, extra: extra})
 		}
 		return out
 	}
@@ -434,10 +457,13 @@ func listFrames(s *sent, op pmention, custs []int) []*frame {
 				seg[1] = s.parties[custs[k+1]].start
 			}
 		}
-		out = append(out, &frame{op: op, cp: p, anchor: s.idx, seg: seg, shared: true})
+		out = append(out, &frame{op: op, cp: p, anchor: s.idx, seg: seg, shared: true, extra: tail})
 	}
 	return out
 }
+
+// reSharedTail opens a closing clause about every deal of a list.
+var reSharedTail = regexp.MustCompile(`(?:,|;|\band)\s+(?:both|each|all|all of them|each of them)\s+(?:for|running|lasting|with|of|at|over|run|runs|last|lasts|to run|under)\b`)
 
 // mentionsParty reports whether a sentence names the entity.
 func mentionsParty(s *sent, e *Entity) bool {
@@ -487,6 +513,17 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 		// deal after it: figures above it belong to the section before.
 		if !single && ss[j].Kind == "h" && !ss[j].title {
 			lo = j
+			break
+		}
+		// A sentence about another company's deal: what comes before it is
+		// that deal's story ("Harnwick will deliver the halls; Quenby fills
+		// them. The first 50 MW is due in 2027. Quenby's own deal with
+		// Ostrander …" is read from Ostrander's sentence back to the first).
+		if !single && otherParty(ss[j], f) && !mentionsParty(ss[j], f.cp.e) {
+			lo = j + 1
+			for lo < k && len(ss[lo].parties) == 0 {
+				lo++ // the sentences that go on with that story
+			}
 			break
 		}
 	}
@@ -552,7 +589,15 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 		}
 		in := func(pos int) bool {
 			if j == k || (f.shared && s.title) {
-				return pos >= f.seg[0] && pos < f.seg[1] || !f.shared
+				if pos >= f.seg[0] && pos < f.seg[1] || !f.shared {
+					return true
+				}
+				for _, e := range f.extra {
+					if pos >= e[0] && pos < e[1] {
+						return true
+					}
+				}
+				return false
 			}
 			return true
 		}

@@ -212,3 +212,85 @@ func TestTableInAnotherLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestListsOfDeals: "respectively" pairs amounts and capacities with their
+// customers in order; a closing ", both …" clause speaks of each deal; a list
+// led by its own provider is that provider's, and an undisclosed customer in
+// it does not crowd out the named one.
+func TestListsOfDeals(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := pageRecords(t, x, "<p>Harrowgate Power said it had signed colocation contracts worth $1.4 billion and $2.2 billion respectively with Tern AI and Plover Cloud, for 70 MW and 115 MW respectively, both running twelve years.</p>"+
+		"<p>Mossbank Data signed an 80 MW, $1.3 billion contract with Curlew Labs and a 30 MW, $0.5 billion contract with an unnamed enterprise customer, both for ten years.</p>")
+	want := map[string][4]float64{
+		"Harrowgate Power–Tern AI":                  {70, 1.4e9, 12},
+		"Harrowgate Power–Plover Cloud":             {115, 2.2e9, 12},
+		"Mossbank Data–Curlew Labs":                 {80, 1.3e9, 10},
+		"Mossbank Data–unnamed enterprise customer": {30, 0.5e9, 10},
+	}
+	if len(cs) != len(want) {
+		t.Errorf("got %d records, want %d", len(cs), len(want))
+	}
+	for _, c := range cs {
+		k := c.Operator.Name + "–" + c.Counterparty.Label()
+		w, ok := want[k]
+		if !ok || deref(c.CapacityMW) != w[0] || deref(c.TotalValueUSD) != w[1] || deref(c.TermYears) != w[2] {
+			t.Errorf("%s: %v MW, $%v, %v years (want %v)", k, deref(c.CapacityMW), deref(c.TotalValueUSD), deref(c.TermYears), w)
+		}
+	}
+}
+
+// TestTenantInOneDealSupplierInTheNext: a "GPU cloud operator" is a neocloud,
+// the tenant of a developer's lease; its own sale to a lab is another record,
+// which does not take the lease's phase from the sentences about the lease.
+func TestTenantInOneDealSupplierInTheNext(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := pageRecords(t, x, "<p>Corrow Infrastructure has signed a 12-year lease with GPU cloud operator Dunlin Cloud for 90 megawatts at its campus in Casper, Wyoming, in a deal it valued at $2.1 billion.</p>"+
+		"<p>Corrow will deliver powered, cooled halls; Dunlin will fill them with its own GPU servers. The first 30 MW is due in 2027.</p>"+
+		"<p>In a separate deal Dunlin agreed to supply Wrenfield AI with managed GPU cloud capacity for two years for $600 million.</p>")
+	got := map[string]schemas.Contract{}
+	for _, c := range cs {
+		got[c.Operator.Name+"–"+c.Counterparty.Label()] = c
+	}
+	if len(cs) != 2 {
+		t.Errorf("got %d records, want 2", len(cs))
+	}
+	if c, ok := got["Corrow Infrastructure–Dunlin Cloud"]; !ok || deref(c.CapacityMW) != 90 || deref(c.TotalValueUSD) != 2.1e9 || deref(c.TermYears) != 12 {
+		t.Errorf("the lease: %+v", got)
+	}
+	if c, ok := got["Dunlin Cloud–Wrenfield AI"]; !ok || c.CapacityMW != nil || deref(c.TotalValueUSD) != 600e6 || deref(c.TermYears) != 2 {
+		t.Errorf("the cloud deal: %v MW, $%v, %v years (the 30 MW is the lease's phase)", deref(c.CapacityMW), deref(c.TotalValueUSD), deref(c.TermYears))
+	}
+}
+
+// TestSubjectAfterALeadIn: a company named only as the subject of a deal verb
+// after a lead-in ("Last spring", "the part that matters:"), known in full
+// from another sentence; an AI lab that leases part of its campus to a
+// neocloud is the landlord.
+func TestSubjectAfterALeadIn(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := onlyRecord(t, x, "<p>Pellory Hashworks published its quarterly letter this morning.</p>"+
+		"<p>The part that matters: Pellory signed a nine-year, $1.7 billion lease for 95 MW with Skellan Compute.</p>")
+	if c.Operator.Name != "Pellory Hashworks" || c.Counterparty.Label() != "Skellan Compute" || deref(c.CapacityMW) != 95 || deref(c.TermYears) != 9 {
+		t.Errorf("%s–%s %v MW %v years", c.Operator.Name, c.Counterparty.Label(), deref(c.CapacityMW), deref(c.TermYears))
+	}
+	// the name that ends a subject noun phrase is not the subject
+	for _, c := range pageRecords(t, x, "<p>The lab behind Quillchat struck a $2 billion cloud deal with CoreWeave in March.</p>") {
+		if c.Operator.Name == "Quillchat" {
+			t.Errorf("Quillchat read as the provider: %s–%s", c.Operator.Name, c.Counterparty.Label())
+		}
+	}
+	c = onlyRecord(t, x, "<h1>Brisk Intelligence leases part of its Nebraska campus to Ortolan Cloud</h1>"+
+		"<p>Brisk Intelligence has agreed to lease 40 MW of its campus to Ortolan Cloud.</p>")
+	if c.Operator.Name != "Brisk Intelligence" || c.Counterparty.Label() != "Ortolan Cloud" {
+		t.Errorf("%s–%s, want the lab as landlord", c.Operator.Name, c.Counterparty.Label())
+	}
+}
