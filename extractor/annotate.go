@@ -89,6 +89,14 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 				words[0] == "of" || words[0] == "&" || anyWord(strings.ToLower(words[0]), []string{"mw", "gw", "kw", "megawatts", "gigawatts"})) {
 				words = words[1:]
 			}
+			// "Abu Dhabi-based AI infrastructure group": the place ends where
+			// the name could begin
+			for i, w := range words {
+				if strings.Contains(w, "-based") || strings.Contains(w, "-headquartered") {
+					words = words[i+1:]
+					break
+				}
+			}
 			for len(words) > 0 && lx.legal[strings.ToLower(strings.TrimRight(words[len(words)-1], ","))] && len(words) > 1 {
 				words = words[:len(words)-1]
 			}

@@ -387,7 +387,12 @@ func pairSubject(s *sent) bool {
 		return false
 	}
 	// at the start, or after a short lead-in ("In Chicago, A and B will …")
-	if lead := strings.TrimSpace(s.lower[:max(s.parties[0].start, 0)]); len(lead) > 4 && !(len(lead) <= 30 && strings.HasSuffix(lead, ",")) {
+	// or a dateline ("ODESSA, Texas, April 14 (Wire) - A and B have …")
+	lead := strings.TrimSpace(s.lower[:max(s.parties[0].start, 0)])
+	if i := strings.LastIndexAny(lead, "-—–"); i >= 0 && i == len(lead)-len(string([]rune(lead[i:])[0])) {
+		lead = ""
+	}
+	if len(lead) > 4 && !(len(lead) <= 30 && strings.HasSuffix(lead, ",")) {
 		return false
 	}
 	// "Microsoft, Nscale and Aker have inked": the subject lists every party
@@ -401,7 +406,8 @@ func pairSubject(s *sent) bool {
 	if w, after, ok := strings.Cut(rest, " "); ok && lex().legal[strings.Trim(w, ",.")] {
 		rest = strings.TrimLeft(after, " ")
 	}
-	return hasAnyPrefix(rest, []string{"are ", "have ", "has ", "will ", "announced", "signed", "entered", "agreed", "struck", "inked", "said", "today"})
+	return hasAnyPrefix(rest, []string{"are ", "have ", "has ", "will ", "announced", "signed", "entered", "agreed", "struck", "inked", "said", "today",
+		"agree ", "sign ", "ink ", "strike ", "enter ", "seal ", "sealed"}) // headline present tense
 }
 
 // listFrames splits a sentence that lists several deals ("$6.1 billion with

@@ -38,7 +38,7 @@ func hedgedAt(lower string, pos int) bool {
 	a, b := clauseAt(lower, pos)
 	c := lower[a:b]
 	lx := lex()
-	return anyWord(c, lx.HedgeWords) && !anyWord(c, lx.SignedWords)
+	return anyWord(c, lx.HedgeWords) && !signedDeal(c)
 }
 
 // figureHedged reports whether the words that belong to a figure — from the
@@ -104,7 +104,15 @@ func figureHedged(s *sent, start, end int) bool {
 	}
 	w := lower[prev:start] + " # " + after
 	lx := lex()
-	return anyWord(w, lx.HedgeWords) && !anyWord(w, lx.SignedWords)
+	if !anyWord(w, lx.HedgeWords) || signedDeal(w) {
+		return false
+	}
+	// "announced plans to lease 20 MW to Lumen, under an agreement the two
+	// signed on Friday": a plan the same sentence says was signed
+	if anyWord(w, []string{"plans to", "intends to", "aims to", "plan to", "intend to"}) && !anyWord(w, []string{"could", "would", "might", "option", "options", "if"}) && signedDeal(lower) {
+		return false
+	}
+	return true
 }
 
 // sentenceHedged: every deal word of the sentence sits in a hedged clause.
@@ -123,7 +131,7 @@ func sentenceHedged(lower string) bool {
 			// aside ("…, supporting its plans to expand").
 			a, b := clauseAt(lower, i)
 			end := min(b, i+len(w)+25)
-			if c := lower[a:end]; !anyWord(c, lx.HedgeWords) || anyWord(c, lx.SignedWords) {
+			if c := lower[a:end]; !anyWord(c, lx.HedgeWords) || signedDeal(c) {
 				return false
 			}
 			off = i + len(w)
@@ -354,6 +362,11 @@ func capClass(lower string, c Capacity) string {
 	// "at full buildout, Helios is projected to reach 3.5 gigawatts": a
 	// site's future size
 	if containsAny(lower[clauseStart(lower, c.Start):c.Start], []string{"projected to reach", "expected to reach", "set to reach", "at full buildout", "at full build-out", "when fully built"}) {
+		return "reject"
+	}
+	// "announced a partnership with Aurelian covering up to 3 GW": the size
+	// of a framework, anywhere before the figure in its clause
+	if anyWord(lower[clauseStart(lower, c.Start):c.Start], []string{"partnership", "alliance", "collaboration", "framework"}) && !anyWord(lower[clauseStart(lower, c.Start):c.Start], lx.DealWords) {
 		return "reject"
 	}
 	if anyWord(before, lx.MWReject) || anyWord(after, lx.MWReject) || accumulatedTo(lower, c.Start) && !leaseGrownTo(lower, c.Start) || reByYear.MatchString(cutClause(firstBytes(lower[c.End:], 60))) ||

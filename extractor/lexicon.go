@@ -25,6 +25,7 @@ type Lexicon struct {
 	ProviderPossessions []string `yaml:"provider_possessions"`
 	HedgeWords          []string `yaml:"hedge_words"`
 	SignedWords         []string `yaml:"signed_words"`
+	NonBinding          []string `yaml:"non_binding"`
 	TotalWords          []string `yaml:"total_words"`
 	AccumulationWords   []string `yaml:"accumulation_words"`
 	MWReject            []string `yaml:"mw_reject"`
@@ -51,7 +52,7 @@ func (l *Lexicon) Lists() map[string][]string {
 	return map[string][]string{
 		"deal_words": l.DealWords, "provider_verbs": l.ProviderVerbs, "customer_verbs": l.CustomerVerbs,
 		"provider_before": l.ProviderBefore, "customer_before": l.CustomerBefore, "provider_possessions": l.ProviderPossessions,
-		"hedge_words": l.HedgeWords, "signed_words": l.SignedWords, "total_words": l.TotalWords, "accumulation_words": l.AccumulationWords,
+		"hedge_words": l.HedgeWords, "signed_words": l.SignedWords, "non_binding": l.NonBinding, "total_words": l.TotalWords, "accumulation_words": l.AccumulationWords,
 		"mw_reject": l.MWReject, "mw_soft": l.MWSoft, "site_nouns": l.SiteNouns, "built_for": l.BuiltFor, "it_load": l.ITLoad, "name_intro": l.NameIntro, "name_intro_other": l.NameIntroOther,
 		"corporate_suffixes": l.CorporateSuffixes, "legal_suffixes": l.LegalSuffixes, "name_stop": l.NameStop,
 	}
@@ -189,6 +190,13 @@ func endsWithWord(lower string, ws []string) string {
 		}
 	}
 	return ""
+}
+
+// signedDeal reports words that say an agreement was signed, and of a kind
+// that binds: "signed a non-binding letter of intent" stays a hedge.
+func signedDeal(c string) bool {
+	lx := lex()
+	return anyWord(c, lx.SignedWords) && !anyWord(c, lx.NonBinding)
 }
 
 // spacelessScript reports text in a script whose words are not set off by

@@ -294,3 +294,34 @@ func TestSubjectAfterALeadIn(t *testing.T) {
 		t.Errorf("%s–%s, want the lab as landlord", c.Operator.Name, c.Counterparty.Label())
 	}
 }
+
+// TestSignedOrNot: a signed letter of intent binds no one; a framework's
+// gigawatts are not a lease's size; a plan the same sentence says was signed
+// is a deal; two companies after a dateline are the two sides of one deal; a
+// place before "-based" is not part of a name.
+func TestSignedOrNot(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := pageRecords(t, x, "<h1>Brackmoor unveils 2 GW AI partnership and signs a small lease</h1>"+
+		"<p>DENVER, May 4 (Wirecast) - Brackmoor Power announced a partnership with Ilex AI covering up to 2 GW of future capacity, with no sites or prices agreed.</p>"+
+		"<p>Brackmoor announced plans to lease 15 MW at its Pueblo site to Corvid Labs, under an agreement the two companies signed on Friday.</p>"+
+		"<p>The lease is worth $240 million over six years.</p>"+
+		"<p>Corvid also signed a non-binding letter of intent for a further 25 MW.</p>"+
+		"<p>Analysts warned against reading the 2 GW figure as demand.</p>")
+	if len(cs) != 1 {
+		for _, c := range cs {
+			t.Logf("%s–%s %v MW", c.Operator.Name, c.Counterparty.Label(), deref(c.CapacityMW))
+		}
+		t.Fatalf("got %d records, want the one signed lease", len(cs))
+	}
+	if c := cs[0]; c.Operator.Name != "Brackmoor Power" || c.Counterparty.Label() != "Corvid Labs" || deref(c.CapacityMW) != 15 || deref(c.TotalValueUSD) != 240e6 || deref(c.TermYears) != 6 {
+		t.Errorf("%s–%s %v MW $%v %v years", c.Operator.Name, c.Counterparty.Label(), deref(c.CapacityMW), deref(c.TotalValueUSD), deref(c.TermYears))
+	}
+	c := onlyRecord(t, x, "<p>AUSTIN, June 2 (Wirecast) - Tolland Infrastructure and Merlin AI have entered into a nine-year colocation agreement worth $1.4 billion for 80 MW, the companies said.</p>"+
+		"<p>Before Merlin, Tolland's first customer was Qasr Compute, the Doha-based AI infrastructure group.</p>")
+	if c.Operator.Name != "Tolland Infrastructure" || c.Counterparty.Label() != "Merlin AI" || deref(c.CapacityMW) != 80 {
+		t.Errorf("%s–%s %v MW", c.Operator.Name, c.Counterparty.Label(), deref(c.CapacityMW))
+	}
+}
