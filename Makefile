@@ -15,7 +15,7 @@ FUZZTIME    ?= 30s
 
 include scripts/services.mk
 
-.PHONY: all build run check test test-cluster test-full release-check unit lint golden eval known-misses fuzz bench tools clean
+.PHONY: all build run check test test-cluster test-full release-check unit lint golden eval known-misses fuzz bench bench-cluster tools clean
 
 all: build
 
@@ -99,6 +99,16 @@ bench: build
 	export MWLEDGER_KAFKA="$${k:-$$MWLEDGER_KAFKA}" MWLEDGER_ES="$${e:-$$MWLEDGER_ES}"; \
 	echo "bench: Kafka $$MWLEDGER_KAFKA, Elasticsearch $$MWLEDGER_ES"; \
 	$(GO) run ./cmd/mwledger-bench -bin bin/mwledger $(BENCH_ARGS)
+
+## bench-cluster: the bench's scale-out steps on the cluster: starts three
+## Kafka brokers and three Elasticsearch nodes (MWLEDGER_CLUSTER_* move their
+## ports), runs the extractor and the indexer with 1 and with 2 instances
+## (records/s; CPU per record of the stage, of Elasticsearch and of Kafka),
+## stops the cluster (scripts/bench-cluster.sh). A few minutes.
+## BENCH_CLUSTER_ARGS: mwledger-bench flags (-scale-articles, -scale-records).
+BENCH_CLUSTER_ARGS ?= -articles 0 -alert-deals 0
+bench-cluster:
+	bash scripts/bench-cluster.sh $(BENCH_CLUSTER_ARGS)
 
 clean:
 	rm -rf bin

@@ -209,7 +209,7 @@ func (s *timedStore) Upsert(ctx context.Context, cs []schemas.Contract) []error 
 // measures, per article, the time from the crawler's fetch to the webhook
 // receiving its alert, and the time spent between each pair of points.
 func alertLatency(ctx context.Context, kafkaAddr, es string, n int, trace string) ([]row, error) {
-	brokers := []string{kafkaAddr}
+	brokers := kafka.ParseBrokers(kafkaAddr)
 	cfg := kafka.Config{Brokers: brokers}
 	if err := ensureTopics(ctx, cfg); err != nil {
 		return nil, err
@@ -218,7 +218,7 @@ func alertLatency(ctx context.Context, kafkaAddr, es string, n int, trace string
 	run := strconv.FormatInt(now, 36)
 	// A fresh alias: every deal is new there, so each one raises its alert.
 	alias := indexer.Alias + "-bench" + run
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Alias: alias})
+	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: esAddrs(es), Alias: alias})
 	if err != nil {
 		return nil, err
 	}

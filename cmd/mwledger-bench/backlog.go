@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // indexBacklog runs `mwledger index` alone over the contract records of the
@@ -30,7 +30,7 @@ func indexBacklog(ctx context.Context, bin, kafkaAddr, es, group, alias string, 
 	}
 	logf("indexer on the backlog: %d records into the fresh alias %s", n, alias)
 	defer func() {
-		_, _ = esDo(context.WithoutCancel(ctx), "DELETE", es+"/"+alias+"-v*", "", nil)
+		_, _ = esDo(context.WithoutCancel(ctx), "DELETE", esURL(es)+"/"+alias+"-v*", "", nil)
 	}()
 	start := time.Now()
 	p, err := startProc(ctx, "index (backlog)", bin, env, args...)
@@ -57,7 +57,7 @@ func indexBacklog(ctx context.Context, bin, kafkaAddr, es, group, alias string, 
 		case <-tick.C:
 		}
 	}
-	lag, _ := benchtool.Lag(ctx, []string{kafkaAddr}, group, schemas.TopicContracts)
+	lag, _ := benchtool.Lag(ctx, kafka.ParseBrokers(kafkaAddr), group, schemas.TopicContracts)
 	<-p.done // its idle exit (which writes the profile)
 	if p.err != nil {
 		return nil, 0, fmt.Errorf("%s: %v", p.name, p.err)
@@ -66,15 +66,8 @@ func indexBacklog(ctx context.Context, bin, kafkaAddr, es, group, alias string, 
 		return nil, 0, fmt.Errorf("the backlog indexer committed nothing (lag %d)", lag)
 	}
 	deals := "?"
-	if _, err := esDo(ctx, "POST", es+"/"+alias+"/_refresh", "", nil); err == nil {
-		if b, err := esDo(ctx, "GET", es+"/"+alias+"/_count", "", nil); err == nil {
-			var c struct {
-				Count int `json:"count"`
-			}
-			if json.Unmarshal(b, &c) == nil {
-				deals = strconv.Itoa(c.Count)
-			}
-		}
+	if c, err := countDocs(ctx, es, alias); err == nil {
+		deals = strconv.Itoa(c)
 	}
 	firstBatch := time.Duration(first.batchSeconds / first.batches * float64(time.Second))
 	window := last.at - first.at + firstBatch

@@ -2,11 +2,14 @@
 // speed and memory on one core over the fixtures; the whole pipeline on the real
 // Kafka and Elasticsearch over a generated site (the three stages as
 // subprocesses, consumer lag sampled every second, peak RSS of each); the
-// extractor, the slowest stage, with one and with two processes over the same
-// backlog (scaleout.go); and the latency from the crawler fetching a new
+// extractor and the indexer, each with one and with two processes over the same
+// backlog, with the CPU time per record of the stage, of Elasticsearch and of
+// Kafka (scaleout.go, scaleindex.go); and the latency from the crawler fetching a new
 // hyperscaler deal to the webhook receiving its alert, step by step (alert.go).
-// It assumes the services are up (make services-up; it reads MWLEDGER_KAFKA and
-// MWLEDGER_ES) and only talks to loopback. Run it with `make bench`.
+// It assumes the services are up (make services-up, or the cluster: make
+// services-cluster-up; it reads MWLEDGER_KAFKA and MWLEDGER_ES, each one or
+// more comma-separated addresses) and only talks to loopback. Run it with
+// `make bench`, or `make bench-cluster`.
 package main
 
 import (
@@ -41,14 +44,18 @@ type row struct{ section, metric, value string }
 func main() {
 	articles := flag.Int("articles", 10000, "articles of the generated site for the end-to-end run (0 skips it)")
 	scale := flag.Int("scale-articles", 3000, "backlog of generated articles for the extractor scale-out, 1 vs 2 processes (0 skips it)")
+	scaleRecords := flag.Int("scale-records", 10000, fmt.Sprintf("generated articles whose contract records are the backlog of the indexer scale-out, 1 vs 2 processes (0 skips it; at most %d)", maxIndexScale))
 	deals := flag.Int("alert-deals", 200, "new hyperscaler deals for the alert latency (0 skips it)")
 	trace := flag.String("alert-trace", "", "write each alert-latency article's times per step to this CSV file")
 	bin := flag.String("bin", "bin/mwledger", "the mwledger binary run as the stages")
 	indexProfile := flag.String("index-cpuprofile", "", "write a CPU profile of the indexer on the backlog to this file")
 	flag.Parse()
+	if *scaleRecords > maxIndexScale {
+		fatal(fmt.Errorf("-scale-records %d: at most %d", *scaleRecords, maxIndexScale))
+	}
 	kafkaAddr := envOr("MWLEDGER_KAFKA", "127.0.0.1:19092")
 	es := envOr("MWLEDGER_ES", "http://127.0.0.1:19200")
-	for _, a := range []string{kafkaAddr, es} {
+	for _, a := range append(kafka.ParseBrokers(kafkaAddr), esAddrs(es)...) {
 		if !strings.Contains(a, "127.0.0.1") && !strings.Contains(a, "localhost") {
 			fatal(fmt.Errorf("%s is not a loopback address: the bench only talks to loopback", a))
 		}
@@ -56,14 +63,23 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 
-	if *scale > 0 {
+	// The services' processes, for their CPU time per record in the scale-out steps.
+	svc := findServices(kafka.ParseBrokers(kafkaAddr), esAddrs(es))
+	var idleRow row
+	if *scale > 0 || *scaleRecords > 0 {
+		esIdle, kafkaIdle := svc.measureIdle(ctx, 5*time.Second)
+		logf("services: %s; idle, they keep %.2f (Elasticsearch) and %.2f (Kafka) cores busy", svc, esIdle, kafkaIdle)
+		idleRow = row{"scale-out", "services idle", fmt.Sprintf("Elasticsearch %.2f cores, Kafka %.2f cores (%s; over 5 s before the runs, subtracted from their CPU per record below)", esIdle, kafkaIdle, svc)}
 		// Before the long runs: a topic with too few partitions fails at once.
-		if err := checkPartitions(ctx, kafka.Config{Brokers: []string{kafkaAddr}}); err != nil {
+		if err := checkPartitions(ctx, kafka.Config{Brokers: kafka.ParseBrokers(kafkaAddr)}); err != nil {
 			fatal(err)
 		}
 	}
 	var rows []row
 	rows = append(rows, extraction()...)
+	if idleRow.section != "" {
+		rows = append(rows, idleRow)
+	}
 	if *articles > 0 {
 		r, err := endToEnd(ctx, *bin, kafkaAddr, es, *articles, *indexProfile)
 		if err != nil {
@@ -72,7 +88,14 @@ func main() {
 		rows = append(rows, r...)
 	}
 	if *scale > 0 {
-		r, err := scaleOut(ctx, *bin, kafkaAddr, *scale)
+		r, err := scaleOut(ctx, *bin, kafkaAddr, *scale, svc)
+		if err != nil {
+			fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	if *scaleRecords > 0 {
+		r, err := indexScaleOut(ctx, *bin, kafkaAddr, es, *scaleRecords, svc)
 		if err != nil {
 			fatal(err)
 		}
@@ -114,6 +137,26 @@ func envOr(k, d string) string {
 // kafka.Config's default; one for the dead letters).
 // ensureTopics is app.EnsureTopics: the topics as the CLI creates them.
 func ensureTopics(ctx context.Context, cfg kafka.Config) error { return app.EnsureTopics(ctx, cfg) }
+
+// esAddrs splits MWLEDGER_ES, one or more comma-separated URLs (a cluster's
+// nodes): the stages and the bench's Elasticsearch client get all of them.
+func esAddrs(es string) []string {
+	var out []string
+	for _, u := range strings.Split(es, ",") {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// esURL is the first node of MWLEDGER_ES, for the bench's own plain HTTP calls.
+func esURL(es string) string {
+	if a := esAddrs(es); len(a) > 0 {
+		return a[0]
+	}
+	return es
+}
 
 func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
 
@@ -229,7 +272,7 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int, indexProfil
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%s: %w (make build)", bin, err)
 	}
-	brokers := []string{kafkaAddr}
+	brokers := kafka.ParseBrokers(kafkaAddr)
 	cfg := kafka.Config{Brokers: brokers}
 	if err := ensureTopics(ctx, cfg); err != nil {
 		return nil, err
@@ -239,7 +282,7 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int, indexProfil
 	// A fresh alias per run: the indexer's work depends on the deals already
 	// there, and the figures must not depend on the runs and tests before.
 	alias := indexer.Alias + "-e2e-" + run
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: []string{es}, Alias: alias})
+	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: esAddrs(es), Alias: alias})
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +290,7 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int, indexProfil
 		return nil, err
 	}
 	defer func() {
-		_, _ = esDo(context.WithoutCancel(ctx), http.MethodDelete, strings.TrimRight(es, "/")+"/"+alias+"-v*", "", nil)
+		_, _ = esDo(context.WithoutCancel(ctx), http.MethodDelete, esURL(es)+"/"+alias+"-v*", "", nil)
 	}()
 	seed := int(now % benchtool.Combos)
 	site := benchtool.NewSite("/bench-"+run, n, 20, func(i int) benchtool.Deal { return benchtool.DealOf(seed, i) })
@@ -413,7 +456,7 @@ func kafkaVersion() string {
 }
 
 func esVersion(ctx context.Context, es string) string {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(es, "/")+"/_nodes/_local", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, esURL(es)+"/_nodes/_local", nil)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return "unknown (" + err.Error() + ")"

@@ -142,7 +142,7 @@ func esDo(ctx context.Context, method, url, contentType string, body []byte) ([]
 // requests of 500 documents: the node's ceiling for these documents, with
 // none of the indexer's reads, identity resolution or conditional writes.
 func rawBulk(ctx context.Context, es, alias, prefix, run string) (docs int, took time.Duration, err error) {
-	es = strings.TrimRight(es, "/")
+	es = esURL(es)
 	query := fmt.Sprintf(`{"size":10000,"query":{"nested":{"path":"sources","query":{"prefix":{"sources.url":%q}}}}}`, prefix)
 	b, err := esDo(ctx, http.MethodPost, es+"/"+alias+"/_search", "application/json", []byte(query))
 	if err != nil {

@@ -40,44 +40,76 @@ func checkPartitions(ctx context.Context, cfg kafka.Config) error {
 	return nil
 }
 
-// extractRun is one run of k extractor processes over the backlog.
-type extractRun struct {
-	instances int
-	backlog   int64         // articles the group had to commit
-	wall      time.Duration // from launching the processes to lag 0
-	first     time.Duration // from launching to the first commit
-	steady    int64         // articles committed between the first commit and lag 0
-	contracts int64         // messages the run added to mwledger.contracts
-	procCPU   time.Duration // CPU of the extractors between the first commit and lag 0
-	allCPU    time.Duration // CPU of the extractors over their whole life (rusage)
-	busy      float64       // the machine's busy cores between the first commit and lag 0
+// backlog is what a scale-out step published for its runs to read.
+type backlog struct {
+	records    int64 // messages the topic grew by
+	partitions int
+	lo, hi     int64 // the fewest and the most on one partition
 }
 
-func (r extractRun) rate() float64 { return float64(r.backlog) / r.wall.Seconds() }
+func (b backlog) String() string {
+	return fmt.Sprintf("%d partitions, %d–%d each", b.partitions, b.lo, b.hi)
+}
 
-func (r extractRun) steadyRate() float64 {
-	if r.wall <= r.first {
-		return r.rate() // done at the first sample: no window to measure
+// publishBacklog positions groups at the end of topic, then publishes n
+// messages (msg(i), in batches of 500) for them to read.
+func publishBacklog(ctx context.Context, cfg kafka.Config, topic string, groups []string, n int, msg func(i int) (stream.Message, error)) (backlog, error) {
+	var b backlog
+	// Fresh groups that start at the current end: each reads exactly the backlog below.
+	for _, g := range groups {
+		if err := benchtool.SkipBacklog(ctx, cfg.Brokers, g, topic); err != nil {
+			return b, err
+		}
 	}
-	return float64(r.steady) / (r.wall - r.first).Seconds()
-}
-
-// cores is how many cores the extractors kept busy after the first commit.
-func (r extractRun) cores() float64 {
-	if r.wall <= r.first {
-		return 0
+	before, err := benchtool.EndOffsets(ctx, cfg.Brokers, topic)
+	if err != nil {
+		return b, err
 	}
-	return r.procCPU.Seconds() / (r.wall - r.first).Seconds()
+	pub, err := kafka.NewPublisher(cfg)
+	if err != nil {
+		return b, err
+	}
+	defer pub.Close()
+	for i := 0; i < n; {
+		var batch []stream.Message
+		for ; i < n && len(batch) < 500; i++ {
+			m, err := msg(i)
+			if err != nil {
+				return b, err
+			}
+			batch = append(batch, m)
+		}
+		if err := pub.Publish(ctx, batch...); err != nil {
+			return b, err
+		}
+	}
+	after, err := benchtool.EndOffsets(ctx, cfg.Brokers, topic)
+	if err != nil {
+		return b, err
+	}
+	b.partitions, b.lo = len(after), -1
+	for p, end := range after {
+		d := end - before[p]
+		b.records += d
+		b.hi = max(b.hi, d)
+		if b.lo < 0 || d < b.lo {
+			b.lo = d
+		}
+	}
+	if b.records != int64(n) {
+		logf("scale-out: %s grew by %d, not %d: something else publishes to it; the runs read it all", topic, b.records, n)
+	}
+	return b, nil
 }
 
-// scaleOut measures the extractor, the slowest stage, with one and with two
-// `mwledger extract --consume` processes in one consumer group, over the same
-// backlog of n generated articles on the 6-partition articles topic.
-func scaleOut(ctx context.Context, bin, kafkaAddr string, n int) ([]row, error) {
+// scaleOut measures the extractor with one and with two `mwledger extract
+// --consume` processes in one consumer group, over the same backlog of n
+// generated articles on the 6-partition articles topic.
+func scaleOut(ctx context.Context, bin, kafkaAddr string, n int, svc *servicePIDs) ([]row, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%s: %w (make build)", bin, err)
 	}
-	brokers := []string{kafkaAddr}
+	brokers := kafka.ParseBrokers(kafkaAddr)
 	cfg := kafka.Config{Brokers: brokers}
 	if err := checkPartitions(ctx, cfg); err != nil {
 		return nil, err
@@ -86,106 +118,109 @@ func scaleOut(ctx context.Context, bin, kafkaAddr string, n int) ([]row, error) 
 	run := strconv.FormatInt(now, 36)
 	seed := int(now % benchtool.Combos)
 	base := "https://scaleout.example/bench-" + run
-
-	// Fresh groups that start at the current end: both read exactly the backlog below.
 	groups := []string{"bench-scale1-" + run, "bench-scale2-" + run}
-	for _, g := range groups {
-		if err := benchtool.SkipBacklog(ctx, brokers, g, schemas.TopicArticles); err != nil {
-			return nil, err
-		}
-	}
-	before, err := benchtool.EndOffsets(ctx, brokers, schemas.TopicArticles)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := kafka.NewPublisher(cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer pub.Close()
 	logf("scale-out: publishing %d generated articles", n)
-	for i := 0; i < n; {
-		var batch []stream.Message
-		for ; i < n && len(batch) < 500; i++ {
-			a := benchtool.Article(base, seed, i)
-			v, err := json.Marshal(a)
-			if err != nil {
-				return nil, err
-			}
-			batch = append(batch, stream.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v})
-		}
-		if err := pub.Publish(ctx, batch...); err != nil {
-			return nil, err
-		}
-	}
-	after, err := benchtool.EndOffsets(ctx, brokers, schemas.TopicArticles)
+	bl, err := publishBacklog(ctx, cfg, schemas.TopicArticles, groups, n, func(i int) (stream.Message, error) {
+		a := benchtool.Article(base, seed, i)
+		v, err := json.Marshal(a)
+		return stream.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v}, err
+	})
 	if err != nil {
 		return nil, err
-	}
-	var backlog int64
-	lo, hi := int64(-1), int64(0)
-	for p, end := range after {
-		d := end - before[p]
-		backlog += d
-		hi = max(hi, d)
-		if lo < 0 || d < lo {
-			lo = d
-		}
-	}
-	if backlog != int64(n) {
-		logf("scale-out: the articles topic grew by %d, not %d: something else publishes to it; the runs read it all", backlog, n)
 	}
 
-	var runs []extractRun
+	spec := groupSpec{stage: "extract", topic: schemas.TopicArticles,
+		env: []string{"MWLEDGER_KAFKA=" + kafkaAddr, "MWLEDGER_LOG_LEVEL=warn"}, args: []string{"extract", "--consume"}}
+	const sec = "scale-out (extract)"
+	rows := []row{{sec, "backlog", fmt.Sprintf("%d generated articles on %s (%s), %d partitions on %s; a fresh consumer group per run",
+		bl.records, schemas.TopicArticles, bl, scalePartitions, schemas.TopicContracts)}}
+	var runs []groupRun
 	for k, g := range groups {
-		r, err := runExtractors(ctx, bin, kafkaAddr, g, k+1, backlog)
+		c0, err := sumEnds(ctx, brokers, schemas.TopicContracts)
 		if err != nil {
 			return nil, err
 		}
+		r, err := runGroup(ctx, bin, brokers, spec, g, k+1, bl.records, svc)
+		if err != nil {
+			return nil, err
+		}
+		c1, err := sumEnds(ctx, brokers, schemas.TopicContracts)
+		if err != nil {
+			return nil, err
+		}
+		published := fmt.Sprintf("; %d contracts published", c1-c0)
+		if c1-c0 > r.backlog {
+			published += fmt.Sprintf(" (%d more than articles: read again after a rebalance, at-least-once)", c1-c0-r.backlog)
+		}
+		rows = append(rows, runRows(sec, "article", r, published)...)
 		runs = append(runs, r)
 	}
-
-	cores := runtime.NumCPU()
-	const sec = "scale-out (extract)"
-	rows := []row{{sec, "backlog", fmt.Sprintf("%d generated articles on %s (%d partitions, %d–%d each), %d partitions on %s; a fresh consumer group per run",
-		backlog, schemas.TopicArticles, len(after), lo, hi, scalePartitions, schemas.TopicContracts)}}
-	for _, r := range runs {
-		name := fmt.Sprintf("%d instance", r.instances)
-		if r.instances > 1 {
-			name += "s"
-		}
-		published := fmt.Sprintf("%d contracts published", r.contracts)
-		if r.contracts > r.backlog {
-			published += fmt.Sprintf(" (%d more than articles: read again after a rebalance, at-least-once)", r.contracts-r.backlog)
-		}
-		rows = append(rows,
-			row{sec, name, fmt.Sprintf("%.0f articles/s: lag 0 after %.1f s (first commit at %.1f s, %.0f articles/s from then); %s",
-				r.rate(), r.wall.Seconds(), r.first.Seconds(), r.steadyRate(), published)},
-			row{sec, name + ", CPU", fmt.Sprintf("%.1f ms CPU (user+sys) per article after the first commit, of %.1f ms wall per article per instance (%.1f ms CPU with start-up); the extractors used %.2f of %d cores, the whole machine %.2f",
-				ms(r.procCPU)/float64(max(1, r.steady)), 1000*float64(r.instances)/r.steadyRate(), ms(r.allCPU)/float64(r.backlog), r.cores(), cores, r.busy)},
-		)
-	}
-	if len(runs) == 2 {
-		one, two := runs[0], runs[1]
-		rows = append(rows, row{sec, "speed-up, 2 instances vs 1", fmt.Sprintf("%.2f× (launch to lag 0), %.2f× after the first commit, on %d cores shared with Kafka and Elasticsearch",
-			two.rate()/one.rate(), two.steadyRate()/one.steadyRate(), cores)})
-	}
-	return rows, nil
+	return append(rows, predictRows(sec, "article", runs[0], runs[1])...), nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// runExtractors starts k `mwledger extract --consume` processes in group,
-// samples the group's lag every 100 ms until it is 0, then stops them.
-func runExtractors(ctx context.Context, bin, kafkaAddr, group string, k int, backlog int64) (extractRun, error) {
-	brokers := []string{kafkaAddr}
-	r := extractRun{instances: k, backlog: backlog}
-	c0, err := sumEnds(ctx, brokers, schemas.TopicContracts)
-	if err != nil {
-		return r, err
+// groupRun is one run of k processes of a stage in one fresh consumer group
+// over a backlog, timed to consumer lag 0.
+type groupRun struct {
+	instances int
+	backlog   int64         // records the group had to commit
+	wall      time.Duration // from launching the processes to lag 0
+	first     time.Duration // from launching to the first commit
+	steady    int64         // records committed between the first commit and lag 0
+	procCPU   time.Duration // CPU of the stage's processes between the first commit and lag 0
+	allCPU    time.Duration // CPU of the stage's processes over their whole life (rusage)
+	svc       serviceCPU    // CPU of Elasticsearch and of Kafka from launch to lag 0, less their idle rate
+	busy      float64       // the machine's busy cores from launch to lag 0
+	load      string        // the load averages at lag 0 (/proc/loadavg)
+}
+
+func (r groupRun) rate() float64 { return float64(r.backlog) / r.wall.Seconds() }
+
+func (r groupRun) steadyRate() float64 {
+	if r.wall <= r.first {
+		return r.rate() // done at the first sample: no window to measure
 	}
-	env := []string{"MWLEDGER_KAFKA=" + kafkaAddr, "MWLEDGER_LOG_LEVEL=warn"}
-	logf("scale-out: %d extractor process(es) in group %s", k, group)
+	return float64(r.steady) / (r.wall - r.first).Seconds()
+}
+
+// cores is how many cores the stage's processes kept busy after the first commit.
+func (r groupRun) cores() float64 {
+	if r.wall <= r.first {
+		return 0
+	}
+	return r.procCPU.Seconds() / (r.wall - r.first).Seconds()
+}
+
+// perRecord is d spread over the backlog, in ms.
+func (r groupRun) perRecord(d time.Duration) float64 { return ms(d) / float64(max(1, r.backlog)) }
+
+// stageCPU is the stage's CPU per record in ms over the processes' whole
+// life, start-up included: with the indexer's batches of 2000 the time after
+// the first commit may hold a fraction of a batch's work, or none.
+func (r groupRun) stageCPU() float64 { return r.perRecord(r.allCPU) }
+
+// name is "1 instance" or "k instances".
+func (r groupRun) name() string {
+	if r.instances == 1 {
+		return "1 instance"
+	}
+	return fmt.Sprintf("%d instances", r.instances)
+}
+
+// groupSpec says how to run one stage's processes in a consumer group.
+type groupSpec struct {
+	stage string   // "extract", "index": the process name in messages
+	topic string   // what the group reads
+	env   []string // added to the bench's environment
+	args  []string // the command line before --group
+}
+
+// runGroup starts k processes of spec in group, samples the group's lag on
+// spec.topic every 100 ms until it is 0, then stops them (SIGTERM).
+func runGroup(ctx context.Context, bin string, brokers []string, spec groupSpec, group string, k int, backlog int64, svc *servicePIDs) (groupRun, error) {
+	r := groupRun{instances: k, backlog: backlog}
+	logf("scale-out: %d %s process(es) in group %s", k, spec.stage, group)
 	start := time.Now()
 	var procs []*proc
 	stopAll := func() {
@@ -201,7 +236,8 @@ func runExtractors(ctx context.Context, bin, kafkaAddr, group string, k int, bac
 	defer stopAll()
 	for range k {
 		// The idle exit only guards against a bench that stops sampling.
-		p, err := startProc(ctx, "extract", bin, env, "extract", "--consume", "--group", group, "--idle-exit", "2m")
+		args := append(append([]string{}, spec.args...), "--group", group, "--idle-exit", "2m")
+		p, err := startProc(ctx, spec.stage, bin, spec.env, args...)
 		if err != nil {
 			return r, err
 		}
@@ -215,29 +251,31 @@ func runExtractors(ctx context.Context, bin, kafkaAddr, group string, k int, bac
 		return t
 	}
 	var cpuFirst time.Duration
-	var busyFirst, totalFirst int64
+	svc0 := svc.cpu()
+	busy0, total0 := machineCPU()
 	for {
-		lag, err := benchtool.Lag(ctx, brokers, group, schemas.TopicArticles)
+		lag, err := benchtool.Lag(ctx, brokers, group, spec.topic)
 		at := time.Since(start)
 		if err != nil {
 			logf("scale-out: reading the lag of %s: %v", group, err)
 		}
 		if err == nil && lag < backlog && r.first == 0 {
 			r.first, r.steady, cpuFirst = at, lag, cpu()
-			busyFirst, totalFirst = machineCPU()
 		}
 		if err == nil && lag == 0 {
 			r.wall = at
 			r.procCPU = cpu() - cpuFirst
+			r.svc = svc.cpu().sub(svc0).lessIdle(svc, time.Since(start))
 			b, t := machineCPU()
-			if t > totalFirst {
-				r.busy = float64(b-busyFirst) / float64(t-totalFirst) * float64(runtime.NumCPU())
+			if t > total0 {
+				r.busy = float64(b-busy0) / float64(t-total0) * float64(runtime.NumCPU())
 			}
+			r.load = loadAvg()
 			break
 		}
 		for _, p := range procs {
 			if !p.running() {
-				return r, fmt.Errorf("an extractor of group %s exited before the lag reached 0 (%d left): %v", group, lag, p.err)
+				return r, fmt.Errorf("a process of group %s exited before the lag reached 0 (%d left): %v", group, lag, p.err)
 			}
 		}
 		select {
@@ -249,16 +287,52 @@ func runExtractors(ctx context.Context, bin, kafkaAddr, group string, k int, bac
 	stopAll()
 	for _, p := range procs {
 		if p.err != nil {
-			return r, fmt.Errorf("extractor of group %s: %v", group, p.err)
+			return r, fmt.Errorf("%s of group %s: %v", spec.stage, group, p.err)
 		}
 		r.allCPU += p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
 	}
-	c1, err := sumEnds(ctx, brokers, schemas.TopicContracts)
-	if err != nil {
-		return r, err
-	}
-	r.contracts = c1 - c0
 	return r, nil
+}
+
+// runRows are the figures of one run: records/s, then the CPU per record of
+// the stage, of Elasticsearch and of Kafka.
+func runRows(sec, unit string, r groupRun, extra string) []row {
+	after := "none: lag 0 at the first commit"
+	if r.steady > 0 {
+		after = fmt.Sprintf("%.2f ms per %s after the first commit, %.2f cores", ms(r.procCPU)/float64(r.steady), unit, r.cores())
+	}
+	cpu := fmt.Sprintf("stage %.2f ms (user+sys of the processes' whole life, start-up included; %s), Elasticsearch %s, Kafka %s (launch to lag 0, less their idle rate); the whole machine busy %.2f of %d cores, load average %s",
+		r.stageCPU(), after, r.svc.perRecordES(r), r.svc.perRecordKafka(r), r.busy, runtime.NumCPU(), r.load)
+	return []row{
+		{sec, r.name(), fmt.Sprintf("%.0f %ss/s: lag 0 after %.1f s (first commit at %.1f s, %.0f %ss/s from then)%s",
+			r.rate(), unit, r.wall.Seconds(), r.first.Seconds(), r.steadyRate(), unit, extra)},
+		{sec, r.name() + ", CPU per " + unit, cpu},
+	}
+}
+
+// predictRows compare two runs and say, from the CPU per record of the first,
+// what throughput more cores would allow.
+func predictRows(sec, unit string, one, two groupRun) []row {
+	cores := runtime.NumCPU()
+	after := ""
+	if 2*one.steady >= one.backlog && 2*two.steady >= two.backlog {
+		// Only when most of the work came after the first commit (not with the indexer's large batches).
+		after = fmt.Sprintf(", %.2f× after the first commit", two.steadyRate()/one.steadyRate())
+	}
+	rows := []row{{sec, "speed-up, 2 instances vs 1", fmt.Sprintf("%.2f× (launch to lag 0)%s, on %d cores shared with Kafka and Elasticsearch",
+		two.rate()/one.rate(), after, cores)}}
+	stage := one.stageCPU()
+	esMS, kafkaMS, ok := one.svc.perRecord(one)
+	if stage <= 0 {
+		return rows
+	}
+	p := fmt.Sprintf("from the 1-instance run: %.0f %ss/s per core of the stage", 1000/stage, unit)
+	if ok && esMS > 0 && kafkaMS > 0 {
+		total := stage + esMS + kafkaMS
+		p += fmt.Sprintf(", %.0f per core of Elasticsearch, %.0f per core of Kafka; all on one machine (%.2f ms per %s in all): at most %.0f/s on %d cores (measured %.0f with 1 instance, %.0f with 2, launch to lag 0), %.0f on 4, %.0f on 8",
+			1000/esMS, 1000/kafkaMS, total, unit, float64(cores)*1000/total, cores, one.rate(), two.rate(), 4000/total, 8000/total)
+	}
+	return append(rows, row{sec, "throughput predicted by the CPU per " + unit, p})
 }
 
 func sumEnds(ctx context.Context, brokers []string, topic string) (int64, error) {

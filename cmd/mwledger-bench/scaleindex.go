@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/mwledger/mwledger/extractor"
+	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/benchtool"
+	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
+	"github.com/mwledger/mwledger/stream/kafka"
+)
+
+// maxIndexScale bounds the indexer's backlog: the exactly-once check reads
+// every deal of a run in one search (benchtool.SourceCounts, 10,000 hits).
+const maxIndexScale = 10000
+
+// indexScaleOut measures the indexer with one and with two `mwledger index`
+// processes in one consumer group, over the same backlog: the contract
+// records of n generated articles (extracted in this process, keyed by
+// contract id as the extractor publishes them) on the 6-partition contracts
+// topic. Each run writes into a fresh alias, so that both start from an empty
+// ledger; after each, every article's record must be in exactly one deal, and
+// both runs must make the same number of deals.
+func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, svc *servicePIDs) ([]row, error) {
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("%s: %w (make build)", bin, err)
+	}
+	brokers := kafka.ParseBrokers(kafkaAddr)
+	cfg := kafka.Config{Brokers: brokers}
+	if err := checkPartitions(ctx, cfg); err != nil {
+		return nil, err
+	}
+	now := time.Now().UnixNano()
+	run := strconv.FormatInt(now, 36)
+	seed := int(now % benchtool.Combos)
+	base := "https://scaleout.example/index-" + run
+
+	x, err := extractor.New()
+	if err != nil {
+		return nil, err
+	}
+	logf("indexer scale-out: extracting %d generated articles", n)
+	var contracts []schemas.Contract
+	sources := map[string]bool{}
+	for i := range n {
+		cs, err := x.Extract(ctx, benchtool.Article(base, seed, i))
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			sources[c.Source.URL] = true
+		}
+		contracts = append(contracts, cs...)
+	}
+	ids := map[string]bool{}
+	for _, c := range contracts {
+		ids[c.ID] = true
+	}
+	groups := []string{"bench-iscale1-" + run, "bench-iscale2-" + run}
+	logf("indexer scale-out: publishing %d contract records", len(contracts))
+	bl, err := publishBacklog(ctx, cfg, schemas.TopicContracts, groups, len(contracts), func(i int) (stream.Message, error) {
+		c := contracts[i]
+		v, err := json.Marshal(c)
+		return stream.Message{Topic: schemas.TopicContracts, Key: []byte(c.ID), Value: v,
+			Headers: map[string]string{"extractor_version": extractor.Version}}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	const sec = "scale-out (index)"
+	rows := []row{{sec, "backlog", fmt.Sprintf("%d contract records of %d generated articles (%d contract ids) on %s (%s); a fresh consumer group and a fresh alias per run, --batch 2000 (the default)",
+		bl.records, n, len(ids), schemas.TopicContracts, bl)}}
+	var runs []groupRun
+	deals := make([]int, len(groups))
+	for k, g := range groups {
+		alias := fmt.Sprintf("%s-iscale%d-%s", indexer.Alias, k+1, run)
+		store, err := indexer.NewESStore(indexer.ESConfig{Addresses: esAddrs(es), Alias: alias})
+		if err != nil {
+			return nil, err
+		}
+		// Created here, not by the indexers: two of them would race to create it.
+		if err := store.EnsureIndex(ctx); err != nil {
+			return nil, err
+		}
+		defer func() {
+			_, _ = esDo(context.WithoutCancel(ctx), http.MethodDelete, esURL(es)+"/"+alias+"-v*", "", nil)
+		}()
+		spec := groupSpec{stage: "index", topic: schemas.TopicContracts,
+			env:  []string{"MWLEDGER_KAFKA=" + kafkaAddr, "MWLEDGER_ES=" + es, "MWLEDGER_LOG_LEVEL=warn"},
+			args: []string{"index", "--alias", alias, "--no-alerts"}}
+		r, err := runGroup(ctx, bin, brokers, spec, g, k+1, bl.records, svc)
+		if err != nil {
+			return nil, err
+		}
+		// Lag 0 means committed, and the indexer commits a record once its deal is written.
+		counts, err := benchtool.SourceCounts(ctx, store, base+"/")
+		if err != nil {
+			return nil, err
+		}
+		deals[k], err = countDocs(ctx, es, alias)
+		if err != nil {
+			return nil, err
+		}
+		var missing, twice int
+		for u := range sources {
+			switch c := counts[u]; {
+			case c == 0:
+				missing++
+			case c > 1:
+				twice++
+			}
+		}
+		check := fmt.Sprintf("; %d deals in the fresh alias, every article's record in exactly one deal", deals[k])
+		if missing > 0 || twice > 0 {
+			check = fmt.Sprintf("; %d deals in the fresh alias; NOT EXACTLY ONCE: %d articles' records missing, %d in more than one deal", deals[k], missing, twice)
+		}
+		rows = append(rows, runRows(sec, "record", r, check)...)
+		runs = append(runs, r)
+	}
+	same := "the same number of deals in both runs"
+	if deals[0] != deals[1] {
+		same = fmt.Sprintf("DIFFERENT: %d deals with 1 instance, %d with 2", deals[0], deals[1])
+	}
+	rows = append(rows, row{sec, "deals, 2 instances vs 1", same})
+	return append(rows, predictRows(sec, "record", runs[0], runs[1])...), nil
+}
+
+// countDocs refreshes alias and returns how many documents (deals) it holds.
+func countDocs(ctx context.Context, es, alias string) (int, error) {
+	if _, err := esDo(ctx, http.MethodPost, esURL(es)+"/"+alias+"/_refresh", "", nil); err != nil {
+		return 0, err
+	}
+	b, err := esDo(ctx, http.MethodGet, esURL(es)+"/"+alias+"/_count", "", nil)
+	if err != nil {
+		return 0, err
+	}
+	var c struct {
+		Count int `json:"count"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return 0, fmt.Errorf("counting %s: %w", alias, err)
+	}
+	return c.Count, nil
+}
