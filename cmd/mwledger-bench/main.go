@@ -49,7 +49,12 @@ func main() {
 	trace := flag.String("alert-trace", "", "write each alert-latency article's times per step to this CSV file")
 	bin := flag.String("bin", "bin/mwledger", "the mwledger binary run as the stages")
 	indexProfile := flag.String("index-cpuprofile", "", "write a CPU profile of the indexer on the backlog to this file")
+	runs := flag.String("scale-runs", "1,2", "the instances of each scale-out run, in order (1,2,2,1 evens out drift and warm-up)")
 	flag.Parse()
+	order, err := parseRuns(*runs)
+	if err != nil {
+		fatal(err)
+	}
 	if *scaleRecords > maxIndexScale {
 		fatal(fmt.Errorf("-scale-records %d: at most %d", *scaleRecords, maxIndexScale))
 	}
@@ -67,13 +72,16 @@ func main() {
 	svc := findServices(kafka.ParseBrokers(kafkaAddr), esAddrs(es))
 	var idleRow row
 	if *scale > 0 || *scaleRecords > 0 {
-		esIdle, kafkaIdle := svc.measureIdle(ctx, 5*time.Second)
-		logf("services: %s; idle, they keep %.2f (Elasticsearch) and %.2f (Kafka) cores busy", svc, esIdle, kafkaIdle)
-		idleRow = row{"scale-out", "services idle", fmt.Sprintf("Elasticsearch %.2f cores, Kafka %.2f cores (%s; over 5 s before the runs, subtracted from their CPU per record below)", esIdle, kafkaIdle, svc)}
 		// Before the long runs: a topic with too few partitions fails at once.
 		if err := checkPartitions(ctx, kafka.Config{Brokers: kafka.ParseBrokers(kafkaAddr)}); err != nil {
 			fatal(err)
 		}
+		probe := "bench-idle-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		esIdle, kafkaIdle := svc.measureIdle(ctx, 5*time.Second, func() {
+			_, _ = benchtool.Lag(ctx, kafka.ParseBrokers(kafkaAddr), probe, schemas.TopicArticles)
+		})
+		logf("services: %s; idle, they keep %.2f (Elasticsearch) and %.2f (Kafka) cores busy", svc, esIdle, kafkaIdle)
+		idleRow = row{"scale-out", "services idle", fmt.Sprintf("Elasticsearch %.2f cores, Kafka %.2f cores (%s; over 5 s before the runs, the bench reading a lag every 100 ms as during them; subtracted from their CPU per record below)", esIdle, kafkaIdle, svc)}
 	}
 	var rows []row
 	rows = append(rows, extraction()...)
@@ -88,14 +96,14 @@ func main() {
 		rows = append(rows, r...)
 	}
 	if *scale > 0 {
-		r, err := scaleOut(ctx, *bin, kafkaAddr, *scale, svc)
+		r, err := scaleOut(ctx, *bin, kafkaAddr, *scale, order, svc)
 		if err != nil {
 			fatal(err)
 		}
 		rows = append(rows, r...)
 	}
 	if *scaleRecords > 0 {
-		r, err := indexScaleOut(ctx, *bin, kafkaAddr, es, *scaleRecords, svc)
+		r, err := indexScaleOut(ctx, *bin, kafkaAddr, es, *scaleRecords, order, svc)
 		if err != nil {
 			fatal(err)
 		}
@@ -137,6 +145,19 @@ func envOr(k, d string) string {
 // kafka.Config's default; one for the dead letters).
 // ensureTopics is app.EnsureTopics: the topics as the CLI creates them.
 func ensureTopics(ctx context.Context, cfg kafka.Config) error { return app.EnsureTopics(ctx, cfg) }
+
+// parseRuns reads -scale-runs: instance counts from 1 to scalePartitions.
+func parseRuns(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		k, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || k < 1 || k > scalePartitions {
+			return nil, fmt.Errorf("-scale-runs %q: want instance counts from 1 to %d, comma-separated", s, scalePartitions)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
 
 // esAddrs splits MWLEDGER_ES, one or more comma-separated URLs (a cluster's
 // nodes): the stages and the bench's Elasticsearch client get all of them.

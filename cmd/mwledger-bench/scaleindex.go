@@ -27,8 +27,8 @@ const maxIndexScale = 10000
 // contract id as the extractor publishes them) on the 6-partition contracts
 // topic. Each run writes into a fresh alias, so that both start from an empty
 // ledger; after each, every article's record must be in exactly one deal, and
-// both runs must make the same number of deals.
-func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, svc *servicePIDs) ([]row, error) {
+// every run must make the same number of deals. order is as scaleOut's.
+func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, order []int, svc *servicePIDs) ([]row, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%s: %w (make build)", bin, err)
 	}
@@ -63,7 +63,7 @@ func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, svc *s
 	for _, c := range contracts {
 		ids[c.ID] = true
 	}
-	groups := []string{"bench-iscale1-" + run, "bench-iscale2-" + run}
+	groups := runGroups("bench-iscale", run, order)
 	logf("indexer scale-out: publishing %d contract records", len(contracts))
 	bl, err := publishBacklog(ctx, cfg, schemas.TopicContracts, groups, len(contracts), func(i int) (stream.Message, error) {
 		c := contracts[i]
@@ -96,7 +96,7 @@ func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, svc *s
 		spec := groupSpec{stage: "index", topic: schemas.TopicContracts,
 			env:  []string{"MWLEDGER_KAFKA=" + kafkaAddr, "MWLEDGER_ES=" + es, "MWLEDGER_LOG_LEVEL=warn"},
 			args: []string{"index", "--alias", alias, "--no-alerts"}}
-		r, err := runGroup(ctx, bin, brokers, spec, g, k+1, bl.records, svc)
+		r, err := runGroup(ctx, bin, brokers, spec, g, order[k], bl.records, svc)
 		if err != nil {
 			return nil, err
 		}
@@ -125,12 +125,14 @@ func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, svc *s
 		rows = append(rows, runRows(sec, "record", r, check)...)
 		runs = append(runs, r)
 	}
-	same := "the same number of deals in both runs"
-	if deals[0] != deals[1] {
-		same = fmt.Sprintf("DIFFERENT: %d deals with 1 instance, %d with 2", deals[0], deals[1])
+	same := fmt.Sprintf("the same number of deals in every run (%d)", deals[0])
+	for k, d := range deals {
+		if d != deals[0] {
+			same = fmt.Sprintf("DIFFERENT: %d deals in run %d (%d instances), %d in run 1 (%d)", d, k+1, order[k], deals[0], order[0])
+		}
 	}
-	rows = append(rows, row{sec, "deals, 2 instances vs 1", same})
-	return append(rows, predictRows(sec, "record", runs[0], runs[1])...), nil
+	rows = append(rows, row{sec, "deals, every run", same})
+	return append(rows, predictRows(sec, "record", runs)...), nil
 }
 
 // countDocs refreshes alias and returns how many documents (deals) it holds.

@@ -102,10 +102,20 @@ func publishBacklog(ctx context.Context, cfg kafka.Config, topic string, groups 
 	return b, nil
 }
 
+// runGroups names a fresh consumer group for each run of order.
+func runGroups(prefix, run string, order []int) []string {
+	var gs []string
+	for i, k := range order {
+		gs = append(gs, fmt.Sprintf("%s%d-%d-%s", prefix, i+1, k, run))
+	}
+	return gs
+}
+
 // scaleOut measures the extractor with one and with two `mwledger extract
 // --consume` processes in one consumer group, over the same backlog of n
-// generated articles on the 6-partition articles topic.
-func scaleOut(ctx context.Context, bin, kafkaAddr string, n int, svc *servicePIDs) ([]row, error) {
+// generated articles on the 6-partition articles topic; order is the
+// instances of each run (1,2 or, against drift and warm-up, 1,2,2,1).
+func scaleOut(ctx context.Context, bin, kafkaAddr string, n int, order []int, svc *servicePIDs) ([]row, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%s: %w (make build)", bin, err)
 	}
@@ -118,7 +128,7 @@ func scaleOut(ctx context.Context, bin, kafkaAddr string, n int, svc *servicePID
 	run := strconv.FormatInt(now, 36)
 	seed := int(now % benchtool.Combos)
 	base := "https://scaleout.example/bench-" + run
-	groups := []string{"bench-scale1-" + run, "bench-scale2-" + run}
+	groups := runGroups("bench-scale", run, order)
 	logf("scale-out: publishing %d generated articles", n)
 	bl, err := publishBacklog(ctx, cfg, schemas.TopicArticles, groups, n, func(i int) (stream.Message, error) {
 		a := benchtool.Article(base, seed, i)
@@ -140,7 +150,7 @@ func scaleOut(ctx context.Context, bin, kafkaAddr string, n int, svc *servicePID
 		if err != nil {
 			return nil, err
 		}
-		r, err := runGroup(ctx, bin, brokers, spec, g, k+1, bl.records, svc)
+		r, err := runGroup(ctx, bin, brokers, spec, g, order[k], bl.records, svc)
 		if err != nil {
 			return nil, err
 		}
@@ -155,7 +165,7 @@ func scaleOut(ctx context.Context, bin, kafkaAddr string, n int, svc *servicePID
 		rows = append(rows, runRows(sec, "article", r, published)...)
 		runs = append(runs, r)
 	}
-	return append(rows, predictRows(sec, "article", runs[0], runs[1])...), nil
+	return append(rows, predictRows(sec, "article", runs)...), nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -195,10 +205,20 @@ func (r groupRun) cores() float64 {
 // perRecord is d spread over the backlog, in ms.
 func (r groupRun) perRecord(d time.Duration) float64 { return ms(d) / float64(max(1, r.backlog)) }
 
-// stageCPU is the stage's CPU per record in ms over the processes' whole
-// life, start-up included: with the indexer's batches of 2000 the time after
-// the first commit may hold a fraction of a batch's work, or none.
-func (r groupRun) stageCPU() float64 { return r.perRecord(r.allCPU) }
+// stageCPU is the stage's CPU per record in ms: after the first commit when
+// most of the backlog came after it (start-up left out, as on a long-running
+// stage), else over the processes' whole life, start-up included (with the
+// indexer's batches of 2000 the time after the first commit may hold a
+// fraction of a batch's work, or none).
+func (r groupRun) stageCPU() float64 {
+	if r.steadyCPU() {
+		return ms(r.procCPU) / float64(r.steady)
+	}
+	return r.perRecord(r.allCPU)
+}
+
+// steadyCPU says whether most of the backlog came after the first commit.
+func (r groupRun) steadyCPU() bool { return r.steady > 0 && 2*r.steady >= r.backlog }
 
 // name is "1 instance" or "k instances".
 func (r groupRun) name() string {
@@ -297,12 +317,17 @@ func runGroup(ctx context.Context, bin string, brokers []string, spec groupSpec,
 // runRows are the figures of one run: records/s, then the CPU per record of
 // the stage, of Elasticsearch and of Kafka.
 func runRows(sec, unit string, r groupRun, extra string) []row {
-	after := "none: lag 0 at the first commit"
-	if r.steady > 0 {
-		after = fmt.Sprintf("%.2f ms per %s after the first commit, %.2f cores", ms(r.procCPU)/float64(r.steady), unit, r.cores())
+	stage := fmt.Sprintf("stage %.2f ms (user+sys over the processes' whole life, start-up included; ", r.perRecord(r.allCPU))
+	switch {
+	case r.steadyCPU():
+		stage = fmt.Sprintf("stage %.2f ms (user+sys after the first commit, %.2f cores; %.2f ms over the processes' whole life)", r.stageCPU(), r.cores(), r.perRecord(r.allCPU))
+	case r.steady > 0:
+		stage += fmt.Sprintf("%d %ss after the first commit)", r.steady, unit)
+	default:
+		stage += "lag 0 at the first commit)"
 	}
-	cpu := fmt.Sprintf("stage %.2f ms (user+sys of the processes' whole life, start-up included; %s), Elasticsearch %s, Kafka %s (launch to lag 0, less their idle rate); the whole machine busy %.2f of %d cores, load average %s",
-		r.stageCPU(), after, r.svc.perRecordES(r), r.svc.perRecordKafka(r), r.busy, runtime.NumCPU(), r.load)
+	cpu := fmt.Sprintf("%s, Elasticsearch %s, Kafka %s (launch to lag 0, less their idle rate); the whole machine busy %.2f of %d cores, load average %s",
+		stage, r.svc.perRecordES(r), r.svc.perRecordKafka(r), r.busy, runtime.NumCPU(), r.load)
 	return []row{
 		{sec, r.name(), fmt.Sprintf("%.0f %ss/s: lag 0 after %.1f s (first commit at %.1f s, %.0f %ss/s from then)%s",
 			r.rate(), unit, r.wall.Seconds(), r.first.Seconds(), r.steadyRate(), unit, extra)},
@@ -310,27 +335,57 @@ func runRows(sec, unit string, r groupRun, extra string) []row {
 	}
 }
 
-// predictRows compare two runs and say, from the CPU per record of the first,
-// what throughput more cores would allow.
-func predictRows(sec, unit string, one, two groupRun) []row {
+// predictRows compare the runs with one and with two instances (the mean of
+// each, when the order ran them more than once) and say, from the CPU per
+// record of the 1-instance runs, what throughput more cores would allow.
+func predictRows(sec, unit string, runs []groupRun) []row {
+	type mean struct {
+		n                         int
+		rate, stage, es, kafka    float64
+		servicesFound, withSteady bool
+	}
+	of := func(k int) mean {
+		m := mean{servicesFound: true, withSteady: true}
+		for _, r := range runs {
+			if r.instances != k {
+				continue
+			}
+			es, kafka, ok := r.svc.perRecord(r)
+			m.n++
+			m.rate += r.rate()
+			m.stage += r.stageCPU()
+			m.es += es
+			m.kafka += kafka
+			m.servicesFound = m.servicesFound && ok
+		}
+		if m.n > 0 {
+			d := float64(m.n)
+			m.rate, m.stage, m.es, m.kafka = m.rate/d, m.stage/d, m.es/d, m.kafka/d
+		}
+		return m
+	}
+	one, two := of(1), of(2)
+	if one.n == 0 || one.stage <= 0 {
+		return nil
+	}
 	cores := runtime.NumCPU()
-	after := ""
-	if 2*one.steady >= one.backlog && 2*two.steady >= two.backlog {
-		// Only when most of the work came after the first commit (not with the indexer's large batches).
-		after = fmt.Sprintf(", %.2f× after the first commit", two.steadyRate()/one.steadyRate())
+	var rows []row
+	if two.n > 0 {
+		rows = append(rows, row{sec, "speed-up, 2 instances vs 1", fmt.Sprintf("%.2f× (launch to lag 0, mean of %d and %d runs: %.0f against %.0f %ss/s), on %d cores shared with Kafka and Elasticsearch",
+			two.rate/one.rate, two.n, one.n, two.rate, one.rate, unit, cores)})
 	}
-	rows := []row{{sec, "speed-up, 2 instances vs 1", fmt.Sprintf("%.2f× (launch to lag 0)%s, on %d cores shared with Kafka and Elasticsearch",
-		two.rate()/one.rate(), after, cores)}}
-	stage := one.stageCPU()
-	esMS, kafkaMS, ok := one.svc.perRecord(one)
-	if stage <= 0 {
-		return rows
+	perCore := func(ms float64) string {
+		if ms <= 0 {
+			return "no measurable work"
+		}
+		return fmt.Sprintf("%.0f %ss/s", 1000/ms, unit)
 	}
-	p := fmt.Sprintf("from the 1-instance run: %.0f %ss/s per core of the stage", 1000/stage, unit)
-	if ok && esMS > 0 && kafkaMS > 0 {
-		total := stage + esMS + kafkaMS
-		p += fmt.Sprintf(", %.0f per core of Elasticsearch, %.0f per core of Kafka; all on one machine (%.2f ms per %s in all): at most %.0f/s on %d cores (measured %.0f with 1 instance, %.0f with 2, launch to lag 0), %.0f on 4, %.0f on 8",
-			1000/esMS, 1000/kafkaMS, total, unit, float64(cores)*1000/total, cores, one.rate(), two.rate(), 4000/total, 8000/total)
+	p := fmt.Sprintf("from the 1-instance runs' CPU (%.2f ms stage + %.2f ms Elasticsearch + %.2f ms Kafka per %s): per core, the stage %s, Elasticsearch %s, Kafka %s",
+		one.stage, one.es, one.kafka, unit, perCore(one.stage), perCore(one.es), perCore(one.kafka))
+	if one.servicesFound {
+		total := one.stage + one.es + one.kafka
+		p += fmt.Sprintf("; all on one machine, at most %.0f/s on %d cores (measured %.0f with 1 instance), %.0f on 4, %.0f on 8",
+			float64(cores)*1000/total, cores, one.rate, 4000/total, 8000/total)
 	}
 	return append(rows, row{sec, "throughput predicted by the CPU per " + unit, p})
 }

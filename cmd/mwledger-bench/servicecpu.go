@@ -61,16 +61,21 @@ func (s *servicePIDs) String() string {
 	return fmt.Sprintf("Kafka pids %v, Elasticsearch pids %v", s.kafka, s.es)
 }
 
-// measureIdle samples the services' CPU over d while the bench does nothing:
-// their own background work (heartbeats, the KRaft quorum, cluster state),
-// subtracted from the runs' figures. It returns the cores they kept busy.
-func (s *servicePIDs) measureIdle(ctx context.Context, d time.Duration) (es, kafka float64) {
+// measureIdle samples the services' CPU over d while the bench only calls
+// poll every 100 ms, as it reads a group's lag during a run: their own
+// background work (heartbeats, the KRaft quorum, cluster state) and the
+// bench's sampling, subtracted from the runs' figures. It returns the cores
+// they kept busy.
+func (s *servicePIDs) measureIdle(ctx context.Context, d time.Duration, poll func()) (es, kafka float64) {
 	c0 := s.cpu()
 	t0 := time.Now()
-	select {
-	case <-ctx.Done():
-		return 0, 0
-	case <-time.After(d):
+	for time.Since(t0) < d {
+		poll()
+		select {
+		case <-ctx.Done():
+			return 0, 0
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	c := s.cpu().sub(c0)
 	el := time.Since(t0)
