@@ -181,6 +181,7 @@ type groupRun struct {
 	procCPU   time.Duration // CPU of the stage's processes between the first commit and lag 0
 	allCPU    time.Duration // CPU of the stage's processes over their whole life (rusage)
 	svc       serviceCPU    // CPU of Elasticsearch and of Kafka from launch to lag 0, less their idle rate
+	idle      [2]float64    // cores Elasticsearch and Kafka kept busy over 3 s before the run
 	busy      float64       // the machine's busy cores from launch to lag 0
 	load      string        // the load averages at lag 0 (/proc/loadavg)
 }
@@ -240,6 +241,7 @@ type groupSpec struct {
 // spec.topic every 100 ms until it is 0, then stops them (SIGTERM).
 func runGroup(ctx context.Context, bin string, brokers []string, spec groupSpec, group string, k int, backlog int64, svc *servicePIDs) (groupRun, error) {
 	r := groupRun{instances: k, backlog: backlog}
+	r.idle[0], r.idle[1] = svc.measureIdle(ctx, 3*time.Second, func() { _, _ = benchtool.Lag(ctx, brokers, group, spec.topic) })
 	logf("scale-out: %d %s process(es) in group %s", k, spec.stage, group)
 	start := time.Now()
 	var procs []*proc
@@ -326,8 +328,8 @@ func runRows(sec, unit string, r groupRun, extra string) []row {
 	default:
 		stage += "lag 0 at the first commit)"
 	}
-	cpu := fmt.Sprintf("%s, Elasticsearch %s, Kafka %s (launch to lag 0, less their idle rate); the whole machine busy %.2f of %d cores, load average %s",
-		stage, r.svc.perRecordES(r), r.svc.perRecordKafka(r), r.busy, runtime.NumCPU(), r.load)
+	cpu := fmt.Sprintf("%s, Elasticsearch %s, Kafka %s (launch to lag 0, less their idle rate: %.2f and %.2f cores); the whole machine busy %.2f of %d cores, load average %s",
+		stage, r.svc.perRecordES(r), r.svc.perRecordKafka(r), r.idle[0], r.idle[1], r.busy, runtime.NumCPU(), r.load)
 	return []row{
 		{sec, r.name(), fmt.Sprintf("%.0f %ss/s: lag 0 after %.1f s (first commit at %.1f s, %.0f %ss/s from then)%s",
 			r.rate(), unit, r.wall.Seconds(), r.first.Seconds(), r.steadyRate(), unit, extra)},
