@@ -88,11 +88,12 @@ known-misses:
 	$(GO) test ./extractor -run TestGolden -count=1 -known-misses-update -known-misses-reason "$(REASON)"
 
 ## bench: one table of figures (extraction on one core; end to end, peak RSS,
-## extractor scale-out and alert latency on the real services, which must be up:
-## make services-up). It finds them as services.sh does (MWLEDGER_STATE_DIR,
-## MWLEDGER_KAFKA_PORT, MWLEDGER_ES_PORT, ...) unless MWLEDGER_KAFKA or
-## MWLEDGER_ES say otherwise. BENCH_ARGS: -articles, -scale-articles,
-## -alert-deals, -alert-trace (go run ./cmd/mwledger-bench -h).
+## extractor and indexer scale-out and alert latency on the real services,
+## which must be up: make services-up). It finds them as services.sh does
+## (MWLEDGER_STATE_DIR, MWLEDGER_KAFKA_PORT, MWLEDGER_ES_PORT, ...) unless
+## MWLEDGER_KAFKA or MWLEDGER_ES say otherwise (each may list several
+## addresses). BENCH_ARGS: -articles, -scale-articles, -scale-records,
+## -scale-runs, -alert-deals, -alert-trace (go run ./cmd/mwledger-bench -h).
 BENCH_ARGS ?=
 bench: build
 	@k="$$MWLEDGER_KAFKA" e="$$MWLEDGER_ES"; eval "$$(bash $(SERVICES_SH) env)"; \

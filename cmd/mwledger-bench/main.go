@@ -70,20 +70,16 @@ func main() {
 
 	// The services' processes, for their CPU time per record in the scale-out steps.
 	svc := findServices(kafka.ParseBrokers(kafkaAddr), esAddrs(es))
-	var idleRow row
 	if *scale > 0 || *scaleRecords > 0 {
 		// Before the long runs: a topic with too few partitions fails at once.
 		if err := checkPartitions(ctx, kafka.Config{Brokers: kafka.ParseBrokers(kafkaAddr)}); err != nil {
 			fatal(err)
 		}
 		logf("services: %s", svc)
-		idleRow = row{"scale-out", "services", fmt.Sprintf("%s: their CPU time from /proc, less their idle rate measured over 3 s before each run (the bench reading the lag every 100 ms, as during the run)", svc)}
+		svc.measureIdle(ctx, 5*time.Second, func() { _, _ = benchtool.Lag(ctx, kafka.ParseBrokers(kafkaAddr), "bench-idle", schemas.TopicArticles) })
 	}
 	var rows []row
 	rows = append(rows, extraction()...)
-	if idleRow.section != "" {
-		rows = append(rows, idleRow)
-	}
 	if *articles > 0 {
 		r, err := endToEnd(ctx, *bin, kafkaAddr, es, *articles, *indexProfile)
 		if err != nil {
@@ -91,19 +87,28 @@ func main() {
 		}
 		rows = append(rows, r...)
 	}
+	// The scale-out rows are written once every run has measured the services' idle rate.
+	var scaleRows []func() []row
 	if *scale > 0 {
 		r, err := scaleOut(ctx, *bin, kafkaAddr, *scale, order, svc)
 		if err != nil {
 			fatal(err)
 		}
-		rows = append(rows, r...)
+		scaleRows = append(scaleRows, r)
 	}
 	if *scaleRecords > 0 {
 		r, err := indexScaleOut(ctx, *bin, kafkaAddr, es, *scaleRecords, order, svc)
 		if err != nil {
 			fatal(err)
 		}
-		rows = append(rows, r...)
+		scaleRows = append(scaleRows, r)
+	}
+	if len(scaleRows) > 0 {
+		rows = append(rows, row{"scale-out", "services", fmt.Sprintf("%s: their CPU time from /proc, less their idle rate: Elasticsearch %.2f, Kafka %.2f cores, the lowest measured over 5 s before the scale-out steps and 3 s before each run (the bench sampling the lag every 100 ms, as during a run)",
+			svc, svc.idle.es.Seconds(), svc.idle.kafka.Seconds())})
+	}
+	for _, r := range scaleRows {
+		rows = append(rows, r()...)
 	}
 	if *deals > 0 {
 		r, err := alertLatency(ctx, kafkaAddr, es, *deals, *trace)

@@ -27,8 +27,9 @@ const maxIndexScale = 10000
 // contract id as the extractor publishes them) on the 6-partition contracts
 // topic. Each run writes into a fresh alias, so that both start from an empty
 // ledger; after each, every article's record must be in exactly one deal, and
-// every run must make the same number of deals. order is as scaleOut's.
-func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, order []int, svc *servicePIDs) ([]row, error) {
+// every run must make the same number of deals. order and the rows are as
+// scaleOut's.
+func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, order []int, svc *servicePIDs) (func() []row, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%s: %w (make build)", bin, err)
 	}
@@ -118,11 +119,10 @@ func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, order 
 				twice++
 			}
 		}
-		check := fmt.Sprintf("; %d deals in the fresh alias, every article's record in exactly one deal", deals[k])
+		r.note = fmt.Sprintf("; %d deals in the fresh alias, every article's record in exactly one deal", deals[k])
 		if missing > 0 || twice > 0 {
-			check = fmt.Sprintf("; %d deals in the fresh alias; NOT EXACTLY ONCE: %d articles' records missing, %d in more than one deal", deals[k], missing, twice)
+			r.note = fmt.Sprintf("; %d deals in the fresh alias; NOT EXACTLY ONCE: %d articles' records missing, %d in more than one deal", deals[k], missing, twice)
 		}
-		rows = append(rows, runRows(sec, "record", r, check)...)
 		runs = append(runs, r)
 	}
 	same := fmt.Sprintf("the same number of deals in every run (%d)", deals[0])
@@ -131,8 +131,11 @@ func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, order 
 			same = fmt.Sprintf("DIFFERENT: %d deals in run %d (%d instances), %d in run 1 (%d)", d, k+1, order[k], deals[0], order[0])
 		}
 	}
-	rows = append(rows, row{sec, "deals, every run", same})
-	return append(rows, predictRows(sec, "record", runs)...), nil
+	return func() []row {
+		rows = append(rows, runRows(sec, "record", runs, svc)...)
+		rows = append(rows, row{sec, "deals, every run", same})
+		return append(rows, predictRows(sec, "record", runs, svc)...)
+	}, nil
 }
 
 // countDocs refreshes alias and returns how many documents (deals) it holds.

@@ -114,8 +114,10 @@ func runGroups(prefix, run string, order []int) []string {
 // scaleOut measures the extractor with one and with two `mwledger extract
 // --consume` processes in one consumer group, over the same backlog of n
 // generated articles on the 6-partition articles topic; order is the
-// instances of each run (1,2 or, against drift and warm-up, 1,2,2,1).
-func scaleOut(ctx context.Context, bin, kafkaAddr string, n int, order []int, svc *servicePIDs) ([]row, error) {
+// instances of each run (1,2 or, against drift and warm-up, 1,2,2,1). It
+// returns the rows, to write once every run has measured the services' idle
+// rate (servicePIDs.measureIdle).
+func scaleOut(ctx context.Context, bin, kafkaAddr string, n int, order []int, svc *servicePIDs) (func() []row, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%s: %w (make build)", bin, err)
 	}
@@ -158,14 +160,16 @@ func scaleOut(ctx context.Context, bin, kafkaAddr string, n int, order []int, sv
 		if err != nil {
 			return nil, err
 		}
-		published := fmt.Sprintf("; %d contracts published", c1-c0)
+		r.note = fmt.Sprintf("; %d contracts published", c1-c0)
 		if c1-c0 > r.backlog {
-			published += fmt.Sprintf(" (%d more than articles: read again after a rebalance, at-least-once)", c1-c0-r.backlog)
+			r.note += fmt.Sprintf(" (%d more than articles: read again after a rebalance, at-least-once)", c1-c0-r.backlog)
 		}
-		rows = append(rows, runRows(sec, "article", r, published)...)
 		runs = append(runs, r)
 	}
-	return append(rows, predictRows(sec, "article", runs)...), nil
+	return func() []row {
+		rows = append(rows, runRows(sec, "article", runs, svc)...)
+		return append(rows, predictRows(sec, "article", runs, svc)...)
+	}, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -180,8 +184,10 @@ type groupRun struct {
 	steady    int64         // records committed between the first commit and lag 0
 	procCPU   time.Duration // CPU of the stage's processes between the first commit and lag 0
 	allCPU    time.Duration // CPU of the stage's processes over their whole life (rusage)
-	svc       serviceCPU    // CPU of Elasticsearch and of Kafka from launch to lag 0, less their idle rate
+	svcRaw    serviceCPU    // CPU of Elasticsearch and of Kafka from launch to svcWall
+	svcWall   time.Duration // from launch to 3 s after lag 0 (their work on the run's writes goes on: refresh, merges, replication)
 	idle      [2]float64    // cores Elasticsearch and Kafka kept busy over 3 s before the run
+	note      string        // what the caller checked after the run
 	busy      float64       // the machine's busy cores from launch to lag 0
 	load      string        // the load averages at lag 0 (/proc/loadavg)
 }
@@ -287,7 +293,6 @@ func runGroup(ctx context.Context, bin string, brokers []string, spec groupSpec,
 		if err == nil && lag == 0 {
 			r.wall = at
 			r.procCPU = cpu() - cpuFirst
-			r.svc = svc.cpu().sub(svc0).lessIdle(svc, time.Since(start))
 			b, t := machineCPU()
 			if t > total0 {
 				r.busy = float64(b-busy0) / float64(t-total0) * float64(runtime.NumCPU())
@@ -313,12 +318,32 @@ func runGroup(ctx context.Context, bin string, brokers []string, spec groupSpec,
 		}
 		r.allCPU += p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
 	}
+	select {
+	case <-ctx.Done():
+		return r, ctx.Err()
+	case <-time.After(time.Until(start.Add(r.wall + svcTail))):
+	}
+	r.svcRaw, r.svcWall = svc.cpu().sub(svc0), time.Since(start)
 	return r, nil
 }
 
-// runRows are the figures of one run: records/s, then the CPU per record of
+// svcTail is how long after lag 0 the services' CPU still counts for a run.
+const svcTail = 3 * time.Second
+
+// svc is the services' CPU of a run, less their idle rate (the lowest of all runs).
+func (r groupRun) svc(s *servicePIDs) serviceCPU { return r.svcRaw.lessIdle(s, r.svcWall) }
+
+// runRows are the figures of each run: records/s, then the CPU per record of
 // the stage, of Elasticsearch and of Kafka.
-func runRows(sec, unit string, r groupRun, extra string) []row {
+func runRows(sec, unit string, runs []groupRun, s *servicePIDs) []row {
+	var rows []row
+	for _, r := range runs {
+		rows = append(rows, r.rows(sec, unit, s)...)
+	}
+	return rows
+}
+
+func (r groupRun) rows(sec, unit string, s *servicePIDs) []row {
 	stage := fmt.Sprintf("stage %.2f ms (user+sys over the processes' whole life, start-up included; ", r.perRecord(r.allCPU))
 	switch {
 	case r.steadyCPU():
@@ -328,11 +353,12 @@ func runRows(sec, unit string, r groupRun, extra string) []row {
 	default:
 		stage += "lag 0 at the first commit)"
 	}
-	cpu := fmt.Sprintf("%s, Elasticsearch %s, Kafka %s (launch to lag 0, less their idle rate: %.2f and %.2f cores); the whole machine busy %.2f of %d cores, load average %s",
-		stage, r.svc.perRecordES(r), r.svc.perRecordKafka(r), r.idle[0], r.idle[1], r.busy, runtime.NumCPU(), r.load)
+	svc := r.svc(s)
+	cpu := fmt.Sprintf("%s, Elasticsearch %s, Kafka %s (launch to %s after lag 0, less their idle rate; before this run they kept %.2f and %.2f cores busy); the whole machine busy %.2f of %d cores, load average %s",
+		stage, svc.perRecordES(r), svc.perRecordKafka(r), svcTail, r.idle[0], r.idle[1], r.busy, runtime.NumCPU(), r.load)
 	return []row{
 		{sec, r.name(), fmt.Sprintf("%.0f %ss/s: lag 0 after %.1f s (first commit at %.1f s, %.0f %ss/s from then)%s",
-			r.rate(), unit, r.wall.Seconds(), r.first.Seconds(), r.steadyRate(), unit, extra)},
+			r.rate(), unit, r.wall.Seconds(), r.first.Seconds(), r.steadyRate(), unit, r.note)},
 		{sec, r.name() + ", CPU per " + unit, cpu},
 	}
 }
@@ -340,7 +366,7 @@ func runRows(sec, unit string, r groupRun, extra string) []row {
 // predictRows compare the runs with one and with two instances (the mean of
 // each, when the order ran them more than once) and say, from the CPU per
 // record of the 1-instance runs, what throughput more cores would allow.
-func predictRows(sec, unit string, runs []groupRun) []row {
+func predictRows(sec, unit string, runs []groupRun, s *servicePIDs) []row {
 	type mean struct {
 		n                         int
 		rate, stage, es, kafka    float64
@@ -352,7 +378,7 @@ func predictRows(sec, unit string, runs []groupRun) []row {
 			if r.instances != k {
 				continue
 			}
-			es, kafka, ok := r.svc.perRecord(r)
+			es, kafka, ok := r.svc(s).perRecord(r)
 			m.n++
 			m.rate += r.rate()
 			m.stage += r.stageCPU()

@@ -20,8 +20,11 @@ import (
 type servicePIDs struct {
 	es, kafka []int
 	// idle is the CPU the services use per second of wall time when the
-	// bench does nothing (measureIdle; zero until then).
-	idle serviceCPU
+	// bench only samples the lag: the lowest rate measureIdle saw (zero
+	// until then), as their work on a run's writes may not be over when the
+	// next run starts.
+	idle    serviceCPU
+	idleSet bool
 }
 
 // findServices looks up the processes listening on the ports of brokers
@@ -79,7 +82,11 @@ func (s *servicePIDs) measureIdle(ctx context.Context, d time.Duration, poll fun
 	}
 	c := s.cpu().sub(c0)
 	el := time.Since(t0)
-	s.idle = serviceCPU{es: c.es * time.Second / el, kafka: c.kafka * time.Second / el, esOK: c.esOK, kafkaOK: c.kafkaOK}
+	rate := serviceCPU{es: c.es * time.Second / el, kafka: c.kafka * time.Second / el, esOK: c.esOK, kafkaOK: c.kafkaOK}
+	if !s.idleSet {
+		s.idle, s.idleSet = rate, true
+	}
+	s.idle.es, s.idle.kafka = min(s.idle.es, rate.es), min(s.idle.kafka, rate.kafka)
 	return c.es.Seconds() / el.Seconds(), c.kafka.Seconds() / el.Seconds()
 }
 
