@@ -107,7 +107,7 @@ bench: build
 ## (records/s; CPU per record of the stage, of Elasticsearch and of Kafka),
 ## stops the cluster (scripts/bench-cluster.sh). A few minutes.
 ## BENCH_CLUSTER_ARGS: mwledger-bench flags (-scale-articles, -scale-records).
-BENCH_CLUSTER_ARGS ?= -articles 0 -alert-deals 0 -scale-runs 1,2,2,1
+BENCH_CLUSTER_ARGS ?= -articles 0 -alert-deals 0 -scale-warmup -scale-runs 1,2,2,1
 bench-cluster:
 	bash scripts/bench-cluster.sh $(BENCH_CLUSTER_ARGS)
 

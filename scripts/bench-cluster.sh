@@ -25,7 +25,7 @@ step "cluster starting (3 Kafka brokers, 3 Elasticsearch nodes)"
 bash scripts/services.sh up --cluster
 eval "$(bash scripts/services.sh env --cluster)"
 export MWLEDGER_KAFKA MWLEDGER_ES
-((${#@})) || set -- -articles 0 -alert-deals 0 -scale-runs 1,2,2,1
+((${#@})) || set -- -articles 0 -alert-deals 0 -scale-warmup -scale-runs 1,2,2,1
 step "bench on Kafka $MWLEDGER_KAFKA, Elasticsearch $MWLEDGER_ES: $*"
 go build -o bin/mwledger ./cmd/mwledger
 go run ./cmd/mwledger-bench -bin bin/mwledger "$@"

@@ -49,11 +49,16 @@ func main() {
 	trace := flag.String("alert-trace", "", "write each alert-latency article's times per step to this CSV file")
 	bin := flag.String("bin", "bin/mwledger", "the mwledger binary run as the stages")
 	indexProfile := flag.String("index-cpuprofile", "", "write a CPU profile of the indexer on the backlog to this file")
-	runs := flag.String("scale-runs", "1,2", "the instances of each scale-out run, in order (1,2,2,1 evens out drift and warm-up)")
+	runs := flag.String("scale-runs", "1,2", "the instances of each scale-out run, in order (1,2,2,1 evens out drift)")
+	warmup := flag.Bool("scale-warmup", false, "start each scale-out step with a 1-instance run that is shown but not counted (the services' JIT and caches warm up)")
 	flag.Parse()
-	order, err := parseRuns(*runs)
+	counts, err := parseRuns(*runs)
 	if err != nil {
 		fatal(err)
+	}
+	order := scaleOrder{runs: counts, warmup: *warmup}
+	if *warmup {
+		order.runs = append([]int{1}, counts...)
 	}
 	if *scaleRecords > maxIndexScale {
 		fatal(fmt.Errorf("-scale-records %d: at most %d", *scaleRecords, maxIndexScale))
@@ -304,16 +309,11 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, es string, n int, indexProfil
 	// A fresh alias per run: the indexer's work depends on the deals already
 	// there, and the figures must not depend on the runs and tests before.
 	alias := indexer.Alias + "-e2e-" + run
-	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: esAddrs(es), Alias: alias})
+	store, drop, err := freshAlias(ctx, es, alias)
 	if err != nil {
 		return nil, err
 	}
-	if err := store.EnsureIndex(ctx); err != nil {
-		return nil, err
-	}
-	defer func() {
-		_, _ = esDo(context.WithoutCancel(ctx), http.MethodDelete, esURL(es)+"/"+alias+"-v*", "", nil)
-	}()
+	defer drop()
 	seed := int(now % benchtool.Combos)
 	site := benchtool.NewSite("/bench-"+run, n, 20, func(i int) benchtool.Deal { return benchtool.DealOf(seed, i) })
 	defer site.Close()

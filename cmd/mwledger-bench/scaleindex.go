@@ -5,16 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"strconv"
-	"time"
 
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
-	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // maxIndexScale bounds the indexer's backlog: the exactly-once check reads
@@ -29,18 +25,12 @@ const maxIndexScale = 10000
 // ledger; after each, every article's record must be in exactly one deal, and
 // every run must make the same number of deals. order and the rows are as
 // scaleOut's.
-func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, order []int, svc *servicePIDs) (func() []row, error) {
-	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("%s: %w (make build)", bin, err)
-	}
-	brokers := kafka.ParseBrokers(kafkaAddr)
-	cfg := kafka.Config{Brokers: brokers}
-	if err := checkPartitions(ctx, cfg); err != nil {
+func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, order scaleOrder, svc *servicePIDs) (func() []row, error) {
+	st, err := newScaleStep(ctx, bin, kafkaAddr)
+	if err != nil {
 		return nil, err
 	}
-	now := time.Now().UnixNano()
-	run := strconv.FormatInt(now, 36)
-	seed := int(now % benchtool.Combos)
+	brokers, cfg, run, seed := st.cfg.Brokers, st.cfg, st.run, st.seed
 	base := "https://scaleout.example/index-" + run
 
 	x, err := extractor.New()
@@ -64,7 +54,7 @@ func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, order 
 	for _, c := range contracts {
 		ids[c.ID] = true
 	}
-	groups := runGroups("bench-iscale", run, order)
+	groups := runGroups("bench-iscale", run, order.runs)
 	logf("indexer scale-out: publishing %d contract records", len(contracts))
 	bl, err := publishBacklog(ctx, cfg, schemas.TopicContracts, groups, len(contracts), func(i int) (stream.Message, error) {
 		c := contracts[i]
@@ -83,24 +73,20 @@ func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, order 
 	deals := make([]int, len(groups))
 	for k, g := range groups {
 		alias := fmt.Sprintf("%s-iscale%d-%s", indexer.Alias, k+1, run)
-		store, err := indexer.NewESStore(indexer.ESConfig{Addresses: esAddrs(es), Alias: alias})
+		// Created here, not by the indexers: two of them would race to create it.
+		store, drop, err := freshAlias(ctx, es, alias)
 		if err != nil {
 			return nil, err
 		}
-		// Created here, not by the indexers: two of them would race to create it.
-		if err := store.EnsureIndex(ctx); err != nil {
-			return nil, err
-		}
-		defer func() {
-			_, _ = esDo(context.WithoutCancel(ctx), http.MethodDelete, esURL(es)+"/"+alias+"-v*", "", nil)
-		}()
+		defer drop()
 		spec := groupSpec{stage: "index", topic: schemas.TopicContracts,
 			env:  []string{"MWLEDGER_KAFKA=" + kafkaAddr, "MWLEDGER_ES=" + es, "MWLEDGER_LOG_LEVEL=warn"},
 			args: []string{"index", "--alias", alias, "--no-alerts"}}
-		r, err := runGroup(ctx, bin, brokers, spec, g, order[k], bl.records, svc)
+		r, err := runGroup(ctx, bin, brokers, spec, g, order.runs[k], bl.records, svc)
 		if err != nil {
 			return nil, err
 		}
+		r.warmup = order.warm(k)
 		// Lag 0 means committed, and the indexer commits a record once its deal is written.
 		counts, err := benchtool.SourceCounts(ctx, store, base+"/")
 		if err != nil {
@@ -128,7 +114,7 @@ func indexScaleOut(ctx context.Context, bin, kafkaAddr, es string, n int, order 
 	same := fmt.Sprintf("the same number of deals in every run (%d)", deals[0])
 	for k, d := range deals {
 		if d != deals[0] {
-			same = fmt.Sprintf("DIFFERENT: %d deals in run %d (%d instances), %d in run 1 (%d)", d, k+1, order[k], deals[0], order[0])
+			same = fmt.Sprintf("DIFFERENT: %d deals in run %d (%d instances), %d in run 1 (%d)", d, k+1, order.runs[k], deals[0], order.runs[0])
 		}
 	}
 	return func() []row {
@@ -154,4 +140,20 @@ func countDocs(ctx context.Context, es, alias string) (int, error) {
 		return 0, fmt.Errorf("counting %s: %w", alias, err)
 	}
 	return c.Count, nil
+}
+
+// freshAlias creates alias (its first index version) on es, and returns a
+// function that deletes its indices.
+func freshAlias(ctx context.Context, es, alias string) (*indexer.ESStore, func(), error) {
+	store, err := indexer.NewESStore(indexer.ESConfig{Addresses: esAddrs(es), Alias: alias})
+	if err != nil {
+		return nil, nil, err
+	}
+	drop := func() {
+		_, _ = esDo(context.WithoutCancel(ctx), http.MethodDelete, esURL(es)+"/"+alias+"-v*", "", nil)
+	}
+	if err := store.EnsureIndex(ctx); err != nil {
+		return nil, nil, err
+	}
+	return store, drop, nil
 }

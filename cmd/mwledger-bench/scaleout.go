@@ -102,6 +102,34 @@ func publishBacklog(ctx context.Context, cfg kafka.Config, topic string, groups 
 	return b, nil
 }
 
+// scaleStep is where a scale-out step starts: the binary is there, the
+// topics have their partitions, and the step has a run id and a seed of its own.
+type scaleStep struct {
+	cfg  kafka.Config
+	run  string
+	seed int
+}
+
+func newScaleStep(ctx context.Context, bin, kafkaAddr string) (scaleStep, error) {
+	if _, err := os.Stat(bin); err != nil {
+		return scaleStep{}, fmt.Errorf("%s: %w (make build)", bin, err)
+	}
+	cfg := kafka.Config{Brokers: kafka.ParseBrokers(kafkaAddr)}
+	if err := checkPartitions(ctx, cfg); err != nil {
+		return scaleStep{}, err
+	}
+	now := time.Now().UnixNano()
+	return scaleStep{cfg: cfg, run: strconv.FormatInt(now, 36), seed: int(now % benchtool.Combos)}, nil
+}
+
+// scaleOrder is the runs of a scale-out step (-scale-runs, -scale-warmup).
+type scaleOrder struct {
+	runs   []int // instances of each run
+	warmup bool  // runs[0] is a warm-up: shown, not counted in the means
+}
+
+func (o scaleOrder) warm(k int) bool { return o.warmup && k == 0 }
+
 // runGroups names a fresh consumer group for each run of order.
 func runGroups(prefix, run string, order []int) []string {
 	var gs []string
@@ -117,20 +145,14 @@ func runGroups(prefix, run string, order []int) []string {
 // instances of each run (1,2 or, against drift and warm-up, 1,2,2,1). It
 // returns the rows, to write once every run has measured the services' idle
 // rate (servicePIDs.measureIdle).
-func scaleOut(ctx context.Context, bin, kafkaAddr string, n int, order []int, svc *servicePIDs) (func() []row, error) {
-	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("%s: %w (make build)", bin, err)
-	}
-	brokers := kafka.ParseBrokers(kafkaAddr)
-	cfg := kafka.Config{Brokers: brokers}
-	if err := checkPartitions(ctx, cfg); err != nil {
+func scaleOut(ctx context.Context, bin, kafkaAddr string, n int, order scaleOrder, svc *servicePIDs) (func() []row, error) {
+	st, err := newScaleStep(ctx, bin, kafkaAddr)
+	if err != nil {
 		return nil, err
 	}
-	now := time.Now().UnixNano()
-	run := strconv.FormatInt(now, 36)
-	seed := int(now % benchtool.Combos)
+	brokers, cfg, run, seed := st.cfg.Brokers, st.cfg, st.run, st.seed
 	base := "https://scaleout.example/bench-" + run
-	groups := runGroups("bench-scale", run, order)
+	groups := runGroups("bench-scale", run, order.runs)
 	logf("scale-out: publishing %d generated articles", n)
 	bl, err := publishBacklog(ctx, cfg, schemas.TopicArticles, groups, n, func(i int) (stream.Message, error) {
 		a := benchtool.Article(base, seed, i)
@@ -152,10 +174,11 @@ func scaleOut(ctx context.Context, bin, kafkaAddr string, n int, order []int, sv
 		if err != nil {
 			return nil, err
 		}
-		r, err := runGroup(ctx, bin, brokers, spec, g, order[k], bl.records, svc)
+		r, err := runGroup(ctx, bin, brokers, spec, g, order.runs[k], bl.records, svc)
 		if err != nil {
 			return nil, err
 		}
+		r.warmup = order.warm(k)
 		c1, err := sumEnds(ctx, brokers, schemas.TopicContracts)
 		if err != nil {
 			return nil, err
@@ -188,6 +211,7 @@ type groupRun struct {
 	svcWall   time.Duration // from launch to 3 s after lag 0 (their work on the run's writes goes on: refresh, merges, replication)
 	idle      [2]float64    // cores Elasticsearch and Kafka kept busy over 3 s before the run
 	note      string        // what the caller checked after the run
+	warmup    bool          // shown, not counted in the means
 	busy      float64       // the machine's busy cores from launch to lag 0
 	load      string        // the load averages at lag 0 (/proc/loadavg)
 }
@@ -229,10 +253,14 @@ func (r groupRun) steadyCPU() bool { return r.steady > 0 && 2*r.steady >= r.back
 
 // name is "1 instance" or "k instances".
 func (r groupRun) name() string {
+	name := fmt.Sprintf("%d instances", r.instances)
 	if r.instances == 1 {
-		return "1 instance"
+		name = "1 instance"
 	}
-	return fmt.Sprintf("%d instances", r.instances)
+	if r.warmup {
+		name += " (warm-up, not counted)"
+	}
+	return name
 }
 
 // groupSpec says how to run one stage's processes in a consumer group.
@@ -375,7 +403,7 @@ func predictRows(sec, unit string, runs []groupRun, s *servicePIDs) []row {
 	of := func(k int) mean {
 		m := mean{servicesFound: true, withSteady: true}
 		for _, r := range runs {
-			if r.instances != k {
+			if r.instances != k || r.warmup {
 				continue
 			}
 			es, kafka, ok := r.svc(s).perRecord(r)
