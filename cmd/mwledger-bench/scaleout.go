@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	kafkago "github.com/segmentio/kafka-go"
+
 	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
@@ -44,11 +46,12 @@ func checkPartitions(ctx context.Context, cfg kafka.Config) error {
 type backlog struct {
 	records    int64 // messages the topic grew by
 	partitions int
+	replicas   int   // of the topic's partitions (the fewest): 3 on the cluster, 1 on one broker
 	lo, hi     int64 // the fewest and the most on one partition
 }
 
 func (b backlog) String() string {
-	return fmt.Sprintf("%d partitions, %d–%d each", b.partitions, b.lo, b.hi)
+	return fmt.Sprintf("%d partitions, replication factor %d, %d–%d each", b.partitions, b.replicas, b.lo, b.hi)
 }
 
 // publishBacklog positions groups at the end of topic, then publishes n
@@ -88,6 +91,9 @@ func publishBacklog(ctx context.Context, cfg kafka.Config, topic string, groups 
 		return b, err
 	}
 	b.partitions, b.lo = len(after), -1
+	if b.replicas, err = replicas(ctx, cfg.Brokers, topic); err != nil {
+		return b, err
+	}
 	for p, end := range after {
 		d := end - before[p]
 		b.records += d
@@ -100,6 +106,27 @@ func publishBacklog(ctx context.Context, cfg kafka.Config, topic string, groups 
 		logf("scale-out: %s grew by %d, not %d: something else publishes to it; the runs read it all", topic, b.records, n)
 	}
 	return b, nil
+}
+
+// replicas is the fewest replicas a partition of topic has.
+func replicas(ctx context.Context, brokers []string, topic string) (int, error) {
+	client := &kafkago.Client{Addr: kafkago.TCP(brokers...), Timeout: 15 * time.Second}
+	md, err := client.Metadata(ctx, &kafkago.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return 0, fmt.Errorf("metadata of %s: %w", topic, err)
+	}
+	n := -1
+	for _, t := range md.Topics {
+		for _, p := range t.Partitions {
+			if n < 0 || len(p.Replicas) < n {
+				n = len(p.Replicas)
+			}
+		}
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("metadata of %s: no partitions", topic)
+	}
+	return n, nil
 }
 
 // scaleStep is where a scale-out step starts: the binary is there, the
