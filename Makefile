@@ -93,7 +93,8 @@ known-misses:
 ## (MWLEDGER_STATE_DIR, MWLEDGER_KAFKA_PORT, MWLEDGER_ES_PORT, ...) unless
 ## MWLEDGER_KAFKA or MWLEDGER_ES say otherwise (each may list several
 ## addresses). BENCH_ARGS: -articles, -scale-articles, -scale-records,
-## -scale-runs, -alert-deals, -alert-trace (go run ./cmd/mwledger-bench -h).
+## -scale-runs, -scale-warmup, -alert-deals, -alert-trace (go run
+## ./cmd/mwledger-bench -h).
 BENCH_ARGS ?=
 bench: build
 	@k="$$MWLEDGER_KAFKA" e="$$MWLEDGER_ES"; eval "$$(bash $(SERVICES_SH) env)"; \
