@@ -15,7 +15,7 @@ FUZZTIME    ?= 30s
 
 include scripts/services.mk
 
-.PHONY: all build run check test test-cluster test-full release-check unit lint golden eval known-misses fuzz bench tools clean
+.PHONY: all build run check test test-cluster test-full release-check unit lint golden eval known-misses fuzz bench bench-cluster tools clean
 
 all: build
 
@@ -88,17 +88,29 @@ known-misses:
 	$(GO) test ./extractor -run TestGolden -count=1 -known-misses-update -known-misses-reason "$(REASON)"
 
 ## bench: one table of figures (extraction on one core; end to end, peak RSS,
-## extractor scale-out and alert latency on the real services, which must be up:
-## make services-up). It finds them as services.sh does (MWLEDGER_STATE_DIR,
-## MWLEDGER_KAFKA_PORT, MWLEDGER_ES_PORT, ...) unless MWLEDGER_KAFKA or
-## MWLEDGER_ES say otherwise. BENCH_ARGS: -articles, -scale-articles,
-## -alert-deals, -alert-trace (go run ./cmd/mwledger-bench -h).
+## extractor and indexer scale-out and alert latency on the real services,
+## which must be up: make services-up). It finds them as services.sh does
+## (MWLEDGER_STATE_DIR, MWLEDGER_KAFKA_PORT, MWLEDGER_ES_PORT, ...) unless
+## MWLEDGER_KAFKA or MWLEDGER_ES say otherwise (each may list several
+## addresses). BENCH_ARGS: -articles, -scale-articles, -scale-records,
+## -scale-runs, -scale-warmup, -alert-deals, -alert-trace (go run
+## ./cmd/mwledger-bench -h).
 BENCH_ARGS ?=
 bench: build
 	@k="$$MWLEDGER_KAFKA" e="$$MWLEDGER_ES"; eval "$$(bash $(SERVICES_SH) env)"; \
 	export MWLEDGER_KAFKA="$${k:-$$MWLEDGER_KAFKA}" MWLEDGER_ES="$${e:-$$MWLEDGER_ES}"; \
 	echo "bench: Kafka $$MWLEDGER_KAFKA, Elasticsearch $$MWLEDGER_ES"; \
 	$(GO) run ./cmd/mwledger-bench -bin bin/mwledger $(BENCH_ARGS)
+
+## bench-cluster: the bench's scale-out steps on the cluster: starts three
+## Kafka brokers and three Elasticsearch nodes (MWLEDGER_CLUSTER_* move their
+## ports), runs the extractor and the indexer with 1 and with 2 instances
+## (records/s; CPU per record of the stage, of Elasticsearch and of Kafka),
+## stops the cluster (scripts/bench-cluster.sh). A few minutes.
+## BENCH_CLUSTER_ARGS: mwledger-bench flags (-scale-articles, -scale-records).
+BENCH_CLUSTER_ARGS ?= -articles 0 -alert-deals 0 -scale-warmup -scale-runs 1,2,2,1
+bench-cluster:
+	bash scripts/bench-cluster.sh $(BENCH_CLUSTER_ARGS)
 
 clean:
 	rm -rf bin

@@ -210,7 +210,7 @@ func (s *timedStore) Upsert(ctx context.Context, cs []schemas.Contract) []error 
 // measures, per article, the time from the crawler's fetch to the webhook
 // receiving its alert, and the time spent between each pair of points.
 func alertLatency(ctx context.Context, kafkaAddr, esURL string, n int, trace string) ([]row, error) {
-	brokers := []string{kafkaAddr}
+	brokers := kafka.ParseBrokers(kafkaAddr)
 	cfg := kafka.Config{Brokers: brokers}
 	if err := ensureTopics(ctx, cfg); err != nil {
 		return nil, err
@@ -219,7 +219,7 @@ func alertLatency(ctx context.Context, kafkaAddr, esURL string, n int, trace str
 	run := strconv.FormatInt(now, 36)
 	// A fresh alias: every deal is new there, so each one raises its alert.
 	alias := es.Alias + "-bench" + run
-	store, err := es.New(es.Config{Addresses: []string{esURL}, Alias: alias})
+	store, err := es.New(es.Config{Addresses: esAddrs(esURL), Alias: alias})
 	if err != nil {
 		return nil, err
 	}

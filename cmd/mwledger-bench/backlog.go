@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // indexBacklog runs `mwledger index` alone over the contract records of the
@@ -17,20 +17,20 @@ import (
 // earlier record of the run started), and no other stage runs meanwhile.
 // It returns the rows and the records per second, from the indexer's first
 // committed batch (less that batch's time) to its last, sampled every 100 ms.
-func indexBacklog(ctx context.Context, bin, kafkaAddr, es, group, alias string, n int, profile string) ([]row, float64, error) {
+func indexBacklog(ctx context.Context, bin, kafkaAddr, esList, group, alias string, n int, profile string) ([]row, float64, error) {
 	maddr, err := freeLoopbackAddr()
 	if err != nil {
 		return nil, 0, err
 	}
 	murl := "http://" + maddr + "/metrics"
-	env := []string{"MWLEDGER_KAFKA=" + kafkaAddr, "MWLEDGER_ES=" + es, "MWLEDGER_LOG_LEVEL=warn"}
+	env := []string{"MWLEDGER_KAFKA=" + kafkaAddr, "MWLEDGER_ES=" + esList, "MWLEDGER_LOG_LEVEL=warn"}
 	args := []string{"index", "--group", group, "--alias", alias, "--no-alerts", "--idle-exit", "3s", "--metrics-addr", maddr}
 	if profile != "" {
 		args = append(args, "--cpuprofile", profile)
 	}
 	logf("indexer on the backlog: %d records into the fresh alias %s", n, alias)
 	defer func() {
-		_, _ = esDo(context.WithoutCancel(ctx), "DELETE", es+"/"+alias+"-v*", "", nil)
+		_, _ = esDo(context.WithoutCancel(ctx), "DELETE", firstNode(esList)+"/"+alias+"-v*", "", nil)
 	}()
 	start := time.Now()
 	p, err := startProc(ctx, "index (backlog)", bin, env, args...)
@@ -57,7 +57,7 @@ func indexBacklog(ctx context.Context, bin, kafkaAddr, es, group, alias string, 
 		case <-tick.C:
 		}
 	}
-	lag, _ := benchtool.Lag(ctx, []string{kafkaAddr}, group, schemas.TopicContracts)
+	lag, _ := benchtool.Lag(ctx, kafka.ParseBrokers(kafkaAddr), group, schemas.TopicContracts)
 	<-p.done // its idle exit (which writes the profile)
 	if p.err != nil {
 		return nil, 0, fmt.Errorf("%s: %v", p.name, p.err)
@@ -66,15 +66,8 @@ func indexBacklog(ctx context.Context, bin, kafkaAddr, es, group, alias string, 
 		return nil, 0, fmt.Errorf("the backlog indexer committed nothing (lag %d)", lag)
 	}
 	deals := "?"
-	if _, err := esDo(ctx, "POST", es+"/"+alias+"/_refresh", "", nil); err == nil {
-		if b, err := esDo(ctx, "GET", es+"/"+alias+"/_count", "", nil); err == nil {
-			var c struct {
-				Count int `json:"count"`
-			}
-			if json.Unmarshal(b, &c) == nil {
-				deals = strconv.Itoa(c.Count)
-			}
-		}
+	if c, err := countDocs(ctx, esList, alias); err == nil {
+		deals = strconv.Itoa(c)
 	}
 	firstBatch := time.Duration(first.batchSeconds / first.batches * float64(time.Second))
 	window := last.at - first.at + firstBatch

@@ -2,11 +2,14 @@
 // speed and memory on one core over the fixtures; the whole pipeline on the real
 // Kafka and Elasticsearch over a generated site (the three stages as
 // subprocesses, consumer lag sampled every second, peak RSS of each); the
-// extractor, the slowest stage, with one and with two processes over the same
-// backlog (scaleout.go); and the latency from the crawler fetching a new
+// extractor and the indexer, each with one and with two processes over the same
+// backlog, with the CPU time per record of the stage, of Elasticsearch and of
+// Kafka (scaleout.go, scaleindex.go); and the latency from the crawler fetching a new
 // hyperscaler deal to the webhook receiving its alert, step by step (alert.go).
-// It assumes the services are up (make services-up; it reads MWLEDGER_KAFKA and
-// MWLEDGER_ES) and only talks to loopback. Run it with `make bench`.
+// It assumes the services are up (make services-up, or the cluster: make
+// services-cluster-up; it reads MWLEDGER_KAFKA and MWLEDGER_ES, each one or
+// more comma-separated addresses) and only talks to loopback. Run it with
+// `make bench`, or `make bench-cluster`.
 package main
 
 import (
@@ -41,14 +44,28 @@ type row struct{ section, metric, value string }
 func main() {
 	articles := flag.Int("articles", 10000, "articles of the generated site for the end-to-end run (0 skips it)")
 	scale := flag.Int("scale-articles", 3000, "backlog of generated articles for the extractor scale-out, 1 vs 2 processes (0 skips it)")
+	scaleRecords := flag.Int("scale-records", 10000, fmt.Sprintf("generated articles whose contract records are the backlog of the indexer scale-out, 1 vs 2 processes (0 skips it; at most %d)", maxIndexScale))
 	deals := flag.Int("alert-deals", 200, "new hyperscaler deals for the alert latency (0 skips it)")
 	trace := flag.String("alert-trace", "", "write each alert-latency article's times per step to this CSV file")
 	bin := flag.String("bin", "bin/mwledger", "the mwledger binary run as the stages")
 	indexProfile := flag.String("index-cpuprofile", "", "write a CPU profile of the indexer on the backlog to this file")
+	runs := flag.String("scale-runs", "1,2", "the instances of each scale-out run, in order (1,2,2,1 evens out drift)")
+	warmup := flag.Bool("scale-warmup", false, "start each scale-out step with a 1-instance run that is shown but not counted (the services' JIT and caches warm up)")
 	flag.Parse()
+	counts, err := parseRuns(*runs)
+	if err != nil {
+		fatal(err)
+	}
+	order := scaleOrder{runs: counts, warmup: *warmup}
+	if *warmup {
+		order.runs = append([]int{1}, counts...)
+	}
+	if *scaleRecords > maxIndexScale {
+		fatal(fmt.Errorf("-scale-records %d: at most %d", *scaleRecords, maxIndexScale))
+	}
 	kafkaAddr := envOr("MWLEDGER_KAFKA", "127.0.0.1:19092")
-	es := envOr("MWLEDGER_ES", "http://127.0.0.1:19200")
-	for _, a := range []string{kafkaAddr, es} {
+	esList := envOr("MWLEDGER_ES", "http://127.0.0.1:19200")
+	for _, a := range append(kafka.ParseBrokers(kafkaAddr), esAddrs(esList)...) {
 		if !strings.Contains(a, "127.0.0.1") && !strings.Contains(a, "localhost") {
 			fatal(fmt.Errorf("%s is not a loopback address: the bench only talks to loopback", a))
 		}
@@ -56,37 +73,57 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 
-	if *scale > 0 {
+	// The services' processes, for their CPU time per record in the scale-out steps.
+	svc := findServices(kafka.ParseBrokers(kafkaAddr), esAddrs(esList))
+	if *scale > 0 || *scaleRecords > 0 {
 		// Before the long runs: a topic with too few partitions fails at once.
-		if err := checkPartitions(ctx, kafka.Config{Brokers: []string{kafkaAddr}}); err != nil {
+		if err := checkPartitions(ctx, kafka.Config{Brokers: kafka.ParseBrokers(kafkaAddr)}); err != nil {
 			fatal(err)
 		}
+		logf("services: %s", svc)
+		svc.measureIdle(ctx, 5*time.Second, func() { _, _ = benchtool.Lag(ctx, kafka.ParseBrokers(kafkaAddr), "bench-idle", schemas.TopicArticles) })
 	}
 	var rows []row
 	rows = append(rows, extraction()...)
 	if *articles > 0 {
-		r, err := endToEnd(ctx, *bin, kafkaAddr, es, *articles, *indexProfile)
+		r, err := endToEnd(ctx, *bin, kafkaAddr, esList, *articles, *indexProfile)
 		if err != nil {
 			fatal(err)
 		}
 		rows = append(rows, r...)
 	}
+	// The scale-out rows are written once every run has measured the services' idle rate.
+	var scaleRows []func() []row
 	if *scale > 0 {
-		r, err := scaleOut(ctx, *bin, kafkaAddr, *scale)
+		r, err := scaleOut(ctx, *bin, kafkaAddr, *scale, order, svc)
 		if err != nil {
 			fatal(err)
 		}
-		rows = append(rows, r...)
+		scaleRows = append(scaleRows, r)
+	}
+	if *scaleRecords > 0 {
+		r, err := indexScaleOut(ctx, *bin, kafkaAddr, esList, *scaleRecords, order, svc)
+		if err != nil {
+			fatal(err)
+		}
+		scaleRows = append(scaleRows, r)
+	}
+	if len(scaleRows) > 0 {
+		rows = append(rows, row{"scale-out", "services", fmt.Sprintf("%s: their CPU time from /proc, less their idle rate: Elasticsearch %.2f, Kafka %.2f cores, the lowest measured over 5 s before the scale-out steps and 3 s before each run (the bench sampling the lag every 100 ms, as during a run)",
+			svc, svc.idle.elastic.Seconds(), svc.idle.kafka.Seconds())})
+	}
+	for _, r := range scaleRows {
+		rows = append(rows, r()...)
 	}
 	if *deals > 0 {
-		r, err := alertLatency(ctx, kafkaAddr, es, *deals, *trace)
+		r, err := alertLatency(ctx, kafkaAddr, esList, *deals, *trace)
 		if err != nil {
 			fatal(err)
 		}
 		rows = append(rows, r...)
 	}
 	fmt.Printf("mwledger bench: %d cores (GOMAXPROCS %d), %s, Kafka %s, Elasticsearch %s\n",
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), kafkaVersion(), esVersion(ctx, es))
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), kafkaVersion(), esVersion(ctx, esList))
 	w := 0
 	for _, r := range rows {
 		w = max(w, len(r.section)+len(r.metric)+3)
@@ -114,6 +151,39 @@ func envOr(k, d string) string {
 // kafka.Config's default; one for the dead letters).
 // ensureTopics is app.EnsureTopics: the topics as the CLI creates them.
 func ensureTopics(ctx context.Context, cfg kafka.Config) error { return app.EnsureTopics(ctx, cfg) }
+
+// parseRuns reads -scale-runs: instance counts from 1 to scalePartitions.
+func parseRuns(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		k, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || k < 1 || k > scalePartitions {
+			return nil, fmt.Errorf("-scale-runs %q: want instance counts from 1 to %d, comma-separated", s, scalePartitions)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// esAddrs splits MWLEDGER_ES, one or more comma-separated URLs (a cluster's
+// nodes): the stages and the bench's Elasticsearch client get all of them.
+func esAddrs(esList string) []string {
+	var out []string
+	for _, u := range strings.Split(esList, ",") {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// firstNode is the first node of MWLEDGER_ES, for the bench's own plain HTTP calls.
+func firstNode(esList string) string {
+	if a := esAddrs(esList); len(a) > 0 {
+		return a[0]
+	}
+	return esList
+}
 
 func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
 
@@ -229,7 +299,7 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, esURL string, n int, indexPro
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%s: %w (make build)", bin, err)
 	}
-	brokers := []string{kafkaAddr}
+	brokers := kafka.ParseBrokers(kafkaAddr)
 	cfg := kafka.Config{Brokers: brokers}
 	if err := ensureTopics(ctx, cfg); err != nil {
 		return nil, err
@@ -239,16 +309,11 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, esURL string, n int, indexPro
 	// A fresh alias per run: the indexer's work depends on the deals already
 	// there, and the figures must not depend on the runs and tests before.
 	alias := es.Alias + "-e2e-" + run
-	store, err := es.New(es.Config{Addresses: []string{esURL}, Alias: alias})
+	store, drop, err := freshAlias(ctx, esURL, alias)
 	if err != nil {
 		return nil, err
 	}
-	if err := store.EnsureIndex(ctx); err != nil {
-		return nil, err
-	}
-	defer func() {
-		_, _ = esDo(context.WithoutCancel(ctx), http.MethodDelete, strings.TrimRight(esURL, "/")+"/"+alias+"-v*", "", nil)
-	}()
+	defer drop()
 	seed := int(now % benchtool.Combos)
 	site := benchtool.NewSite("/bench-"+run, n, 20, func(i int) benchtool.Deal { return benchtool.DealOf(seed, i) })
 	defer site.Close()
@@ -412,8 +477,8 @@ func kafkaVersion() string {
 	return envOr("MWLEDGER_KAFKA_VERSION", "4.1.1") + " (services.sh)"
 }
 
-func esVersion(ctx context.Context, es string) string {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(es, "/")+"/_nodes/_local", nil)
+func esVersion(ctx context.Context, esList string) string {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, firstNode(esList)+"/_nodes/_local", nil)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return "unknown (" + err.Error() + ")"

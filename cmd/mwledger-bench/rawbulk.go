@@ -141,10 +141,10 @@ func esDo(ctx context.Context, method, url, contentType string, body []byte) ([]
 // prefix) into a fresh index of the same template and times plain bulk
 // requests of 500 documents: the node's ceiling for these documents, with
 // none of the indexer's reads, identity resolution or conditional writes.
-func rawBulk(ctx context.Context, es, alias, prefix, run string) (docs int, took time.Duration, err error) {
-	es = strings.TrimRight(es, "/")
+func rawBulk(ctx context.Context, esList, alias, prefix, run string) (docs int, took time.Duration, err error) {
+	esList = firstNode(esList)
 	query := fmt.Sprintf(`{"size":10000,"query":{"nested":{"path":"sources","query":{"prefix":{"sources.url":%q}}}}}`, prefix)
-	b, err := esDo(ctx, http.MethodPost, es+"/"+alias+"/_search", "application/json", []byte(query))
+	b, err := esDo(ctx, http.MethodPost, esList+"/"+alias+"/_search", "application/json", []byte(query))
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading the run's deals: %w", err)
 	}
@@ -160,10 +160,10 @@ func rawBulk(ctx context.Context, es, alias, prefix, run string) (docs int, took
 		return 0, 0, err
 	}
 	index := "mwledger-contracts-rawbulk-" + run // the template's pattern: the same mapping and settings
-	if _, err := esDo(ctx, http.MethodPut, es+"/"+index, "", nil); err != nil {
+	if _, err := esDo(ctx, http.MethodPut, esList+"/"+index, "", nil); err != nil {
 		return 0, 0, err
 	}
-	defer func() { _, _ = esDo(context.WithoutCancel(ctx), http.MethodDelete, es+"/"+index, "", nil) }()
+	defer func() { _, _ = esDo(context.WithoutCancel(ctx), http.MethodDelete, esList+"/"+index, "", nil) }()
 	hits := sr.Hits.Hits
 	start := time.Now()
 	for i := 0; i < len(hits); i += 500 {
@@ -173,7 +173,7 @@ func rawBulk(ctx context.Context, es, alias, prefix, run string) (docs int, took
 			buf.Write(h.Source)
 			buf.WriteByte('\n')
 		}
-		b, err := esDo(ctx, http.MethodPost, es+"/_bulk", "application/x-ndjson", buf.Bytes())
+		b, err := esDo(ctx, http.MethodPost, esList+"/_bulk", "application/x-ndjson", buf.Bytes())
 		if err != nil {
 			return 0, 0, err
 		}
