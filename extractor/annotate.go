@@ -61,9 +61,10 @@ func (s *sent) regionName() string {
 // ("(NASDAQ: VELD)"), or is the subject of a deal verb. Once found, the name
 // is a company wherever it appears in the document, also by its first word.
 type openNames struct {
-	byKey map[string]*Entity
-	intro map[*Entity]string
-	short map[string]*Entity
+	byKey  map[string]*Entity
+	intro  map[*Entity]string
+	short  map[string]*Entity
+	hangul []string // Korean names, found in the text by substring (no capitals to read)
 }
 
 var dealSubjectVerbs = []string{"signed", "signs", "has signed", "inked", "inks", "entered", "has entered", "agreed", "has agreed", "secured", "secures", "struck",
@@ -192,6 +193,7 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			}
 		}
 	}
+	on.findHangulNames(ss, g)
 	// "Core expects …" after "Core Scientific": a known company named in full
 	// on the page is also meant by the first word of its name.
 	for _, s := range ss {
@@ -319,6 +321,12 @@ func longerRun(ss []*sent, name string) string {
 	return ""
 }
 
+// spacelessRune reports a rune of a script written without spaces between
+// words (Chinese, Japanese, Korean), or its full-width punctuation.
+func spacelessRune(r rune) bool {
+	return r >= 0x2E80 && (isCJKRune(r) || unicode.Is(unicode.Hangul, r) || r >= 0x3000 && r <= 0x303F || r >= 0xFF00 && r <= 0xFFEF)
+}
+
 // introNoun returns the noun that introduces a company name when w is one,
 // also as the last part of a compound ("AI-lab", "KI-Entwickler").
 func introNoun(w string) string {
@@ -391,12 +399,62 @@ func describesNext(after string) bool {
 	return false
 }
 
+// koreanSuffixes end Korean company names as "Data", "Labs" or "Cloud" end
+// English ones ("별무리데이터", "한울랩스").
+var koreanSuffixes = []string{"데이터", "랩스", "랩", "클라우드", "컴퓨트", "컴퓨팅", "에너지", "디지털", "인프라", "테크", "테크놀로지", "파워", "데이터센터", "네트웍스", "시스템즈", "홀딩스", "그룹", "전자", "통신"}
+
+// koreanParticles follow a Korean noun: topic, subject, object, "to",
+// "from", "with", "of".
+var koreanParticles = []string{"으로부터", "로부터", "에게서", "에게", "에서", "과의", "와의", "으로", "는", "은", "이", "가", "을", "를", "에", "와", "과", "의", "로", "도", "만"}
+
+// findHangulNames finds Korean company names the gazetteer does not know: a
+// word of Hangul that, without its particle, ends in a corporate word after
+// at least two syllables of its own.
+func (on *openNames) findHangulNames(ss []*sent, g *Gazetteer) {
+	for _, s := range ss {
+		if !strings.ContainsFunc(s.Text, func(r rune) bool { return unicode.Is(unicode.Hangul, r) }) {
+			continue
+		}
+		for _, w := range strings.Fields(s.Text) {
+			w = strings.TrimFunc(w, func(r rune) bool { return !unicode.Is(unicode.Hangul, r) })
+			for _, p := range koreanParticles {
+				if t := strings.TrimSuffix(w, p); t != w && utf8.RuneCountInString(t) >= 3 {
+					w = t
+					break
+				}
+			}
+			for _, suf := range koreanSuffixes {
+				if strings.HasSuffix(w, suf) && utf8.RuneCountInString(w)-utf8.RuneCountInString(suf) >= 2 {
+					if on.byKey[w] == nil && g.Lookup(w) == nil {
+						on.byKey[w] = &Entity{Name: w}
+						on.hangul = append(on.hangul, w)
+					}
+					break
+				}
+			}
+		}
+	}
+}
+
 // mentions returns the open-world companies named in a sentence.
 func (on *openNames) mentions(s *sent) []Mention {
 	if len(on.byKey) == 0 && len(on.short) == 0 {
 		return nil
 	}
 	var out []Mention
+	for _, k := range on.hangul {
+		for off := 0; ; {
+			i := strings.Index(s.Text[off:], k)
+			if i < 0 {
+				break
+			}
+			st := off + i
+			if !overlapsMention(s.ents, st, st+len(k)) {
+				out = append(out, Mention{E: on.byKey[k], Start: st, End: st + len(k)})
+			}
+			off = st + len(k)
+		}
+	}
 	for _, r := range capitalRuns(s.Text) {
 		if overlapsMention(s.ents, r.start, r.end) {
 			continue
@@ -449,6 +507,17 @@ func capitalRuns(s string) []run {
 		}
 		j := i
 		for j < len(s) && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' {
+			// "開発会社のCorbel Yard Dataは": a Latin name set in Chinese,
+			// Japanese or Korean text starts and ends where the script changes
+			if utf8.RuneStart(s[j]) && (s[j] >= utf8.RuneSelf || j > i && s[j-1] >= utf8.RuneSelf) {
+				r, _ := utf8.DecodeRuneInString(s[j:])
+				if j > i {
+					p, _ := utf8.DecodeLastRuneInString(s[i:j])
+					if spacelessRune(p) != spacelessRune(r) {
+						break
+					}
+				}
+			}
 			j++
 		}
 		if j == i {
@@ -547,6 +616,9 @@ func isNumberish(s string) bool {
 // looksTitleCase reports a headline written In Title Case, where capitals
 // say nothing about names.
 func looksTitleCase(s string) bool {
+	if spacelessScript(s) {
+		return false // Chinese, Japanese, Korean: no capitals, the Latin names in it are capitalised
+	}
 	words := strings.Fields(s)
 	if len(words) < 4 {
 		return false

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -161,6 +162,15 @@ func tierOf(p pmention) float64 {
 			return 2
 		case "lab", "labs", "startup", "start-up", "customer", "tenant", "client":
 			return 0
+		}
+		// Korean names end in the same words, without a space ("한울랩스").
+		for _, k := range []struct {
+			suf  []string
+			tier float64
+		}{{[]string{"랩스", "랩"}, 0.5}, {[]string{"데이터센터", "데이터", "인프라", "에너지", "파워"}, 3}, {[]string{"클라우드", "컴퓨트", "컴퓨팅"}, 2}} {
+			if hasAnySuffix(p.e.Name, k.suf) && !strings.Contains(p.e.Name, " ") && unicode.Is(unicode.Hangul, []rune(p.e.Name)[0]) {
+				return k.tier
+			}
 		}
 		// No introducing noun: the name's last word says what the company
 		// does ("Meeuw AI" builds models, "Skarvheim Datasenter" owns halls,
@@ -508,6 +518,12 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 		// The page speaks of one deal: its figures may be further away (bounded,
 		// so that time stays linear in the length of the page).
 		lo, hi = max(0, k-30), min(len(ss)-1, k+30)
+	}
+	// A deal the sentence dates in the past ("signed its first 40 MW lease
+	// last October", "지난해 10월 … 첫 임대 계약"): a recap gives its own
+	// figures; the ones around it are the new deal's.
+	if anyWord(ss[k].lower, pastDealCues) && !single {
+		lo, hi = k, k
 	}
 	// Stop at a sentence that names another deal.
 	for j := k - 1; j >= lo; j-- {
@@ -1122,6 +1138,10 @@ func splitByAmount(s *sent, fs []*frame) []*frame {
 	}
 	return out
 }
+
+// pastDealCues date a deal before the one a page reports.
+var pastDealCues = []string{"last year", "a year ago", "had signed", "previously signed", "signed previously", "had agreed",
+	"지난해", "작년", "첫 임대", "첫 계약", "昨年", "去年", "此前签", "此前簽", "先前", "以前に"}
 
 // priorCues mark deals made before the one a page reports.
 var priorCues = []string{"prior", "previous", "earlier", "original", "initial lease", "initial agreement", "initial contract", "builds upon", "builds on", "adds to", "first agreement", "first contract", "first deal", "previos", "previo", "anteriores", "anterior", "premier accord", "premier contrat", "précédent", "précédents", "précédemment",

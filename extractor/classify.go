@@ -330,6 +330,10 @@ func capClass(lower string, c Capacity) string {
 	lx := lex()
 	before := lastRunes(lower[:c.Start], 32)
 	after := firstBytes(lower[c.End:], 32)
+	// "1MW당 … 비용", "1MWあたり": a unit of a price, not a size
+	if hasAnyPrefix(strings.TrimLeft(after, " "), []string{"당", "あたり", "当たり", "当り", "每"}) {
+		return "reject"
+	}
 	// The words up to the next figure or clause end only.
 	if i := strings.IndexAny(after, ",;"); i >= 0 {
 		after = after[:i]

@@ -17,7 +17,7 @@ var (
 	reTermYear  = regexp.MustCompile(`(?i)\b(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)(?:-(?:year|yr)\b| (?:year|yr)s? (?:term|lease|contract|agreement|deal|tenor)\b|(?:-| )years?,)`)
 	reTermYears = regexp.MustCompile(`(?i)\b(?:term of|terms of|period of|duration of|for|over|spanning|spans|span|lasting|lasts|runs|runs for|run for|run|running|running for|last|to last)\s+(?:an?\s+(?:initial\s+)?)?(?:the\s+)?(?:next\s+|following\s+|coming\s+|first\s+|initial\s+)?(?:roughly\s+|about\s+|approximately\s+|around\s+|some\s+|nearly\s+|almost\s+)?(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twenty-five|thirty)\s+years?\b`)
 	reTermEU    = regexp.MustCompile(`(?i)\b(\d{1,2}|` + otherNumberWords() + `)[- ]?(?:jahres(?:vertrag|verträge|deal|vereinbarung|mietvertrag|auftrag|kontrakt|laufzeit)?|jährige[nmrs]?|jahre|jahren|ans|années|anni|annuale|años)\b`)
-	reTermCJK   = regexp.MustCompile(`(?:为期|為期|期限|租期|年限)?\s*(\d{1,2}|三|四|五|六|七|八|九|十|十二|十五|二十)\s*年(?:期|的|内|內|长约|長約|合约|合約|合同|租约|租約)?`)
+	reTermCJK   = regexp.MustCompile(`(?:(?:为期|為期|期限|租期|年限|契約期間|合同期|合約期|期間|계약기간|계약 기간)\s*(?:は|が|：|:|为|為|約|约)?)?\s*(\d{1,2}|三|四|五|六|七|八|九|十|十二|十五|二十)\s*年(?:期|的|内|內|长约|長約|合约|合約|合同|租约|租約)?`)
 	reTermBare  = regexp.MustCompile(`\b(\d{1,2}) (?:years?|yrs?)\b`)
 	// Other languages: "over vijf jaar", "femårig", "10 år", "cinco anos", "15 лет",
 	// "5年間", "5년".

@@ -325,3 +325,38 @@ func TestSignedOrNot(t *testing.T) {
 		t.Errorf("%s–%s %v MW", c.Operator.Name, c.Counterparty.Label(), deref(c.CapacityMW))
 	}
 }
+
+// TestNamesInChineseJapaneseKorean: Latin names set in Japanese text without
+// spaces, Korean names in Hangul with their particles, terms after 契約期間,
+// IT load against received power, a per-MW cost that is no size, and a deal
+// dated last year that keeps its own figures.
+func TestNamesInChineseJapaneseKorean(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := onlyRecord(t, x, "<p>大阪府で建設中のデータセンターは、第1期でIT負荷30MWを供給する。受電容量は45MWである。</p>"+
+		"<p>米開発会社のHolloway Ridge Dataは、この第1期を国内のAI企業Suzume AIに賃貸する契約を結んだと発表した。</p>"+
+		"<p>契約期間は12年で、賃料総額は約9億ドルになる。</p>")
+	if c.Operator.Name != "Holloway Ridge Data" || c.Counterparty.Label() != "Suzume AI" || deref(c.CapacityMW) != 30 || deref(c.TotalValueUSD) != 900e6 || deref(c.TermYears) != 12 {
+		t.Errorf("Japanese: %s–%s %v MW $%v %v years", c.Operator.Name, c.Counterparty.Label(), deref(c.CapacityMW), deref(c.TotalValueUSD), deref(c.TermYears))
+	}
+	cs := pageRecords(t, x, "<p>데이터센터 개발사 은하수데이터는 AI 스타트업 새벽랩스에 IT 용량 18MW를 추가로 임대하는 계약을 맺었다고 밝혔다.</p>"+
+		"<p>추가 계약 규모는 6년간 약 2억 달러다. 1MW당 건설 비용은 900만 달러다.</p>"+
+		"<p>새벽랩스는 지난해 30MW 규모의 첫 임대 계약을 맺은 바 있다.</p>")
+	got := map[float64]schemas.Contract{}
+	for _, c := range cs {
+		got[deref(c.CapacityMW)] = c
+	}
+	if c, ok := got[18]; !ok || c.Operator.Name != "은하수데이터" || c.Counterparty.Label() != "새벽랩스" || deref(c.TotalValueUSD) != 200e6 || deref(c.TermYears) != 6 {
+		t.Errorf("Korean, the new lease: %+v", got)
+	}
+	if c, ok := got[30]; ok && (c.TotalValueUSD != nil || c.TermYears != nil) {
+		t.Errorf("Korean, last year's lease keeps its own figures only: $%v, %v years", deref(c.TotalValueUSD), deref(c.TermYears))
+	}
+	for _, c := range cs {
+		if deref(c.CapacityMW) == 1 {
+			t.Errorf("the per-MW cost read as a 1 MW contract")
+		}
+	}
+}
