@@ -68,7 +68,7 @@ type openNames struct {
 }
 
 var dealSubjectVerbs = []string{"signed", "signs", "has signed", "inked", "inks", "entered", "has entered", "agreed", "has agreed", "secured", "secures", "struck",
-	"won", "landed", "lands", "will lease", "leases", "has leased", "will provide", "to provide", "announced", "announces", "said it", "expands", "expanded", "will supply", "will deliver"}
+	"won", "landed", "lands", "will lease", "leases", "has leased", "leased", "rented", "rents", "will provide", "to provide", "announced", "announces", "said it", "expands", "expanded", "will supply", "will deliver"}
 
 // reLeaderOf ends in the title of a company's leader and "of": the name
 // after it is a company.

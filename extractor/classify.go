@@ -206,6 +206,13 @@ func moneyClass(lower string, m Money) string {
 		clause := lower[max(clauseStart(lower, m.Start), m.Start-90):m.Start]
 		if anyWord(near, lx.TotalWords) || anyWord(clause, sumCues) && !reThisDeal.MatchString(clause) {
 			k = "total"
+			// "leased 20 MW to Glasswing for $300 million in total": one
+			// lease's whole value, when nothing else makes it a sum
+			if hasAnyPrefix(strings.TrimLeft(lower[m.End:], " "), []string{"in total", "in all", "overall"}) &&
+				!anyWord(strings.Replace(near, "in total", "", 1), lx.TotalWords) && !anyWord(clause, sumCues) &&
+				!reSeveralDeals.MatchString(lower) && !anyWord(lower, []string{"contracts", "leases", "deals", "agreements"}) && singleDealVerb(lower[clauseStart(lower, m.Start):m.Start]) {
+				k = "value"
+			}
 		}
 		// "The lease amounts to $3 billion in total contracted revenue": a
 		// total of the deal itself, not of the company.
@@ -452,6 +459,12 @@ type figureClasses struct {
 	capsHedged    []bool
 	termOK        []bool
 	termOfSeveral []bool // the term of several contracts: an aggregate's only
+}
+
+// singleDealVerb reports a clause that leases or sells one thing ("leased 20
+// MW in Kansas to Glasswing for").
+func singleDealVerb(clause string) bool {
+	return anyWord(clause, []string{"leased", "leases", "will lease", "rented", "sold", "signed a", "agreed a", "for"})
 }
 
 // reSeveralCustomers counts customers a figure is spread over, in the

@@ -146,8 +146,14 @@ func aggregateText(seg string) bool {
 	if strings.Contains(seg, "totall") {
 		seg = reWholeTerm.ReplaceAllString(seg, " ")
 	}
+	if strings.Contains(seg, "in total") {
+		// "to Glasswing for $300 million in total": one deal's whole value
+		seg = reAmountInTotal.ReplaceAllString(seg, " ")
+	}
 	return reAggregate.MatchString(seg)
 }
+
+var reAmountInTotal = regexp.MustCompile(`(?:million|billion|bn|mn|\d)\s+in total\b`)
 
 var reWholeTerm = regexp.MustCompile(`totall?ing\s+[^,;]{0,40}?\bover (?:the|its) (?:term|life|contract|lease)`)
 

@@ -753,6 +753,15 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 		c.Location = strPtr(d.site)
 	}
 	c.Hardware = strPtr(findHardware(firstBytes(text, 4<<10)))
+	// "$300 million in total, priced at $2.5 million per MW per year" for 20
+	// MW: the term the three figures imply, when the text states none
+	if c.TermYears == nil && c.TotalValueUSD != nil && c.CapacityMW != nil && c.ReportedUSDPerMWYear != nil && *c.CapacityMW > 0 && *c.ReportedUSDPerMWYear > 0 && !c.Aggregate {
+		y := *c.TotalValueUSD / (*c.CapacityMW * *c.ReportedUSDPerMWYear)
+		if r := math.Round(y*2) / 2; r >= 1 && r <= 30 && math.Abs(y-r) <= 0.03*r {
+			c.TermYears = f64(r)
+			warnings = append(warnings, fmt.Sprintf("term of %.1f years derived from the value, the capacity and the stated unit price", r))
+		}
+	}
 	if c.USDPerMWYear = schemas.DerivedUSDPerMWYear(c.TotalValueUSD, c.CapacityMW, c.TermYears); c.USDPerMWYear != nil {
 		u := *c.USDPerMWYear
 		if u < 500_000 || u > 25_000_000 {

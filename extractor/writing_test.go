@@ -360,3 +360,29 @@ func TestNamesInChineseJapaneseKorean(t *testing.T) {
 		}
 	}
 }
+
+// TestTermFromValueAndUnitPrice: "$300 million in total" for one lease is its
+// value, not a sum, and with the stated unit price and the capacity it gives
+// the term the text leaves out; the subject that "leased" MW to a customer is
+// the provider, not one of the page's other landlords.
+func TestTermFromValueAndUnitPrice(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := pageRecords(t, x, "<h2>Hallam Data to Wick AI</h2><p>Hallam Data has leased 40 MW at its Ohio building to Wick AI for $1.2 billion over ten years.</p>"+
+		"<h2>Quarrel Energy to Finchley Labs</h2><p>Quarrel Energy leased 25 MW in Abilene, Kansas, to Finchley Labs for $450 million in total, priced at $2.0 million per MW per year.</p>")
+	var found bool
+	for _, c := range cs {
+		if c.Counterparty.Label() != "Finchley Labs" {
+			continue
+		}
+		found = true
+		if c.Operator.Name != "Quarrel Energy" || c.Aggregate || deref(c.TotalValueUSD) != 450e6 || deref(c.TermYears) != 9 {
+			t.Errorf("%s–%s aggregate=%v $%v %v years; want Quarrel Energy, one lease, $450M, 9 years", c.Operator.Name, c.Counterparty.Label(), c.Aggregate, deref(c.TotalValueUSD), deref(c.TermYears))
+		}
+	}
+	if !found || len(cs) != 2 {
+		t.Errorf("got %d records, want the two leases", len(cs))
+	}
+}
