@@ -135,6 +135,11 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			if describesNext(s.Text[r.end:]) {
 				continue // "Scottish AI infrastructure group Brisenmoor": a description of the name after it
 			}
+			// "662 MW of North American AI power": the run qualifies the noun
+			// after it
+			if f := strings.Fields(strings.ToLower(firstBytes(s.Text[r.end:], 30))); len(f) > 0 && modifiedNouns[strings.Trim(f[0], ",.;:")] {
+				continue
+			}
 			intro := endsWithWord(before, lx.NameIntro)
 			if intro == "" {
 				intro = endsWithWord(before, lx.NameIntroOther)
@@ -326,6 +331,12 @@ func longerRun(ss []*sent, name string) string {
 func spacelessRune(r rune) bool {
 	return r >= 0x2E80 && (isCJKRune(r) || unicode.Is(unicode.Hangul, r) || r >= 0x3000 && r <= 0x303F || r >= 0xFF00 && r <= 0xFFEF)
 }
+
+// modifiedNouns follow a capitalised run that qualifies them rather than
+// names a company ("AI power", "Digital Infrastructure sector").
+var modifiedNouns = map[string]bool{"power": true, "capacity": true, "demand": true, "market": true, "markets": true, "sector": true, "industry": true,
+	"boom": true, "workloads": true, "workload": true, "chips": true, "companies": true, "firms": true, "miners": true, "developers": true,
+	"operators": true, "players": true, "stocks": true, "peers": true, "projects": true, "assets": true, "race": true, "spending": true}
 
 // introNoun returns the noun that introduces a company name when w is one,
 // also as the last part of a compound ("AI-lab", "KI-Entwickler").

@@ -1230,6 +1230,23 @@ func recentProvider(ss []*sent, k int, main *Entity) *Entity {
 			return ps[0].e
 		}
 	}
+	// A sentence that names only an undisclosed customer ("The second is
+	// the 352 MW lease with an investment-grade client") belongs to the
+	// landlord its section is about: the provider-side subject of a sentence
+	// since the section's heading.
+	if ps := ss[k].parties; len(ps) == 1 && ps[0].e == nil {
+		for j := k - 1; j >= 0 && j >= k-8; j-- {
+			if ss[j].title || ss[j].Kind == "h" && len(ss[j].parties) == 0 {
+				break
+			}
+			if ps := ss[j].parties; len(ps) > 0 && ps[0].e != nil && tierOf(ps[0]) >= 2.5 {
+				return ps[0].e
+			}
+			if ss[j].Kind == "h" {
+				break
+			}
+		}
+	}
 	return main
 }
 

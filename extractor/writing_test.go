@@ -386,3 +386,24 @@ func TestTermFromValueAndUnitPrice(t *testing.T) {
 		t.Errorf("got %d records, want the two leases", len(cs))
 	}
 }
+
+// TestSectorReports: a capitalised phrase that qualifies a noun ("North
+// American AI power") is no company; a sentence that names only an
+// undisclosed customer belongs to the landlord its section is about.
+func TestSectorReports(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := pageRecords(t, x, "<h2>Bitdeer</h2><p>Bitdeer holds 500 MW of North American AI power with no contract yet.</p>"+
+		"<h2>Hut 8</h2><p>Hut 8 has two leases. The first is with Fluidstack for 245 MW and about $7 billion.</p>"+
+		"<p>The second is the 352 MW, $9.8 billion lease with an investment-grade client, priced at about $1.86 million per MW per year.</p>")
+	for _, c := range cs {
+		if c.Counterparty.Label() == "North American AI" {
+			t.Errorf("a qualifier read as a company: %s–%s", c.Operator.Name, c.Counterparty.Label())
+		}
+		if c.Counterparty.Label() == "investment-grade client" && c.Operator.Name != "Hut 8" {
+			t.Errorf("the undisclosed tenant's landlord: %s, want Hut 8 (its section)", c.Operator.Name)
+		}
+	}
+}
