@@ -150,7 +150,17 @@ func aggregateText(seg string) bool {
 		// "to Glasswing for $300 million in total": one deal's whole value
 		seg = reAmountInTotal.ReplaceAllString(seg, " ")
 	}
-	return reAggregate.MatchString(seg)
+	return isAggregate(seg)
+}
+
+// aggregateCues are the literal words reAggregate needs, checked before it
+// runs (the pattern is costly and most sentences have none of them).
+var aggregateCues = []string{"contracts", "agreements", "leases", "deals", "orders", "contratti", "contratos", "contrats", "verträge", "vereinbarungen", "mietverträge",
+	"totaling", "totalling", "combined", "in total", "complessiv", "合计", "合計", "共计", "共計", "两份", "兩份", "insgesamt", "au total", "in totale", "en total", "en conjunto"}
+
+// isAggregate reports the words of several contracts or of a sum.
+func isAggregate(lower string) bool {
+	return containsAny(lower, aggregateCues) && reAggregate.MatchString(lower) // callers pass lower-cased text
 }
 
 var reAmountInTotal = regexp.MustCompile(`(?:million|billion|bn|mn|\d)\s+in total\b`)

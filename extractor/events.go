@@ -101,7 +101,7 @@ func (d *draft) fillEvent(s *sent) {
 	if d.date == "" && len(a.dates) > 0 && a.deal {
 		d.date = a.dates[0].Value
 	}
-	if reAggregate.MatchString(a.lower) && countsContracts(a.lower) {
+	if isAggregate(a.lower) && countsContracts(a.lower) {
 		d.aggregate = true // "the two leases … covered 250 MW": the deal restated is an aggregate
 	}
 	d.text.WriteString(a.lower)

@@ -202,7 +202,7 @@ func (x *Extractor) fromPage(ctx context.Context, p *Page, url string) ([]schema
 				figures++
 			}
 		}
-		if !reAggregate.MatchString(s.lower) { // not "two leases, both 15 years long": that says nothing new
+		if len(s.terms) > 0 && !isAggregate(s.lower) { // not "two leases, both 15 years long": that says nothing new
 			for i := range s.terms {
 				if s.classes().termOK[i] {
 					figures++

@@ -157,7 +157,7 @@ func tableDeal(a analysis, lastOp *Entity, g *Gazetteer, decimalComma bool) *dra
 	d.addEvidence(a.Text)
 	d.setField("capacity_mw", a.Text)
 	d.setField("total_value_usd", a.Text)
-	d.aggregate = reAggregate.MatchString(a.lower) && countsContracts(a.lower)
+	d.aggregate = isAggregate(a.lower) && countsContracts(a.lower)
 	return d
 }
 

@@ -57,7 +57,7 @@ func parseTerms(s string) []Term {
 	if strings.Contains(lower, "year") || strings.Contains(lower, "yr") {
 		res = append(res, reTermYear, reTermYears)
 	}
-	if containsAny(lower, []string{"jahr", "jähr", "ans", "année", "anni", "anno", "años"}) {
+	if containsAny(lower, []string{"jahr", "jähr", " ans", "année", " anni", "anno", "años"}) {
 		res = append(res, reTermEU)
 	}
 	if containsAny(lower, []string{"jaar", "jarig", "år", "anos", "лет", "года", "năm", "عام", "سنة", "سنوات"}) {
