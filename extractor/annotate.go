@@ -477,6 +477,11 @@ func (on *openNames) mentions(s *sent) []Mention {
 				e := on.byKey[key]
 				if e == nil && n == 1 {
 					e = on.short[key]
+					// "Core picks: IREN, Hut 8": a label whose first word is
+					// the short form of a company's name
+					if f := strings.Fields(firstBytes(s.Text[r.offs[i]+len(r.words[i]):], 24)); e != nil && len(f) > 0 && strings.HasSuffix(f[0], ":") {
+						e = nil
+					}
 				}
 				if e == nil {
 					continue

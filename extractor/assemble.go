@@ -510,7 +510,7 @@ func otherParty(s *sent, f *frame) bool {
 }
 
 // attach chooses the frame's figures from the sentences around its anchor.
-func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, notContractMW, notContractUSD map[float64]bool, events map[int]bool) {
+func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, notContractMW, notContractUSD, totalUSD map[float64]bool, events map[int]bool) {
 	k := f.anchor
 	key := f.key()
 	lo, hi := max(0, k-3), min(len(ss)-1, k+8)
@@ -650,6 +650,11 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 					continue // a share price or a fee, not a contract
 				}
 				sc := base
+				// "The $455 billion backlog: a company total": the headline's
+				// "$455 billion" is that total too
+				if f.titleDeal && s.title && totalUSD[m.Value] {
+					continue
+				}
 				if notContractUSD[m.Value] {
 					if f.titleDeal {
 						continue // a headline's amount that the body calls an upside
@@ -975,6 +980,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 	// Capacities the page qualifies somewhere as a campus, a pipeline or a
 	// framework ("up to 4 GW"): the same number elsewhere is that one again.
 	notContractMW, notContractUSD := map[float64]bool{}, map[float64]bool{}
+	totalUSD := map[float64]bool{} // amounts the body calls a total (a headline repeating one is no deal's value)
 	// An amount a deal sentence states as its value stays a value wherever
 	// else the page qualifies the same number.
 	// Likewise a capacity that a sentence naming both sides states plainly
@@ -1000,6 +1006,9 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 	for _, s := range ss {
 		fc := s.classes()
 		for i, m := range s.money {
+			if (fc.money[i] == "total" || fc.money[i] == "cumulative") && !s.title && !dealValue[m.Value] {
+				totalUSD[m.Value] = true
+			}
 			if (fc.moneyHedged[i] || fc.money[i] == "equity" || fc.money[i] == "finance" || fc.money[i] == "guarantee") && !dealValue[m.Value] {
 				notContractUSD[m.Value] = true
 			}
@@ -1043,7 +1052,7 @@ func assemble(ctx context.Context, ss []*sent, main, topic *Entity) ([]*draft, e
 			}
 			continue
 		}
-		attach(f, ss, owner, len(keys) == 1, notContractMW, notContractUSD, events)
+		attach(f, ss, owner, len(keys) == 1, notContractMW, notContractUSD, totalUSD, events)
 	}
 	return mergeFrames(frames), nil
 }

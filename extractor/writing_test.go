@@ -407,3 +407,23 @@ func TestSectorReports(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadlineTotalsAndLabels: a headline's amount that the body calls a
+// company total is no deal's value; a label whose first word is a company's
+// short name ("Core picks:") names no company.
+func TestHeadlineTotalsAndLabels(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := pageRecords(t, x, "<h1>What the reported contract is, and what the $380 billion is not</h1>"+
+		"<p>Later on Tuesday a newspaper reported that OpenAI has signed a contract with Oracle to buy $200 billion of computing power over roughly five years.</p>"+
+		"<p>The $380 billion backlog: a company total that already includes the OpenAI contract.</p>"+
+		"<p>Core Scientific was not part of the story. Core picks: IREN and Hut 8.</p>")
+	if len(cs) != 1 || deref(cs[0].TotalValueUSD) != 200e9 {
+		for _, c := range cs {
+			t.Logf("%s–%s $%v", c.Operator.Name, c.Counterparty.Label(), deref(c.TotalValueUSD))
+		}
+		t.Fatalf("got %d records, want Oracle–OpenAI at $200 billion only", len(cs))
+	}
+}
