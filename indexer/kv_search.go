@@ -310,3 +310,26 @@ func (s *KVStore) ScanSummary(ctx context.Context, q Query, fn func(Deal) error)
 	}
 	return nil
 }
+
+// aggregateView runs aggregation name over the deals q matches in the
+// view, in place: what AggregateScan over ScanSummary gives (aggregate
+// reads SummaryFields only), without copying every deal out.
+func (s *KVStore) aggregateView(ctx context.Context, name string, q Query) (AggResult, error) {
+	if err := q.Validate(); err != nil {
+		return AggResult{}, err
+	}
+	var hits []keyed
+	err := s.kv.View(ctx, func(tx KVTx) error {
+		var err error
+		hits, err = s.matching(ctx, tx, q, true, 0)
+		return err
+	})
+	if err != nil {
+		return AggResult{}, fmt.Errorf("scanning ledger: %w", err)
+	}
+	ds := make([]*Deal, len(hits))
+	for i, h := range hits {
+		ds[i] = h.d
+	}
+	return aggregate(name, ds)
+}
