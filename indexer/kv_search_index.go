@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The search view's indexes, built with it (searchCache.load): a query
@@ -148,6 +149,13 @@ func addKey(m map[string][]int32, k string, i int32) {
 // becomes the smallest rune of its simple case folding orbit, so
 // strings.EqualFold(a, b) implies foldKey(a) == foldKey(b).
 func foldKey(s string) string {
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		ascii = s[i] < utf8.RuneSelf
+	}
+	if ascii { // the smallest of 'a', 'A' (and 'k', 'K', 'K' U+212A) is the capital
+		return strings.ToUpper(s)
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {

@@ -165,9 +165,13 @@ func TestKVSearchAgreesWithScan(t *testing.T) {
 }
 
 func TestFoldKey(t *testing.T) {
-	for _, p := range [][2]string{{"Microsoft", "MICROSOFT"}, {"ſtar", "STAR"}, {"Ünity", "üNITY"}, {"K", "\u212a"}, {"\xff", "\xfe"}} {
+	for _, p := range [][2]string{{"Microsoft", "MICROSOFT"}, {"ſtar", "STAR"}, {"Ünity", "üNITY"}, {"K", "\u212a"}, {"k", "\u212a"},
+		{"\xff", "\xfe"}, {"sk", "ſ\u212a"}, {"Hut 8", "hUT 8"}} {
 		if !strings.EqualFold(p[0], p[1]) || foldKey(p[0]) != foldKey(p[1]) {
 			t.Errorf("%q, %q: EqualFold %v, keys %q %q", p[0], p[1], strings.EqualFold(p[0], p[1]), foldKey(p[0]), foldKey(p[1]))
 		}
+	}
+	if foldKey("Straße") == foldKey("STRASSE") {
+		t.Error("Straße and STRASSE share a key; EqualFold tells them apart")
 	}
 }

@@ -87,9 +87,11 @@ func BenchmarkKVSearchLarge(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
+	t0 := time.Now()
 	if _, err := s.Search(ctx, indexer.Query{}); err != nil {
 		b.Fatal(err)
 	}
+	b.Logf("%d deals: the first search (loading the view) took %s", len(ds), time.Since(t0).Round(time.Millisecond))
 	for i, q := range latencyQueries {
 		b.Run(strconv.Itoa(i), func(b *testing.B) {
 			for b.Loop() {
