@@ -328,7 +328,7 @@ type Config struct {
 	// SourceParallelism is the number of sources crawled at once. Default 4.
 	SourceParallelism int
 	// State is the seen-set. Default: in memory, forgotten when the process ends
-	// (use OpenState for a file that survives restarts).
+	// (internal/statedb.OpenCrawlState is a file that survives restarts).
 	State Store
 	// Metrics receives the crawler's counters. Default: a new Metrics, see
 	// Crawler.Metrics.

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -408,29 +407,26 @@ func TestCrawlTestSite(t *testing.T) {
 }
 
 // TestCrawlRestartPublishesOnce stops a crawl halfway and starts it again on
-// the same state file: every article is published exactly once.
+// the same seen-set: every article is published exactly once.
 func TestCrawlRestartPublishesOnce(t *testing.T) {
 	const articles = 300
 	site := crawltest.New(crawltest.Options{Articles: articles, Feeds: 5})
 	defer site.Close()
 	// Paced (a request every 2.5 ms) so that the cancel lands mid-crawl.
 	src := Source{Name: "restart", Feeds: site.FeedURLs(), Delay: Duration{10 * time.Millisecond}, Parallelism: 4}
-	path := filepath.Join(t.TempDir(), "state.db")
+	// The seen-set outlives the crawler as a file would (internal/statedb
+	// tests the file: TestCrawlStateSurvivesReopen).
+	st := NewMemoryState()
 	mem := stream.NewMemory()
 
 	run := func(stopAfter int64) Stats {
-		st, err := OpenState(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		pub := &crawltest.CancelAfter{Publisher: mem, N: stopAfter, Cancel: cancel}
 		cfg := siteConfig(site)
 		cfg.State = st
 		c := New(cfg, pub, nil)
-		err = c.Crawl(ctx, []Source{src})
+		err := c.Crawl(ctx, []Source{src})
 		if stopAfter < articles && !errors.Is(err, context.Canceled) {
 			t.Fatalf("interrupted crawl: %v, want context.Canceled", err)
 		}
@@ -694,38 +690,6 @@ func TestMetricsText(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("metrics lack %q:\n%s", want, out)
 		}
-	}
-}
-
-func TestBoltStateSurvivesReopen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s.db")
-	st, err := OpenState(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.PutArticle("https://n.example/a", Entry{FetchURL: "https://n.example/a", TextHash: "sha256:1", Version: 2}, "https://n.example/amp/a"); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.PutDoc("https://n.example/feed", DocState{ETag: `"x"`, Links: []Link{{URL: "https://n.example/a", Kind: kindArticle}}}); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	st, err = OpenState(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if e, ok, err := st.Article("https://n.example/a"); err != nil || !ok || e.Version != 2 {
-		t.Errorf("article after reopen = %+v, %v, %v", e, ok, err)
-	}
-	if k, ok, _ := st.Alias("https://n.example/amp/a"); !ok || k != "https://n.example/a" {
-		t.Errorf("alias after reopen = %q, %v", k, ok)
-	}
-	if d, ok, _ := st.Doc("https://n.example/feed"); !ok || d.ETag != `"x"` || len(d.Links) != 1 {
-		t.Errorf("doc after reopen = %+v, %v", d, ok)
-	}
-	if _, err := OpenState(filepath.Join(t.TempDir(), "missing", "dir", "s.db")); err == nil {
-		t.Error("opening a state file in a missing directory succeeded")
 	}
 }
 

@@ -12,10 +12,11 @@
 // source allows them (dial.go). Bot walls, consent pages, near-empty and
 // non-HTML responses are rejected and retried next pass (junk.go).
 //
-// A seen-set that survives restarts (state.go, a bbolt file) remembers every
-// published article by canonical URL with its text hash, validators and
-// version: unchanged pages are not published again, changed ones are with the
-// next version, alternates (AMP, tracking copies, rel=canonical) are published
-// once; feeds and sitemaps are fetched with conditional GETs and remember their
-// links. Counters are exposed in the Prometheus text format (metrics.go).
+// A seen-set (state.go: Store; internal/statedb keeps one in a file that
+// survives restarts) remembers every published article by canonical URL with
+// its text hash, validators and version: unchanged pages are not published
+// again, changed ones are with the next version, alternates (AMP, tracking
+// copies, rel=canonical) are published once; feeds and sitemaps are fetched
+// with conditional GETs and remember their links. Counters are exposed in the
+// Prometheus text format (metrics.go).
 package crawler

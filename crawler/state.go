@@ -1,14 +1,8 @@
 package crawler
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
 	"sync"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Entry is what the seen-set remembers of one article, by canonical URL.
@@ -45,7 +39,9 @@ type DocState struct {
 	CheckedAt    time.Time `json:"checked_at"`
 }
 
-// Store is the crawler's seen-set. Implementations are safe for concurrent use.
+// Store is the crawler's seen-set. Implementations are safe for concurrent
+// use: MemoryState, or a file that survives restarts (internal/statedb's
+// CrawlState, which mwledger crawl and run open).
 type Store interface {
 	// Article returns the entry of a canonical URL.
 	Article(key string) (Entry, bool, error)
@@ -123,129 +119,3 @@ func (m *MemoryState) PutDoc(u string, d DocState) error {
 
 // Close implements Store.
 func (m *MemoryState) Close() error { return nil }
-
-// BoltState is a Store in a bbolt file: the seen-set survives restarts. Writes
-// are batched (bolt.DB.Batch) and each is durable when PutArticle returns.
-type BoltState struct {
-	db *bolt.DB
-}
-
-var _ Store = (*BoltState)(nil)
-
-var (
-	bucketArticles = []byte("articles")
-	bucketAliases  = []byte("aliases")
-	bucketDocs     = []byte("docs")
-)
-
-// OpenState opens (or creates) the seen-set file at path. Only one process may
-// hold it: a second one waits up to 5s and fails.
-func OpenState(path string) (*BoltState, error) {
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 5 * time.Second})
-	if err != nil {
-		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, fmt.Errorf("opening crawl state %s: locked by another crawler", path)
-		}
-		return nil, fmt.Errorf("opening crawl state %s: %w", path, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketArticles, bucketAliases, bucketDocs} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("initialising crawl state %s: %w", path, err)
-	}
-	return &BoltState{db: db}, nil
-}
-
-func (b *BoltState) get(bucket []byte, key string, v any) (bool, error) {
-	var raw []byte
-	err := b.db.View(func(tx *bolt.Tx) error {
-		if x := tx.Bucket(bucket).Get([]byte(key)); x != nil {
-			raw = append([]byte(nil), x...)
-		}
-		return nil
-	})
-	if err != nil || raw == nil {
-		return false, err
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return false, fmt.Errorf("crawl state: %s %s: %w", bucket, key, err)
-	}
-	return true, nil
-}
-
-// Article implements Store.
-func (b *BoltState) Article(key string) (Entry, bool, error) {
-	var e Entry
-	ok, err := b.get(bucketArticles, key, &e)
-	return e, ok, err
-}
-
-// PutArticle implements Store.
-func (b *BoltState) PutArticle(key string, e Entry, aliases ...string) error {
-	v, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	return b.db.Batch(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketArticles).Put([]byte(key), v); err != nil {
-			return err
-		}
-		for _, a := range aliases {
-			if a == key {
-				continue
-			}
-			if err := tx.Bucket(bucketAliases).Put([]byte(a), []byte(key)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// Alias implements Store.
-func (b *BoltState) Alias(u string) (string, bool, error) {
-	var k string
-	err := b.db.View(func(tx *bolt.Tx) error {
-		if x := tx.Bucket(bucketAliases).Get([]byte(u)); x != nil {
-			k = string(x)
-		}
-		return nil
-	})
-	return k, k != "", err
-}
-
-// Doc implements Store.
-func (b *BoltState) Doc(u string) (DocState, bool, error) {
-	var d DocState
-	ok, err := b.get(bucketDocs, u, &d)
-	return d, ok, err
-}
-
-// PutDoc implements Store.
-func (b *BoltState) PutDoc(u string, d DocState) error {
-	v, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	return b.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketDocs).Put([]byte(u), v) })
-}
-
-// Len returns the number of articles recorded.
-func (b *BoltState) Len() (int, error) {
-	n := 0
-	err := b.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketArticles).Stats().KeyN
-		return nil
-	})
-	return n, err
-}
-
-// Close closes the file.
-func (b *BoltState) Close() error { return b.db.Close() }

@@ -97,6 +97,9 @@ func AggregateScan(ctx context.Context, s Scanner, name string, q Query) (AggRes
 	if !validAgg(name) {
 		return AggResult{}, fmt.Errorf("aggregation must be one of %s", strings.Join(Aggregations, ", "))
 	}
+	if va, ok := s.(viewAggregator); ok {
+		return va.aggregateView(ctx, name, q)
+	}
 	var deals []Deal
 	add := func(d Deal) error { deals = append(deals, d); return nil }
 	var err error
@@ -109,6 +112,13 @@ func AggregateScan(ctx context.Context, s Scanner, name string, q Query) (AggRes
 		return AggResult{}, err
 	}
 	return Aggregate(name, deals)
+}
+
+// viewAggregator is a store that aggregates in place the deals it holds in
+// memory (KVStore: its search view), with aggregate, rather than copying
+// them out one by one.
+type viewAggregator interface {
+	aggregateView(ctx context.Context, name string, q Query) (AggResult, error)
 }
 
 // SummaryScanner is a Scanner that can stream only SummaryFields, which is
@@ -149,6 +159,15 @@ func validAgg(name string) bool {
 // Cancelled deals and aggregates whose parts are in the ledger are skipped.
 // Elasticsearch computes the same with its own aggregations (ledger/es).
 func Aggregate(name string, deals []Deal) (AggResult, error) {
+	ds := make([]*Deal, len(deals))
+	for i := range deals {
+		ds[i] = &deals[i]
+	}
+	return aggregate(name, ds)
+}
+
+// aggregate is Aggregate over pointers: the deals are read, not copied.
+func aggregate(name string, deals []*Deal) (AggResult, error) {
 	if !validAgg(name) {
 		return AggResult{}, fmt.Errorf("aggregation must be one of %s", strings.Join(Aggregations, ", "))
 	}
@@ -160,13 +179,23 @@ func Aggregate(name string, deals []Deal) (AggResult, error) {
 		cps           map[string]bool
 	}
 	groups := map[string]*group{}
+	quarters := map[string]string{} // by the announced month: quarter formats
 	for _, d := range deals {
 		if skipped(d) {
 			out.Skipped++
 			continue
 		}
 		out.Deals++
-		key := aggKey(name, d)
+		var key string
+		if p := d.AnnouncedOn; name == "by-quarter" && p != nil && len(*p) >= 7 {
+			var ok bool
+			if key, ok = quarters[(*p)[:7]]; !ok {
+				key = quarter(p) // depends on the first 7 bytes only
+				quarters[(*p)[:7]] = key
+			}
+		} else {
+			key = aggKey(name, d)
+		}
 		g := groups[key]
 		if g == nil {
 			g = &group{row: AggRow{Key: key}, cps: map[string]bool{}}
@@ -181,7 +210,7 @@ func Aggregate(name string, deals []Deal) (AggResult, error) {
 		}
 		if name == "tiers" {
 			g.cps[d.Counterparty.Label()] = true
-			if HyperscalerGrade(d) {
+			if hyperscalerGrade(d) {
 				g.row.Tier = 1
 				g.hw.add(mw)
 			}
@@ -209,7 +238,7 @@ func Aggregate(name string, deals []Deal) (AggResult, error) {
 
 // skipped says whether aggregations leave a deal out: cancelled, or an
 // aggregate whose parts are in the ledger.
-func skipped(d Deal) bool { return d.Status == "cancelled" || len(d.Parts) > 0 }
+func skipped(d *Deal) bool { return d.Status == "cancelled" || len(d.Parts) > 0 }
 
 // AggFacts are what Aggregate derives from a deal, by the same functions: a
 // store that aggregates natively (ledger/es) keeps them beside the deal, in
@@ -228,8 +257,8 @@ type AggFacts struct {
 
 // AggFactsOf derives d's AggFacts.
 func AggFactsOf(d Deal) AggFacts {
-	mw, value := currentFigures(d)
-	return AggFacts{Skip: skipped(d), MW: mw, ValueUSD: value, HyperscalerGrade: HyperscalerGrade(d), Counterparty: d.Counterparty.Label()}
+	mw, value := currentFigures(&d)
+	return AggFacts{Skip: skipped(&d), MW: mw, ValueUSD: value, HyperscalerGrade: hyperscalerGrade(&d), Counterparty: d.Counterparty.Label()}
 }
 
 // SortAggRows puts the rows of aggregation name in their order.
@@ -259,7 +288,9 @@ func SortAggRows(name string, rows []AggRow) {
 // hyperscaler counterparty, a lease with a guarantor (e.g. Google behind
 // Fluidstack), or an undisclosed counterparty described as a hyperscaler, an
 // investment-grade client or a cloud provider.
-func HyperscalerGrade(d Deal) bool {
+func HyperscalerGrade(d Deal) bool { return hyperscalerGrade(&d) }
+
+func hyperscalerGrade(d *Deal) bool {
 	if d.Counterparty.Hyperscaler || (d.Guarantor != nil && d.Guarantor.Name != "") {
 		return true
 	}
@@ -275,7 +306,7 @@ func HyperscalerGrade(d Deal) bool {
 	return false
 }
 
-func aggKey(name string, d Deal) string {
+func aggKey(name string, d *Deal) string {
 	switch name {
 	case "by-type":
 		return d.ContractType
@@ -306,7 +337,7 @@ func quarter(p *string) string {
 }
 
 // figures are a deal's MW and value after its lifecycle events (0 when unknown).
-func figures(d Deal) (mw, value float64) {
+func figures(d *Deal) (mw, value float64) {
 	m, v := currentFigures(d)
 	if m != nil {
 		mw = *m
@@ -318,7 +349,7 @@ func figures(d Deal) (mw, value float64) {
 }
 
 // currentFigures are a deal's MW and value after its lifecycle events (nil when unknown).
-func currentFigures(d Deal) (mw, value *float64) {
+func currentFigures(d *Deal) (mw, value *float64) {
 	mw, value = d.CapacityMW, d.TotalValueUSD
 	if d.Current != nil {
 		if d.Current.CapacityMW != nil {

@@ -1,6 +1,8 @@
 package indexer
 
 import (
+	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -46,3 +48,26 @@ func (r *RefLedger) Deals() map[string]*Deal { return r.r.deals }
 
 // NewDeal is the deal record c starts at time now, as a store writes it.
 func NewDeal(c schemas.Contract, now time.Time) Deal { return merge(nil, c.ID, c, "new", now) }
+
+// NewMemKVStore is a KVStore over an in-memory KVDB (memKV) and a function
+// that writes deals into it as they are, without identity resolution: a
+// large ledger for search benchmarks in seconds.
+func NewMemKVStore() (*KVStore, func(ds []Deal) error) {
+	m := newMemKV()
+	s := NewKVStore(m)
+	put := func(ds []Deal) error {
+		return m.Update(context.Background(), func(tx KVTx) error {
+			for i := range ds {
+				v, err := json.Marshal(&ds[i])
+				if err != nil {
+					return err
+				}
+				if err := tx.Put(BucketDeals, []byte(ds[i].ID), v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return s, put
+}

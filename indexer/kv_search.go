@@ -11,27 +11,31 @@ import (
 )
 
 // searchCache keeps, in memory, the part of every deal that queries read
-// (matchView) and its free-text words, valid for one generation of the
-// ledger: any write (Upsert, AckAlerts, Review, by this process or another)
-// moves the generation on and the next search reloads it. Searches filter and sort the cache, then read
-// only the deals of the page from the file.
+// (matchView), its free-text words and a packed row of what the cheap
+// filters and the sorts read, with indexes (kv_search_index.go), valid for
+// one generation of the ledger: any write (Upsert, AckAlerts, Review, by
+// this process or another) moves the generation on and the next search
+// reloads it. Searches filter and sort the cache, then read only the deals
+// of the page from the file.
 type searchCache struct {
 	mu    sync.Mutex
 	gen   uint64
 	valid bool
+	view  *searchView
+}
+
+// searchView is one generation's deals, rows and indexes; not changed once
+// loaded.
+type searchView struct {
 	deals []cachedDeal
-	// byWord lists, per free-text word, the deals (indexes into deals, in
-	// order) that have it: a text query reads only the deals of its rarest word.
-	byWord map[string][]int32
+	rows  []dealRow // rows[i] is deals[i]'s
+	index *searchIndex
 }
 
 type cachedDeal struct {
 	deal  Deal     // matchView fields only
 	words []string // sorted, distinct: textWords
-	// announced is the "announced" sort key (sortKey), parsed once.
-	announced   float64
-	announcedOK bool
-	lower       dealLower
+	lower dealLower
 }
 
 // matchView is the part of a deal document that queries read.
@@ -51,24 +55,22 @@ type matchView struct {
 	} `json:"provenance"`
 }
 
-// load returns the cached deals of the transaction's snapshot and their
-// word index.
-func (c *searchCache) load(ctx context.Context, tx KVTx) ([]cachedDeal, map[string][]int32, error) {
+// load returns the view of the transaction's snapshot.
+func (c *searchCache) load(ctx context.Context, tx KVTx) (*searchView, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	gen := tx.Generation()
 	if c.valid && c.gen == gen {
-		return c.deals, c.byWord, nil
+		return c.view, nil
 	}
-	byWord := map[string][]int32{}
-	var out []cachedDeal
+	v := &searchView{index: newSearchIndex()}
 	var err error
-	tx.Scan(BucketDeals, nil, func(k, v []byte) bool {
+	tx.Scan(BucketDeals, nil, func(k, b []byte) bool {
 		if err = ctx.Err(); err != nil {
 			return false
 		}
 		var mv matchView
-		if err := json.Unmarshal(v, &mv); err != nil {
+		if err := json.Unmarshal(b, &mv); err != nil {
 			return true
 		}
 		d := Deal{Contract: mv.Contract, Status: mv.Status, Current: mv.Current, Parts: mv.Parts, ReviewReasons: mv.Reasons}
@@ -89,46 +91,44 @@ func (c *searchCache) load(ctx context.Context, tx KVTx) ([]cachedDeal, map[stri
 		}
 		sort.Strings(ws)
 		d.Evidence, d.Sources = nil, nil // only the words are needed from here on
-		for _, w := range ws {
-			byWord[w] = append(byWord[w], int32(len(out)))
-		}
-		ann, annOK := Query{Sort: "announced"}.sortKey(&d)
-		out = append(out, cachedDeal{deal: d, words: ws, announced: ann, announcedOK: annOK, lower: lowerOf(&d)})
+		v.deals = append(v.deals, cachedDeal{deal: d, words: ws, lower: lowerOf(&d)})
+		v.rows = append(v.rows, rowOf(&d))
 		return true
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	c.deals, c.byWord, c.gen, c.valid = out, byWord, gen, true
-	return out, byWord, nil
+	for i := range v.deals {
+		v.index.add(int32(i), &v.deals[i])
+	}
+	v.index.done(v.deals)
+	c.view, c.gen, c.valid = v, gen, true
+	return v, nil
 }
 
 // matching returns the deals q matches (their matchView, shared: not to be
-// changed), sorted as q says unless unsorted; with page > 0 only the first
-// page deals need to be in order (the rest follow in no order).
-func (s *KVStore) matching(ctx context.Context, tx KVTx, q Query, unsorted bool, page int) ([]*Deal, error) {
-	all, byWord, err := s.search.load(ctx, tx)
+// changed) with their sort keys, sorted as q says unless unsorted; with
+// page > 0 only the first page deals need to be in order (the rest follow
+// in no order).
+func (s *KVStore) matching(ctx context.Context, tx KVTx, q Query, unsorted bool, page int) ([]keyed, error) {
+	v, err := s.search.load(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	var hits []keyed
 	p := q.plan() // once, not per deal
-	// With free text, only the deals that have its rarest word can match.
-	var only []int32
-	if len(p.want) > 0 {
-		for i, w := range p.want {
-			if l := byWord[w]; i == 0 || len(l) < len(only) {
-				only = l
-			}
-		}
-		if len(only) == 0 {
-			return []*Deal{}, nil
-		}
+	// An indexed filter (free text, operator, counterparty, dates, location,
+	// hardware) narrows the deals to read; the rows answer the rest alone
+	// when the query has no other filter.
+	only, all := v.index.candidates(q, p, len(v.deals))
+	if !all && len(only) == 0 {
+		return []keyed{}, nil
 	}
-	n := len(all)
-	if only != nil {
+	n := len(v.deals)
+	if !all {
 		n = len(only)
 	}
+	rowOnly := q.rowOnly(p)
+	hits := make([]keyed, 0, min(n, 1024))
 	for j := range n {
 		if j%256 == 0 {
 			// The caller hung up or its deadline passed: stop burning CPU.
@@ -137,20 +137,19 @@ func (s *KVStore) matching(ctx context.Context, tx KVTx, q Query, unsorted bool,
 			}
 		}
 		i := j
-		if only != nil {
+		if !all {
 			i = int(only[j])
 		}
-		d := &all[i].deal
-		if q.matchesPlan(d, all[i].words, &all[i].lower, p) {
-			var k float64
-			var ok bool
-			if q.Sort == "announced" {
-				k, ok = all[i].announced, all[i].announcedOK
-			} else {
-				k, ok = q.sortKey(d)
-			}
-			hits = append(hits, keyed{k, ok, d})
+		r := &v.rows[i]
+		if !q.rowMatches(r) {
+			continue
 		}
+		c := &v.deals[i]
+		if !rowOnly && !q.matchesPlan(&c.deal, c.words, &c.lower, p) {
+			continue
+		}
+		k, ok := r.key(q.Sort)
+		hits = append(hits, keyed{k, ok, &c.deal})
 	}
 	if !unsorted {
 		// The keys are computed once (dates are parsed), then compared as q.less does.
@@ -174,11 +173,7 @@ func (s *KVStore) matching(ctx context.Context, tx KVTx, q Query, unsorted bool,
 			sort.Slice(hits, func(i, j int) bool { return less(hits[i], hits[j]) })
 		}
 	}
-	out := make([]*Deal, len(hits))
-	for i, h := range hits {
-		out[i] = h.d
-	}
-	return out, nil
+	return hits, nil
 }
 
 type keyed struct {
@@ -237,7 +232,7 @@ func (s *KVStore) Search(ctx context.Context, q Query) (Result, error) {
 		to := from + min(q.PageSize(), len(hits)-from)
 		res.Deals = res.Deals[:0]
 		for _, h := range hits[from:to] {
-			if d := getDeal(tx, h.ID); d != nil {
+			if d := getDeal(tx, h.d.ID); d != nil {
 				res.Deals = append(res.Deals, *d)
 			}
 		}
@@ -267,7 +262,7 @@ func (s *KVStore) Scan(ctx context.Context, q Query, fn func(Deal) error) error 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if d := getDeal(tx, h.ID); d != nil {
+			if d := getDeal(tx, h.d.ID); d != nil {
 				deals = append(deals, scanView(*d))
 			}
 		}
@@ -299,7 +294,7 @@ func (s *KVStore) ScanSummary(ctx context.Context, q Query, fn func(Deal) error)
 	if err := q.Validate(); err != nil {
 		return err
 	}
-	var hits []*Deal
+	var hits []keyed
 	err := s.kv.View(ctx, func(tx KVTx) error {
 		var err error
 		hits, err = s.matching(ctx, tx, q, true, 0) // aggregations do not need an order
@@ -308,10 +303,33 @@ func (s *KVStore) ScanSummary(ctx context.Context, q Query, fn func(Deal) error)
 	if err != nil {
 		return fmt.Errorf("scanning ledger: %w", err)
 	}
-	for _, d := range hits {
-		if err := fn(summary(*d)); err != nil {
+	for _, h := range hits {
+		if err := fn(summary(*h.d)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// aggregateView runs aggregation name over the deals q matches in the
+// view, in place: what AggregateScan over ScanSummary gives (aggregate
+// reads SummaryFields only), without copying every deal out.
+func (s *KVStore) aggregateView(ctx context.Context, name string, q Query) (AggResult, error) {
+	if err := q.Validate(); err != nil {
+		return AggResult{}, err
+	}
+	var hits []keyed
+	err := s.kv.View(ctx, func(tx KVTx) error {
+		var err error
+		hits, err = s.matching(ctx, tx, q, true, 0)
+		return err
+	})
+	if err != nil {
+		return AggResult{}, fmt.Errorf("scanning ledger: %w", err)
+	}
+	ds := make([]*Deal, len(hits))
+	for i, h := range hits {
+		ds[i] = h.d
+	}
+	return aggregate(name, ds)
 }

@@ -173,7 +173,7 @@ func dateBound(s string, upper bool) (string, error) {
 }
 
 // dealDate is announced_on as YYYY-MM-DD (a month is its first day), "" when absent.
-func dealDate(d Deal) string {
+func dealDate(d *Deal) string {
 	if d.AnnouncedOn == nil {
 		return ""
 	}
@@ -273,13 +273,22 @@ func textWords(d Deal) map[string]bool {
 }
 
 func inRange(p *float64, lo, hi float64) bool {
+	if p == nil {
+		return inRangeOK(0, false, lo, hi)
+	}
+	return inRangeOK(*p, true, lo, hi)
+}
+
+// inRangeOK is inRange for a value v that the deal has when ok: a bound of
+// 0 is no bound, and a bound excludes deals without the value.
+func inRangeOK(v float64, ok bool, lo, hi float64) bool {
 	if lo <= 0 && hi <= 0 {
 		return true
 	}
-	if p == nil {
+	if !ok {
 		return false
 	}
-	return (lo <= 0 || *p >= lo) && (hi <= 0 || *p <= hi)
+	return (lo <= 0 || v >= lo) && (hi <= 0 || v <= hi)
 }
 
 // matches is the reference semantics of a query (ledger/es translates it).
@@ -302,11 +311,12 @@ func (q Query) plan() queryPlan {
 }
 
 // dealLower is a deal's location and hardware in lower case (what Location
-// and Hardware filters compare), computed once per deal by a search cache.
-type dealLower struct{ location, hardware string }
+// and Hardware filters compare) and its announced day (dealDate), computed
+// once per deal by a search cache.
+type dealLower struct{ location, hardware, day string }
 
 func lowerOf(d *Deal) dealLower {
-	var l dealLower
+	l := dealLower{day: dealDate(d)}
 	if d.Location != nil {
 		l.location = strings.ToLower(*d.Location)
 	}
@@ -338,7 +348,12 @@ func (q Query) matchesPlan(d *Deal, have []string, low *dealLower, p queryPlan) 
 		return false
 	}
 	if q.AnnouncedFrom != "" || q.AnnouncedTo != "" {
-		day := dealDate(*d)
+		var day string
+		if low != nil {
+			day = low.day
+		} else {
+			day = dealDate(d)
+		}
 		if day == "" || (p.from != "" && day < p.from) || (p.to != "" && day > p.to) {
 			return false
 		}
@@ -405,7 +420,7 @@ func (q Query) sortKey(d *Deal) (float64, bool) {
 	case "confidence":
 		return d.Confidence, true
 	case "announced":
-		day := dealDate(*d)
+		day := dealDate(d)
 		t, err := time.Parse("2006-01-02", day)
 		if err != nil {
 			return 0, false

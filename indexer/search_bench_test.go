@@ -3,14 +3,17 @@ package indexer_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/web"
 	"github.com/mwledger/mwledger/ledger/bolt"
+	"github.com/mwledger/mwledger/schemas"
 )
 
 // BenchmarkBoltSearch: one search over 3000 generated deals in the embedded store.
@@ -60,4 +63,59 @@ func sampleBolt(b *testing.B) *bolt.Store {
 		}
 	}
 	return s
+}
+
+// BenchmarkKVSearchLarge: the ten queries of TestSearchLatency
+// (internal/integration) over MWLEDGER_SEARCH_BENCH_DEALS (default 100,000)
+// generated deals written straight into an in-memory KV store, each a
+// sub-benchmark; the view is loaded before the timer starts.
+func BenchmarkKVSearchLarge(b *testing.B) {
+	n, _ := strconv.Atoi(os.Getenv("MWLEDGER_SEARCH_BENCH_DEALS"))
+	if n <= 0 {
+		n = 100000
+	}
+	s, put := indexer.NewMemKVStore()
+	recs := web.SampleContracts("lat", n, 11)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ds := make([]indexer.Deal, len(recs))
+	for i := range recs {
+		k, _ := strconv.Atoi(strings.TrimPrefix(recs[i].ID, "lat-"))
+		recs[i].Operator.Name = fmt.Sprintf("%s %03d", recs[i].Operator.Name, k%(n/40+1))
+		ds[i] = indexer.NewDeal(recs[i], now)
+	}
+	if err := put(ds); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	t0 := time.Now()
+	if _, err := s.Search(ctx, indexer.Query{}); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%d deals: the first search (loading the view) took %s", len(ds), time.Since(t0).Round(time.Millisecond))
+	for i, q := range latencyQueries {
+		b.Run(strconv.Itoa(i), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.Search(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	for _, name := range indexer.Aggregations {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := indexer.AggregateStore(ctx, s, name, indexer.Query{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// latencyQueries are TestSearchLatency's queries.
+var latencyQueries = []indexer.Query{
+	{}, {Operator: "IREN 007"}, {HyperscalerOnly: true, Sort: "mw"}, {ContractType: schemas.TypeColocation, MinMW: 100},
+	{Text: "childress"}, {AnnouncedFrom: "2025-01", AnnouncedTo: "2025-06", Sort: "announced"}, {Location: "texas", Hardware: "gb300"},
+	{MinUSDPerMWYear: 1e6, MaxUSDPerMWYear: 2e6, Sort: "usd_per_mw_year"}, {Counterparty: "Microsoft", From: 100},
+	{Text: "confirmed anthropic", Sort: "confidence", Order: "asc"},
 }

@@ -69,7 +69,7 @@ func (r *recorder) keys() []string {
 
 func openState(t *testing.T, path string) *State {
 	t.Helper()
-	st, err := OpenState(path)
+	st, err := OpenState(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

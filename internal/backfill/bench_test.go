@@ -79,7 +79,7 @@ func BenchmarkBackfillVsGzip(b *testing.B) {
 			b.Logf("file: %.1f MB compressed, %.1f MB inflated, %d deals", size/1e6, float64(inflated)/1e6, deals)
 		}
 
-		state, err := OpenState(filepath.Join(b.TempDir(), fmt.Sprintf("state-%d.db", i)))
+		state, err := OpenState(filepath.Join(b.TempDir(), fmt.Sprintf("state-%d.db", i)), nil)
 		if err != nil {
 			b.Fatal(err)
 		}

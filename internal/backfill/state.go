@@ -2,26 +2,26 @@ package backfill
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
+	"github.com/mwledger/mwledger/internal/statedb"
 )
 
-// State is what a backfill remembers across runs, in a bbolt file: where each
-// WARC file was left (a resume point) and every article published, by
-// canonical URL and by content hash. A checkpoint and the articles published
-// before it are written in one transaction.
+// State is what a backfill remembers across runs, in a state file
+// (internal/statedb: SQLite): where each WARC file was left (a resume point)
+// and every article published, by canonical URL and by content hash. A
+// checkpoint and the articles published before it are written in one
+// transaction.
 type State struct {
-	db *bolt.DB
+	db *statedb.DB
 }
 
-var (
-	bucketFiles  = []byte("files")
-	bucketURLs   = []byte("urls")
-	bucketHashes = []byte("hashes")
+const (
+	tableFiles  = "files"
+	tableURLs   = "urls"
+	tableHashes = "hashes"
 )
 
 // FileState is the resume point of one WARC file.
@@ -41,26 +41,12 @@ type FileState struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// OpenState opens (or creates) the state file. One process at a time.
-func OpenState(path string) (*State, error) {
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 5 * time.Second})
+// OpenState opens (or creates) the state file (see statedb.Open for a bbolt
+// file of an older mwledger: it is moved aside with a warning on log).
+func OpenState(path string, log *slog.Logger) (*State, error) {
+	db, err := statedb.Open(path, "backfill state", log, tableFiles, tableURLs, tableHashes)
 	if err != nil {
-		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, fmt.Errorf("opening backfill state %s: locked by another backfill", path)
-		}
-		return nil, fmt.Errorf("opening backfill state %s: %w", path, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketFiles, bucketURLs, bucketHashes} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("initialising backfill state %s: %w", path, err)
+		return nil, err
 	}
 	return &State{db: db}, nil
 }
@@ -71,13 +57,7 @@ func (s *State) Close() error { return s.db.Close() }
 // File returns the resume point of a file (by absolute path).
 func (s *State) File(path string) (FileState, bool, error) {
 	var fs FileState
-	var raw []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketFiles).Get([]byte(path)); v != nil {
-			raw = append(raw, v...)
-		}
-		return nil
-	})
+	raw, err := s.db.Get(tableFiles, path)
 	if err != nil || raw == nil {
 		return fs, false, err
 	}
@@ -90,12 +70,13 @@ func (s *State) File(path string) (FileState, bool, error) {
 // Seen says whether an article with this canonical URL or this content hash
 // was published.
 func (s *State) Seen(url, hash string) (bool, error) {
-	seen := false
-	err := s.db.View(func(tx *bolt.Tx) error {
-		seen = tx.Bucket(bucketURLs).Get([]byte(url)) != nil || tx.Bucket(bucketHashes).Get([]byte(hash)) != nil
-		return nil
-	})
-	return seen, err
+	for _, k := range [][2]string{{tableURLs, url}, {tableHashes, hash}} {
+		v, err := s.db.Get(k[0], k[1])
+		if err != nil || v != nil {
+			return v != nil, err
+		}
+	}
+	return false, nil
 }
 
 // seenKey is an article published: its canonical URL and content hash.
@@ -108,26 +89,18 @@ func (s *State) Commit(path string, fs FileState, published []seenKey) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		urls, hashes := tx.Bucket(bucketURLs), tx.Bucket(bucketHashes)
+	return s.db.Update(func(tx *statedb.Tx) error {
 		for _, k := range published {
-			if err := urls.Put([]byte(k.url), []byte(k.hash)); err != nil {
+			if err := tx.Put(tableURLs, k.url, []byte(k.hash)); err != nil {
 				return err
 			}
-			if err := hashes.Put([]byte(k.hash), []byte(k.url)); err != nil {
+			if err := tx.Put(tableHashes, k.hash, []byte(k.url)); err != nil {
 				return err
 			}
 		}
-		return tx.Bucket(bucketFiles).Put([]byte(path), v)
+		return tx.Put(tableFiles, path, v)
 	})
 }
 
 // Published returns the number of articles recorded.
-func (s *State) Published() (int, error) {
-	n := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketURLs).Stats().KeyN
-		return nil
-	})
-	return n, err
-}
+func (s *State) Published() (int, error) { return s.db.Count(tableURLs) }

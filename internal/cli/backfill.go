@@ -22,7 +22,7 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "backfill", "[--embedded [--ledger FILE]] [--state FILE] [--keywords FILE] FILE.warc.gz|DIR|GLOB...")
 	embedded := fs.Bool("embedded", false, "extract and index in this process into the embedded ledger (like mwledger run) instead of publishing to Kafka")
 	ledger := fs.String("ledger", defaultLedger(), "embedded ledger file, with --embedded (env MWLEDGER_LEDGER)")
-	state := fs.String("state", envOr("MWLEDGER_BACKFILL_STATE", ""), "backfill state file (bbolt): each WARC file's resume point and the articles published (env MWLEDGER_BACKFILL_STATE; default: beside the ledger with --embedded, else ~/.local/share/mwledger/backfill/<Kafka cluster id>.db)")
+	state := fs.String("state", envOr("MWLEDGER_BACKFILL_STATE", ""), "backfill state file (SQLite): each WARC file's resume point and the articles published (env MWLEDGER_BACKFILL_STATE; default: beside the ledger with --embedded, else ~/.local/share/mwledger/backfill/<Kafka cluster id>.db)")
 	source := fs.String("source", "warc", "source name of the published articles")
 	keywordsFile := fs.String("keywords", "", "file of prefilter keywords, one a line (# comments); default: the built-in list (README, Backfill)")
 	maxRecord := fs.Int("max-record", 10<<20, "largest WARC record (and decoded payload) read in bytes; larger ones are skipped (too_large)")
@@ -82,7 +82,7 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 	if err := os.MkdirAll(filepath.Dir(*state), 0o755); err != nil {
 		return fmt.Errorf("creating the directory of the backfill state: %w", err)
 	}
-	st, err := backfill.OpenState(*state)
+	st, err := backfill.OpenState(*state, e.log)
 	if err != nil {
 		return err
 	}

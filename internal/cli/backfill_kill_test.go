@@ -80,7 +80,7 @@ func TestBackfillSurvivesKill(t *testing.T) {
 		t.Errorf("second run:\n%s", out)
 	}
 
-	st, err := backfill.OpenState(ledger + ".backfill.db")
+	st, err := backfill.OpenState(ledger+".backfill.db", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mwledger/mwledger/crawler"
 	"github.com/mwledger/mwledger/extractor"
+	"github.com/mwledger/mwledger/internal/statedb"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
 
@@ -22,7 +23,7 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	sources := fs.String("sources", envOr("MWLEDGER_SOURCES", ""), "sources file (YAML, see sources.example.yaml) (env MWLEDGER_SOURCES)")
 	once := fs.Bool("once", false, "make one pass over the sources and exit")
 	interval := fs.Duration("interval", 15*time.Minute, "time between passes over a source that sets no interval of its own (when not --once)")
-	state := fs.String("state", envOr("MWLEDGER_CRAWL_STATE", ""), "seen-set file (bbolt) that survives restarts: what was published, with content hashes and validators (env MWLEDGER_CRAWL_STATE; default ~/.local/share/mwledger/crawl-state/<Kafka cluster id>.db, so that a new cluster starts from an empty seen-set)")
+	state := fs.String("state", envOr("MWLEDGER_CRAWL_STATE", ""), "seen-set file (SQLite) that survives restarts: what was published, with content hashes and validators (env MWLEDGER_CRAWL_STATE; default ~/.local/share/mwledger/crawl-state/<Kafka cluster id>.db, so that a new cluster starts from an empty seen-set)")
 	progress := fs.Duration("progress", 5*time.Second, "with --once, print a progress line this often (0 = only at the end)")
 	ua := fs.String("user-agent", envOr("MWLEDGER_USER_AGENT", ""), "User-Agent header (default mwledger/0.1 …)")
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout of one request")
@@ -59,7 +60,7 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	if err := os.MkdirAll(filepath.Dir(*state), 0o755); err != nil {
 		return fmt.Errorf("creating the directory of the crawl state: %w", err)
 	}
-	st, err := crawler.OpenState(*state)
+	st, err := statedb.OpenCrawlState(*state, e.log)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/fixturesite"
+	"github.com/mwledger/mwledger/internal/statedb"
 	"github.com/mwledger/mwledger/stream"
 )
 
@@ -65,7 +66,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		if err := os.MkdirAll(filepath.Dir(*state), 0o755); err != nil {
 			return fmt.Errorf("creating the directory of the crawl state: %w", err)
 		}
-		st, err := crawler.OpenState(*state)
+		st, err := statedb.OpenCrawlState(*state, e.log)
 		if err != nil {
 			return err
 		}

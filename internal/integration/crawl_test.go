@@ -21,6 +21,7 @@ import (
 	"github.com/mwledger/mwledger/fixtures"
 	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/internal/cli"
+	"github.com/mwledger/mwledger/internal/statedb"
 	"github.com/mwledger/mwledger/internal/testenv"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
@@ -146,7 +147,7 @@ func TestCrawlTestSiteToKafka(t *testing.T) {
 	}
 	state := filepath.Join(t.TempDir(), "state.db")
 	crawl := func() crawler.Stats {
-		st, err := crawler.OpenState(state)
+		st, err := statedb.OpenCrawlState(state, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,7 +262,7 @@ func restartCrawl(t *testing.T, n, feeds int) {
 	}
 
 	start := time.Now()
-	st, err := crawler.OpenState(state)
+	st, err := statedb.OpenCrawlState(state, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,15 +102,10 @@ const generationKey = "generation"
 
 // Open opens (or creates) the ledger at path.
 func Open(path string) (*Store, error) {
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("opening ledger %s: the file name must not contain ? or #", path)
-	}
-	dsn := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate", path, BusyTimeout)
-	sdb, err := sql.Open("sqlite", dsn)
+	sdb, err := OpenDB(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
 	}
-	sdb.SetMaxOpenConns(8)
 	db := &sqliteDB{db: sdb}
 	ctx := context.Background()
 	if err := db.init(ctx); err != nil {
@@ -118,6 +113,33 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("initialising ledger %s: %w", path, err)
 	}
 	return &Store{KVStore: indexer.NewKVStore(db), db: db}, nil
+}
+
+// OpenDB opens (or creates) an SQLite file as the ledger is: WAL mode
+// (readers never wait, several processes share the file), writers take turns
+// (a transaction begins immediate and waits up to BusyTimeout), synchronous
+// NORMAL. The other state files (internal/statedb) open theirs with it: this
+// package is the one that imports the SQLite driver.
+func OpenDB(path string) (*sql.DB, error) {
+	if strings.ContainsAny(path, "?#") {
+		return nil, errors.New("the file name must not contain ? or #")
+	}
+	dsn := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate", path, BusyTimeout)
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	sdb.SetMaxOpenConns(8)
+	var mode string
+	if err := sdb.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		sdb.Close()
+		return nil, fmt.Errorf("journal mode is %s, not wal", mode)
+	}
+	return sdb, nil
 }
 
 // Close closes the file.
@@ -134,13 +156,6 @@ type sqliteDB struct {
 }
 
 func (db *sqliteDB) init(ctx context.Context) error {
-	var mode string
-	if err := db.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return err
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("journal mode is %s, not wal", mode)
-	}
 	// The tables first, committed: statements are prepared on any connection.
 	for _, tb := range sqliteTables {
 		if _, err := db.db.ExecContext(ctx, tb.create()); err != nil {
