@@ -250,6 +250,8 @@ cluster_up() {
     KAFKA_STATE=$C_STATE/kafka-tools
     write_kafka_config # the log4j files the brokers and the tools use
     C_CLUSTER_ID=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    # (one id in 64 starts with "-", which the storage tool reads as an option)
+    [[ $C_CLUSTER_ID == -* ]] && C_CLUSTER_ID="A${C_CLUSTER_ID:1}"
     echo "$C_CLUSTER_ID" >"$C_STATE/cluster-id"
     trap 'cluster_down; exit 1' ERR
     trap 'cluster_down; exit 130' INT TERM

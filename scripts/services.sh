@@ -356,6 +356,8 @@ start_kafka() {
     local cluster_id
     # a KRaft cluster id is 16 random bytes, base64url without padding
     cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    # (one id in 64 starts with "-", which the storage tool reads as an option)
+    [[ $cluster_id == -* ]] && cluster_id="A${cluster_id:1}"
     if [[ -f $KAFKA_STATE/data/meta.properties ]]; then
         echo "reusing the formatted log dir $KAFKA_STATE/data (MWLEDGER_KEEP_DATA=1)" >>"$KAFKA_LOG"
     elif ! kafka_java kafka.tools.StorageTool format \
