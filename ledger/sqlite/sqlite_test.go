@@ -84,7 +84,7 @@ func TestSQLiteSharedByTwoHandles(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		werr = writeBatches(ctx, w, recs, 5*time.Millisecond)
+		werr = writeBatches(ctx, w, recs, 25*time.Millisecond) // 16 batches over ≥ 0.4 s: time for several searches even on a loaded machine
 	}()
 	last, searches, reviews := 0, 0, 0
 	var slowest time.Duration
