@@ -7,6 +7,24 @@ import (
 	"github.com/mwledger/mwledger/schemas"
 )
 
+// The companies of the sample records, named, ticked and flagged as
+// extractor/data/entities.yaml has them (TestSampleCompaniesMatchTheGazetteer).
+var (
+	sampleOperators = []struct{ name, ticker string }{
+		{"IREN", "IREN"}, {"Hut 8", "HUT"}, {"Applied Digital", "APLD"}, {"Cipher Mining", "CIFR"},
+		{"TeraWulf", "WULF"}, {"Galaxy Digital", "GLXY"}, {"Core Scientific", "CORZ"}, {"Riot Platforms", "RIOT"},
+		{"Bitdeer", "BTDR"}, {"MARA Holdings", "MARA"}, {"CleanSpark", "CLSK"}, {"Bitfarms", "KEEL"}, {"HIVE Digital", "HIVE"},
+	}
+	sampleCounterparties = []struct {
+		name  string
+		hyper bool
+	}{
+		{"Microsoft", true}, {"Amazon", true}, {"Google", true}, {"Meta", true}, {"Oracle", true},
+		{"NVIDIA", true}, {"AMD", false}, {"CoreWeave", false}, {"Fluidstack", false}, {"Anthropic", false}, {"Core42", false},
+		{"", true}, // undisclosed hyperscaler
+	}
+)
+
 // SampleContracts generates n plausible contract records (deterministic for a
 // seed) for tests, demos and latency measurements: varied operators,
 // counterparties (some undisclosed), types, figures, dates, locations and
@@ -14,19 +32,7 @@ import (
 // URLs carry prefix, so several runs can share a store.
 func SampleContracts(prefix string, n int, seed uint64) []schemas.Contract {
 	r := rand.New(rand.NewPCG(seed, 0x6d776c))
-	ops := []struct{ name, ticker string }{
-		{"IREN", "IREN"}, {"Hut 8", "HUT"}, {"Applied Digital", "APLD"}, {"Cipher Mining", "CIFR"},
-		{"TeraWulf", "WULF"}, {"Galaxy", "GLXY"}, {"Core Scientific", "CORZ"}, {"Riot", "RIOT"},
-		{"Bitdeer", "BTDR"}, {"MARA", "MARA"}, {"CleanSpark", "CLSK"}, {"Bitfarms", "BITF"}, {"HIVE", "HIVE"},
-	}
-	cps := []struct {
-		name  string
-		hyper bool
-	}{
-		{"Microsoft", true}, {"Amazon", true}, {"Google", true}, {"Meta", true}, {"Oracle", true},
-		{"NVIDIA", false}, {"AMD", false}, {"CoreWeave", false}, {"Fluidstack", false}, {"Anthropic", false}, {"Core42", false},
-		{"", true}, // undisclosed hyperscaler
-	}
+	ops, cps := sampleOperators, sampleCounterparties
 	types := []string{schemas.TypeColocation, schemas.TypeBareMetal, schemas.TypeCloudServices, schemas.TypeUnknown}
 	places := []string{"Childress, Texas", "Abilene, Texas", "Ellendale, North Dakota", "Lake Mariner, New York", "Denton, Texas", "Sweetwater, Texas", "Quebec, Canada"}
 	hw := []string{"GB300", "GB200 NVL72", "B200", "H100", "MI355X"}
