@@ -34,6 +34,11 @@ func roleOf(lower string, m Mention) partyRole {
 	// a guarantee it gives.
 	after := reGuaranteedThing.ReplaceAllString(firstBytes(lower[m.End:], 200), " secured $1")
 	tb := strings.TrimRight(lastRunes(before, 24), " ")
+	// "agreed to backstop Fluidstack's lease payments": the object of the
+	// backing is the one backed, not the guarantor
+	if hasAnySuffix(tb, []string{" backstop", " backstops", " guarantee", " guarantees", " back", " backs", " support", " supports", " backstopping", " guaranteeing"}) {
+		return roleCounterparty
+	}
 	for _, w := range guarantorBefore {
 		if strings.HasSuffix(tb, w) || strings.HasSuffix(tb, w+" the") {
 			return roleGuarantor

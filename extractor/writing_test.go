@@ -427,3 +427,19 @@ func TestHeadlineTotalsAndLabels(t *testing.T) {
 		t.Fatalf("got %d records, want Oracle–OpenAI at $200 billion only", len(cs))
 	}
 }
+
+// TestTheBackedIsNoGuarantor: "Google has agreed to backstop Fluidstack's
+// lease payments" makes Google the guarantor and leaves Fluidstack the tenant.
+func TestTheBackedIsNoGuarantor(t *testing.T) {
+	x, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := onlyRecord(t, x, "<h1>Cipher Mining's 120 MW Fluidstack lease: Google on the hook</h1>"+
+		"<p>Quick take: Cipher Mining has its second AI tenant.</p>"+
+		"<p>The deal with Fluidstack is a 12-year lease covering 120 MW, worth about $3 billion over the base term.</p>"+
+		"<p>Google has agreed to backstop Fluidstack's lease payments — the credit support that lenders wanted before they would lend.</p>")
+	if c.Operator.Name != "Cipher Mining" || c.Counterparty.Label() != "Fluidstack" || c.Guarantor == nil || c.Guarantor.Name != "Google" {
+		t.Errorf("%s–%s guarantor %+v", c.Operator.Name, c.Counterparty.Label(), c.Guarantor)
+	}
+}
