@@ -697,7 +697,8 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 	conf := 0.9
 	if d.date != "" {
 		c.AnnouncedOn = &d.date
-	} else if p.Published != "" && anyWord(text, []string{"today", "on monday", "on tuesday", "on wednesday", "on thursday", "on friday"}) {
+	} else if p.Published != "" && (anyWord(text, []string{"today", "on monday", "on tuesday", "on wednesday", "on thursday", "on friday", "this morning", "earlier today",
+		"said monday", "said tuesday", "said wednesday", "said thursday", "said friday", "announced monday", "announced tuesday", "announced wednesday", "announced thursday", "announced friday"})) {
 		// A deal the page reports as news of the day is announced on the
 		// page's date; a weekday with no date resolves to it too.
 		c.AnnouncedOn = strPtr(p.Published)
