@@ -137,7 +137,7 @@ func findOpenNames(ss []*sent, g *Gazetteer) *openNames {
 			}
 			// "662 MW of North American AI power": the run qualifies the noun
 			// after it
-			if f := strings.Fields(strings.ToLower(firstBytes(s.Text[r.end:], 30))); len(f) > 0 && modifiedNouns[strings.Trim(f[0], ",.;:")] {
+			if f := strings.Fields(strings.ToLower(firstBytes(s.Text[r.end:], 30))); len(f) > 0 && lex().qualified[strings.Trim(f[0], ",.;:")] {
 				continue
 			}
 			intro := endsWithWord(before, lx.NameIntro)
@@ -332,12 +332,6 @@ func spacelessRune(r rune) bool {
 	return r >= 0x2E80 && (isCJKRune(r) || unicode.Is(unicode.Hangul, r) || r >= 0x3000 && r <= 0x303F || r >= 0xFF00 && r <= 0xFFEF)
 }
 
-// modifiedNouns follow a capitalised run that qualifies them rather than
-// names a company ("AI power", "Digital Infrastructure sector").
-var modifiedNouns = map[string]bool{"power": true, "capacity": true, "demand": true, "market": true, "markets": true, "sector": true, "industry": true,
-	"boom": true, "workloads": true, "workload": true, "chips": true, "companies": true, "firms": true, "miners": true, "developers": true,
-	"operators": true, "players": true, "stocks": true, "peers": true, "projects": true, "assets": true, "race": true, "spending": true}
-
 // introNoun returns the noun that introduces a company name when w is one,
 // also as the last part of a compound ("AI-lab", "KI-Entwickler").
 func introNoun(w string) string {
@@ -410,14 +404,6 @@ func describesNext(after string) bool {
 	return false
 }
 
-// koreanSuffixes end Korean company names as "Data", "Labs" or "Cloud" end
-// English ones ("별무리데이터", "한울랩스").
-var koreanSuffixes = []string{"데이터", "랩스", "랩", "클라우드", "컴퓨트", "컴퓨팅", "에너지", "디지털", "인프라", "테크", "테크놀로지", "파워", "데이터센터", "네트웍스", "시스템즈", "홀딩스", "그룹", "전자", "통신"}
-
-// koreanParticles follow a Korean noun: topic, subject, object, "to",
-// "from", "with", "of".
-var koreanParticles = []string{"으로부터", "로부터", "에게서", "에게", "에서", "과의", "와의", "으로", "는", "은", "이", "가", "을", "를", "에", "와", "과", "의", "로", "도", "만"}
-
 // findHangulNames finds Korean company names the gazetteer does not know: a
 // word of Hangul that, without its particle, ends in a corporate word after
 // at least two syllables of its own.
@@ -428,13 +414,13 @@ func (on *openNames) findHangulNames(ss []*sent, g *Gazetteer) {
 		}
 		for _, w := range strings.Fields(s.Text) {
 			w = strings.TrimFunc(w, func(r rune) bool { return !unicode.Is(unicode.Hangul, r) })
-			for _, p := range koreanParticles {
+			for _, p := range lex().KoreanParticles {
 				if t := strings.TrimSuffix(w, p); t != w && utf8.RuneCountInString(t) >= 3 {
 					w = t
 					break
 				}
 			}
-			for _, suf := range koreanSuffixes {
+			for _, suf := range lex().KoreanEndings {
 				if strings.HasSuffix(w, suf) && utf8.RuneCountInString(w)-utf8.RuneCountInString(suf) >= 2 {
 					if on.byKey[w] == nil && g.Lookup(w) == nil {
 						on.byKey[w] = &Entity{Name: w}

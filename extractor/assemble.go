@@ -522,7 +522,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 	// A deal the sentence dates in the past ("signed its first 40 MW lease
 	// last October", "지난해 10월 … 첫 임대 계약"): a recap gives its own
 	// figures; the ones around it are the new deal's.
-	if anyWord(ss[k].lower, pastDealCues) && !single {
+	if anyWord(ss[k].lower, lex().PastDealCues) && !single {
 		lo, hi = k, k
 	}
 	// Stop at a sentence that names another deal.
@@ -1147,10 +1147,6 @@ func splitByAmount(s *sent, fs []*frame) []*frame {
 	}
 	return out
 }
-
-// pastDealCues date a deal before the one a page reports.
-var pastDealCues = []string{"last year", "a year ago", "had signed", "previously signed", "signed previously", "had agreed",
-	"지난해", "작년", "첫 임대", "첫 계약", "昨年", "去年", "此前签", "此前簽", "先前", "以前に"}
 
 // priorCues mark deals made before the one a page reports.
 var priorCues = []string{"prior", "previous", "earlier", "original", "initial lease", "initial agreement", "initial contract", "builds upon", "builds on", "adds to", "first agreement", "first contract", "first deal", "previos", "previo", "anteriores", "anterior", "premier accord", "premier contrat", "précédent", "précédents", "précédemment",

@@ -38,13 +38,17 @@ type Lexicon struct {
 	CorporateSuffixes   []string `yaml:"corporate_suffixes"`
 	LegalSuffixes       []string `yaml:"legal_suffixes"`
 	NameStop            []string `yaml:"name_stop"`
+	QualifiedNouns      []string `yaml:"qualified_nouns"`
+	PastDealCues        []string `yaml:"past_deal_cues"`
+	KoreanEndings       []string `yaml:"korean_company_endings"`
+	KoreanParticles     []string `yaml:"korean_particles"`
 	Examples            []struct {
 		List  string `yaml:"list"`
 		Text  string `yaml:"text"`
 		Match string `yaml:"match"`
 	} `yaml:"examples"`
 
-	stop, suffix, legal, intro map[string]bool
+	stop, suffix, legal, intro, qualified map[string]bool
 }
 
 // Lists returns the word lists by their names in the file.
@@ -55,6 +59,7 @@ func (l *Lexicon) Lists() map[string][]string {
 		"hedge_words": l.HedgeWords, "signed_words": l.SignedWords, "non_binding": l.NonBinding, "total_words": l.TotalWords, "accumulation_words": l.AccumulationWords,
 		"mw_reject": l.MWReject, "mw_soft": l.MWSoft, "site_nouns": l.SiteNouns, "built_for": l.BuiltFor, "it_load": l.ITLoad, "name_intro": l.NameIntro, "name_intro_other": l.NameIntroOther,
 		"corporate_suffixes": l.CorporateSuffixes, "legal_suffixes": l.LegalSuffixes, "name_stop": l.NameStop,
+		"qualified_nouns": l.QualifiedNouns, "past_deal_cues": l.PastDealCues, "korean_company_endings": l.KoreanEndings, "korean_particles": l.KoreanParticles,
 	}
 }
 
@@ -102,6 +107,7 @@ func LoadLexicon(data []byte) (*Lexicon, error) {
 		return m
 	}
 	l.stop, l.suffix, l.legal, l.intro = set(l.NameStop), set(l.CorporateSuffixes), set(l.LegalSuffixes), set(append(slices.Clone(l.NameIntro), l.NameIntroOther...))
+	l.qualified = set(l.QualifiedNouns)
 	return &l, nil
 }
 
