@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -177,4 +178,98 @@ func TestCommitAfterRebalance(t *testing.T) {
 	waitLagZero(t, ctx, cfg, group, topic, 20*time.Second)
 	stop()
 	wg.Wait()
+}
+
+// TestGroupChurn runs two or three consumers of one group over a backlog,
+// started together or a little apart, one of them leaving half-way in some
+// rounds, each batch of up to 2000 taking a while (as the indexer's do):
+// every round, every message is handled and the group's lag reaches 0.
+// Before the Consumer dropped the commits of ended generations, 1 of 18
+// rounds where the second started 0.3 s after the first kept a lag (21
+// records of one partition), as the indexer scale-out bench did once in 20
+// runs; TestCommitAfterRebalance makes that happen every time.
+func TestGroupChurn(t *testing.T) {
+	rounds, n := 8, 3000
+	if testing.Short() {
+		rounds = 2
+	}
+	cfg := Config{Brokers: []string{testenv.Kafka(t)}}
+	for round := range rounds {
+		t.Run(fmt.Sprint(round), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			topic := groupTopic(t, ctx, cfg, n)
+			group := topic + "-group"
+			var mu sync.Mutex
+			seen := map[string]bool{}
+			handle := func(ctx context.Context, batch []stream.Message) ([]stream.Message, []error, error) {
+				mu.Lock()
+				for _, m := range batch {
+					seen[string(m.Key)] = true
+				}
+				mu.Unlock()
+				// From 0.1 to 2 s a batch: a batch held longer than a
+				// rebalance takes is committed after it.
+				if err := stream.Sleep(ctx, time.Duration(100+rand.IntN(1900))*time.Millisecond); err != nil {
+					return nil, nil, err
+				}
+				return nil, make([]error, len(batch)), nil
+			}
+			runCtx, stop := context.WithCancel(ctx)
+			defer stop()
+			var wg sync.WaitGroup
+			start := func(name string, after time.Duration, leaveAfter time.Duration) {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if stream.Sleep(runCtx, after) != nil {
+						return
+					}
+					c, err := NewConsumer(cfg, group, topic)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer c.Close()
+					rctx := runCtx
+					if leaveAfter > 0 {
+						var cancel context.CancelFunc
+						rctx, cancel = context.WithTimeout(runCtx, leaveAfter)
+						defer cancel()
+					}
+					_, err = stream.Run(rctx, c, discard{}, stream.RunnerConfig{Stage: name, BatchSize: 2000}, handle)
+					if err != nil && rctx.Err() == nil {
+						t.Errorf("%s: %v", name, err)
+					}
+				}()
+			}
+			// The second 0.3 s after the first (as the bench's two
+			// indexers start, one joining while the other holds its first
+			// batch); a third joining while the first leaves; both
+			// together; the second 1.5 s after.
+			switch round % 4 {
+			case 0:
+				start("a", 0, 0)
+				start("b", 300*time.Millisecond, 0)
+			case 1:
+				start("a", 0, 1500*time.Millisecond)
+				start("b", 500*time.Millisecond, 0)
+				start("c", time.Second, 0)
+			case 2:
+				start("a", 0, 0)
+				start("b", 0, 0)
+			case 3:
+				start("a", 0, 0)
+				start("b", 1500*time.Millisecond, 0)
+			}
+			waitLagZero(t, ctx, cfg, group, topic, 20*time.Second)
+			stop()
+			wg.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			if len(seen) != n {
+				t.Errorf("%d of %d messages handled", len(seen), n)
+			}
+		})
+	}
 }
