@@ -83,6 +83,9 @@ func groupLag(ctx context.Context, cfg Config, group, topic string) (map[int]int
 		}
 		end[po.Partition] = po.LastOffset
 	}
+	if len(end) != len(parts) || len(committed.Topics[topic]) != len(parts) {
+		return nil, fmt.Errorf("end offsets of %d partitions, committed offsets of %d, want %d", len(end), len(committed.Topics[topic]), len(parts))
+	}
 	lag := map[int]int64{}
 	for _, po := range committed.Topics[topic] {
 		if po.Error != nil {

@@ -254,20 +254,27 @@ func NewConsumer(cfg Config, group, topic string) (*Consumer, error) {
 // last one has stopped.
 func (c *Consumer) run(ctx context.Context) {
 	defer close(c.done)
+	failed := 0
 	for {
 		gen, err := c.cg.Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, kafkago.ErrGroupClosed) {
 				return
 			}
-			// kafka-go tries again by itself (after JoinGroupBackoff);
-			// the stage hears of it, as from a partition that fails.
-			select {
-			case c.items <- item{err: fmt.Errorf("joining the consumer group: %w", err)}:
-			default:
+			// kafka-go tries again by itself (after JoinGroupBackoff,
+			// or when the coordinator says so). As its group Reader did,
+			// the stage hears of every third failure in a row, as of a
+			// partition that fails: a coordinator that is not ready yet
+			// after a restart is not worth a warning.
+			if failed++; failed%3 == 0 {
+				select {
+				case c.items <- item{err: fmt.Errorf("joining the consumer group: %w", err)}:
+				default:
+				}
 			}
 			continue
 		}
+		failed = 0
 		c.mu.Lock()
 		c.gen, c.lag = gen, map[int]int64{}
 		c.mu.Unlock()
