@@ -18,8 +18,9 @@ type Message struct {
 	// consumer lag of metrics comes from it.
 	HighWaterMark int64
 
-	// Raw is the transport's own message, kept for its Commit (a kafka-go
-	// message for stream/kafka); stages never look at it.
+	// Raw is the transport's own message, kept for its Commit (for
+	// stream/kafka, a kafka-go message and the consumer group generation it
+	// was fetched in); stages never look at it.
 	Raw any
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
@@ -170,11 +172,47 @@ func kafkaHeaders(h map[string]string) []kafkago.Header {
 }
 
 // Consumer reads one topic in a consumer group and commits explicitly.
+//
+// It joins the group with kafka-go's ConsumerGroup and reads each partition
+// of a generation (one assignment of the group's partitions to its members)
+// with a partition reader, rather than through a group Reader: that one
+// commits the messages of an ended generation with the id of the next, so
+// that a batch fetched before a rebalance and committed after it moves the
+// new owner's committed offsets back, and the group keeps that lag for ever
+// once the owner has read to the end (segmentio/kafka-go#1308). Here a
+// message carries its generation, and Commit leaves out those of a
+// generation that ended: the partition's owner in the new one reads them
+// again from the group's committed offset (at-least-once).
 type Consumer struct {
-	r *kafkago.Reader
+	cfg    Config
+	dialer *kafkago.Dialer
+	topic  string
+	cg     *kafkago.ConsumerGroup
+	// items brings the messages and errors of every partition reader.
+	items  chan item
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu  sync.Mutex
+	gen *kafkago.Generation // the latest generation; nil before the first
+	lag map[int]int64       // per partition of gen, as last fetched
 }
 
 var _ stream.Consumer = (*Consumer)(nil)
+
+// item is a message or an error of a partition reader of generation gen
+// (nil: an error joining the group).
+type item struct {
+	msg kafkago.Message
+	err error
+	gen *kafkago.Generation
+}
+
+// delivery is a fetched message's stream.Message.Raw.
+type delivery struct {
+	msg kafkago.Message
+	gen *kafkago.Generation
+}
 
 // NewConsumer joins group on topic. New groups start at the earliest offset.
 func NewConsumer(cfg Config, group, topic string) (*Consumer, error) {
@@ -189,66 +227,180 @@ func NewConsumer(cfg Config, group, topic string) (*Consumer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := kafkago.NewReader(kafkago.ReaderConfig{
-		Brokers:        cfg.Brokers,
-		GroupID:        group,
-		Topic:          topic,
-		Dialer:         dialer,
-		MinBytes:       1,
-		MaxBytes:       int(cfg.MaxMessageBytes) * 2,
-		MaxWait:        100 * time.Millisecond,
-		StartOffset:    kafkago.FirstOffset,
-		CommitInterval: 0, // synchronous commits: errors are returned, not hidden
+	cg, err := kafkago.NewConsumerGroup(kafkago.ConsumerGroupConfig{
+		ID:          group,
+		Brokers:     cfg.Brokers,
+		Dialer:      dialer,
+		Topics:      []string{topic},
+		StartOffset: kafkago.FirstOffset,
 		// Rebalance quickly when an instance dies so that another picks its partitions up.
 		HeartbeatInterval: time.Second,
 		SessionTimeout:    10 * time.Second,
 		RebalanceTimeout:  10 * time.Second,
 		JoinGroupBackoff:  500 * time.Millisecond,
 	})
-	return &Consumer{r: r}, nil
+	if err != nil {
+		return nil, fmt.Errorf("kafka consumer: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Consumer{cfg: cfg, dialer: dialer, topic: topic, cg: cg, items: make(chan item, 100), cancel: cancel, done: make(chan struct{})}
+	go c.run(ctx)
+	return c, nil
+}
+
+// run follows the group from generation to generation: kafka-go joins,
+// heartbeats and ends a generation (a member joins or leaves, the
+// coordinator moves) and starts the next only once every reader of the
+// last one has stopped.
+func (c *Consumer) run(ctx context.Context) {
+	defer close(c.done)
+	failed := 0
+	for {
+		gen, err := c.cg.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, kafkago.ErrGroupClosed) {
+				return
+			}
+			// kafka-go tries again by itself (after JoinGroupBackoff,
+			// or when the coordinator says so). As its group Reader did,
+			// the stage hears of every third failure in a row, as of a
+			// partition that fails: a coordinator that is not ready yet
+			// after a restart is not worth a warning.
+			if failed++; failed%3 == 0 {
+				select {
+				case c.items <- item{err: fmt.Errorf("joining the consumer group: %w", err)}:
+				default:
+				}
+			}
+			continue
+		}
+		failed = 0
+		c.mu.Lock()
+		c.gen, c.lag = gen, map[int]int64{}
+		c.mu.Unlock()
+		for _, pa := range gen.Assignments[c.topic] {
+			gen.Start(func(gctx context.Context) { c.readPartition(gctx, gen, pa) })
+		}
+	}
+}
+
+// readPartition reads one partition of gen from the group's committed
+// offset until the generation ends. kafka-go's partition reader retries by
+// itself (a broker gone, a leader moving) and, from its third failed
+// attempt on, passes each failure on: see fetchPastQueuedErrors.
+func (c *Consumer) readPartition(ctx context.Context, gen *kafkago.Generation, pa kafkago.PartitionAssignment) {
+	r := kafkago.NewReader(kafkago.ReaderConfig{
+		Brokers:   c.cfg.Brokers,
+		Topic:     c.topic,
+		Partition: pa.ID,
+		Dialer:    c.dialer,
+		MinBytes:  1,
+		MaxBytes:  int(c.cfg.MaxMessageBytes) * 2,
+		MaxWait:   100 * time.Millisecond,
+		// A group reader queued at most 100 messages of all its
+		// partitions; the partitions' queues and items together hold a
+		// few hundred at most.
+		QueueCapacity: 32,
+	})
+	defer r.Close()
+	if err := r.SetOffset(pa.Offset); err != nil {
+		select {
+		case c.items <- item{err: fmt.Errorf("partition %d at offset %d: %w", pa.ID, pa.Offset, err), gen: gen}:
+		case <-ctx.Done():
+		}
+		<-ctx.Done() // a reader that returns ends the generation
+		return
+	}
+	for {
+		m, err := r.FetchMessage(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			err = fmt.Errorf("partition %d: %w", pa.ID, err)
+		}
+		select {
+		case c.items <- item{msg: m, err: err, gen: gen}:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // Fetch returns the next message without committing it.
 //
-// A failed fetch is one failure, however many kafka-go queued: see
-// fetchPastQueuedErrors.
+// A failed fetch is one failure, however many the partition readers queued:
+// see fetchPastQueuedErrors.
 func (c *Consumer) Fetch(ctx context.Context) (stream.Message, error) {
-	m, err := fetchPastQueuedErrors(ctx, readerQueue{c.r})
+	d, err := fetchPastQueuedErrors(ctx, itemQueue{c})
 	if err != nil {
 		return stream.Message{}, err
 	}
+	m := d.msg
 	h := map[string]string{}
 	for _, kh := range m.Headers {
 		h[kh.Key] = string(kh.Value)
 	}
-	return stream.Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Partition: m.Partition, Offset: m.Offset, Headers: h, HighWaterMark: m.HighWaterMark, Raw: m}, nil
+	return stream.Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Partition: m.Partition, Offset: m.Offset, Headers: h, HighWaterMark: m.HighWaterMark, Raw: d}, nil
 }
 
-// queuedReader is what fetchPastQueuedErrors needs of a kafka-go Reader.
-type queuedReader interface {
-	FetchMessage(ctx context.Context) (kafkago.Message, error)
-	// Queued is the number of messages and errors waiting in the reader.
+// current is the latest generation.
+func (c *Consumer) current() *kafkago.Generation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// itemQueue is the consumer's queue of messages and errors as a queuedReader.
+type itemQueue struct{ c *Consumer }
+
+// FetchMessage returns the next message or error of the latest generation:
+// those of an ended generation are dropped (their partitions are read
+// again, by whichever member holds them now).
+func (q itemQueue) FetchMessage(ctx context.Context) (delivery, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return delivery{}, ctx.Err()
+		case <-q.c.done:
+			return delivery{}, io.ErrClosedPipe
+		case it := <-q.c.items:
+			q.c.mu.Lock()
+			stale := it.gen != nil && it.gen != q.c.gen
+			if !stale && it.err == nil {
+				q.c.lag[it.msg.Partition] = max(it.msg.HighWaterMark-it.msg.Offset-1, 0)
+			}
+			q.c.mu.Unlock()
+			if stale {
+				continue
+			}
+			return delivery{msg: it.msg, gen: it.gen}, it.err
+		}
+	}
+}
+
+func (q itemQueue) Queued() int { return len(q.c.items) }
+
+// queuedReader is what fetchPastQueuedErrors needs of a queue of messages
+// and errors.
+type queuedReader[M any] interface {
+	FetchMessage(ctx context.Context) (M, error)
+	// Queued is the number of messages and errors waiting in the queue.
 	Queued() int
 }
 
-type readerQueue struct{ *kafkago.Reader }
-
-// Queued reads the reader's stats, which also zeroes its counters (dials,
-// fetches, ...): nothing here reads them; Lag is a gauge.
-func (r readerQueue) Queued() int { return int(r.Stats().QueueLength) }
-
 // fetchPastQueuedErrors is FetchMessage, except that an error comes with the
 // errors queued behind it, and a message queued behind them is returned
-// instead. In a consumer group, kafka-go reads each partition in a goroutine
-// that retries by itself (a broker gone, a leader moving: it looks the leader
-// up again, at most a second apart) and, from its third failed attempt on,
-// queues each failure in the channel the messages come through, to be
-// returned by FetchMessage one at a time, in order. A stage that backs off
-// after a failed fetch then waited once for every failure queued while the
-// broker was down, long after the partition was read again: 14 failures
-// queued during the 8 s before a killed broker's partitions moved cost 65 s
-// (issue 16). The failures skipped are counted in the error returned.
-func fetchPastQueuedErrors(ctx context.Context, r queuedReader) (kafkago.Message, error) {
+// instead. kafka-go's partition reader retries by itself (a broker gone, a
+// leader moving: it looks the leader up again, at most a second apart) and,
+// from its third failed attempt on, queues each failure in the channel the
+// messages come through, to be returned one at a time, in order. A stage
+// that backs off after a failed fetch then waited once for every failure
+// queued while the broker was down, long after the partition was read
+// again: 14 failures queued during the 8 s before a killed broker's
+// partitions moved cost 65 s (issue 16). The failures skipped are counted
+// in the error returned.
+func fetchPastQueuedErrors[M any](ctx context.Context, r queuedReader[M]) (M, error) {
 	m, err := r.FetchMessage(ctx)
 	skipped := 0
 	for err != nil && ctx.Err() == nil && r.Queued() > 0 {
@@ -268,29 +420,56 @@ func fetchPastQueuedErrors(ctx context.Context, r queuedReader) (kafkago.Message
 	return m, err
 }
 
-// Commit commits the offsets of msgs.
+// Commit commits the offsets of msgs, leaving out those fetched in a
+// generation of the group that has ended: their partitions may be another
+// member's now, and that member may have committed past them. A commit that
+// fails because the generation ends meanwhile (the broker refuses its id)
+// returns the error; tried again, it leaves them out as well.
 func (c *Consumer) Commit(ctx context.Context, msgs ...stream.Message) error {
-	km := make([]kafkago.Message, 0, len(msgs))
+	gen := c.current()
+	offsets := map[int]int64{}
 	for _, m := range msgs {
-		if r, ok := m.Raw.(kafkago.Message); ok {
-			km = append(km, r)
+		d, ok := m.Raw.(delivery)
+		if !ok || d.gen == nil || d.gen != gen {
+			continue
 		}
+		offsets[d.msg.Partition] = max(offsets[d.msg.Partition], d.msg.Offset+1)
 	}
-	if len(km) == 0 {
+	if len(offsets) == 0 {
 		return nil
 	}
-	if err := c.r.CommitMessages(ctx, km...); err != nil {
-		return fmt.Errorf("committing %d offset(s): %w", len(km), err)
+	done := make(chan error, 1)
+	go func() { done <- gen.CommitOffsets(map[string]map[int]int64{c.topic: offsets}) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("committing %d partition offset(s) in generation %d: %w", len(offsets), gen.ID, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return nil
 }
 
 // Lag is the number of messages behind the end of the partitions this
-// consumer holds, as last seen by the reader.
-func (c *Consumer) Lag() int64 { return c.r.Stats().Lag }
+// consumer holds, as last seen when fetching.
+func (c *Consumer) Lag() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n int64
+	for _, l := range c.lag {
+		n += l
+	}
+	return n
+}
 
 // Close leaves the group.
-func (c *Consumer) Close() error { return c.r.Close() }
+func (c *Consumer) Close() error {
+	c.cancel()
+	err := c.cg.Close()
+	<-c.done
+	return err
+}
 
 // TopicSpec describes a topic EnsureTopics creates.
 type TopicSpec struct {

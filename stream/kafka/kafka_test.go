@@ -71,7 +71,7 @@ func TestFetchPastQueuedErrors(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			q := &fakeQueue{items: tt.items}
-			got, err := fetchPastQueuedErrors(ctx, q)
+			got, err := fetchPastQueuedErrors[kafkago.Message](ctx, q)
 			if (err == nil) != (tt.errContains == "") || (err != nil && !contains(err.Error(), tt.errContains)) {
 				t.Fatalf("err = %v, want one containing %q", err, tt.errContains)
 			}
