@@ -106,7 +106,7 @@ func roleScores(s *sent, i int) (prov, cust float64) {
 			prev := lastRunes(strings.TrimSuffix(strings.TrimRight(before, " "), w), 30)
 			// ("a $23 billion commitment to Nscale": English "to" after other
 			// deal words leads to the provider.)
-			if anyWord(prev, []string{"mw", "gw", "megawatts", "capacity", "lease", "leased", "leasing", "space", "gpus", "compute", "services", "contract", "agreement", "deal", "provide", "deliver", "supply", "sell", "sold", "rent", "host", "campus", "halls", "space", "site", "building"}) ||
+			if anyWord(prev, []string{"mw", "gw", "megawatts", "capacity", "lease", "leased", "leasing", "space", "gpus", "compute", "services", "contract", "agreement", "deal", "provide", "deliver", "supply", "sell", "sold", "rent", "host", "campus", "halls", "site", "building"}) ||
 				w != "to" && w != "for" && (anyWord(prev, lx.ProviderVerbs) || hasDealWord(prev)) {
 				cust += 2
 			}
@@ -168,7 +168,7 @@ func tierOf(p pmention) float64 {
 			suf  []string
 			tier float64
 		}{{[]string{"랩스", "랩"}, 0.5}, {[]string{"데이터센터", "데이터", "인프라", "에너지", "파워"}, 3}, {[]string{"클라우드", "컴퓨트", "컴퓨팅"}, 2}} {
-			if hasAnySuffix(p.e.Name, k.suf) && !strings.Contains(p.e.Name, " ") && unicode.Is(unicode.Hangul, []rune(p.e.Name)[0]) {
+			if p.e.Name != "" && hasAnySuffix(p.e.Name, k.suf) && !strings.Contains(p.e.Name, " ") && unicode.Is(unicode.Hangul, []rune(p.e.Name)[0]) {
 				return k.tier
 			}
 		}
