@@ -56,9 +56,10 @@ func (a *analysis) addFigures(decimalComma bool) {
 }
 
 // reSplitDecimal is a decimal figure broken by a stray space after its
-// separator ("$4. 2 billion", "2, 35 milliards"): one or two digits, then a
-// scale word or a unit.
-var reSplitDecimal = regexp.MustCompile(`(?i)\d[.,] \d{1,2}\s?(?:billion|million|bn|milliards?|milliarden?|miliardi|milioni|millones|mil millones|bilhões|milhões|miljard|miljoen|milliarder|millioner|mrd|mio|gw|mw)\b`)
+// separator ("$4. 2 billion", "2, 35 milliards"): a one- or two-digit whole
+// part (so "by 2027, 15 MW" stays two numbers), one or two digits after it,
+// then a scale word or a unit.
+var reSplitDecimal = regexp.MustCompile(`(?i)(?:^|[^\d.,])\d{1,2}([.,]) (\d{1,2})\s?(?:billion|million|bn|milliards?|milliarden?|miliardi|milioni|millones|mil millones|bilhões|milhões|miljard|miljoen|milliarder|millioner|mrd|mio|gw|mw)\b`)
 
 // closeSplitDecimals joins such a figure, keeping every byte offset: the
 // space moves behind the digits ("2,35  milliards").
@@ -66,17 +67,13 @@ func closeSplitDecimals(s string) string {
 	if !strings.Contains(s, ". ") && !strings.Contains(s, ", ") {
 		return s
 	}
-	locs := reSplitDecimal.FindAllStringIndex(s, -1)
+	locs := reSplitDecimal.FindAllStringSubmatchIndex(s, -1)
 	if locs == nil {
 		return s
 	}
 	b := []byte(s)
 	for _, l := range locs {
-		i := l[0] + 2 // the space after the separator
-		j := i + 1
-		for j < len(b) && isDigit(b[j]) {
-			j++
-		}
+		i, j := l[3], l[5] // the space after the separator; the end of the fraction digits
 		copy(b[i:j-1], b[i+1:j])
 		b[j-1] = ' '
 	}

@@ -443,3 +443,20 @@ func TestTheBackedIsNoGuarantor(t *testing.T) {
 		t.Errorf("%s–%s guarantor %+v", c.Operator.Name, c.Counterparty.Label(), c.Guarantor)
 	}
 }
+
+// TestYearBeforeAFigureIsNoDecimal: "by 2027, 15 MW" is a year and a
+// capacity, not 2027.15 MW.
+func TestYearBeforeAFigureIsNoDecimal(t *testing.T) {
+	in := "By 2027, 15 MW will be online and the lease is worth $4. 2 billion."
+	out := closeSplitDecimals(in)
+	if len(out) != len(in) {
+		t.Fatalf("length changed")
+	}
+	cs := parseCapacity(out, false)
+	if len(cs) != 1 || cs[0].MW != 15 {
+		t.Errorf("capacities %+v, want 15 MW", cs)
+	}
+	if ms := parseMoney(out, false); len(ms) != 1 || ms[0].Value != 4.2e9 {
+		t.Errorf("amounts %+v, want $4.2 billion", ms)
+	}
+}
