@@ -54,7 +54,8 @@ func columnKind(h string) (int, float64) {
 		return colTerm, scale
 	case containsAny(l, []string{"type", "stage", "类型", "類型", "阶段", "階段", "tipo", "typ"}):
 		return colType, scale
-	case containsAny(l, []string{"date", "signed", "announced", "时间", "時間", "日期", "fecha", "firma", "datum", "data"}):
+	case containsAny(l, []string{"date", "signed", "announced", "时间", "時間", "日期", "fecha", "firma", "datum"}) || l == "data":
+		// ("data" only alone: a "Data center" column is no date)
 		return colDate, scale
 	}
 	return colNone, scale
