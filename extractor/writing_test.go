@@ -460,3 +460,17 @@ func TestYearBeforeAFigureIsNoDecimal(t *testing.T) {
 		t.Errorf("amounts %+v, want $4.2 billion", ms)
 	}
 }
+
+// TestSpansThatAreNoTerms: "over the last ten years" and "for the first two
+// years" name a span of history or of a rent-free start, not the contract's
+// term; "set to last four years" does.
+func TestSpansThatAreNoTerms(t *testing.T) {
+	for _, in := range []string{"the company grew over the last ten years", "rent is waived for the first two years of the lease"} {
+		if ts := parseTerms(in); len(ts) != 0 {
+			t.Errorf("parseTerms(%q) = %+v, want none", in, ts)
+		}
+	}
+	if ts := parseTerms("the arrangement is set to last four years"); len(ts) != 1 || ts[0].Years != 4 {
+		t.Errorf("set to last four years: %+v", parseTerms("the arrangement is set to last four years"))
+	}
+}
