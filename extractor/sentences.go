@@ -70,8 +70,8 @@ func unglue(s string) string {
 		if s[i] != '.' {
 			continue
 		}
-		p1, _ := utf8.DecodeLastRuneInString(s[:i])
-		p2, _ := utf8.DecodeLastRuneInString(s[:i-utf8.RuneLen(p1)])
+		p1, w1 := utf8.DecodeLastRuneInString(s[:i])
+		p2, _ := utf8.DecodeLastRuneInString(s[:i-w1]) // (the width read, not RuneLen: invalid bytes are one byte wide)
 		n1, w := utf8.DecodeRuneInString(s[i+1:])
 		n2, _ := utf8.DecodeRuneInString(s[i+1+w:])
 		if unicode.IsLower(p1) && unicode.IsLower(p2) && unicode.IsUpper(n1) && (unicode.IsLower(n2) || n2 == '’' || n2 == '\'') {

@@ -474,3 +474,11 @@ func TestSpansThatAreNoTerms(t *testing.T) {
 		t.Errorf("set to last four years: %+v", parseTerms("the arrangement is set to last four years"))
 	}
 }
+
+// TestUnglueOnBrokenBytes: invalid UTF-8 before a full stop does not crash
+// the repair.
+func TestUnglueOnBrokenBytes(t *testing.T) {
+	for _, in := range []string{"\xff.Ab", "\xffa.Ab", "a\xff.Xy", "ab.\xf0", "..Ab"} {
+		_ = unglue(in)
+	}
+}
