@@ -348,14 +348,19 @@ func introNoun(w string) string {
 // verbLike reports capitalised words that are a deal word or a verb of the
 // lexicon ("Bitcoin Miner Leases" in a headline): not a name.
 func verbLike(words []string) bool {
-	lx := lex()
 	for _, w := range words {
-		lw := strings.ToLower(w)
-		if anyWord(lw, lx.DealWords) || anyWord(lw, lx.ProviderVerbs) || anyWord(lw, lx.CustomerVerbs) {
+		if dealAction(strings.ToLower(w)) {
 			return true
 		}
 	}
 	return false
+}
+
+// dealAction reports a deal word or a verb of providing or renting, in any
+// language of the lexicon.
+func dealAction(lower string) bool {
+	lx := lex()
+	return anyWord(lower, lx.DealWords) || anyWord(lower, lx.ProviderVerbs) || anyWord(lower, lx.CustomerVerbs)
 }
 
 // dealVerbSoon reports a deal word or a verb of providing or renting within
@@ -383,8 +388,7 @@ func dealVerbSoon(after string) bool {
 	if hasAnyPrefix(head, []string{"said", "says", "say", "noted", "notes", "told", "expects", "believes", "sagte", "sagt", "zei", "zegt", "sa ", "sier", "a déclaré", "dit", "dijo", "afirmó", "ha detto", "disse", "afirmou"}) {
 		return false // "Morgan Stanley said the deal …": a comment on a deal
 	}
-	lx := lex()
-	return anyWord(head, lx.DealWords) || anyWord(head, lx.ProviderVerbs) || anyWord(head, lx.CustomerVerbs) || containsAny(head, dealStems)
+	return dealAction(head) || containsAny(head, dealStems)
 }
 
 // describesNext reports words after a capitalised run that make the run part

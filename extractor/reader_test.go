@@ -154,11 +154,7 @@ func v(p *float64) float64 {
 // onlyRecord extracts an article body snippet and returns its one record.
 func onlyRecord(t *testing.T, x *Extractor, body string) schemas.Contract {
 	t.Helper()
-	p, err := ReadHTML([]byte("<html><body><article>"+body+"</article></body></html>"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs := x.FromPage(p, "https://t.example/")
+	cs := pageRecords(t, x, body)
 	if len(cs) != 1 {
 		t.Fatalf("got %d records: %+v", len(cs), cs)
 	}
