@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/alert"
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -201,11 +201,11 @@ func TestPolicyThresholdsAndRoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	small := indexer.Deal{Contract: record("deal-s", "u", sp("Microsoft"), nil, f(5), f(5e7))}
+	small := ledger.Deal{Contract: record("deal-s", "u", sp("Microsoft"), nil, f(5), f(5e7))}
 	if as := p.Evaluate(nil, &small, time.Now()); len(as) != 0 {
 		t.Errorf("a 5 MW / $50M deal alerted: %v", as)
 	}
-	guaranteed := indexer.Deal{Contract: record("deal-g", "u", sp("Fluidstack"), nil, f(168), nil)}
+	guaranteed := ledger.Deal{Contract: record("deal-g", "u", sp("Fluidstack"), nil, f(168), nil)}
 	guaranteed.Guarantor = &schemas.Party{Name: "Google"}
 	as := p.Evaluate(nil, &guaranteed, time.Now())
 	if len(as) != 1 || as[0].Key != "new" {

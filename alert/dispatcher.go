@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/stream"
 )
 
@@ -27,7 +27,7 @@ const (
 // DispatcherConfig configures the outbox drainer.
 type DispatcherConfig struct {
 	// Outbox is the store holding the alerts. Required.
-	Outbox indexer.Outbox
+	Outbox ledger.Outbox
 	// Sinks deliver the alerts; an alert waits for each sink it names. Required.
 	Sinks []Sink
 	// PollInterval is how often the whole outbox is swept (alerts left by an
@@ -233,7 +233,7 @@ func (d *Dispatcher) sweep(ctx context.Context, all bool) int {
 	}
 	d.mu.Unlock()
 	sort.Strings(ids)
-	var pend []indexer.PendingAlert
+	var pend []ledger.PendingAlert
 	var err error
 	if len(ids) > 0 {
 		pend, err = d.cfg.Outbox.PendingAlerts(ctx, ids, 0)
@@ -264,9 +264,9 @@ func (d *Dispatcher) sweep(ctx context.Context, all bool) int {
 		}
 	}
 	left, pairs := 0, 0
-	var acks []indexer.Ack
-	var acked []indexer.PendingAlert
-	retry := func(p indexer.PendingAlert) {
+	var acks []ledger.Ack
+	var acked []ledger.PendingAlert
+	retry := func(p ledger.PendingAlert) {
 		left++
 		d.mu.Lock()
 		d.hot[p.DealID] = true // try again without waiting for a sweep
@@ -282,7 +282,7 @@ func (d *Dispatcher) sweep(ctx context.Context, all bool) int {
 			sent, ack := d.deliver(ctx, p, sink)
 			switch {
 			case ack:
-				acks = append(acks, indexer.Ack{DealID: p.DealID, AlertID: p.Alert.ID, Sink: sink, At: time.Now().UTC()})
+				acks = append(acks, ledger.Ack{DealID: p.DealID, AlertID: p.Alert.ID, Sink: sink, At: time.Now().UTC()})
 				acked = append(acked, p)
 			case !sent:
 				retry(p)
@@ -319,7 +319,7 @@ func (d *Dispatcher) sweep(ctx context.Context, all bool) int {
 // again; ack says the delivery is to be recorded (also for an unreadable
 // payload, recorded to unblock the outbox, and never for a sink this process
 // does not run).
-func (d *Dispatcher) deliver(ctx context.Context, p indexer.PendingAlert, name string) (sent, ack bool) {
+func (d *Dispatcher) deliver(ctx context.Context, p ledger.PendingAlert, name string) (sent, ack bool) {
 	s, ok := d.sinks[name]
 	if !ok {
 		d.mu.Lock()

@@ -4,7 +4,7 @@
 // hyperscalers, the minimum size, the contract types, and which changes alert:
 // a new deal, a counterparty disclosed, an upsize, an extension, an amendment,
 // an added guarantee, a cancellation. Policy (policy.go) implements
-// indexer.AlertPolicy: the indexer calls it on every deal change and stores the
+// ledger.AlertPolicy: the ledger calls it on every deal change and stores the
 // alerts it raises in the deal document itself, in the same write, under a key
 // unique per deal ("new", "disclosed", "event:<id>"), so an alert is raised once
 // however often its records are seen. Pending sinks make the deal document an

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/schemas"
 )
 
@@ -29,14 +29,14 @@ type Message struct {
 	TermYears     *float64 `json:"term_years"`
 	USDPerMWYear  *float64 `json:"usd_per_mw_year"`
 	// Current are the figures after lifecycle events, when they differ.
-	Current     *indexer.Figures   `json:"current,omitempty"`
-	Status      string             `json:"status"`
-	Location    *string            `json:"location"`
-	AnnouncedOn *string            `json:"announced_on"`
-	Event       *indexer.DealEvent `json:"event,omitempty"`
-	Conflicts   []string           `json:"conflicts"`
-	Sources     []SourceLink       `json:"sources"`
-	RaisedAt    time.Time          `json:"raised_at"`
+	Current     *ledger.Figures   `json:"current,omitempty"`
+	Status      string            `json:"status"`
+	Location    *string           `json:"location"`
+	AnnouncedOn *string           `json:"announced_on"`
+	Event       *ledger.DealEvent `json:"event,omitempty"`
+	Conflicts   []string          `json:"conflicts"`
+	Sources     []SourceLink      `json:"sources"`
+	RaisedAt    time.Time         `json:"raised_at"`
 }
 
 // SourceLink is an article behind the alert.
@@ -46,7 +46,7 @@ type SourceLink struct {
 	Title  *string `json:"title"`
 }
 
-func buildMessage(d *indexer.Deal, kind, rule string, ev *indexer.DealEvent, now time.Time) Message {
+func buildMessage(d *ledger.Deal, kind, rule string, ev *ledger.DealEvent, now time.Time) Message {
 	m := Message{Kind: kind, Rule: rule, DealID: d.ID, Operator: d.Operator.Name, Counterparty: d.Counterparty.Label(),
 		Hyperscaler: d.Counterparty.Hyperscaler, ContractType: d.ContractType, CapacityMW: d.CapacityMW,
 		TotalValueUSD: d.TotalValueUSD, TermYears: d.TermYears, USDPerMWYear: d.USDPerMWYear, Current: d.Current,

@@ -7,18 +7,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 // Kinds of alert (Message.Kind): new, counterparty_disclosed, or an event type.
 
-// Policy decides which deal changes alert. It implements indexer.AlertPolicy.
+// Policy decides which deal changes alert. It implements ledger.AlertPolicy.
 type Policy struct {
 	rules Rules
 	sinks []string
 }
 
-var _ indexer.AlertPolicy = (*Policy)(nil)
+var _ ledger.AlertPolicy = (*Policy)(nil)
 
 // NewPolicy returns a policy; sinks are the names of the sinks each new alert
 // must reach (e.g. "log", "webhook", "kafka").
@@ -39,8 +39,8 @@ func NewPolicy(r Rules, sinks []string) (*Policy, error) {
 //   - "event:<id>" for each lifecycle event whose type a matching rule lists.
 //
 // The indexer drops keys the deal already carries, so Evaluate may raise them again.
-func (p *Policy) Evaluate(before, after *indexer.Deal, now time.Time) []indexer.Alert {
-	var out []indexer.Alert
+func (p *Policy) Evaluate(before, after *ledger.Deal, now time.Time) []ledger.Alert {
+	var out []ledger.Alert
 	has := func(key string) bool {
 		for _, a := range after.Alerts {
 			if a.Key == key {
@@ -49,15 +49,15 @@ func (p *Policy) Evaluate(before, after *indexer.Deal, now time.Time) []indexer.
 		}
 		return false
 	}
-	add := func(key, kind string, rule Rule, ev *indexer.DealEvent) {
+	add := func(key, kind string, rule Rule, ev *ledger.DealEvent) {
 		msg := buildMessage(after, kind, rule.Name, ev, now)
 		msg.AlertID = after.ID + "/" + key
 		payload, err := json.Marshal(msg)
 		if err != nil {
 			return
 		}
-		out = append(out, indexer.Alert{Key: key, Kind: kind, Rule: rule.Name, CreatedAt: now,
-			Pending: append([]string(nil), p.sinks...), Delivered: []indexer.Delivery{}, Payload: payload})
+		out = append(out, ledger.Alert{Key: key, Kind: kind, Rule: rule.Name, CreatedAt: now,
+			Pending: append([]string(nil), p.sinks...), Delivered: []ledger.Delivery{}, Payload: payload})
 	}
 	if !has("new") {
 		if r, ok := p.match(after, OnNew); ok {
@@ -84,7 +84,7 @@ func (p *Policy) Evaluate(before, after *indexer.Deal, now time.Time) []indexer.
 }
 
 // match returns the first rule on change that the deal satisfies.
-func (p *Policy) match(d *indexer.Deal, change string) (Rule, bool) {
+func (p *Policy) match(d *ledger.Deal, change string) (Rule, bool) {
 	for _, r := range p.rules.Rules {
 		if !slices.Contains(r.On, change) {
 			continue
@@ -100,7 +100,7 @@ func (p *Policy) match(d *indexer.Deal, change string) (Rule, bool) {
 	return Rule{}, false
 }
 
-func bigEnough(d *indexer.Deal, r Rule) bool {
+func bigEnough(d *ledger.Deal, r Rule) bool {
 	if r.MinMW <= 0 && r.MinValueUSD <= 0 {
 		return true
 	}
@@ -117,7 +117,7 @@ func bigEnough(d *indexer.Deal, r Rule) bool {
 }
 
 // hyperscalerRole returns the first role in roles held by a hyperscaler, or "".
-func (p *Policy) hyperscalerRole(d *indexer.Deal, roles []string) string {
+func (p *Policy) hyperscalerRole(d *ledger.Deal, roles []string) string {
 	for _, role := range roles {
 		switch role {
 		case RoleCounterparty:

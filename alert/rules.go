@@ -23,7 +23,7 @@ const (
 const (
 	RoleCounterparty = "counterparty"
 	RoleGuarantor    = "guarantor"
-	RoleEndUser      = "end_user"
+	RoleEndUser      = schemas.FieldEndUser
 )
 
 //go:embed default-rules.yaml

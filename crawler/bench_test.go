@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/crawler/crawltest"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/stream"
 )
 
@@ -16,7 +16,7 @@ import (
 //	go test -run '^$' -bench Crawl -benchtime 5x ./crawler/
 func BenchmarkCrawl(b *testing.B) {
 	const articles = 1000
-	site := crawltest.New(crawltest.Options{Articles: articles, Feeds: 10})
+	site := testkit.NewSite(testkit.SiteOptions{Articles: articles, Feeds: 10})
 	defer site.Close()
 	src := Source{Name: "bench", Feeds: site.FeedURLs(), Delay: Duration{time.Nanosecond}, Parallelism: 16}
 	pages := 0

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/crawler/crawltest"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
@@ -238,9 +238,9 @@ func TestSourceValidate(t *testing.T) {
 	}
 }
 
-// siteSource is a source over a crawltest site reached through its dialer, with
+// siteSource is a source over a testkit.Site reached through its dialer, with
 // politeness off and private addresses refused.
-func siteSource(site *crawltest.Site) Source {
+func siteSource(site *testkit.Site) Source {
 	return Source{
 		Name:     "test-site",
 		Feeds:    append(site.FeedURLs(), site.SpecialsURL()),
@@ -257,7 +257,7 @@ func siteSource(site *crawltest.Site) Source {
 // resolver that answers 10.0.0.7 for intranet.test: the guard's refusal, with
 // the address recorded. Nothing outside 127.0.0.1 is ever dialled.
 type siteDialer struct {
-	site    *crawltest.Site
+	site    *testkit.Site
 	mu      sync.Mutex
 	refused []string
 }
@@ -272,7 +272,7 @@ func (d *siteDialer) dial(ctx context.Context, network, addr string) (net.Conn, 
 	return d.site.Dial(ctx, network, addr)
 }
 
-func siteConfig(site *crawltest.Site) Config {
+func siteConfig(site *testkit.Site) Config {
 	// 2.5 s per request: /slow (5 s) still times out, while a 1 MB page or a
 	// redirect chain on a machine under load does not
 	return Config{Dial: (&siteDialer{site: site}).dial, Timeout: 2500 * time.Millisecond, MaxBodyBytes: 1 << 20, RetryBackoff: 10 * time.Millisecond}
@@ -307,7 +307,7 @@ func publishedAll(t *testing.T, mem *stream.Memory) []schemas.Article {
 // that go wrong, three times: first pass, an unchanged second pass, and a pass
 // after one article was corrected.
 func TestCrawlTestSite(t *testing.T) {
-	site := crawltest.New(crawltest.Options{Articles: 20, Feeds: 2, Specials: true})
+	site := testkit.NewSite(testkit.SiteOptions{Articles: 20, Feeds: 2, Specials: true})
 	defer site.Close()
 	src := siteSource(site)
 	state := NewMemoryState()
@@ -410,7 +410,7 @@ func TestCrawlTestSite(t *testing.T) {
 // the same seen-set: every article is published exactly once.
 func TestCrawlRestartPublishesOnce(t *testing.T) {
 	const articles = 300
-	site := crawltest.New(crawltest.Options{Articles: articles, Feeds: 5})
+	site := testkit.NewSite(testkit.SiteOptions{Articles: articles, Feeds: 5})
 	defer site.Close()
 	// Paced (a request every 2.5 ms) so that the cancel lands mid-crawl.
 	src := Source{Name: "restart", Feeds: site.FeedURLs(), Delay: Duration{10 * time.Millisecond}, Parallelism: 4}
@@ -422,7 +422,7 @@ func TestCrawlRestartPublishesOnce(t *testing.T) {
 	run := func(stopAfter int64) Stats {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		pub := &crawltest.CancelAfter{Publisher: mem, N: stopAfter, Cancel: cancel}
+		pub := &testkit.CancelAfter{Publisher: mem, N: stopAfter, Cancel: cancel}
 		cfg := siteConfig(site)
 		cfg.State = st
 		c := New(cfg, pub, nil)
@@ -458,7 +458,7 @@ func TestCrawlRestartPublishesOnce(t *testing.T) {
 // TestRunRepollsOnInterval runs the scheduler: a source with a short interval
 // is crawled again and again until the context ends.
 func TestRunRepollsOnInterval(t *testing.T) {
-	site := crawltest.New(crawltest.Options{Articles: 3, Feeds: 1})
+	site := testkit.NewSite(testkit.SiteOptions{Articles: 3, Feeds: 1})
 	defer site.Close()
 	src := Source{Name: "poll", Feeds: site.FeedURLs(), Delay: Duration{time.Microsecond}, Interval: Duration{100 * time.Millisecond}}
 	mem := stream.NewMemory()
@@ -714,7 +714,7 @@ func (p *timedPublisher) Publish(ctx context.Context, msgs ...stream.Message) er
 // would hold every page back by it: a second of alert latency by default).
 func TestDelayPacesRequestsNotPublishing(t *testing.T) {
 	const delay = 600 * time.Millisecond
-	site := crawltest.New(crawltest.Options{Articles: 3, Feeds: 1})
+	site := testkit.NewSite(testkit.SiteOptions{Articles: 3, Feeds: 1})
 	defer site.Close()
 	pub := &timedPublisher{Publisher: stream.NewMemory(), at: map[string]time.Time{}}
 	c := New(siteConfig(site), pub, nil)

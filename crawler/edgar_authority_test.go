@@ -9,9 +9,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mwledger/mwledger/crawler"
-	"github.com/mwledger/mwledger/crawler/crawltest"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/testkit"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/bolt"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
@@ -22,7 +23,7 @@ import (
 // (EX-99.1) is in the ledger with the authority of a filing, which the
 // indexer gives it because the page was fetched from sec.gov.
 func TestEdgarFilingAuthority(t *testing.T) {
-	site := crawltest.NewEdgarSite()
+	site := testkit.NewEdgarSite()
 	defer site.Close()
 	srcs, err := crawler.ParseSources("edgar.yaml", []byte(`sources:
   - name: sec-filings
@@ -65,7 +66,7 @@ func TestEdgarFilingAuthority(t *testing.T) {
 	if err := g.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	res, err := store.Search(ctx, indexer.Query{Size: 50})
+	res, err := store.Search(ctx, ledger.Query{Size: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestEdgarFilingAuthority(t *testing.T) {
 			if !strings.HasPrefix(s.URL, "http://www.sec.gov/") {
 				t.Errorf("source %s is not the fetched filing", s.URL)
 			}
-			if s.Authority != indexer.AuthorityFiling {
+			if s.Authority != ledger.AuthorityFiling {
 				t.Errorf("%s: authority %d (%s), want a filing's", s.URL, s.Authority, s.AuthorityReason)
 			}
 			if strings.HasSuffix(s.URL, "/ex991.htm") && d.Operator.Name == "IREN" {

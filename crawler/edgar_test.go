@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/crawler/crawltest"
 	"github.com/mwledger/mwledger/extractor"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
@@ -70,7 +70,7 @@ func drain(t *testing.T, mem *stream.Memory) []schemas.Article {
 // User-Agent and at most 10 in any second; a second pass fetches only the
 // feeds.
 func TestEdgarSource(t *testing.T) {
-	site := crawltest.NewEdgarSite()
+	site := testkit.NewEdgarSite()
 	defer site.Close()
 	st := NewMemoryState()
 	mem := stream.NewMemory()
@@ -139,7 +139,7 @@ func TestEdgarSource(t *testing.T) {
 }
 
 // checkRate: no window of one second holds more than rps request starts.
-func checkRate(t *testing.T, reqs []crawltest.EdgarRequest, rps int) {
+func checkRate(t *testing.T, reqs []testkit.EdgarRequest, rps int) {
 	t.Helper()
 	at := make([]time.Time, len(reqs))
 	for i, r := range reqs {
@@ -159,7 +159,7 @@ func checkRate(t *testing.T, reqs []crawltest.EdgarRequest, rps int) {
 // TestEdgarTwoSourcesShareTheLimit: two EDGAR sources crawled at once stay
 // within one limit together.
 func TestEdgarTwoSourcesShareTheLimit(t *testing.T) {
-	site := crawltest.NewEdgarSite()
+	site := testkit.NewEdgarSite()
 	defer site.Close()
 	srcs := edgarSources(t, `  - name: sec-filings-2
     kind: edgar
@@ -213,7 +213,7 @@ func TestEdgarSourceValidation(t *testing.T) {
 		})
 	}
 	// A ticker outside the entities file is refused when the crawl starts.
-	site := crawltest.NewEdgarSite()
+	site := testkit.NewEdgarSite()
 	defer site.Close()
 	srcs := edgarSources(t, "")
 	srcs[0].Edgar.Tickers = []string{"ZZZZ"}

@@ -666,7 +666,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 				}
 				if offer("value", cand{sc, j, m.Start}) {
 					picked.value = m
-					f.d.setFieldForce("total_value_usd", s.Text)
+					f.d.setFieldForce(schemas.FieldTotalValueUSD, s.Text)
 				}
 			case "prepayment":
 				if m.Currency == "USD" && offer("prepay", cand{base, j, m.Start}) {
@@ -718,7 +718,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 			if offer("cap", cand{sc, j, c.Start}) {
 				picked.cap = c
 				pickedSoft = fc.caps[ci] == "soft"
-				f.d.setFieldForce("capacity_mw", s.Text)
+				f.d.setFieldForce(schemas.FieldCapacityMW, s.Text)
 			}
 		}
 		for ti, t := range s.terms {
@@ -733,7 +733,7 @@ func attach(f *frame, ss []*sent, owner map[int]map[string]bool, single bool, no
 			}
 			if offer("term", cand{base, j, t.Start}) {
 				picked.term = t
-				f.d.setFieldForce("term_years", s.Text)
+				f.d.setFieldForce(schemas.FieldTermYears, s.Text)
 			}
 		}
 		for _, p := range s.prices {

@@ -312,7 +312,7 @@ func (d *draft) fill(a analysis, seg segment, anchor bool) {
 		case "value":
 			if d.value == nil && (anchor || a.deal || containsAny(a.lower, valueWords)) {
 				d.value = &m
-				d.setField("total_value_usd", a.Text)
+				d.setField(schemas.FieldTotalValueUSD, a.Text)
 				used = true
 			}
 		case "total":
@@ -324,20 +324,20 @@ func (d *draft) fill(a analysis, seg segment, anchor bool) {
 		case "prepayment":
 			if d.prepayment == nil {
 				d.prepayment = &m
-				d.setField("prepayment_usd", a.Text)
+				d.setField(schemas.FieldPrepaymentUSD, a.Text)
 				used = true
 			}
 		case "guarantee":
 			if d.guarantee == nil {
 				d.guarantee = &m
-				d.setField("guarantee_usd", a.Text)
+				d.setField(schemas.FieldGuaranteeUSD, a.Text)
 				used = true
 			}
 		}
 	}
 	if d.value == nil && len(totals) > 0 && d.aggregate {
 		d.value = &totals[0]
-		d.setField("total_value_usd", a.Text)
+		d.setField(schemas.FieldTotalValueUSD, a.Text)
 		used = true
 	}
 	var capTotals []Capacity
@@ -355,7 +355,7 @@ func (d *draft) fill(a analysis, seg segment, anchor bool) {
 		}
 		if d.capacity == nil {
 			d.capacity = &c
-			d.setField("capacity_mw", a.Text)
+			d.setField(schemas.FieldCapacityMW, a.Text)
 			used = true
 		}
 	}
@@ -371,7 +371,7 @@ func (d *draft) fill(a analysis, seg segment, anchor bool) {
 		if t.Until != 0 {
 			if d.until == 0 && (anchor || a.deal) {
 				d.until = t.Until // resolved against the announcement year in finish
-				d.setField("term_years", a.Text)
+				d.setField(schemas.FieldTermYears, a.Text)
 			}
 			continue
 		}
@@ -380,13 +380,13 @@ func (d *draft) fill(a analysis, seg segment, anchor bool) {
 			continue
 		}
 		d.term = &t
-		d.setField("term_years", a.Text)
+		d.setField(schemas.FieldTermYears, a.Text)
 		used = true
 	}
 	for i := range a.prices {
 		if inSeg(a.prices[i].Start, seg) && d.unitPrice == nil {
 			d.unitPrice = &a.prices[i]
-			d.setField("reported_usd_per_mw_year", a.Text)
+			d.setField(schemas.FieldReportedUSDPerMWYear, a.Text)
 			used = true
 		}
 	}

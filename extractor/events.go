@@ -62,7 +62,7 @@ func (d *draft) fillEvent(s *sent) {
 			if d.capacity == nil {
 				c := c
 				d.capacity = &c
-				d.setField("capacity_mw", a.Text)
+				d.setField(schemas.FieldCapacityMW, a.Text)
 			}
 		}
 	}
@@ -88,7 +88,7 @@ func (d *draft) fillEvent(s *sent) {
 			if d.value == nil {
 				m := m
 				d.value = &m
-				d.setField("total_value_usd", a.Text)
+				d.setField(schemas.FieldTotalValueUSD, a.Text)
 			}
 		}
 	}

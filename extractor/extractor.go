@@ -720,8 +720,8 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 	if d.annualOnly && d.value == nil {
 		warnings = append(warnings, "the amount stated is annual revenue, not the contract value")
 	}
-	if d.capacity != nil && containsAny(firstBytes(strings.ToLower(d.fieldEv["capacity_mw"]), 400), []string{"gross", "utility power", "grid connection", "interconnection"}) &&
-		!strings.Contains(strings.ToLower(d.fieldEv["capacity_mw"]), "it load") && !strings.Contains(strings.ToLower(d.fieldEv["capacity_mw"]), "it capacity") {
+	if d.capacity != nil && containsAny(firstBytes(strings.ToLower(d.fieldEv[schemas.FieldCapacityMW]), 400), []string{"gross", "utility power", "grid connection", "interconnection"}) &&
+		!strings.Contains(strings.ToLower(d.fieldEv[schemas.FieldCapacityMW]), "it load") && !strings.Contains(strings.ToLower(d.fieldEv[schemas.FieldCapacityMW]), "it capacity") {
 		warnings = append(warnings, "capacity may be gross or grid power rather than critical IT load")
 	}
 	if d.capacity != nil {
@@ -782,7 +782,7 @@ func (d *draft) finish(p *Page, src schemas.Source) schemas.Contract {
 	c.Confidence = round(math.Max(0.05, math.Min(0.99, conf)), 2)
 	c.Warnings = warnings
 	if len(d.evidence) > 0 {
-		for _, f := range []string{"operator", "counterparty", "contract_type"} {
+		for _, f := range []string{schemas.FieldOperator, schemas.FieldCounterparty, schemas.FieldContractType} {
 			d.setField(f, d.evidence[0])
 		}
 		c.FieldEvidence = d.fieldEv

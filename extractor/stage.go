@@ -134,7 +134,7 @@ func extractBatch(ctx context.Context, batch []stream.Message, cfg StageConfig, 
 				return nil, nil, fmt.Errorf("encoding contract %s: %w", c.ID, err)
 			}
 			msgs = append(msgs, stream.Message{Topic: schemas.TopicContracts, Key: []byte(c.ID), Value: v,
-				Headers: map[string]string{"extractor_version": Version}})
+				Headers: map[string]string{schemas.FieldExtractorVersion: Version}})
 		}
 	}
 	return msgs, errs, nil

@@ -1,6 +1,7 @@
 package extractor
 
 import (
+	"github.com/mwledger/mwledger/schemas"
 	"regexp"
 	"strings"
 	"unicode"
@@ -156,8 +157,8 @@ func tableDeal(a analysis, lastOp *Entity, g *Gazetteer, decimalComma bool) *dra
 	}
 	d.text.WriteString(a.lower)
 	d.addEvidence(a.Text)
-	d.setField("capacity_mw", a.Text)
-	d.setField("total_value_usd", a.Text)
+	d.setField(schemas.FieldCapacityMW, a.Text)
+	d.setField(schemas.FieldTotalValueUSD, a.Text)
 	d.aggregate = isAggregate(a.lower) && countsContracts(a.lower)
 	return d
 }

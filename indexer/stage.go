@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
@@ -45,7 +46,7 @@ type StageStats struct {
 // stream.Run. Each batch is committed only after every record in it was
 // stored or dead-lettered (to dlq); records the store could not take yet are
 // retried with backoff.
-func RunStage(ctx context.Context, in stream.Consumer, store Store, dlq stream.Publisher, cfg StageConfig) (StageStats, error) {
+func RunStage(ctx context.Context, in stream.Consumer, store ledger.Store, dlq stream.Publisher, cfg StageConfig) (StageStats, error) {
 	cfg = cfg.withDefaults()
 	rs, err := stream.Run(ctx, in, dlq, stream.RunnerConfig{Stage: "index", BatchSize: cfg.BatchSize, Linger: cfg.FlushInterval,
 		IdleExit: cfg.IdleExit, RetryLog: "store not ready, retrying", Log: cfg.Log},
@@ -57,13 +58,13 @@ func RunStage(ctx context.Context, in stream.Consumer, store Store, dlq stream.P
 
 // indexBatch decodes the records of a batch and upserts them: one error per
 // message (a retryable one when the store was not ready).
-func indexBatch(ctx context.Context, batch []stream.Message, store Store) []error {
-	if p, ok := store.(Preparer); ok {
+func indexBatch(ctx context.Context, batch []stream.Message, store ledger.Store) []error {
+	if p, ok := store.(ledger.Preparer); ok {
 		p.Prepare(ctx)
 	}
 	errs := make([]error, len(batch))
 	decoded := make([]schemas.Contract, len(batch))
-	Parallel(len(batch), func(i int) { decoded[i], errs[i] = decodeContract(batch[i].Value) })
+	ledger.Parallel(len(batch), func(i int) { decoded[i], errs[i] = decodeContract(batch[i].Value) })
 	var recs []schemas.Contract
 	var at []int
 	for i := range batch {
@@ -78,10 +79,6 @@ func indexBatch(ctx context.Context, batch []stream.Message, store Store) []erro
 	}
 	return errs
 }
-
-// Preparer is a store that can start work for the next Upsert while the
-// stage decodes a batch (ledger/es: the refresh its candidate searches need).
-type Preparer interface{ Prepare(ctx context.Context) }
 
 // decodeContract checks a message against the contract schema.
 func decodeContract(v []byte) (schemas.Contract, error) {

@@ -7,10 +7,42 @@ import (
 
 // The field registry: every field of a contract record, once, with what the
 // rest of the program needs to know about it. The other lists of fields are
-// made from it (eval.Fields, indexer.ReviewFields, the indexer's merged
+// made from it (eval.Fields, ledger.ReviewFields, the ledger's merged
 // fields) or checked against it by a test that fails when they drift (the
 // JSON Schema, the index template, the golden record, the alert message, the
-// CSV export, the indexer's partial reads).
+// CSV export, the ledger's partial reads).
+
+// Field names: code that reads, sets or queries one field names it with
+// these constants, never with a literal (internal/archtest checks the names
+// that cannot be mistaken for ordinary words: those with an underscore).
+const (
+	FieldSchemaVersion        = "schema_version"
+	FieldID                   = "id"
+	FieldOperator             = "operator"
+	FieldCounterparty         = "counterparty"
+	FieldEndUser              = "end_user"
+	FieldGuarantor            = "guarantor"
+	FieldContractType         = "contract_type"
+	FieldCapacityMW           = "capacity_mw"
+	FieldTotalValueUSD        = "total_value_usd"
+	FieldTermYears            = "term_years"
+	FieldUSDPerMWYear         = "usd_per_mw_year"
+	FieldReportedUSDPerMWYear = "reported_usd_per_mw_year"
+	FieldPrepaymentUSD        = "prepayment_usd"
+	FieldGuaranteeUSD         = "guarantee_usd"
+	FieldTerms                = "terms"
+	FieldLocation             = "location"
+	FieldHardware             = "hardware"
+	FieldAnnouncedOn          = "announced_on"
+	FieldAggregate            = "aggregate"
+	FieldSource               = "source"
+	FieldEvidence             = "evidence"
+	FieldFieldEvidence        = "field_evidence"
+	FieldWarnings             = "warnings"
+	FieldConfidence           = "confidence"
+	FieldExtractorVersion     = "extractor_version"
+	FieldEvent                = "event"
+)
 
 // Kind is the shape of a field's value.
 type Kind string
@@ -38,7 +70,7 @@ type Field struct {
 	// Review: a reviewer may correct it (`mwledger review correct`).
 	Review bool
 	// Provenance: the ledger merges it across a deal's sources by authority
-	// and keeps who said what (indexer's merge).
+	// and keeps who said what (the ledger's merge).
 	Provenance bool
 	// Number and Text reach the field of a record, for KindNumber and KindText.
 	Number func(*Contract) **float64
@@ -49,35 +81,35 @@ type Field struct {
 
 // Fields are the fields of a contract record, in the order of Contract.
 var Fields = []Field{
-	{Name: "schema_version", Kind: KindOther},
-	{Name: "id", Kind: KindOther},
-	{Name: "operator", Kind: KindOperator, Golden: true, Review: true},
-	{Name: "counterparty", Kind: KindCounterparty, Golden: true, Review: true, Provenance: true},
-	{Name: "end_user", Kind: KindParty, Golden: true, Review: true, Provenance: true,
+	{Name: FieldSchemaVersion, Kind: KindOther},
+	{Name: FieldID, Kind: KindOther},
+	{Name: FieldOperator, Kind: KindOperator, Golden: true, Review: true},
+	{Name: FieldCounterparty, Kind: KindCounterparty, Golden: true, Review: true, Provenance: true},
+	{Name: FieldEndUser, Kind: KindParty, Golden: true, Review: true, Provenance: true,
 		Party: func(c *Contract) **Party { return &c.EndUser }},
-	{Name: "guarantor", Kind: KindParty, Golden: true, Review: true, Provenance: true,
+	{Name: FieldGuarantor, Kind: KindParty, Golden: true, Review: true, Provenance: true,
 		Party: func(c *Contract) **Party { return &c.Guarantor }},
-	{Name: "contract_type", Kind: KindContractType, Golden: true, Review: true, Provenance: true},
-	number("capacity_mw", true, func(c *Contract) **float64 { return &c.CapacityMW }),
-	number("total_value_usd", true, func(c *Contract) **float64 { return &c.TotalValueUSD }),
-	number("term_years", true, func(c *Contract) **float64 { return &c.TermYears }),
+	{Name: FieldContractType, Kind: KindContractType, Golden: true, Review: true, Provenance: true},
+	number(FieldCapacityMW, true, func(c *Contract) **float64 { return &c.CapacityMW }),
+	number(FieldTotalValueUSD, true, func(c *Contract) **float64 { return &c.TotalValueUSD }),
+	number(FieldTermYears, true, func(c *Contract) **float64 { return &c.TermYears }),
 	// Derived from the three above: never corrected or merged itself.
-	{Name: "usd_per_mw_year", Kind: KindNumber, Golden: true, Number: func(c *Contract) **float64 { return &c.USDPerMWYear }},
-	number("reported_usd_per_mw_year", true, func(c *Contract) **float64 { return &c.ReportedUSDPerMWYear }),
-	number("prepayment_usd", true, func(c *Contract) **float64 { return &c.PrepaymentUSD }),
-	number("guarantee_usd", true, func(c *Contract) **float64 { return &c.GuaranteeUSD }),
-	{Name: "terms", Kind: KindList, Golden: true},
-	text("location", func(c *Contract) **string { return &c.Location }),
-	text("hardware", func(c *Contract) **string { return &c.Hardware }),
-	text("announced_on", func(c *Contract) **string { return &c.AnnouncedOn }),
-	{Name: "aggregate", Kind: KindBool, Golden: true},
-	{Name: "source", Kind: KindOther},
-	{Name: "evidence", Kind: KindList},
-	{Name: "field_evidence", Kind: KindOther},
-	{Name: "warnings", Kind: KindList},
-	{Name: "confidence", Kind: KindOther},
-	{Name: "extractor_version", Kind: KindOther},
-	{Name: "event", Kind: KindOther},
+	{Name: FieldUSDPerMWYear, Kind: KindNumber, Golden: true, Number: func(c *Contract) **float64 { return &c.USDPerMWYear }},
+	number(FieldReportedUSDPerMWYear, true, func(c *Contract) **float64 { return &c.ReportedUSDPerMWYear }),
+	number(FieldPrepaymentUSD, true, func(c *Contract) **float64 { return &c.PrepaymentUSD }),
+	number(FieldGuaranteeUSD, true, func(c *Contract) **float64 { return &c.GuaranteeUSD }),
+	{Name: FieldTerms, Kind: KindList, Golden: true},
+	text(FieldLocation, func(c *Contract) **string { return &c.Location }),
+	text(FieldHardware, func(c *Contract) **string { return &c.Hardware }),
+	text(FieldAnnouncedOn, func(c *Contract) **string { return &c.AnnouncedOn }),
+	{Name: FieldAggregate, Kind: KindBool, Golden: true},
+	{Name: FieldSource, Kind: KindOther},
+	{Name: FieldEvidence, Kind: KindList},
+	{Name: FieldFieldEvidence, Kind: KindOther},
+	{Name: FieldWarnings, Kind: KindList},
+	{Name: FieldConfidence, Kind: KindOther},
+	{Name: FieldExtractorVersion, Kind: KindOther},
+	{Name: FieldEvent, Kind: KindOther},
 }
 
 func number(name string, reviewed bool, p func(*Contract) **float64) Field {

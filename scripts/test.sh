@@ -7,11 +7,11 @@
 #   scripts/test.sh --full   `make test-full`: everything at full size, before a
 #                            release (`make release-check` = this, then `make fuzz`)
 #
-# Packages whose tests use the real Kafka (they import internal/testenv and
-# call testenv.Kafka or testenv.ServicePID: they share, pause and restart the
-# services) run one at a time; those whose tests use only Elasticsearch
-# (indexer, ledger/es) run beside them, and the packages without services in parallel
-# with -race, beside both. internal/integration pauses Elasticsearch for 6 s
+# Packages whose tests use the real Kafka (they call testkit.Kafka or
+# testkit.ServicePID: they share, pause and restart the services) run one at
+# a time; those whose tests use only Elasticsearch (ledger, ledger/es) run
+# beside them, and the packages without services in parallel with -race,
+# beside both. internal/integration pauses Elasticsearch for 6 s
 # (-short; 30 s at full size) in its first tests, which the Elasticsearch-only tests
 # ride out (their requests time out after 2 minutes). Inside a service package
 # the parallel tests mostly wait (on consumer groups, timers, the services,
@@ -64,19 +64,19 @@ failed=()
 step "browser (Debian chromium, for the web page test)"
 bash scripts/install-chromium.sh
 
-# Service packages: those whose tests import internal/testenv. Those on Kafka
-# (or that pause a service: testenv.Kafka, testenv.ServicePID) run one at a
-# time; those on Elasticsearch only run beside them.
+# Service packages: those whose tests call internal/testkit's Kafka or
+# ServicePID (they share, pause and restart the services) run one at a time;
+# those that call only testkit.ES run beside them; the rest in parallel.
 service_pkgs=() es_pkgs=() other_pkgs=()
-while read -r pkg dir imports; do
-  if [[ " $imports " != *" github.com/mwledger/mwledger/internal/testenv "* ]]; then
-    other_pkgs+=("$pkg")
-  elif grep -qs 'testenv\.\(Kafka\|ServicePID\)' "$dir"/*_test.go; then
+while read -r pkg dir; do
+  if grep -qs 'testkit\.\(Kafka\|ServicePID\)(' "$dir"/*_test.go; then
     service_pkgs+=("$pkg")
-  else
+  elif grep -qs 'testkit\.ES(' "$dir"/*_test.go; then
     es_pkgs+=("$pkg")
+  else
+    other_pkgs+=("$pkg")
   fi
-done < <(go list -f '{{.ImportPath}} {{.Dir}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./...)
+done < <(go list -f '{{.ImportPath}} {{.Dir}}' ./...)
 
 # Lint computes while the services start (in the background: it need not
 # finish before the tests start).

@@ -19,7 +19,8 @@ import (
 	"github.com/mwledger/mwledger/crawler"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/benchtool"
+	"github.com/mwledger/mwledger/internal/testkit"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
@@ -169,16 +170,16 @@ func (c *callStats) String() string {
 
 // timedOutbox times the dispatcher's reads and acknowledgements.
 type timedOutbox struct {
-	indexer.Outbox
+	ledger.Outbox
 	pending, ack callStats
 }
 
-func (o *timedOutbox) PendingAlerts(ctx context.Context, dealIDs []string, limit int) ([]indexer.PendingAlert, error) {
+func (o *timedOutbox) PendingAlerts(ctx context.Context, dealIDs []string, limit int) ([]ledger.PendingAlert, error) {
 	defer o.pending.since(time.Now())
 	return o.Outbox.PendingAlerts(ctx, dealIDs, limit)
 }
 
-func (o *timedOutbox) AckAlerts(ctx context.Context, acks []indexer.Ack) error {
+func (o *timedOutbox) AckAlerts(ctx context.Context, acks []ledger.Ack) error {
 	defer o.ack.since(time.Now())
 	return o.Outbox.AckAlerts(ctx, acks)
 }
@@ -196,7 +197,7 @@ func (s *timedSink) Send(ctx context.Context, m alert.Message) error {
 
 // timedStore times the indexer's writes.
 type timedStore struct {
-	indexer.Store
+	ledger.Store
 	upsert callStats
 }
 
@@ -228,8 +229,8 @@ func alertLatency(ctx context.Context, kafkaAddr, esURL string, n int, trace str
 	}
 	defer deleteIndices(store, alias)
 
-	seed := int(now % benchtool.Combos)
-	site := benchtool.NewSite("/alert-"+run, n, 1, func(i int) benchtool.Deal { return benchtool.DealOfHyperscaler(seed, i) })
+	seed := int(now % testkit.Combos)
+	site := testkit.NewDealSite("/alert-"+run, n, 1, func(i int) testkit.Deal { return testkit.DealOfHyperscaler(seed, i) })
 	defer site.Close()
 
 	tl := newTimeline()
@@ -250,10 +251,10 @@ func alertLatency(ctx context.Context, kafkaAddr, esURL string, n int, trace str
 	}
 	defer pub.Close()
 	gx, gi := "bench-alert-x-"+run, "bench-alert-i-"+run
-	if err := benchtool.SkipBacklog(ctx, brokers, gx, schemas.TopicArticles); err != nil {
+	if err := testkit.SkipBacklog(ctx, brokers, gx, schemas.TopicArticles); err != nil {
 		return nil, err
 	}
-	if err := benchtool.SkipBacklog(ctx, brokers, gi, schemas.TopicContracts); err != nil {
+	if err := testkit.SkipBacklog(ctx, brokers, gi, schemas.TopicContracts); err != nil {
 		return nil, err
 	}
 	xin, err := kafka.NewConsumer(cfg, gx, schemas.TopicArticles)
@@ -316,7 +317,7 @@ func alertLatency(ctx context.Context, kafkaAddr, esURL string, n int, trace str
 	var joined time.Duration
 	for _, g := range []struct{ group, topic string }{{gx, schemas.TopicArticles}, {gi, schemas.TopicContracts}} {
 		jctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		d, err := benchtool.WaitForGroup(jctx, brokers, g.group, g.topic, 1)
+		d, err := testkit.WaitForGroup(jctx, brokers, g.group, g.topic, 1)
 		cancel()
 		if err != nil {
 			return nil, err
@@ -388,7 +389,7 @@ func alertLatency(ctx context.Context, kafkaAddr, esURL string, n int, trace str
 }
 
 // writeTrace writes, per article, the milliseconds from its fetch to each point (CSV).
-func writeTrace(path string, n int, site *benchtool.Site, tl *timeline) error {
+func writeTrace(path string, n int, site *testkit.DealSite, tl *timeline) error {
 	var b strings.Builder
 	b.WriteString("article,fetched_unix_ms")
 	for k := 1; k < nHops; k++ {

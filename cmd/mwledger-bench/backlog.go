@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/benchtool"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
@@ -57,7 +57,7 @@ func indexBacklog(ctx context.Context, bin, kafkaAddr, esList, group, alias stri
 		case <-tick.C:
 		}
 	}
-	lag, _ := benchtool.Lag(ctx, kafka.ParseBrokers(kafkaAddr), group, schemas.TopicContracts)
+	lag, _ := testkit.Lag(ctx, kafka.ParseBrokers(kafkaAddr), group, schemas.TopicContracts)
 	<-p.done // its idle exit (which writes the profile)
 	if p.err != nil {
 		return nil, 0, fmt.Errorf("%s: %v", p.name, p.err)

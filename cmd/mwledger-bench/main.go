@@ -33,7 +33,7 @@ import (
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/fixtures"
 	"github.com/mwledger/mwledger/internal/app"
-	"github.com/mwledger/mwledger/internal/benchtool"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream/kafka"
@@ -81,7 +81,7 @@ func main() {
 			fatal(err)
 		}
 		logf("services: %s", svc)
-		svc.measureIdle(ctx, 5*time.Second, func() { _, _ = benchtool.Lag(ctx, kafka.ParseBrokers(kafkaAddr), "bench-idle", schemas.TopicArticles) })
+		svc.measureIdle(ctx, 5*time.Second, func() { _, _ = testkit.Lag(ctx, kafka.ParseBrokers(kafkaAddr), "bench-idle", schemas.TopicArticles) })
 	}
 	var rows []row
 	rows = append(rows, extraction()...)
@@ -314,16 +314,16 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, esURL string, n int, indexPro
 		return nil, err
 	}
 	defer drop()
-	seed := int(now % benchtool.Combos)
-	site := benchtool.NewSite("/bench-"+run, n, 20, func(i int) benchtool.Deal { return benchtool.DealOf(seed, i) })
+	seed := int(now % testkit.Combos)
+	site := testkit.NewDealSite("/bench-"+run, n, 20, func(i int) testkit.Deal { return testkit.DealOf(seed, i) })
 	defer site.Close()
 	gx, gi, gb := "bench-x-"+run, "bench-i-"+run, "bench-b-"+run
-	if err := benchtool.SkipBacklog(ctx, brokers, gx, schemas.TopicArticles); err != nil {
+	if err := testkit.SkipBacklog(ctx, brokers, gx, schemas.TopicArticles); err != nil {
 		return nil, err
 	}
 	// gb starts where gi does: it reads the run's records again afterwards (indexBacklog).
 	for _, g := range []string{gi, gb} {
-		if err := benchtool.SkipBacklog(ctx, brokers, g, schemas.TopicContracts); err != nil {
+		if err := testkit.SkipBacklog(ctx, brokers, g, schemas.TopicContracts); err != nil {
 			return nil, err
 		}
 	}
@@ -388,8 +388,8 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, esURL string, n int, indexPro
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for xp.running() || ip.running() {
-		xl, _ := benchtool.Lag(ctx, brokers, gx, schemas.TopicArticles)
-		il, _ := benchtool.Lag(ctx, brokers, gi, schemas.TopicContracts)
+		xl, _ := testkit.Lag(ctx, brokers, gx, schemas.TopicArticles)
+		il, _ := testkit.Lag(ctx, brokers, gi, schemas.TopicContracts)
 		at := time.Since(start)
 		samples = append(samples, sample{at, xl, il, cp.running()})
 		if ip.running() {
@@ -418,7 +418,7 @@ func endToEnd(ctx context.Context, bin, kafkaAddr, esURL string, n int, indexPro
 	}
 	// Everything is committed, hence indexed, once both lags are 0.
 	wall := iDone + time.Second // the first sample with no lag left
-	counts, err := benchtool.SourceCounts(ctx, store, site.URL+"/")
+	counts, err := testkit.SourceCounts(ctx, store, site.URL+"/")
 	if err != nil {
 		return nil, err
 	}

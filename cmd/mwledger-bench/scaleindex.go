@@ -8,13 +8,13 @@ import (
 	"net/http"
 
 	"github.com/mwledger/mwledger/extractor"
-	"github.com/mwledger/mwledger/internal/benchtool"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
 
 // maxIndexScale bounds the indexer's backlog: the exactly-once check reads
-// every deal of a run in one search (benchtool.SourceCounts, 10,000 hits).
+// every deal of a run in one search (testkit.SourceCounts, 10,000 hits).
 const maxIndexScale = 10000
 
 // indexScaleOut measures the indexer with one and with two `mwledger index`
@@ -41,7 +41,7 @@ func indexScaleOut(ctx context.Context, bin, kafkaAddr, esList string, n int, or
 	var contracts []schemas.Contract
 	sources := map[string]bool{}
 	for i := range n {
-		cs, err := x.Extract(ctx, benchtool.Article(base, seed, i))
+		cs, err := x.Extract(ctx, testkit.Article(base, seed, i))
 		if err != nil {
 			return nil, err
 		}
@@ -60,7 +60,7 @@ func indexScaleOut(ctx context.Context, bin, kafkaAddr, esList string, n int, or
 		c := contracts[i]
 		v, err := json.Marshal(c)
 		return stream.Message{Topic: schemas.TopicContracts, Key: []byte(c.ID), Value: v,
-			Headers: map[string]string{"extractor_version": extractor.Version}}, err
+			Headers: map[string]string{schemas.FieldExtractorVersion: extractor.Version}}, err
 	})
 	if err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func indexScaleOut(ctx context.Context, bin, kafkaAddr, esList string, n int, or
 		}
 		r.warmup = order.warm(k)
 		// Lag 0 means committed, and the indexer commits a record once its deal is written.
-		counts, err := benchtool.SourceCounts(ctx, store, base+"/")
+		counts, err := testkit.SourceCounts(ctx, store, base+"/")
 		if err != nil {
 			return nil, err
 		}

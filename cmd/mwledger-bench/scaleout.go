@@ -13,7 +13,7 @@ import (
 
 	kafkago "github.com/segmentio/kafka-go"
 
-	"github.com/mwledger/mwledger/internal/benchtool"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
@@ -30,7 +30,7 @@ func checkPartitions(ctx context.Context, cfg kafka.Config) error {
 		return err
 	}
 	for _, topic := range []string{schemas.TopicArticles, schemas.TopicContracts} {
-		ends, err := benchtool.EndOffsets(ctx, cfg.Brokers, topic)
+		ends, err := testkit.EndOffsets(ctx, cfg.Brokers, topic)
 		if err != nil {
 			return err
 		}
@@ -60,11 +60,11 @@ func publishBacklog(ctx context.Context, cfg kafka.Config, topic string, groups 
 	var b backlog
 	// Fresh groups that start at the current end: each reads exactly the backlog below.
 	for _, g := range groups {
-		if err := benchtool.SkipBacklog(ctx, cfg.Brokers, g, topic); err != nil {
+		if err := testkit.SkipBacklog(ctx, cfg.Brokers, g, topic); err != nil {
 			return b, err
 		}
 	}
-	before, err := benchtool.EndOffsets(ctx, cfg.Brokers, topic)
+	before, err := testkit.EndOffsets(ctx, cfg.Brokers, topic)
 	if err != nil {
 		return b, err
 	}
@@ -86,7 +86,7 @@ func publishBacklog(ctx context.Context, cfg kafka.Config, topic string, groups 
 			return b, err
 		}
 	}
-	after, err := benchtool.EndOffsets(ctx, cfg.Brokers, topic)
+	after, err := testkit.EndOffsets(ctx, cfg.Brokers, topic)
 	if err != nil {
 		return b, err
 	}
@@ -146,7 +146,7 @@ func newScaleStep(ctx context.Context, bin, kafkaAddr string) (scaleStep, error)
 		return scaleStep{}, err
 	}
 	now := time.Now().UnixNano()
-	return scaleStep{cfg: cfg, run: strconv.FormatInt(now, 36), seed: int(now % benchtool.Combos)}, nil
+	return scaleStep{cfg: cfg, run: strconv.FormatInt(now, 36), seed: int(now % testkit.Combos)}, nil
 }
 
 // scaleOrder is the runs of a scale-out step (-scale-runs, -scale-warmup).
@@ -182,7 +182,7 @@ func scaleOut(ctx context.Context, bin, kafkaAddr string, n int, order scaleOrde
 	groups := runGroups("bench-scale", run, order.runs)
 	logf("scale-out: publishing %d generated articles", n)
 	bl, err := publishBacklog(ctx, cfg, schemas.TopicArticles, groups, n, func(i int) (stream.Message, error) {
-		a := benchtool.Article(base, seed, i)
+		a := testkit.Article(base, seed, i)
 		v, err := json.Marshal(a)
 		return stream.Message{Topic: schemas.TopicArticles, Key: []byte(a.CanonicalURL), Value: v}, err
 	})
@@ -302,7 +302,7 @@ type groupSpec struct {
 // spec.topic every 100 ms until it is 0, then stops them (SIGTERM).
 func runGroup(ctx context.Context, bin string, brokers []string, spec groupSpec, group string, k int, backlog int64, svc *servicePIDs) (groupRun, error) {
 	r := groupRun{instances: k, backlog: backlog}
-	r.idle[0], r.idle[1] = svc.measureIdle(ctx, 3*time.Second, func() { _, _ = benchtool.Lag(ctx, brokers, group, spec.topic) })
+	r.idle[0], r.idle[1] = svc.measureIdle(ctx, 3*time.Second, func() { _, _ = testkit.Lag(ctx, brokers, group, spec.topic) })
 	logf("scale-out: %d %s process(es) in group %s", k, spec.stage, group)
 	start := time.Now()
 	var procs []*proc
@@ -337,7 +337,7 @@ func runGroup(ctx context.Context, bin string, brokers []string, spec groupSpec,
 	svc0 := svc.cpu()
 	busy0, total0 := machineCPU()
 	for {
-		lag, err := benchtool.Lag(ctx, brokers, group, spec.topic)
+		lag, err := testkit.Lag(ctx, brokers, group, spec.topic)
 		at := time.Since(start)
 		if err != nil {
 			logf("scale-out: reading the lag of %s: %v", group, err)
@@ -474,7 +474,7 @@ func predictRows(sec, unit string, runs []groupRun, s *servicePIDs) []row {
 }
 
 func sumEnds(ctx context.Context, brokers []string, topic string) (int64, error) {
-	ends, err := benchtool.EndOffsets(ctx, brokers, topic)
+	ends, err := testkit.EndOffsets(ctx, brokers, topic)
 	var sum int64
 	for _, e := range ends {
 		sum += e

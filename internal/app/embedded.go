@@ -15,6 +15,7 @@ import (
 	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/bolt"
 	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
@@ -27,8 +28,8 @@ type Source func(ctx context.Context, pub stream.Publisher) error
 
 // Store is a ledger the indexer writes and that raises alerts.
 type Store interface {
-	indexer.Store
-	SetAlerts(policy indexer.AlertPolicy, notify func(dealIDs []string))
+	ledger.Store
+	SetAlerts(policy ledger.AlertPolicy, notify func(dealIDs []string))
 }
 
 var (
@@ -48,7 +49,7 @@ type Embedded struct {
 	// Policy and Dispatcher, when set, raise and deliver alerts; the
 	// dispatcher runs beside the stages and is drained for at most Drain
 	// (default 10s) once the indexer finished.
-	Policy     indexer.AlertPolicy
+	Policy     ledger.AlertPolicy
 	Dispatcher *alert.Dispatcher
 	Drain      time.Duration
 	// Finish: the stages finish what the source published even when ctx ends

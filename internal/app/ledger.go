@@ -5,20 +5,20 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/bolt"
 	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
 // OpenLedger opens the embedded ledger file at path in its format (see
-// indexer.LedgerFormat): SQLite, including a new ledger, or bbolt for a file
+// ledger.LedgerFormat): SQLite, including a new ledger, or bbolt for a file
 // an older mwledger wrote.
-func OpenLedger(path string) (indexer.EmbeddedLedger, error) {
-	format, err := indexer.LedgerFormat(path)
+func OpenLedger(path string) (ledger.EmbeddedLedger, error) {
+	format, err := ledger.LedgerFormat(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
 	}
-	if format == indexer.FormatBolt {
+	if format == ledger.FormatBolt {
 		return bolt.Open(path)
 	}
 	return sqlite.Open(path)
@@ -31,7 +31,7 @@ func MigrateBolt(ctx context.Context, from, to string) (int, error) {
 	if _, err := os.Stat(to); err == nil {
 		return 0, fmt.Errorf("migrating ledger: %s exists", to)
 	}
-	if f, err := indexer.LedgerFormat(from); err != nil || f != indexer.FormatBolt {
+	if f, err := ledger.LedgerFormat(from); err != nil || f != ledger.FormatBolt {
 		return 0, fmt.Errorf("migrating ledger: %s is not a bbolt ledger (%v)", from, err)
 	}
 	src, err := bolt.Open(from)
@@ -43,7 +43,7 @@ func MigrateBolt(ctx context.Context, from, to string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := indexer.CopyLedger(ctx, src.KVStore, dst.KVStore)
+	n, err := ledger.CopyLedger(ctx, src.KVStore, dst.KVStore)
 	dst.Close()
 	if err != nil {
 		for _, f := range []string{to, to + "-wal", to + "-shm"} {

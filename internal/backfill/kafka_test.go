@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
@@ -40,7 +40,7 @@ func (s *stopAfter) Publish(ctx context.Context, msgs ...stream.Message) error {
 // mwledger.articles topic, stopped after 10 articles and started again, and
 // reads every deal from the topic exactly once.
 func TestBackfillToKafka(t *testing.T) {
-	addr := testenv.Kafka(t)
+	addr := testkit.Kafka(t)
 	cfg := kafka.Config{Brokers: []string{addr}}
 	ctx := context.Background()
 	if err := kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: schemas.TopicArticles}); err != nil {

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/backfill"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 // TestBackfillChildProcess is the process TestBackfillSurvivesKill kills.
@@ -34,8 +34,8 @@ func TestBackfillChildProcess(t *testing.T) {
 func TestBackfillSurvivesKill(t *testing.T) {
 	dir := t.TempDir()
 	deals := writeDealWARCs(t, dir, 3, 24, 12, 4000)
-	ledger := filepath.Join(t.TempDir(), "ledger.db")
-	args := strings.Join([]string{"backfill", "--embedded", "--ledger", ledger, "--progress", "50ms", dir}, "\n")
+	ledgerPath := filepath.Join(t.TempDir(), "ledger.db")
+	args := strings.Join([]string{"backfill", "--embedded", "--ledger", ledgerPath, "--progress", "50ms", dir}, "\n")
 	child := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestBackfillChildProcess$")
 		cmd.Env = append(os.Environ(), "MWLEDGER_TEST_BACKFILL_ARGS="+args)
@@ -80,7 +80,7 @@ func TestBackfillSurvivesKill(t *testing.T) {
 		t.Errorf("second run:\n%s", out)
 	}
 
-	st, err := backfill.OpenState(ledger+".backfill.db", nil)
+	st, err := backfill.OpenState(ledgerPath+".backfill.db", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,12 +89,12 @@ func TestBackfillSurvivesKill(t *testing.T) {
 	if n != deals {
 		t.Errorf("state records %d published, want %d", n, deals)
 	}
-	store, err := app.OpenLedger(ledger)
+	store, err := app.OpenLedger(ledgerPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	res, err := store.Search(context.Background(), indexer.Query{Size: 1000})
+	res, err := store.Search(context.Background(), ledger.Query{Size: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

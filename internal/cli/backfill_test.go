@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/warc/warctest"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 // dealParagraphs are deal announcements of our own invention over the
@@ -63,9 +63,9 @@ func writeDealWARCs(t *testing.T, dir string, files, pages, dealsPer, size int) 
 func TestBackfillEmbedded(t *testing.T) {
 	dir := t.TempDir()
 	deals := writeDealWARCs(t, dir, 2, 30, 4, 3000)
-	ledger := filepath.Join(t.TempDir(), "ledger.db")
+	ledgerPath := filepath.Join(t.TempDir(), "ledger.db")
 	var out, errb bytes.Buffer
-	err := Run(context.Background(), []string{"backfill", "--embedded", "--ledger", ledger, filepath.Join(dir, "*.warc.gz")}, strings.NewReader(""), &out, &errb)
+	err := Run(context.Background(), []string{"backfill", "--embedded", "--ledger", ledgerPath, filepath.Join(dir, "*.warc.gz")}, strings.NewReader(""), &out, &errb)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errb.String())
 	}
@@ -73,11 +73,11 @@ func TestBackfillEmbedded(t *testing.T) {
 	if !strings.Contains(errb.String(), fmt.Sprintf("%d match(es), %d published", deals, deals)) {
 		t.Errorf("stats:\n%s", errb.String())
 	}
-	store, err := app.OpenLedger(ledger)
+	store, err := app.OpenLedger(ledgerPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := store.Search(context.Background(), indexer.Query{Size: 100})
+	res, err := store.Search(context.Background(), ledger.Query{Size: 100})
 	store.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func TestBackfillEmbedded(t *testing.T) {
 		}
 	}
 	errb.Reset()
-	if err := Run(context.Background(), []string{"backfill", "--embedded", "--ledger", ledger, dir}, strings.NewReader(""), &out, &errb); err != nil {
+	if err := Run(context.Background(), []string{"backfill", "--embedded", "--ledger", ledgerPath, dir}, strings.NewReader(""), &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(errb.String(), "2/2 file(s) (2 already read)") || !strings.Contains(errb.String(), "0 published") {
@@ -126,10 +126,10 @@ func BenchmarkBackfillEmbedded(b *testing.B) {
 	dir := b.TempDir()
 	deals := writeDealWARCs(t, dir, 2, 300, 100, 20000)
 	for i := 0; b.Loop(); i++ {
-		ledger := filepath.Join(b.TempDir(), fmt.Sprintf("ledger-%d.db", i))
+		ledgerPath := filepath.Join(b.TempDir(), fmt.Sprintf("ledger-%d.db", i))
 		var out, errb bytes.Buffer
 		start := time.Now()
-		if err := Run(context.Background(), []string{"backfill", "--embedded", "--ledger", ledger, dir}, strings.NewReader(""), &out, &errb); err != nil {
+		if err := Run(context.Background(), []string{"backfill", "--embedded", "--ledger", ledgerPath, dir}, strings.NewReader(""), &out, &errb); err != nil {
 			b.Fatalf("%v\n%s", err, errb.String())
 		}
 		d := time.Since(start)

@@ -11,6 +11,7 @@ import (
 	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/metrics"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
@@ -62,7 +63,7 @@ func (a *alertFlags) loadRules() (alert.Rules, error) {
 }
 
 // setup builds the policy and dispatcher for a store; nil when alerts are off.
-func (a *alertFlags) setup(e *env, outbox indexer.Outbox, extra ...alert.Sink) (*alert.Policy, *alert.Dispatcher, error) {
+func (a *alertFlags) setup(e *env, outbox ledger.Outbox, extra ...alert.Sink) (*alert.Policy, *alert.Dispatcher, error) {
 	if a.disabled {
 		return nil, nil, nil
 	}

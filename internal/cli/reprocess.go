@@ -35,7 +35,7 @@ func runReprocess(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	e.log.Info("replaying the article archive", "group", *group, "topic", schemas.TopicArticles, "extractor_version", extractor.Version, "idle_exit", sf.idleExit)
+	e.log.Info("replaying the article archive", "group", *group, "topic", schemas.TopicArticles, schemas.FieldExtractorVersion, extractor.Version, "idle_exit", sf.idleExit)
 	start := time.Now()
 	st, err := app.Extract(ctx, sf.kafkaConfig(), x, *group, extractor.StageConfig{IdleExit: sf.idleExit, Log: e.log})
 	fmt.Fprintf(e.stderr, "reprocess: %d article(s) replayed, %d contract record(s) published with extractor %s, %d dead letter(s), %s\n",

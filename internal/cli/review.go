@@ -10,9 +10,9 @@ import (
 	"text/tabwriter"
 
 	"github.com/mwledger/mwledger/alert"
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/review"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 const reviewUsage = `Usage:
@@ -53,7 +53,7 @@ func (s *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.es, "es", envOr("MWLEDGER_ES", "http://127.0.0.1:19200"), "Elasticsearch URL (env MWLEDGER_ES)")
 }
 
-func (s *storeFlags) open() (ledger, func(), error) { return openLedger(s.kind, s.path, s.es) }
+func (s *storeFlags) open() (ledgerStore, func(), error) { return openLedger(s.kind, s.path, s.es) }
 
 func reviewList(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "review list", "[search filters]")
@@ -61,7 +61,7 @@ func reviewList(ctx context.Context, e *env, args []string) error {
 	sf.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	asCSV := fs.Bool("csv", false, "print CSV")
-	var q indexer.Query
+	var q ledger.Query
 	web.BindFlags(fs, &q)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -124,7 +124,7 @@ func reviewAct(ctx context.Context, e *env, verb string, args []string) error {
 		return usageError{"review " + verb + ": give the deal ID"}
 	}
 	id, rest := pos[0], pos[1:]
-	a := indexer.ReviewAction{By: *by, Note: *note}
+	a := ledger.ReviewAction{By: *by, Note: *note}
 	switch verb {
 	case "accept":
 		a.Accept = true
@@ -146,7 +146,7 @@ func reviewAct(ctx context.Context, e *env, verb string, args []string) error {
 		if !ok {
 			return usageError{fmt.Sprintf("review correct: %q is not FIELD=VALUE", kv)}
 		}
-		c, err := indexer.ParseCorrection(field, value)
+		c, err := ledger.ParseCorrection(field, value)
 		if err != nil {
 			return usageError{err.Error()}
 		}
@@ -174,7 +174,7 @@ func reviewAct(ctx context.Context, e *env, verb string, args []string) error {
 	}
 	d, err := store.Review(ctx, id, a)
 	if err != nil {
-		if errors.Is(err, indexer.ErrNoDeal) {
+		if errors.Is(err, ledger.ErrNoDeal) {
 			return fmt.Errorf("review: no deal %q (ids are in `mwledger search` and `mwledger review list`)", id)
 		}
 		return err
@@ -207,7 +207,7 @@ func reviewAct(ctx context.Context, e *env, verb string, args []string) error {
 // wait in the deal's outbox for the running indexer's dispatcher (sinks log,
 // kafka and webhook when MWLEDGER_ALERT_WEBHOOK is set, like the indexer's);
 // on the embedded ledger the returned dispatcher delivers them (nil: none).
-func (a *alertFlags) forReviews(e *env, store ledger, kind string) (*alert.Dispatcher, error) {
+func (a *alertFlags) forReviews(e *env, store ledgerStore, kind string) (*alert.Dispatcher, error) {
 	if a.disabled {
 		return nil, nil
 	}

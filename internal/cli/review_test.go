@@ -9,15 +9,15 @@ import (
 	"testing"
 
 	"github.com/mwledger/mwledger/extractor"
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/eval"
 	"github.com/mwledger/mwledger/internal/review"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 // fixtureLedger is an embedded ledger holding what the extractor reads from
 // one bundled fixture.
-func fixtureLedger(t *testing.T, fixture string) (string, []indexer.Deal) {
+func fixtureLedger(t *testing.T, fixture string) (string, []ledger.Deal) {
 	t.Helper()
 	body, err := os.ReadFile(filepath.Join("..", "..", "fixtures", fixture))
 	if err != nil {
@@ -42,7 +42,7 @@ func fixtureLedger(t *testing.T, fixture string) (string, []indexer.Deal) {
 			t.Fatal(err)
 		}
 	}
-	res, err := b.Search(context.Background(), indexer.Query{})
+	res, err := b.Search(context.Background(), ledger.Query{})
 	if err != nil || res.Total == 0 {
 		t.Fatalf("ledger from %s: %v, %d deals", fixture, err, res.Total)
 	}

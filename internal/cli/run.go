@@ -10,17 +10,17 @@ import (
 	"github.com/mwledger/mwledger/crawler"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/fixtures"
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/app"
-	"github.com/mwledger/mwledger/internal/fixturesite"
 	"github.com/mwledger/mwledger/internal/statedb"
+	"github.com/mwledger/mwledger/internal/testkit"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/stream"
 )
 
 func runRun(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "run", "[--sources FILE [--state FILE]] [--ledger FILE]")
 	sourcesFile := fs.String("sources", "", "sources file to crawl (default: the bundled fixture articles, served on a loopback address)")
-	ledger := fs.String("ledger", defaultLedger(), "embedded ledger file (env MWLEDGER_LEDGER)")
+	ledgerPath := fs.String("ledger", defaultLedger(), "embedded ledger file (env MWLEDGER_LEDGER)")
 	state := fs.String("state", "", "crawl seen-set file with --sources: what was published, with validators for conditional GETs (default: <ledger>.crawl-state.db; the bundled fixtures are crawled without one)")
 	limit := fs.Int("limit", 100, "deals to print")
 	articleTimeout := fs.Duration("article-timeout", extractor.DefaultArticleTimeout, "longest extraction of one article; past it the article is a dead letter (reason timeout)")
@@ -38,7 +38,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		}
 		sources = s
 	} else {
-		site, err := fixturesite.Start(fixtures.FS(), fixtures.Cases())
+		site, err := testkit.StartFixtureSite(fixtures.FS(), fixtures.Cases())
 		if err != nil {
 			return err
 		}
@@ -57,7 +57,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "serving %d bundled fixture articles at %s\n", len(fixtures.Cases()), site.URL)
 	}
 	if *state == "" && *sourcesFile != "" {
-		*state = *ledger + ".crawl-state.db"
+		*state = *ledgerPath + ".crawl-state.db"
 	}
 	if *state != "" {
 		// A run over a sources file remembers what it published, as `mwledger
@@ -73,10 +73,10 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		defer st.Close()
 		crawlCfg.State = st
 	}
-	if err := os.MkdirAll(filepath.Dir(*ledger), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(*ledgerPath), 0o755); err != nil {
 		return fmt.Errorf("creating ledger directory: %w", err)
 	}
-	store, err := app.OpenLedger(*ledger)
+	store, err := app.OpenLedger(*ledgerPath)
 	if err != nil {
 		return err
 	}
@@ -116,8 +116,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if n := len(cst.Failed); n > 0 {
 		fmt.Fprintf(e.stderr, "fetch failures by reason: %v\n", cst.Failed)
 	}
-	fmt.Fprintf(e.stderr, "ledger: %s (search it with `mwledger search --ledger %s`)\n\n", *ledger, *ledger)
-	res, err := store.Search(ctx, indexer.Query{Size: *limit})
+	fmt.Fprintf(e.stderr, "ledger: %s (search it with `mwledger search --ledger %s`)\n\n", *ledgerPath, *ledgerPath)
+	res, err := store.Search(ctx, ledger.Query{Size: *limit})
 	if err != nil {
 		return err
 	}

@@ -13,10 +13,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/textsafe"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/es"
 )
 
@@ -35,23 +35,23 @@ func defaultLedger() string {
 	return filepath.Join(dir, "mwledger", "ledger.db")
 }
 
-// ledger is what search, serve and review need of a store.
-type ledger interface {
-	indexer.Store
-	indexer.Scanner
-	indexer.Outbox
-	Get(ctx context.Context, id string) (*indexer.Deal, error)
-	Review(ctx context.Context, id string, a indexer.ReviewAction) (*indexer.Deal, error)
-	SetAlerts(policy indexer.AlertPolicy, notify func(dealIDs []string))
+// ledgerStore is what search, serve and review need of a store.
+type ledgerStore interface {
+	ledger.Store
+	ledger.Scanner
+	ledger.Outbox
+	Get(ctx context.Context, id string) (*ledger.Deal, error)
+	Review(ctx context.Context, id string, a ledger.ReviewAction) (*ledger.Deal, error)
+	SetAlerts(policy ledger.AlertPolicy, notify func(dealIDs []string))
 }
 
 var (
-	_ ledger = indexer.EmbeddedLedger(nil)
-	_ ledger = (*es.Store)(nil)
+	_ ledgerStore = ledger.EmbeddedLedger(nil)
+	_ ledgerStore = (*es.Store)(nil)
 )
 
 // openLedger opens the embedded ledger file or connects to Elasticsearch.
-func openLedger(kind, path, esURL string) (ledger, func(), error) {
+func openLedger(kind, path, esURL string) (ledgerStore, func(), error) {
 	switch kind {
 	case "embedded":
 		if _, err := os.Stat(path); err != nil {
@@ -77,12 +77,12 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	storeKind := fs.String("store", envOr("MWLEDGER_STORE", "embedded"), "embedded (the ledger file of mwledger run) or es (env MWLEDGER_STORE)")
 	ledgerPath := fs.String("ledger", defaultLedger(), "embedded ledger file (env MWLEDGER_LEDGER)")
 	es := fs.String("es", envOr("MWLEDGER_ES", "http://127.0.0.1:19200"), "Elasticsearch URL (env MWLEDGER_ES)")
-	var q indexer.Query
+	var q ledger.Query
 	web.BindFlags(fs, &q)
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	asCSV := fs.Bool("csv", false, "print CSV (one row per deal, numbers unformatted) instead of a table")
 	all := fs.Bool("all", false, "every matching deal, not one page (with --json or --csv)")
-	agg := fs.String("agg", "", "aggregate the matching deals instead: "+strings.Join(indexer.Aggregations, ", "))
+	agg := fs.String("agg", "", "aggregate the matching deals instead: "+strings.Join(ledger.Aggregations, ", "))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -93,8 +93,8 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	if *asJSON && *asCSV {
 		return usageError{"search: --json and --csv exclude each other"}
 	}
-	if *agg != "" && !slices.Contains(indexer.Aggregations, *agg) {
-		return usageError{"search: --agg must be one of " + strings.Join(indexer.Aggregations, ", ")}
+	if *agg != "" && !slices.Contains(ledger.Aggregations, *agg) {
+		return usageError{"search: --agg must be one of " + strings.Join(ledger.Aggregations, ", ")}
 	}
 	store, closeStore, err := openLedger(*storeKind, *ledgerPath, *es)
 	if err != nil {
@@ -102,7 +102,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	}
 	defer closeStore()
 	if *agg != "" {
-		r, err := indexer.AggregateStore(ctx, store, *agg, q)
+		r, err := ledger.AggregateStore(ctx, store, *agg, q)
 		if err != nil {
 			return err
 		}
@@ -115,10 +115,10 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 		printAgg(e.stdout, r)
 		return nil
 	}
-	var res indexer.Result
+	var res ledger.Result
 	if *all {
-		res.Deals = []indexer.Deal{}
-		err = store.Scan(ctx, q, func(d indexer.Deal) error { res.Deals = append(res.Deals, d); return nil })
+		res.Deals = []ledger.Deal{}
+		err = store.Scan(ctx, q, func(d ledger.Deal) error { res.Deals = append(res.Deals, d); return nil })
 		res.Total = len(res.Deals)
 	} else {
 		res, err = store.Search(ctx, q)
@@ -143,7 +143,7 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func printAgg(w io.Writer, r indexer.AggResult) {
+func printAgg(w io.Writer, r ledger.AggResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if r.Name == "tiers" {
 		fmt.Fprintln(tw, "TIER\tOPERATOR\tHYPERSCALER-GRADE MW\tMW\tVALUE\tDEALS\tCOUNTERPARTIES")
@@ -162,7 +162,7 @@ func printAgg(w io.Writer, r indexer.AggResult) {
 	fmt.Fprintf(w, "%s over %d deal(s); %d skipped (cancelled, or aggregates whose parts are listed)\n", r.Name, r.Deals, r.Skipped)
 }
 
-func writeAggCSV(w io.Writer, r indexer.AggResult) error {
+func writeAggCSV(w io.Writer, r ledger.AggResult) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"key", "deals", "mw", "value_usd", "priced_deals", "usd_per_mw_year_mean", "usd_per_mw_year_median", "usd_per_mw_year_min", "usd_per_mw_year_max", "tier", "hyperscaler_mw", "counterparties"})
 	f := func(p *float64) string {
@@ -185,7 +185,7 @@ func writeAggCSV(w io.Writer, r indexer.AggResult) error {
 }
 
 // printTable prints deals as an aligned table an analyst can read.
-func printTable(w io.Writer, res indexer.Result) {
+func printTable(w io.Writer, res ledger.Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "OPERATOR\tCOUNTERPARTY\tTYPE\tMW\tVALUE\tYEARS\t$/MW/YEAR\tANNOUNCED\tSOURCES")
 	for _, d := range res.Deals {

@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/app"
-	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 // sampleLedger writes an embedded (SQLite) ledger of n generated deals and returns its path.
@@ -22,7 +22,7 @@ func sampleLedger(t *testing.T, n int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, err := range b.Upsert(context.Background(), web.SampleContracts("cli", n, 3)) {
+	for _, err := range b.Upsert(context.Background(), testkit.SampleContracts("cli", n, 3)) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +41,7 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 }
 
 func TestSearchOutputs(t *testing.T) {
-	ledger := sampleLedger(t, 60)
+	ledgerPath := sampleLedger(t, 60)
 	tests := []struct {
 		name        string
 		args        []string
@@ -54,7 +54,7 @@ func TestSearchOutputs(t *testing.T) {
 			}
 		}, ""},
 		{"json", []string{"--json", "--type", "colocation", "--sort", "mw", "--order", "asc"}, func(t *testing.T, out string) {
-			var r indexer.Result
+			var r ledger.Result
 			if err := json.Unmarshal([]byte(out), &r); err != nil || r.Total == 0 {
 				t.Fatalf("json: %v %d", err, r.Total)
 			}
@@ -94,7 +94,7 @@ func TestSearchOutputs(t *testing.T) {
 			}
 		}, ""},
 		{"tiers as json", []string{"--agg", "tiers", "--json"}, func(t *testing.T, out string) {
-			var r indexer.AggResult
+			var r ledger.AggResult
 			if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.Rows) == 0 || r.Rows[0].Tier != 1 {
 				t.Errorf("tiers: %v %+v", err, r)
 			}
@@ -104,7 +104,7 @@ func TestSearchOutputs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := runCLI(t, append([]string{"search", "--store", "embedded", "--ledger", ledger}, tt.args...)...)
+			out, err := runCLI(t, append([]string{"search", "--store", "embedded", "--ledger", ledgerPath}, tt.args...)...)
 			if tt.errContains != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errContains) {
 					t.Fatalf("error %v, want %q", err, tt.errContains)
@@ -120,12 +120,12 @@ func TestSearchOutputs(t *testing.T) {
 }
 
 func TestReviewList(t *testing.T) {
-	ledger := sampleLedger(t, 60)
-	out, err := runCLI(t, "review", "list", "--ledger", ledger, "--json")
+	ledgerPath := sampleLedger(t, 60)
+	out, err := runCLI(t, "review", "list", "--ledger", ledgerPath, "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r indexer.Result
+	var r ledger.Result
 	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Total == 0 {
 		t.Fatalf("review list: %v, %d deals", err, r.Total)
 	}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"io"
 	"log/slog"
 	"net"
@@ -18,9 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 // TestSearchRefusesHostileNumbers: paging that overflowed into a panic
@@ -28,14 +29,14 @@ import (
 // corrections far beyond any real deal (two of capacity_mw=1.7e308 made the
 // aggregations infinite) are usage errors; the ledger keeps answering.
 func TestSearchRefusesHostileNumbers(t *testing.T) {
-	ledger := sampleLedger(t, 20)
+	ledgerPath := sampleLedger(t, 20)
 	var id string
 	{
-		out, err := runCLI(t, "search", "--ledger", ledger, "--json", "--limit", "2")
+		out, err := runCLI(t, "search", "--ledger", ledgerPath, "--json", "--limit", "2")
 		if err != nil {
 			t.Fatal(err)
 		}
-		var r indexer.Result
+		var r ledger.Result
 		if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.Deals) < 2 {
 			t.Fatalf("%v: %s", err, out)
 		}
@@ -57,16 +58,16 @@ func TestSearchRefusesHostileNumbers(t *testing.T) {
 		{[]string{"review", "correct", id, "term_years=NaN", "--by", "x", "--no-alerts"}, "term_years"},
 		{[]string{"review", "correct", id, "announced_on=2025-02-30", "--by", "x", "--no-alerts"}, "announced_on"},
 	} {
-		_, err := runCLI(t, append(tc.args, "--ledger", ledger)...)
+		_, err := runCLI(t, append(tc.args, "--ledger", ledgerPath)...)
 		if err == nil || !strings.Contains(err.Error(), tc.errContains) || ExitCode(err) != 2 {
 			t.Errorf("%.80q: err %v (exit %d), want a usage error containing %q", tc.args, err, ExitCode(err), tc.errContains)
 		}
 	}
-	out, err := runCLI(t, "search", "--ledger", ledger, "--agg", "by-type", "--json")
+	out, err := runCLI(t, "search", "--ledger", ledgerPath, "--agg", "by-type", "--json")
 	if err != nil {
 		t.Fatalf("aggregations after the refused corrections: %v", err)
 	}
-	var agg indexer.AggResult
+	var agg ledger.AggResult
 	if err := json.Unmarshal([]byte(out), &agg); err != nil || agg.Deals == 0 {
 		t.Errorf("aggregations: %v %s", err, out)
 	}
@@ -77,12 +78,12 @@ func TestSearchRefusesHostileNumbers(t *testing.T) {
 // extraction can meet, every published article is a dead letter and the run
 // still ends (here in well under a minute).
 func TestRunArticleDeadline(t *testing.T) {
-	ledger := filepath.Join(t.TempDir(), "l.db")
+	ledgerPath := filepath.Join(t.TempDir(), "l.db")
 	// An extraction abandoned at its deadline may still log when it ends,
 	// after Run has returned: the test reads the log under a lock.
 	var out, errb syncBuffer
 	start := time.Now()
-	err := Run(context.Background(), []string{"run", "--ledger", ledger, "--no-alerts", "--article-timeout", "1ns"}, strings.NewReader(""), &out, &errb)
+	err := Run(context.Background(), []string{"run", "--ledger", ledgerPath, "--no-alerts", "--article-timeout", "1ns"}, strings.NewReader(""), &out, &errb)
 	if err != nil {
 		t.Fatal(err, errb.String())
 	}
@@ -102,7 +103,7 @@ func TestRunArticleDeadline(t *testing.T) {
 // a digest only) and prints the token once; the next start prints none and
 // accepts that token; a write without it is refused.
 func TestServeTokenPrintedOnce(t *testing.T) {
-	ledger := sampleLedger(t, 5)
+	ledgerPath := sampleLedger(t, 5)
 	tokens := filepath.Join(t.TempDir(), "state", "serve-tokens")
 	serveOnce := func() string {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -115,7 +116,7 @@ func TestServeTokenPrintedOnce(t *testing.T) {
 		var out syncBuffer
 		done := make(chan error, 1)
 		go func() {
-			done <- Run(ctx, []string{"serve", "--addr", addr, "--ledger", ledger, "--tokens", tokens, "--reviewer", "ana", "--no-alerts"}, strings.NewReader(""), &out, io.Discard)
+			done <- Run(ctx, []string{"serve", "--addr", addr, "--ledger", ledgerPath, "--tokens", tokens, "--reviewer", "ana", "--no-alerts"}, strings.NewReader(""), &out, io.Discard)
 		}()
 		defer func() { cancel(); <-done }()
 		for i := 0; i < 100 && !strings.Contains(out.String(), "mwledger serve: http://"); i++ {
@@ -212,7 +213,7 @@ func TestHostileNamesPrintSafely(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := web.SampleContracts("tty", 6, 4)
+	recs := testkit.SampleContracts("tty", 6, 4)
 	recs[0].Operator.Name = "Evil\x1b]0;pwned\x07\x1b[2J\u009b31m\u202eCorp"
 	recs[0].Location = ptrS("Texas\x1b[8m hidden")
 	recs[0].Confidence = 0.1 // in the review queue
@@ -265,7 +266,7 @@ func TestFixturesNeverTouchLocalFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		recs := web.SampleContracts("fs", 1, 9)
+		recs := testkit.SampleContracts("fs", 1, 9)
 		for i := range recs {
 			recs[i].Source.URL = src // every source: nothing here may be fetched
 		}
@@ -274,7 +275,7 @@ func TestFixturesNeverTouchLocalFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		res, _ := b.Search(context.Background(), indexer.Query{})
+		res, _ := b.Search(context.Background(), ledger.Query{})
 		b.Close()
 		fixtures := filepath.Join(t.TempDir(), "review")
 		_, err = runCLI(t, "review", "correct", res.Deals[0].ID, "capacity_mw=100", "--by", "ana", "--no-alerts",

@@ -21,8 +21,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -48,10 +48,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startServe runs `mwledger serve` on a free loopback port over ledger and
+// startServe runs `mwledger serve` on a free loopback port over ledgerPath and
 // returns its base URL; it stops with the test. Reviewer ana's token is
 // serveToken[base].
-func startServe(t *testing.T, ledger string) string {
+func startServe(t *testing.T, ledgerPath string) string {
 	t.Helper()
 	tokens := filepath.Join(t.TempDir(), "tokens")
 	tok, err := web.AddTokenToFile(tokens, "ana")
@@ -68,7 +68,7 @@ func startServe(t *testing.T, ledger string) string {
 	done := make(chan error, 1)
 	var out syncBuffer
 	go func() {
-		done <- Run(ctx, []string{"serve", "--addr", addr, "--store", "embedded", "--ledger", ledger, "--tokens", tokens}, strings.NewReader(""), &out, io.Discard)
+		done <- Run(ctx, []string{"serve", "--addr", addr, "--store", "embedded", "--ledger", ledgerPath, "--tokens", tokens}, strings.NewReader(""), &out, io.Discard)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -214,8 +214,8 @@ func TestReviewInChromium(t *testing.T) {
 		}
 		t.Skipf("%s is missing: run scripts/install-chromium.sh", chromiumPath)
 	}
-	ledger := sampleLedger(t, 40)
-	base := startServe(t, ledger)
+	ledgerPath := sampleLedger(t, 40)
+	base := startServe(t, ledgerPath)
 	// Not t.TempDir: Chromium's helper processes may still write to the
 	// profile for a moment after the browser exits, and a failed removal would
 	// fail the test. Removed last, best effort.
@@ -271,7 +271,7 @@ func TestReviewInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var d indexer.Deal
+	var d ledger.Deal
 	if err := json.NewDecoder(res.Body).Decode(&d); err != nil || d.CapacityMW == nil || *d.CapacityMW != 777 || d.Review == nil || d.Review.By != "ana" {
 		t.Fatalf("the ledger after the page's correction: %v, %+v", err, d.Review)
 	}

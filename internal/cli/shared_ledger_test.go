@@ -3,14 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/bolt"
 )
 
@@ -19,21 +19,21 @@ import (
 // made them fail with "timeout (is another mwledger using it?)"), and the
 // server sees what they wrote.
 func TestSearchRunAndReviewWhileServing(t *testing.T) {
-	ledger := sampleLedger(t, 40)
-	base := startServe(t, ledger)
-	out, err := runCLI(t, "search", "--ledger", ledger, "--json", "--limit", "100")
+	ledgerPath := sampleLedger(t, 40)
+	base := startServe(t, ledgerPath)
+	out, err := runCLI(t, "search", "--ledger", ledgerPath, "--json", "--limit", "100")
 	if err != nil {
 		t.Fatalf("search while serving: %v", err)
 	}
-	var r indexer.Result
+	var r ledger.Result
 	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Total == 0 {
 		t.Fatalf("search while serving: %v, %d deals", err, r.Total)
 	}
 	id := r.Deals[0].ID
-	if _, err := runCLI(t, "review", "accept", "--ledger", ledger, "--by", "ana", id); err != nil {
+	if _, err := runCLI(t, "review", "accept", "--ledger", ledgerPath, "--by", "ana", id); err != nil {
 		t.Fatalf("review while serving: %v", err)
 	}
-	if _, err := runCLI(t, "run", "--ledger", ledger, "--no-alerts"); err != nil {
+	if _, err := runCLI(t, "run", "--ledger", ledgerPath, "--no-alerts"); err != nil {
 		t.Fatalf("run while serving: %v", err)
 	}
 	res, err := http.Get(base + "/api/deals/" + id)
@@ -41,7 +41,7 @@ func TestSearchRunAndReviewWhileServing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var d indexer.Deal
+	var d ledger.Deal
 	b, _ := io.ReadAll(res.Body)
 	if err := json.Unmarshal(b, &d); err != nil || d.Review == nil || d.Review.By != "ana" {
 		t.Errorf("the server does not show the review made from the command line: %s", b)
@@ -51,7 +51,7 @@ func TestSearchRunAndReviewWhileServing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res2.Body.Close()
-	var all indexer.Result
+	var all ledger.Result
 	if err := json.NewDecoder(res2.Body).Decode(&all); err != nil || all.Total <= r.Total {
 		t.Errorf("the server shows %d deals after run, %d before (%v): it does not see run's deals", all.Total, r.Total, err)
 	}
@@ -67,13 +67,13 @@ func TestMigrateBoltLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, err := range b.Upsert(context.Background(), web.SampleContracts("mig", 80, 4)) {
+	for _, err := range b.Upsert(context.Background(), testkit.SampleContracts("mig", 80, 4)) {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
 	b.Close()
-	if f, _ := indexer.LedgerFormat(old); f != indexer.FormatBolt {
+	if f, _ := ledger.LedgerFormat(old); f != ledger.FormatBolt {
 		t.Fatalf("format of a bbolt ledger = %q", f)
 	}
 	before, err := runCLI(t, "search", "--ledger", old, "--json", "--all")
@@ -84,7 +84,7 @@ func TestMigrateBoltLedger(t *testing.T) {
 	if _, err := runCLI(t, "migrate", "--from", old, "--to", neu); err != nil {
 		t.Fatal(err)
 	}
-	if f, _ := indexer.LedgerFormat(neu); f != indexer.FormatSQLite {
+	if f, _ := ledger.LedgerFormat(neu); f != ledger.FormatSQLite {
 		t.Fatalf("format after migrate = %q", f)
 	}
 	after, err := runCLI(t, "search", "--ledger", neu, "--json", "--all")

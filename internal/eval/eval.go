@@ -167,8 +167,8 @@ func (r *Report) Add(name string, got, want []Golden) {
 				r.Mismatches = append(r.Mismatches, fmt.Sprintf("%s: %s–%s: %s = %s, want %s", name, w.Operator.Name, w.Counterparty.Label(), f, orNull(gv[f]), orNull(wv[f])))
 			}
 		}
-		if w.USDPerMWYear != nil && g.USDPerMWYear != nil && same("total_value_usd", gv["total_value_usd"], wv["total_value_usd"]) &&
-			same("capacity_mw", gv["capacity_mw"], wv["capacity_mw"]) && gv["term_years"] == wv["term_years"] &&
+		if w.USDPerMWYear != nil && g.USDPerMWYear != nil && same(schemas.FieldTotalValueUSD, gv[schemas.FieldTotalValueUSD], wv[schemas.FieldTotalValueUSD]) &&
+			same(schemas.FieldCapacityMW, gv[schemas.FieldCapacityMW], wv[schemas.FieldCapacityMW]) && gv[schemas.FieldTermYears] == wv[schemas.FieldTermYears] &&
 			math.Abs(*g.USDPerMWYear-*w.USDPerMWYear) > 0.005**w.USDPerMWYear {
 			r.UnitPriceOff = append(r.UnitPriceOff, fmt.Sprintf("%s: %s–%s", name, w.Operator.Name, w.Counterparty.Label()))
 		}
@@ -231,11 +231,11 @@ func values(g Golden) map[string]string {
 	}
 	return map[string]string{
 		"operator": operatorValue(g.Operator), "counterparty": counterpartyValue(g.Counterparty),
-		"end_user": party(g.EndUser), "guarantor": party(g.Guarantor), "contract_type": ct,
-		"capacity_mw": num(g.CapacityMW), "total_value_usd": num(g.TotalValueUSD), "term_years": num(g.TermYears),
-		"usd_per_mw_year": num(g.USDPerMWYear), "reported_usd_per_mw_year": num(g.ReportedUSDPerMWYear),
-		"prepayment_usd": num(g.PrepaymentUSD), "guarantee_usd": num(g.GuaranteeUSD), "terms": terms,
-		"location": str(g.Location), "hardware": str(g.Hardware), "announced_on": str(g.AnnouncedOn), "aggregate": agg,
+		schemas.FieldEndUser: party(g.EndUser), "guarantor": party(g.Guarantor), schemas.FieldContractType: ct,
+		schemas.FieldCapacityMW: num(g.CapacityMW), schemas.FieldTotalValueUSD: num(g.TotalValueUSD), schemas.FieldTermYears: num(g.TermYears),
+		schemas.FieldUSDPerMWYear: num(g.USDPerMWYear), schemas.FieldReportedUSDPerMWYear: num(g.ReportedUSDPerMWYear),
+		schemas.FieldPrepaymentUSD: num(g.PrepaymentUSD), schemas.FieldGuaranteeUSD: num(g.GuaranteeUSD), "terms": terms,
+		"location": str(g.Location), "hardware": str(g.Hardware), schemas.FieldAnnouncedOn: str(g.AnnouncedOn), "aggregate": agg,
 	}
 }
 
@@ -262,8 +262,8 @@ func counterpartyValue(c schemas.Counterparty) string {
 }
 
 // tolerance per numeric field: $/MW/year within 0.5%, other amounts within 1%.
-var tolerance = map[string]float64{"usd_per_mw_year": 0.005, "reported_usd_per_mw_year": 0.01, "capacity_mw": 0.01,
-	"total_value_usd": 0.01, "prepayment_usd": 0.02, "guarantee_usd": 0.01, "term_years": 0}
+var tolerance = map[string]float64{schemas.FieldUSDPerMWYear: 0.005, schemas.FieldReportedUSDPerMWYear: 0.01, schemas.FieldCapacityMW: 0.01,
+	schemas.FieldTotalValueUSD: 0.01, schemas.FieldPrepaymentUSD: 0.02, schemas.FieldGuaranteeUSD: 0.01, schemas.FieldTermYears: 0}
 
 func same(field, a, b string) bool {
 	if a == b {
@@ -300,7 +300,7 @@ func align(got, want []Golden) (pairs [][2]int, extraGot, extraWant []int) {
 			if strings.EqualFold(g.Counterparty.Label(), w.Counterparty.Label()) {
 				score += 4
 			}
-			for _, f := range []string{"total_value_usd", "capacity_mw", "term_years", "aggregate"} {
+			for _, f := range []string{schemas.FieldTotalValueUSD, schemas.FieldCapacityMW, schemas.FieldTermYears, "aggregate"} {
 				if gv[f] != "" && same(f, gv[f], wv[f]) {
 					score += 2
 				}

@@ -20,8 +20,8 @@ import (
 	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/mwledger/mwledger/extractor"
-	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/internal/metrics"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream/kafka"
@@ -208,7 +208,7 @@ func faultRun(t *testing.T, name string, seed, n int, fault func(ctx context.Con
 	skipBacklog(t, ctx, c.brokers, group+"-x", schemas.TopicArticles)
 	skipBacklog(t, ctx, c.brokers, group+"-i", schemas.TopicContracts)
 
-	site := benchtool.NewSite(uniquePrefix("cluster-"+name), n, 4, func(i int) benchtool.Deal { return benchtool.DealOf(seed, i) })
+	site := testkit.NewDealSite(uniquePrefix("cluster-"+name), n, 4, func(i int) testkit.Deal { return testkit.DealOf(seed, i) })
 	t.Cleanup(site.Close)
 	dir := t.TempDir()
 	sources := filepath.Join(dir, "sources.yaml")
@@ -305,7 +305,7 @@ func faultRun(t *testing.T, name string, seed, n int, fault func(ctx context.Con
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts, err := benchtool.SourceCounts(ctx, store, site.URL+"/")
+	counts, err := testkit.SourceCounts(ctx, store, site.URL+"/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +318,7 @@ func faultRun(t *testing.T, name string, seed, n int, fault func(ctx context.Con
 	want, lost, twice := 0, 0, 0
 	for i := range n {
 		u := site.ArticleURL(i)
-		page, err := extractor.ReadHTML(benchtool.ArticleHTML(u, benchtool.DealOf(seed, i)), "")
+		page, err := extractor.ReadHTML(testkit.ArticleHTML(u, testkit.DealOf(seed, i)), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -380,7 +380,7 @@ func faultRun(t *testing.T, name string, seed, n int, fault func(ctx context.Con
 }
 
 // onTopicBrokers is onTopic on a broker list.
-func onTopicBrokers(t *testing.T, brokers []string, site *benchtool.Site) (fetched, missing, dups, messages int) {
+func onTopicBrokers(t *testing.T, brokers []string, site *testkit.DealSite) (fetched, missing, dups, messages int) {
 	t.Helper()
 	return onTopic(t, strings.Join(brokers, ","), site, "cluster")
 }

@@ -17,12 +17,10 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/crawler"
-	"github.com/mwledger/mwledger/crawler/crawltest"
 	"github.com/mwledger/mwledger/fixtures"
-	"github.com/mwledger/mwledger/internal/benchtool"
 	"github.com/mwledger/mwledger/internal/cli"
 	"github.com/mwledger/mwledger/internal/statedb"
-	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
@@ -37,7 +35,7 @@ import (
 func topicArticles(t *testing.T, kafkaAddr, prefix string, want int, quiet time.Duration) []schemas.Article {
 	t.Helper()
 	cfg := kafka.Config{Brokers: kafka.ParseBrokers(kafkaAddr)}
-	end, err := benchtool.EndOffsets(context.Background(), cfg.Brokers, schemas.TopicArticles)
+	end, err := testkit.EndOffsets(context.Background(), cfg.Brokers, schemas.TopicArticles)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +98,7 @@ func uniquePrefix(name string) string { return fmt.Sprintf("/%s-%d", name, time.
 // resolver that answers a private address for intranet.test, which the crawler
 // must refuse; it records that. No connection leaves 127.0.0.1.
 type siteDialer struct {
-	site    *crawltest.Site
+	site    *testkit.Site
 	mu      sync.Mutex
 	refused []string
 }
@@ -120,7 +118,7 @@ func (d *siteDialer) dial(ctx context.Context, network, addr string) (net.Conn, 
 // the real mwledger.articles topic, then crawls it again unchanged.
 func TestCrawlTestSiteToKafka(t *testing.T) {
 	shares(t, articlesTopic)
-	kafkaAddr := testenv.Kafka(t)
+	kafkaAddr := testkit.Kafka(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
@@ -133,7 +131,7 @@ func TestCrawlTestSiteToKafka(t *testing.T) {
 	}
 	defer pub.Close()
 
-	site := crawltest.New(crawltest.Options{Prefix: uniquePrefix("crawl"), Articles: 20, Feeds: 3, Specials: true, SlowDelay: 10 * time.Second})
+	site := testkit.NewSite(testkit.SiteOptions{Prefix: uniquePrefix("crawl"), Articles: 20, Feeds: 3, Specials: true, SlowDelay: 10 * time.Second})
 	defer site.Close()
 	dialer := &siteDialer{site: site}
 	src := crawler.Source{
@@ -232,7 +230,7 @@ func TestCrawlTestSiteToKafka(t *testing.T) {
 // topic that every article was published exactly once.
 func restartCrawl(t *testing.T, n, feeds int) {
 	shares(t, articlesTopic)
-	kafkaAddr := testenv.Kafka(t)
+	kafkaAddr := testkit.Kafka(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cfg := kafka.Config{Brokers: []string{kafkaAddr}}
@@ -244,7 +242,7 @@ func restartCrawl(t *testing.T, n, feeds int) {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	site := crawltest.New(crawltest.Options{Loopback: true, Prefix: uniquePrefix("restart"), Articles: n, Feeds: feeds})
+	site := testkit.NewSite(testkit.SiteOptions{Loopback: true, Prefix: uniquePrefix("restart"), Articles: n, Feeds: feeds})
 	defer site.Close()
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state.db")
@@ -267,7 +265,7 @@ func restartCrawl(t *testing.T, n, feeds int) {
 		t.Fatal(err)
 	}
 	cctx, stop := context.WithCancel(ctx)
-	c := crawler.New(crawler.Config{State: st}, &crawltest.CancelAfter{Publisher: pub, N: int64(n / 2), Cancel: stop}, nil)
+	c := crawler.New(crawler.Config{State: st}, &testkit.CancelAfter{Publisher: pub, N: int64(n / 2), Cancel: stop}, nil)
 	err = c.Crawl(cctx, srcs)
 	stop()
 	st.Close()
@@ -334,7 +332,7 @@ func TestCrawlLoad5000(t *testing.T) {
 // guarded fetch, and refuses one robots.txt disallows.
 func TestCrawlFixtureRecord(t *testing.T) {
 	isolated(t) // no service: a local site and a directory of its own
-	site := crawltest.New(crawltest.Options{Loopback: true, Prefix: uniquePrefix("fixture"), Articles: 2, Specials: true})
+	site := testkit.NewSite(testkit.SiteOptions{Loopback: true, Prefix: uniquePrefix("fixture"), Articles: 2, Specials: true})
 	defer site.Close()
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -396,7 +394,7 @@ func TestCrawlFixtureRecord(t *testing.T) {
 // stamped with the current extractor version.
 func TestCrawlReprocessReplaysArchive(t *testing.T) {
 	shares(t, articlesTopic|contractsTopic) // it replays the whole archive into mwledger.contracts
-	kafkaAddr := testenv.Kafka(t)
+	kafkaAddr := testkit.Kafka(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cfg := kafka.Config{Brokers: []string{kafkaAddr}}

@@ -32,8 +32,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/benchtool"
-	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream/kafka"
@@ -165,7 +164,7 @@ type cliRun struct {
 // letter) until they are valid again. No output of any run holds a secret.
 func TestESOverTLSWithAuth(t *testing.T) {
 	shares(t, contractsTopic)
-	kafkaAddr, esURL := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, esURL := testkit.Kafka(t), testkit.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	bin := mwledgerBinary(t)
@@ -262,11 +261,11 @@ func TestESOverTLSWithAuth(t *testing.T) {
 	run1 := strconv.FormatInt(time.Now().UnixNano(), 36)
 	recs := faultRecords(run1, 20)
 	group := "it-es-tls-" + run1
-	if err := benchtool.SkipBacklog(ctx, kcfg.Brokers, group, schemas.TopicContracts); err != nil {
+	if err := testkit.SkipBacklog(ctx, kcfg.Brokers, group, schemas.TopicContracts); err != nil {
 		t.Fatal(err)
 	}
 	dlqGroup := group + "-dlq"
-	if err := benchtool.SkipBacklog(ctx, kcfg.Brokers, dlqGroup, schemas.TopicDLQ); err != nil {
+	if err := testkit.SkipBacklog(ctx, kcfg.Brokers, dlqGroup, schemas.TopicDLQ); err != nil {
 		t.Fatal(err)
 	}
 
@@ -350,7 +349,7 @@ func TestESOverTLSWithAuth(t *testing.T) {
 	if err := sleepCtx(ctx, 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	lag, err := benchtool.Lag(ctx, kcfg.Brokers, group, schemas.TopicContracts)
+	lag, err := testkit.Lag(ctx, kcfg.Brokers, group, schemas.TopicContracts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +387,7 @@ func TestESOverTLSWithAuth(t *testing.T) {
 		t.Fatalf("index after the key was restored: %v\n%s", exitErr, out.String())
 	}
 	deals, twice := runDeals(t, ctx, store, run1)
-	lag, err = benchtool.Lag(ctx, kcfg.Brokers, group, schemas.TopicContracts)
+	lag, err = testkit.Lag(ctx, kcfg.Brokers, group, schemas.TopicContracts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +411,7 @@ func TestESOverTLSWithAuth(t *testing.T) {
 		ours[r.ID] = true
 	}
 	for {
-		lag, err := benchtool.Lag(ctx, kcfg.Brokers, dlqGroup, schemas.TopicDLQ)
+		lag, err := testkit.Lag(ctx, kcfg.Brokers, dlqGroup, schemas.TopicDLQ)
 		if err != nil {
 			t.Fatal(err)
 		}

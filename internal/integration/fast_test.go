@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/benchtool"
+	"github.com/mwledger/mwledger/internal/testkit"
 )
 
 // What keeps the package's run short: reduced sizes under -short, isolated
@@ -153,14 +153,14 @@ func (ts *turns) mayStart(me *sharer, strict bool) bool {
 }
 
 // skipBacklog makes a new consumer group start at the current end of a shared
-// topic (benchtool.SkipBacklog), so that its stage reads what the test
+// topic (testkit.SkipBacklog), so that its stage reads what the test
 // publishes, not everything the tests before it left there. A topic created a
 // moment ago may have no metadata or no leader yet: it retries for 15 s.
 func skipBacklog(t *testing.T, ctx context.Context, brokers []string, group, topic string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		err := benchtool.SkipBacklog(ctx, brokers, group, topic)
+		err := testkit.SkipBacklog(ctx, brokers, group, topic)
 		if err == nil {
 			return
 		}

@@ -14,8 +14,7 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/benchtool"
-	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
@@ -94,7 +93,7 @@ func publishRecords(t *testing.T, ctx context.Context, cfg kafka.Config, recs []
 // one deal or more than once.
 func runDeals(t *testing.T, ctx context.Context, store *es.Store, run string) (deals, twice int) {
 	t.Helper()
-	counts, err := benchtool.SourceCounts(ctx, store, "https://fault.example/"+run+"/")
+	counts, err := testkit.SourceCounts(ctx, store, "https://fault.example/"+run+"/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +113,7 @@ func caughtUp(t *testing.T, ctx context.Context, brokers []string, group, topic 
 	var lag int64
 	var err error
 	if !waitFor(ctx, 100*time.Millisecond, func() bool {
-		lag, err = benchtool.Lag(ctx, brokers, group, topic)
+		lag, err = testkit.Lag(ctx, brokers, group, topic)
 		return err == nil && lag == 0
 	}) {
 		t.Fatalf("group %s did not catch up on %s: lag %d, %v", group, topic, lag, err)
@@ -149,7 +148,7 @@ func waitFor(ctx context.Context, every time.Duration, cond func() bool) bool {
 // once its group has committed the whole backlog.
 func TestIndexerKilledMidStream(t *testing.T) {
 	shares(t, contractsTopic)
-	kafkaAddr, esURL := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, esURL := testkit.Kafka(t), testkit.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	bin := mwledgerBinary(t)
@@ -210,10 +209,10 @@ func TestIndexerKilledMidStream(t *testing.T) {
 // either way the freeze outlasts a request) while records flow, then thaws it:
 // the indexer must ride it out with retries, never fail, and index everything.
 func TestElasticsearchPausedWhileIndexing(t *testing.T) {
-	kafkaAddr, esURL := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, esURL := testkit.Kafka(t), testkit.ES(t)
 	pause := sized(t, "pause", 30*time.Second, 6*time.Second)
 	timeout := sized(t, "request timeout", 10*time.Second, 4*time.Second)
-	pid := testenv.ServicePID(t, "MWLEDGER_TEST_ES_PID_FILE")
+	pid := testkit.ServicePID(t, "MWLEDGER_TEST_ES_PID_FILE")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cfg := kafka.Config{Brokers: []string{kafkaAddr}}

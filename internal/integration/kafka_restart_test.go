@@ -16,8 +16,7 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/crawler"
-	"github.com/mwledger/mwledger/internal/benchtool"
-	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
@@ -29,8 +28,8 @@ import (
 // see of a hung broker: connections stall and requests time out, they are not
 // refused (TestKafkaRestartedWhileCrawling below stops the process for real).
 func TestKafkaPausedWhileCrawling(t *testing.T) {
-	kafkaAddr := testenv.Kafka(t)
-	pid := testenv.ServicePID(t, "MWLEDGER_TEST_KAFKA_PID_FILE")
+	kafkaAddr := testkit.Kafka(t)
+	pid := testkit.ServicePID(t, "MWLEDGER_TEST_KAFKA_PID_FILE")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	bin := mwledgerBinary(t)
@@ -120,7 +119,7 @@ func restartableKafka(t *testing.T) (sh, stateDir string) {
 // onTopic reads the articles of site from mwledger.articles and returns how
 // many the site served, how many of those are missing and how many are there
 // more than once, and how many messages of the site the topic holds.
-func onTopic(t *testing.T, kafkaAddr string, site *benchtool.Site, what string) (fetched, missing, dups, messages int) {
+func onTopic(t *testing.T, kafkaAddr string, site *testkit.DealSite, what string) (fetched, missing, dups, messages int) {
 	t.Helper()
 	for i := range site.Articles {
 		if !site.ServedAt(i).IsZero() {
@@ -177,7 +176,7 @@ func published(stderr string) int {
 // timeout: the test then runs the next pass (same seen-set) and checks the same.
 func TestKafkaRestartedWhileCrawling(t *testing.T) {
 	const downFor = 8 * time.Second // from the broker's exit to start-kafkaAddr
-	kafkaAddr := testenv.Kafka(t)
+	kafkaAddr := testkit.Kafka(t)
 	sh, stateDir := restartableKafka(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -198,7 +197,7 @@ func TestKafkaRestartedWhileCrawling(t *testing.T) {
 		c.Stderr = &errb
 		return c, &errb
 	}
-	served := func(s *benchtool.Site) int {
+	served := func(s *testkit.DealSite) int {
 		c := 0
 		for i := range s.Articles {
 			if !s.ServedAt(i).IsZero() {
@@ -210,7 +209,7 @@ func TestKafkaRestartedWhileCrawling(t *testing.T) {
 
 	// Site B, crawled in-process with a publish timeout shorter than the outage.
 	const nb = 20
-	siteB := benchtool.NewSite(uniquePrefix("kafka-restart-giveup"), nb, 1, func(i int) benchtool.Deal { return benchtool.DealOf(1, i) })
+	siteB := testkit.NewDealSite(uniquePrefix("kafka-restart-giveup"), nb, 1, func(i int) testkit.Deal { return testkit.DealOf(1, i) })
 	defer siteB.Close()
 	srcB := crawler.Source{Name: "it-kafka-restart-giveup", Feeds: siteB.FeedURLs(), AllowPrivate: true,
 		Delay: crawler.Duration{Duration: time.Millisecond}, Parallelism: 2}
@@ -233,7 +232,7 @@ func TestKafkaRestartedWhileCrawling(t *testing.T) {
 		t.Fatal("the crawler fetched nothing")
 	}
 
-	oldPID := testenv.ServicePID(t, "MWLEDGER_TEST_KAFKA_PID_FILE")
+	oldPID := testkit.ServicePID(t, "MWLEDGER_TEST_KAFKA_PID_FILE")
 	stopAt := time.Now()
 	before := served(site)
 	if out, err := kafkaControl(ctx, sh, stateDir, "stop-kafka"); err != nil {
@@ -266,13 +265,13 @@ func TestKafkaRestartedWhileCrawling(t *testing.T) {
 		t.Fatalf("starting Kafka: %v\n%s", err, out)
 	}
 	upAt := time.Now()
-	if newPID := testenv.ServicePID(t, "MWLEDGER_TEST_KAFKA_PID_FILE"); newPID == oldPID || syscall.Kill(newPID, 0) != nil {
+	if newPID := testkit.ServicePID(t, "MWLEDGER_TEST_KAFKA_PID_FILE"); newPID == oldPID || syscall.Kill(newPID, 0) != nil {
 		t.Fatalf("after start-kafka the broker pid is %d (was %d): not a new, running process", newPID, oldPID)
 	}
 	t.Logf("stop-kafka began %s into the crawl (%d of %d articles fetched); SIGTERM to exit %s; down %s; start-kafka to ready %s (pid %d → %d); %d more articles fetched while it was down",
 		stopAt.Sub(crawlStart(site, n)).Round(time.Millisecond), before, n, stopTook.Round(time.Millisecond),
 		startAt.Sub(downAt).Round(time.Millisecond), upAt.Sub(startAt).Round(time.Millisecond),
-		oldPID, testenv.ServicePID(t, "MWLEDGER_TEST_KAFKA_PID_FILE"), duringDown)
+		oldPID, testkit.ServicePID(t, "MWLEDGER_TEST_KAFKA_PID_FILE"), duringDown)
 
 	// The CLI crawl: it either rode the outage out (publishes retried until the
 	// broker answered) or gave up on an article; then the next pass must publish
@@ -323,7 +322,7 @@ func TestKafkaRestartedWhileCrawling(t *testing.T) {
 }
 
 // crawlStart is when the site served its first article.
-func crawlStart(site *benchtool.Site, n int) time.Time {
+func crawlStart(site *testkit.DealSite, n int) time.Time {
 	var first time.Time
 	for i := range n {
 		if at := site.ServedAt(i); !at.IsZero() && (first.IsZero() || at.Before(first)) {
@@ -338,9 +337,9 @@ func crawlStart(site *benchtool.Site, n int) time.Time {
 // seconds, so a broker outage lands while pages are still being fetched and
 // published. It returns the site (closed with the test), the sources file and
 // the directory it is in.
-func pacedSite(t *testing.T, name string, n int) (*benchtool.Site, string, string) {
+func pacedSite(t *testing.T, name string, n int) (*testkit.DealSite, string, string) {
 	t.Helper()
-	site := benchtool.NewSite(uniquePrefix(name), n, 4, func(i int) benchtool.Deal { return benchtool.DealOf(0, i) })
+	site := testkit.NewDealSite(uniquePrefix(name), n, 4, func(i int) testkit.Deal { return testkit.DealOf(0, i) })
 	t.Cleanup(site.Close)
 	dir := t.TempDir()
 	sources := filepath.Join(dir, "sources.yaml")

@@ -20,7 +20,8 @@ import (
 	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/internal/testkit"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
@@ -159,7 +160,7 @@ type ledgerEnv struct {
 }
 
 func newLedgerEnv(t *testing.T, ctx context.Context) *ledgerEnv {
-	kafkaAddr, esURL := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, esURL := testkit.Kafka(t), testkit.ES(t)
 	id := runID("lt")
 	e := &ledgerEnv{kcfg: kafka.Config{Brokers: []string{kafkaAddr}}, es: esURL, alias: es.Alias + "-" + id,
 		topic: "mwledger.contracts." + id, alerts: alert.Topic + "." + id, hook: newWebhookReceiver(t),
@@ -252,19 +253,19 @@ func (ix *testIndexer) run(t *testing.T, ctx context.Context, e *ledgerEnv, grou
 	return st
 }
 
-func allDeals(t *testing.T, ctx context.Context, s *es.Store) []indexer.Deal {
+func allDeals(t *testing.T, ctx context.Context, s *es.Store) []ledger.Deal {
 	t.Helper()
 	if err := s.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Search(ctx, indexer.Query{Size: 10000})
+	res, err := s.Search(ctx, ledger.Query{Size: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res.Deals
 }
 
-func alertIDs(deals []indexer.Deal) []string {
+func alertIDs(deals []ledger.Deal) []string {
 	var out []string
 	for _, d := range deals {
 		for _, a := range d.Alerts {
@@ -295,8 +296,8 @@ func TestLedgerSeedsOneDealOneAlert(t *testing.T) {
 		t.Fatalf("stage: %+v for %d records", st, len(recs))
 	}
 	deals := allDeals(t, ctx, ix.store)
-	var iren []indexer.Deal
-	var apld *indexer.Deal
+	var iren []ledger.Deal
+	var apld *ledger.Deal
 	for i, d := range deals {
 		if d.Operator.Name == "IREN" && d.Counterparty.Label() == "Microsoft" {
 			iren = append(iren, d)
@@ -336,7 +337,7 @@ func TestLedgerSeedsOneDealOneAlert(t *testing.T) {
 		t.Errorf("Applied Digital current capacity after upsize: %+v", apld.Current)
 	}
 	for _, x := range deals {
-		if x.ID != apld.ID && len(x.Sources) > 0 && x.Sources[0].Role == indexer.RoleEvent {
+		if x.ID != apld.ID && len(x.Sources) > 0 && x.Sources[0].Role == ledger.RoleEvent {
 			t.Errorf("the upsize made a deal of its own: %s", x.ID)
 		}
 	}
@@ -535,7 +536,7 @@ func TestLedgerReindexSwapsAliasWhileServing(t *testing.T) {
 	go func() {
 		defer close(done)
 		for sctx.Err() == nil {
-			res, err := ix.store.Search(sctx, indexer.Query{Operator: "IREN"})
+			res, err := ix.store.Search(sctx, ledger.Query{Operator: "IREN"})
 			if sctx.Err() != nil {
 				return
 			}

@@ -13,9 +13,8 @@ import (
 
 	"github.com/mwledger/mwledger/fixtures"
 	"github.com/mwledger/mwledger/internal/cli"
-	"github.com/mwledger/mwledger/internal/fixturesite"
 	"github.com/mwledger/mwledger/internal/metrics"
-	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
@@ -84,12 +83,12 @@ func scrape(t *testing.T, ctx context.Context, url string) metrics.Scrape {
 // each consuming stage), and checks that their counters moved.
 func TestStageMetricsScrape(t *testing.T) {
 	shares(t, articlesTopic|contractsTopic)
-	kafkaAddr, es := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, es := testkit.Kafka(t), testkit.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
 	cases := fixtures.Cases()[:12]
-	site, err := fixturesite.Start(fixtures.FS(), cases)
+	site, err := testkit.StartFixtureSite(fixtures.FS(), cases)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,11 +16,10 @@ import (
 
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/fixtures"
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/cli"
 	"github.com/mwledger/mwledger/internal/eval"
-	"github.com/mwledger/mwledger/internal/fixturesite"
-	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/internal/testkit"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
@@ -69,11 +68,11 @@ func background(t *testing.T, ctx context.Context, args ...string) (stop func())
 // the same articles changes no count.
 func TestPipelineEndToEnd(t *testing.T) {
 	shares(t, articlesTopic|contractsTopic)
-	kafkaAddr, esURL := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, esURL := testkit.Kafka(t), testkit.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
-	site, err := fixturesite.Start(fixtures.FS(), fixtures.Cases())
+	site, err := testkit.StartFixtureSite(fixtures.FS(), fixtures.Cases())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +153,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if err := store.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	all, err := store.Search(ctx, indexer.Query{Size: 10000})
+	all, err := store.Search(ctx, ledger.Query{Size: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +184,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 			if w.USDPerMWYear == nil || !extractedRight(c.Got, w) {
 				continue
 			}
-			res, err := store.Search(ctx, indexer.Query{Operator: w.Operator.Name, Counterparty: w.Counterparty.Label(), Size: 50})
+			res, err := store.Search(ctx, ledger.Query{Operator: w.Operator.Name, Counterparty: w.Counterparty.Label(), Size: 50})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,7 +213,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if err := store.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	all2, err := store.Search(ctx, indexer.Query{Size: 10000})
+	all2, err := store.Search(ctx, ledger.Query{Size: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,8 +239,8 @@ func extractedRight(got []eval.Golden, w eval.Golden) bool {
 }
 
 // fromFixtures keeps the deals that a fixture article reported.
-func fromFixtures(deals []indexer.Deal, urls map[string]bool) []indexer.Deal {
-	var out []indexer.Deal
+func fromFixtures(deals []ledger.Deal, urls map[string]bool) []ledger.Deal {
+	var out []ledger.Deal
 	for _, d := range deals {
 		for _, src := range d.Sources {
 			if urls[src.URL] {
@@ -257,7 +256,7 @@ func fromFixtures(deals []indexer.Deal, urls map[string]bool) []indexer.Deal {
 // that each lands on the dead-letter topic with its reason while the stream goes on.
 func TestPoisonMessagesGoToDLQ(t *testing.T) {
 	shares(t, articlesTopic)
-	kafkaAddr := testenv.Kafka(t)
+	kafkaAddr := testkit.Kafka(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := kafka.Config{Brokers: []string{kafkaAddr}}

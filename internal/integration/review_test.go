@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/indexer/indexertest"
+	"github.com/mwledger/mwledger/ledger"
+	"github.com/mwledger/mwledger/ledger/ledgertest"
 	"github.com/mwledger/mwledger/ledger/sqlite"
 )
 
@@ -27,8 +27,8 @@ func TestReviewSameOnBothStores(t *testing.T) {
 	}
 	defer bs.Close()
 
-	onES := indexertest.ReviewScenario(t, ctx, ess, "Review Op", func() error { return ess.Refresh(ctx) })
-	onBolt := indexertest.ReviewScenario(t, ctx, bs, "Review Op", func() error { return nil })
+	onES := ledgertest.ReviewScenario(t, ctx, ess, "Review Op", func() error { return ess.Refresh(ctx) })
+	onBolt := ledgertest.ReviewScenario(t, ctx, bs, "Review Op", func() error { return nil })
 	if len(onES) != len(onBolt) {
 		t.Fatalf("%d steps on Elasticsearch, %d embedded", len(onES), len(onBolt))
 	}
@@ -43,7 +43,7 @@ func TestReviewSameOnBothStores(t *testing.T) {
 }
 
 // comparable is a deal as JSON without the times it was written at.
-func comparable(t *testing.T, d indexer.Deal) map[string]any {
+func comparable(t *testing.T, d ledger.Deal) map[string]any {
 	t.Helper()
 	d.IndexedAt = time.Time{}
 	if d.Review != nil {

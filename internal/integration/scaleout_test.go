@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"github.com/mwledger/mwledger/extractor"
-	"github.com/mwledger/mwledger/internal/benchtool"
-	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
@@ -27,7 +26,7 @@ import (
 // The survivors are stopped (SIGTERM) once both groups have committed everything.
 func TestScaleOutSurvivesKills(t *testing.T) {
 	shares(t, articlesTopic|contractsTopic)
-	kafkaAddr, esURL := testenv.Kafka(t), testenv.ES(t)
+	kafkaAddr, esURL := testkit.Kafka(t), testkit.ES(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	bin := mwledgerBinary(t)
@@ -46,7 +45,7 @@ func TestScaleOutSurvivesKills(t *testing.T) {
 	now := time.Now().UnixNano()
 	run := strconv.FormatInt(now, 36)
 	base := "https://scaleout.example/" + run
-	seed := int(now % benchtool.Combos)
+	seed := int(now % testkit.Combos)
 	n := sized(t, "articles", 1500, 600)
 
 	// What the extractor finds in-process is what must arrive, once each.
@@ -57,7 +56,7 @@ func TestScaleOutSurvivesKills(t *testing.T) {
 	want := map[string]int{}
 	msgs := make([]stream.Message, n)
 	for i := range n {
-		a := benchtool.Article(base, seed, i)
+		a := testkit.Article(base, seed, i)
 		page, err := extractor.ReadHTML([]byte(a.HTML), "")
 		if err != nil {
 			t.Fatal(err)
@@ -74,10 +73,10 @@ func TestScaleOutSurvivesKills(t *testing.T) {
 
 	// New groups that skip what other tests left on the shared topics.
 	gx, gi := "scaleout-x-"+run, "scaleout-i-"+run
-	if err := benchtool.SkipBacklog(ctx, cfg.Brokers, gx, schemas.TopicArticles); err != nil {
+	if err := testkit.SkipBacklog(ctx, cfg.Brokers, gx, schemas.TopicArticles); err != nil {
 		t.Fatal(err)
 	}
-	if err := benchtool.SkipBacklog(ctx, cfg.Brokers, gi, schemas.TopicContracts); err != nil {
+	if err := testkit.SkipBacklog(ctx, cfg.Brokers, gi, schemas.TopicContracts); err != nil {
 		t.Fatal(err)
 	}
 	pub, err := kafka.NewPublisher(cfg)
@@ -111,7 +110,7 @@ func TestScaleOutSurvivesKills(t *testing.T) {
 	i2 := start("index", "--group", gi, "--batch", "50", "--no-alerts")
 
 	indexed := func() int {
-		got, err := benchtool.SourceCounts(ctx, store, base+"/")
+		got, err := testkit.SourceCounts(ctx, store, base+"/")
 		if err != nil {
 			t.Logf("counting: %v", err)
 			return 0
@@ -137,7 +136,7 @@ func TestScaleOutSurvivesKills(t *testing.T) {
 	caughtUp(t, ctx, cfg.Brokers, gi, schemas.TopicContracts)
 	stop(t, x2)
 	stop(t, i2)
-	got, err := benchtool.SourceCounts(ctx, store, base+"/")
+	got, err := testkit.SourceCounts(ctx, store, base+"/")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,9 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/bolt"
 	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/ledger/es/estest"
@@ -34,13 +34,13 @@ import (
 // alias (its own, so other tests' deals never show) and a temporary embedded
 // ledger (SQLite, the default; bbolt runs the same KVStore code and
 // TestSearchLatency compares it too).
-func searchStores(t *testing.T, ctx context.Context, recs []schemas.Contract) (*es.Store, indexer.EmbeddedLedger) {
+func searchStores(t *testing.T, ctx context.Context, recs []schemas.Contract) (*es.Store, ledger.EmbeddedLedger) {
 	t.Helper()
 	return searchStoresLog(t, ctx, recs, nil)
 }
 
 // searchStoresLog is searchStores with the Elasticsearch store logging to log.
-func searchStoresLog(t *testing.T, ctx context.Context, recs []schemas.Contract, log *slog.Logger) (*es.Store, indexer.EmbeddedLedger) {
+func searchStoresLog(t *testing.T, ctx context.Context, recs []schemas.Contract, log *slog.Logger) (*es.Store, ledger.EmbeddedLedger) {
 	t.Helper()
 	ess := aliasStore(t, ctx, "search", log)
 	bs, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.sqlite"))
@@ -51,7 +51,7 @@ func searchStoresLog(t *testing.T, ctx context.Context, recs []schemas.Contract,
 	const batch = 500
 	for i := 0; i < len(recs); i += batch {
 		part := recs[i:min(i+batch, len(recs))]
-		for _, s := range []indexer.Store{ess, bs} {
+		for _, s := range []ledger.Store{ess, bs} {
 			for j, err := range s.Upsert(ctx, part) {
 				if err != nil {
 					t.Fatalf("upsert %s: %v", part[j].ID, err)
@@ -65,7 +65,7 @@ func searchStoresLog(t *testing.T, ctx context.Context, recs []schemas.Contract,
 	return ess, bs
 }
 
-func ids(r indexer.Result) []string {
+func ids(r ledger.Result) []string {
 	out := make([]string, 0, len(r.Deals))
 	for _, d := range r.Deals {
 		out = append(out, d.ID)
@@ -81,43 +81,43 @@ func TestSearchSameOnBothStores(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute) // a guard: loading both stores takes ~1 min alone, several on a loaded machine
 	defer cancel()
 	// More than one Scan batch (1000 deals), so search_after paging is exercised.
-	recs := web.SampleContracts("srch", 1400, 7)
+	recs := testkit.SampleContracts("srch", 1400, 7)
 	ess, bs := searchStores(t, ctx, recs)
 
-	all, err := bs.Search(ctx, indexer.Query{Size: 1})
+	all, err := bs.Search(ctx, ledger.Query{Size: 1})
 	if err != nil || all.Total < 1050 {
 		t.Fatalf("embedded store holds %d deals (%v), want ≥ 1050", all.Total, err)
 	}
 	tests := []struct {
 		name     string
-		q        indexer.Query
+		q        ledger.Query
 		nonEmpty bool
 	}{
-		{"everything by value", indexer.Query{Size: 100}, true},
-		{"second page", indexer.Query{Size: 25, From: 25}, true},
-		{"operator by name", indexer.Query{Operator: "iren", Size: 500}, true},
-		{"operator by ticker", indexer.Query{Operator: "HUT", Size: 500}, true},
-		{"counterparty", indexer.Query{Counterparty: "microsoft", Size: 500}, true},
-		{"undisclosed counterparty", indexer.Query{Counterparty: "investment-grade hyperscaler", Size: 500}, true},
-		{"type", indexer.Query{ContractType: schemas.TypeBareMetal, Size: 500}, true},
-		{"hyperscaler only", indexer.Query{HyperscalerOnly: true, Size: 500}, true},
-		{"MW range", indexer.Query{MinMW: 100, MaxMW: 400, Sort: "mw", Size: 500}, true},
-		{"$/MW/year range", indexer.Query{MinUSDPerMWYear: 1e6, MaxUSDPerMWYear: 5e6, Sort: "usd_per_mw_year", Size: 500}, true},
-		{"value range", indexer.Query{MinValue: 1e9, MaxValue: 20e9, Size: 500}, true},
-		{"min value only", indexer.Query{MinValue: 50e9, Size: 500}, false},
-		{"announced in 2025", indexer.Query{AnnouncedFrom: "2025-01", AnnouncedTo: "2025-12", Sort: "announced", Size: 500}, true},
-		{"announced one month (day bounds)", indexer.Query{AnnouncedFrom: "2025-03-01", AnnouncedTo: "2025-03-31", Size: 500}, true},
-		{"announced mid-month", indexer.Query{AnnouncedFrom: "2024-06-15", AnnouncedTo: "2024-09", Sort: "announced", Order: "asc", Size: 500}, true},
-		{"location substring", indexer.Query{Location: "texas", Size: 500}, true},
-		{"hardware substring", indexer.Query{Hardware: "gb", Size: 500}, true},
-		{"free text in evidence", indexer.Query{Text: "childress", Size: 500}, true},
-		{"free text in a source title", indexer.Query{Text: "update fluidstack", Size: 500}, true},
-		{"free text, two words in different fields", indexer.Query{Text: "confirmed colocation", Size: 500}, true},
-		{"free text, no match", indexer.Query{Text: "zeppelin", Size: 500}, false},
-		{"combined filters", indexer.Query{HyperscalerOnly: true, ContractType: schemas.TypeColocation, MinMW: 50, Location: "Texas", Sort: "mw", Order: "asc", Size: 500}, true},
-		{"sort by confidence", indexer.Query{Sort: "confidence", Size: 200}, true},
-		{"sort ascending with missing values", indexer.Query{Sort: "value", Order: "asc", Size: 700}, true},
-		{"sort announced, missing last", indexer.Query{Sort: "announced", Size: 700}, true},
+		{"everything by value", ledger.Query{Size: 100}, true},
+		{"second page", ledger.Query{Size: 25, From: 25}, true},
+		{"operator by name", ledger.Query{Operator: "iren", Size: 500}, true},
+		{"operator by ticker", ledger.Query{Operator: "HUT", Size: 500}, true},
+		{"counterparty", ledger.Query{Counterparty: "microsoft", Size: 500}, true},
+		{"undisclosed counterparty", ledger.Query{Counterparty: "investment-grade hyperscaler", Size: 500}, true},
+		{"type", ledger.Query{ContractType: schemas.TypeBareMetal, Size: 500}, true},
+		{"hyperscaler only", ledger.Query{HyperscalerOnly: true, Size: 500}, true},
+		{"MW range", ledger.Query{MinMW: 100, MaxMW: 400, Sort: "mw", Size: 500}, true},
+		{"$/MW/year range", ledger.Query{MinUSDPerMWYear: 1e6, MaxUSDPerMWYear: 5e6, Sort: "usd_per_mw_year", Size: 500}, true},
+		{"value range", ledger.Query{MinValue: 1e9, MaxValue: 20e9, Size: 500}, true},
+		{"min value only", ledger.Query{MinValue: 50e9, Size: 500}, false},
+		{"announced in 2025", ledger.Query{AnnouncedFrom: "2025-01", AnnouncedTo: "2025-12", Sort: "announced", Size: 500}, true},
+		{"announced one month (day bounds)", ledger.Query{AnnouncedFrom: "2025-03-01", AnnouncedTo: "2025-03-31", Size: 500}, true},
+		{"announced mid-month", ledger.Query{AnnouncedFrom: "2024-06-15", AnnouncedTo: "2024-09", Sort: "announced", Order: "asc", Size: 500}, true},
+		{"location substring", ledger.Query{Location: "texas", Size: 500}, true},
+		{"hardware substring", ledger.Query{Hardware: "gb", Size: 500}, true},
+		{"free text in evidence", ledger.Query{Text: "childress", Size: 500}, true},
+		{"free text in a source title", ledger.Query{Text: "update fluidstack", Size: 500}, true},
+		{"free text, two words in different fields", ledger.Query{Text: "confirmed colocation", Size: 500}, true},
+		{"free text, no match", ledger.Query{Text: "zeppelin", Size: 500}, false},
+		{"combined filters", ledger.Query{HyperscalerOnly: true, ContractType: schemas.TypeColocation, MinMW: 50, Location: "Texas", Sort: "mw", Order: "asc", Size: 500}, true},
+		{"sort by confidence", ledger.Query{Sort: "confidence", Size: 200}, true},
+		{"sort ascending with missing values", ledger.Query{Sort: "value", Order: "asc", Size: 700}, true},
+		{"sort announced, missing last", ledger.Query{Sort: "announced", Size: 700}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,11 +140,11 @@ func TestSearchSameOnBothStores(t *testing.T) {
 			}
 		})
 	}
-	for _, q := range []indexer.Query{{}, {Sort: "announced", Order: "asc"}, {Sort: "usd_per_mw_year"}, {HyperscalerOnly: true, Sort: "confidence"}} {
+	for _, q := range []ledger.Query{{}, {Sort: "announced", Order: "asc"}, {Sort: "usd_per_mw_year"}, {HyperscalerOnly: true, Sort: "confidence"}} {
 		t.Run(fmt.Sprintf("scan %+v", q), func(t *testing.T) {
-			scan := func(s indexer.Scanner) []string {
+			scan := func(s ledger.Scanner) []string {
 				var out []string
-				if err := s.Scan(ctx, q, func(d indexer.Deal) error { out = append(out, d.ID); return nil }); err != nil {
+				if err := s.Scan(ctx, q, func(d ledger.Deal) error { out = append(out, d.ID); return nil }); err != nil {
 					t.Fatal(err)
 				}
 				return out
@@ -212,16 +212,16 @@ func TestAggregationsSameOnBothStores(t *testing.T) {
 	defer cancel()
 	var logs syncBuffer
 	// Groups of up to ~150 deals with prices, and more than one composite page for by-operator.
-	recs := append(web.SampleContracts("agg", 1200, 5), lifecycleRecords("life")...)
+	recs := append(testkit.SampleContracts("agg", 1200, 5), lifecycleRecords("life")...)
 	ess, bs := searchStoresLog(t, ctx, recs, slog.New(slog.NewTextHandler(&logs, nil)))
 
 	// The embedded store is the reference: check first that the data exercises
 	// every case.
-	life, err := indexer.AggregateStore(ctx, bs, "by-counterparty", indexer.Query{Operator: "Lifecycle Power"})
+	life, err := ledger.AggregateStore(ctx, bs, "by-counterparty", ledger.Query{Operator: "Lifecycle Power"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := map[string]indexer.AggRow{}
+	rows := map[string]ledger.AggRow{}
 	for _, r := range life.Rows {
 		rows[r.Key] = r
 	}
@@ -240,7 +240,7 @@ func TestAggregationsSameOnBothStores(t *testing.T) {
 	if r := rows["a large cloud provider"]; r.Deals != 1 || r.MW != 0 || r.USDPerMWYear.Mean != nil {
 		t.Errorf("figure-less undisclosed row %+v", r)
 	}
-	tiers, err := indexer.AggregateStore(ctx, bs, "tiers", indexer.Query{Operator: "Lifecycle Power"})
+	tiers, err := ledger.AggregateStore(ctx, bs, "tiers", ledger.Query{Operator: "Lifecycle Power"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestAggregationsSameOnBothStores(t *testing.T) {
 		t.Errorf("lifecycle tiers %+v; want tier 1 with the hyperscaler, guaranteed and cloud-provider deals' MW", tiers.Rows)
 	}
 
-	queries := []indexer.Query{
+	queries := []ledger.Query{
 		{},
 		{Operator: "Lifecycle Power"},
 		{HyperscalerOnly: true},
@@ -259,14 +259,14 @@ func TestAggregationsSameOnBothStores(t *testing.T) {
 		{Counterparty: "investment-grade hyperscaler"},
 		{Text: "zeppelin"}, // nothing
 	}
-	for _, name := range indexer.Aggregations {
+	for _, name := range ledger.Aggregations {
 		for _, q := range queries {
 			t.Run(fmt.Sprintf("%s %+v", name, q), func(t *testing.T) {
-				ea, err := indexer.AggregateStore(ctx, ess, name, q)
+				ea, err := ledger.AggregateStore(ctx, ess, name, q)
 				if err != nil {
 					t.Fatal(err)
 				}
-				ba, err := indexer.AggregateStore(ctx, bs, name, q)
+				ba, err := ledger.AggregateStore(ctx, bs, name, q)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -274,7 +274,7 @@ func TestAggregationsSameOnBothStores(t *testing.T) {
 				if q.Text != "zeppelin" && len(ba.Rows) == 0 {
 					t.Error("no rows: the table should exercise this query")
 				}
-				if reflect.DeepEqual(q, indexer.Query{}) && len(ba.Rows) < 4 {
+				if reflect.DeepEqual(q, ledger.Query{}) && len(ba.Rows) < 4 {
 					t.Errorf("%d rows; want several groups", len(ba.Rows))
 				}
 			})
@@ -286,7 +286,7 @@ func TestAggregationsSameOnBothStores(t *testing.T) {
 
 	// A deal written without the agg object (an older indexer) sends the
 	// aggregation to the Go path, with the same result.
-	all, err := bs.Search(ctx, indexer.Query{Operator: "Lifecycle Power", Size: 1})
+	all, err := bs.Search(ctx, ledger.Query{Operator: "Lifecycle Power", Size: 1})
 	if err != nil || len(all.Deals) != 1 {
 		t.Fatal(err)
 	}
@@ -296,11 +296,11 @@ func TestAggregationsSameOnBothStores(t *testing.T) {
 		t.Fatalf("indexing a deal without agg: %v %v", err, res)
 	}
 	res.Body.Close()
-	ea, err := indexer.AggregateStore(ctx, ess, "tiers", indexer.Query{})
+	ea, err := ledger.AggregateStore(ctx, ess, "tiers", ledger.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ba, _ := indexer.AggregateStore(ctx, bs, "tiers", indexer.Query{})
+	ba, _ := ledger.AggregateStore(ctx, bs, "tiers", ledger.Query{})
 	compareAgg(t, ea, ba)
 	if !strings.Contains(logs.String(), "have no agg object") {
 		t.Errorf("no fallback logged for a deal without agg:\n%s", logs.String())
@@ -310,15 +310,15 @@ func TestAggregationsSameOnBothStores(t *testing.T) {
 	// object of every deal: Elasticsearch aggregates again.
 	seen := len(logs.String())
 	st, err := ess.Reindex(ctx)
-	if every, _ := bs.Search(ctx, indexer.Query{Size: 1}); err != nil || st.Copied != every.Total {
+	if every, _ := bs.Search(ctx, ledger.Query{Size: 1}); err != nil || st.Copied != every.Total {
 		t.Fatalf("reindex %+v: %v; want every deal (%d) copied", st, err, every.Total)
 	}
-	for _, name := range indexer.Aggregations {
-		ea, err := indexer.AggregateStore(ctx, ess, name, indexer.Query{})
+	for _, name := range ledger.Aggregations {
+		ea, err := ledger.AggregateStore(ctx, ess, name, ledger.Query{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ba, _ := indexer.AggregateStore(ctx, bs, name, indexer.Query{})
+		ba, _ := ledger.AggregateStore(ctx, bs, name, ledger.Query{})
 		compareAgg(t, ea, ba)
 	}
 	if after := logs.String()[seen:]; strings.Contains(after, "aggregating in Go") {
@@ -328,7 +328,7 @@ func TestAggregationsSameOnBothStores(t *testing.T) {
 
 // compareAgg fails unless es and embedded agree: keys and order, counts,
 // medians, min and max exactly; sums and means to 1e-9 relative.
-func compareAgg(t *testing.T, es, embedded indexer.AggResult) {
+func compareAgg(t *testing.T, es, embedded ledger.AggResult) {
 	t.Helper()
 	if es.Name != embedded.Name || es.Deals != embedded.Deals || es.Skipped != embedded.Skipped || len(es.Rows) != len(embedded.Rows) {
 		t.Fatalf("es %s: %d deals, %d skipped, %d rows; embedded %s: %d, %d, %d", es.Name, es.Deals, es.Skipped, len(es.Rows), embedded.Name, embedded.Deals, embedded.Skipped, len(embedded.Rows))
@@ -348,7 +348,7 @@ func compareAgg(t *testing.T, es, embedded indexer.AggResult) {
 	}
 }
 
-func aggRowString(r indexer.AggRow) string {
+func aggRowString(r ledger.AggRow) string {
 	b, _ := json.Marshal(r)
 	return string(b)
 }
@@ -403,7 +403,7 @@ func TestSearchLatency(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bb.Close()
-	recs := web.SampleContracts("lat", n, 11)
+	recs := testkit.SampleContracts("lat", n, 11)
 	// Identity resolution compares a record with every deal of its operator:
 	// spread the generated deals over many operators ("IREN 017") so that
 	// loading stays linear and the deals stay distinct.
@@ -415,7 +415,7 @@ func TestSearchLatency(t *testing.T) {
 	for _, st := range []struct {
 		name string
 		s    interface {
-			indexer.Store
+			ledger.Store
 			Count() (int, error)
 		}
 	}{{"sqlite", bs}, {"bbolt", bb}} {
@@ -451,7 +451,7 @@ func TestSearchLatency(t *testing.T) {
 		body.Reset()
 	}
 	k := 0
-	if err := bs.Scan(ctx, indexer.Query{}, func(d indexer.Deal) error {
+	if err := bs.Scan(ctx, ledger.Query{}, func(d ledger.Deal) error {
 		meta, _ := json.Marshal(map[string]any{"index": map[string]any{"_id": d.ID}})
 		doc, err := es.Document(&d)
 		if err != nil {
@@ -473,7 +473,7 @@ func TestSearchLatency(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("elasticsearch: bulk-indexed %d deals in %s", k, time.Since(start).Round(time.Second))
-	queries := []indexer.Query{
+	queries := []ledger.Query{
 		{}, {Operator: "IREN 007"}, {HyperscalerOnly: true, Sort: "mw"}, {ContractType: schemas.TypeColocation, MinMW: 100},
 		{Text: "childress"}, {AnnouncedFrom: "2025-01", AnnouncedTo: "2025-06", Sort: "announced"}, {Location: "texas", Hardware: "gb300"},
 		{MinUSDPerMWYear: 1e6, MaxUSDPerMWYear: 2e6, Sort: "usd_per_mw_year"}, {Counterparty: "Microsoft", From: 100},
@@ -489,7 +489,7 @@ func TestSearchLatency(t *testing.T) {
 	}
 	for _, st := range []struct {
 		name string
-		s    indexer.Store
+		s    ledger.Store
 	}{{"elasticsearch", ess}, {"embedded sqlite", bs}, {"embedded bbolt", bb}} {
 		var ds []time.Duration
 		perQuery := make([][]time.Duration, len(queries))
@@ -522,12 +522,12 @@ func TestSearchLatency(t *testing.T) {
 // Elasticsearch with its request cache cleared before every request (and
 // once cached), the embedded store, and the Go path over Elasticsearch (what
 // Elasticsearch used to do).
-func aggregationLatency(t *testing.T, ctx context.Context, ess *es.Store, bs indexer.EmbeddedLedger, deals int) {
-	queries := []indexer.Query{{}, {HyperscalerOnly: true}, {AnnouncedFrom: "2025-01", AnnouncedTo: "2025-12"}, {ContractType: schemas.TypeColocation}}
-	for _, name := range indexer.Aggregations {
+func aggregationLatency(t *testing.T, ctx context.Context, ess *es.Store, bs ledger.EmbeddedLedger, deals int) {
+	queries := []ledger.Query{{}, {HyperscalerOnly: true}, {AnnouncedFrom: "2025-01", AnnouncedTo: "2025-12"}, {ContractType: schemas.TypeColocation}}
+	for _, name := range ledger.Aggregations {
 		for _, q := range queries[:2] {
-			ea, err1 := indexer.AggregateStore(ctx, ess, name, q)
-			ba, err2 := indexer.AggregateStore(ctx, bs, name, q)
+			ea, err1 := ledger.AggregateStore(ctx, ess, name, q)
+			ba, err2 := ledger.AggregateStore(ctx, bs, name, q)
 			if err1 != nil || err2 != nil {
 				t.Fatal(err1, err2)
 			}
@@ -555,30 +555,30 @@ func aggregationLatency(t *testing.T, ctx context.Context, ess *es.Store, bs ind
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 		return fmt.Sprintf("p50 %s p95 %s", ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*95/100].Round(time.Millisecond))
 	}
-	for _, name := range indexer.Aggregations {
+	for _, name := range ledger.Aggregations {
 		var esURL, cached, embedded []time.Duration
 		for range rounds {
 			for _, q := range queries {
 				clearCache()
 				t0 := time.Now()
-				if _, err := indexer.AggregateStore(ctx, ess, name, q); err != nil {
+				if _, err := ledger.AggregateStore(ctx, ess, name, q); err != nil {
 					t.Fatal(err)
 				}
 				esURL = append(esURL, time.Since(t0))
 				t0 = time.Now()
-				if _, err := indexer.AggregateStore(ctx, ess, name, q); err != nil {
+				if _, err := ledger.AggregateStore(ctx, ess, name, q); err != nil {
 					t.Fatal(err)
 				}
 				cached = append(cached, time.Since(t0))
 				t0 = time.Now()
-				if _, err := indexer.AggregateStore(ctx, bs, name, q); err != nil {
+				if _, err := ledger.AggregateStore(ctx, bs, name, q); err != nil {
 					t.Fatal(err)
 				}
 				embedded = append(embedded, time.Since(t0))
 			}
 		}
 		t0 := time.Now()
-		if _, err := indexer.AggregateScan(ctx, ess, name, queries[0]); err != nil {
+		if _, err := ledger.AggregateScan(ctx, ess, name, queries[0]); err != nil {
 			t.Fatal(err)
 		}
 		scan := time.Since(t0)
@@ -593,7 +593,7 @@ func TestAPISameOnBothStores(t *testing.T) {
 	isolated(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute) // a guard: loading both stores takes ~1 min alone, several on a loaded machine
 	defer cancel()
-	ess, bs := searchStores(t, ctx, web.SampleContracts("api", 300, 9))
+	ess, bs := searchStores(t, ctx, testkit.SampleContracts("api", 300, 9))
 	esSrv := httptest.NewServer(web.NewHandler(ess, nil))
 	defer esSrv.Close()
 	boltSrv := httptest.NewServer(web.NewHandler(bs, nil))
@@ -612,13 +612,13 @@ func TestAPISameOnBothStores(t *testing.T) {
 	}
 	for _, p := range []string{"", "?type=colocation&sort=mw&order=asc", "?q=texas&hyperscaler=true", "?since=2025-01&until=2025-12&sort=announced&limit=20&from=5",
 		"?min-usd-per-mw-year=1000000&max-value=20000000000&location=texas"} {
-		var e, b indexer.Result
+		var e, b ledger.Result
 		json.Unmarshal(get(esSrv.URL, "/api/deals"+p), &e)
 		json.Unmarshal(get(boltSrv.URL, "/api/deals"+p), &b)
 		if e.Total != b.Total || !reflect.DeepEqual(ids(e), ids(b)) || b.Total == 0 {
 			t.Errorf("/api/deals%s: es %d deals, embedded %d", p, e.Total, b.Total)
 		}
-		for _, name := range indexer.Aggregations {
+		for _, name := range ledger.Aggregations {
 			if e, b := get(esSrv.URL, "/api/aggregations/"+name+p), get(boltSrv.URL, "/api/aggregations/"+name+p); !bytes.Equal(e, b) {
 				t.Errorf("/api/aggregations/%s%s differs:\n es %s\n embedded %s", name, p, e, b)
 			}
@@ -628,8 +628,8 @@ func TestAPISameOnBothStores(t *testing.T) {
 			t.Errorf("/api/export.csv%s differs", p)
 		}
 	}
-	var d indexer.Deal
-	all, _ := bs.Search(ctx, indexer.Query{Size: 1})
+	var d ledger.Deal
+	all, _ := bs.Search(ctx, ledger.Query{Size: 1})
 	json.Unmarshal(get(esSrv.URL, "/api/deals/"+all.Deals[0].ID), &d)
 	if d.ID != all.Deals[0].ID {
 		t.Errorf("deal %s over es: %+v", all.Deals[0].ID, d)
@@ -640,5 +640,5 @@ func TestAPISameOnBothStores(t *testing.T) {
 // (estest.Open), so that other tests' deals never show.
 func aliasStore(t *testing.T, ctx context.Context, name string, log *slog.Logger) *es.Store {
 	t.Helper()
-	return estest.Open(t, ctx, testenv.ES(t), name, es.Config{Log: log})
+	return estest.Open(t, ctx, testkit.ES(t), name, es.Config{Log: log})
 }

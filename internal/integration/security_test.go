@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
@@ -18,7 +18,7 @@ import (
 // checks that a wrong password and an untrusted certificate are refused.
 func TestKafkaSecuredListeners(t *testing.T) {
 	isolated(t)
-	testenv.Kafka(t)
+	testkit.Kafka(t)
 	saslAddr, sslAddr, ca := os.Getenv("MWLEDGER_TEST_KAFKA_SASL"), os.Getenv("MWLEDGER_TEST_KAFKA_SASL_SSL"), os.Getenv("MWLEDGER_TEST_KAFKA_CA")
 	user, pass := os.Getenv("MWLEDGER_TEST_KAFKA_USER"), os.Getenv("MWLEDGER_TEST_KAFKA_PASSWORD")
 	if saslAddr == "" || sslAddr == "" || ca == "" {

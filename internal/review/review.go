@@ -18,30 +18,30 @@ import (
 
 	"github.com/mwledger/mwledger/crawler"
 	"github.com/mwledger/mwledger/extractor"
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/eval"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/schemas"
 )
 
 // CanonicalCorrections writes company names as the entities file spells them
 // ("msft" → "Microsoft") and, when a named counterparty is corrected without
 // saying whether it is a hyperscaler, adds the flag the entities file gives.
-func CanonicalCorrections(cs []indexer.Correction) []indexer.Correction {
+func CanonicalCorrections(cs []ledger.Correction) []ledger.Correction {
 	g := extractor.DefaultGazetteer()
-	out := append([]indexer.Correction(nil), cs...)
+	out := append([]ledger.Correction(nil), cs...)
 	flagGiven := false
 	for _, c := range cs {
 		flagGiven = flagGiven || c.Field == "hyperscaler"
 	}
 	for i, c := range out {
 		switch c.Field {
-		case "operator", "counterparty", "end_user", "guarantor":
+		case "operator", "counterparty", schemas.FieldEndUser, "guarantor":
 		default:
 			continue
 		}
 		if c.Value == "" || strings.HasPrefix(c.Value, "undisclosed: ") {
 			if c.Field == "counterparty" && !flagGiven {
-				out = append(out, indexer.Correction{Field: "hyperscaler", Value: "false"})
+				out = append(out, ledger.Correction{Field: "hyperscaler", Value: "false"})
 			}
 			continue
 		}
@@ -50,7 +50,7 @@ func CanonicalCorrections(cs []indexer.Correction) []indexer.Correction {
 			out[i].Value = ent.Name
 		}
 		if c.Field == "counterparty" && !flagGiven {
-			out = append(out, indexer.Correction{Field: "hyperscaler", Value: fmt.Sprint(ent != nil && ent.Hyperscaler)})
+			out = append(out, ledger.Correction{Field: "hyperscaler", Value: fmt.Sprint(ent != nil && ent.Hyperscaler)})
 		}
 	}
 	return out
@@ -76,14 +76,14 @@ var caseName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
 // Sidecar is <case>.review.json: where a reviewed fixture came from.
 type Sidecar struct {
-	DealID           string               `json:"deal_id"`
-	SourceURL        string               `json:"source_url"`
-	RecordID         string               `json:"record_id,omitempty"`
-	Reviewer         string               `json:"reviewer"`
-	ReviewedAt       time.Time            `json:"reviewed_at"`
-	Note             string               `json:"note,omitempty"`
-	Corrections      []indexer.Correction `json:"corrections"`
-	ExtractorVersion string               `json:"extractor_version"`
+	DealID           string              `json:"deal_id"`
+	SourceURL        string              `json:"source_url"`
+	RecordID         string              `json:"record_id,omitempty"`
+	Reviewer         string              `json:"reviewer"`
+	ReviewedAt       time.Time           `json:"reviewed_at"`
+	Note             string              `json:"note,omitempty"`
+	Corrections      []ledger.Correction `json:"corrections"`
+	ExtractorVersion string              `json:"extractor_version"`
 	// ExtractorMatched says whether the extractor found the record at all (false:
 	// the golden record was written from the corrected deal alone).
 	ExtractorMatched bool `json:"extractor_matched"`
@@ -93,7 +93,7 @@ type Sidecar struct {
 // golden file holds what the extractor reads from it, with the deal's record
 // corrected as the reviewer said. The other records are the extractor's draft:
 // the reviewer checks them before committing. It returns the paths written.
-func SaveFixture(ctx context.Context, d indexer.Deal, req FixtureRequest) ([]string, error) {
+func SaveFixture(ctx context.Context, d ledger.Deal, req FixtureRequest) ([]string, error) {
 	if d.Review == nil || len(d.Review.Corrections) == 0 {
 		return nil, errors.New("the deal has no corrections to save")
 	}
@@ -168,7 +168,7 @@ func SaveFixture(ctx context.Context, d indexer.Deal, req FixtureRequest) ([]str
 	var fixed schemas.Contract
 	if match >= 0 {
 		fixed = records[match]
-		indexer.ApplyCorrections(&fixed, d.Review.Corrections)
+		ledger.ApplyCorrections(&fixed, d.Review.Corrections)
 	} else {
 		fixed = d.Contract // the extractor missed it: the corrected deal is the record
 	}
@@ -250,17 +250,17 @@ func readArticle(ctx context.Context, article string, req FixtureRequest) ([]byt
 
 // fieldWas is the value the sources gave for a corrected field (the deal's
 // value when it was not corrected).
-func fieldWas(d indexer.Deal, field string) string {
+func fieldWas(d ledger.Deal, field string) string {
 	for _, c := range d.Review.Corrections {
 		if c.Field == field {
 			return c.Was
 		}
 	}
-	return indexer.FieldValue(d.Contract, field)
+	return ledger.FieldValue(d.Contract, field)
 }
 
 // labelWas is the counterparty label the sources gave.
-func labelWas(d indexer.Deal) string {
+func labelWas(d ledger.Deal) string {
 	return strings.TrimPrefix(fieldWas(d, "counterparty"), "undisclosed: ")
 }
 

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 // TestAPIRefusesHostileQueries: paging past the window by overflow (this
-// panicked in indexer/bolt_search.go), non-finite numbers and an oversized
+// panicked in the old indexer/bolt_search.go), non-finite numbers and an oversized
 // q are 400s answered at once with a JSON error; the server keeps serving.
 func TestAPIRefusesHostileQueries(t *testing.T) {
 	store, _ := testLedger(t)
@@ -53,11 +53,11 @@ func TestAPIRefusesHostileQueries(t *testing.T) {
 // nanLedger answers with a deal JSON cannot encode.
 type nanLedger struct{ Ledger }
 
-func (nanLedger) Search(context.Context, indexer.Query) (indexer.Result, error) {
+func (nanLedger) Search(context.Context, ledger.Query) (ledger.Result, error) {
 	nan := math.NaN()
-	d := indexer.Deal{}
+	d := ledger.Deal{}
 	d.CapacityMW = &nan
-	return indexer.Result{Total: 1, Deals: []indexer.Deal{d}}, nil
+	return ledger.Result{Total: 1, Deals: []ledger.Deal{d}}, nil
 }
 
 // TestAPIUnencodableAnswerIs500: a value JSON cannot write is a 500 with a
@@ -75,8 +75,8 @@ func TestAPIUnencodableAnswerIs500(t *testing.T) {
 // failingLedger fails the way an unreachable Elasticsearch does.
 type failingLedger struct{ Ledger }
 
-func (failingLedger) Search(context.Context, indexer.Query) (indexer.Result, error) {
-	return indexer.Result{}, errors.New(`Get "http://elastic:pw-in-url@10.9.8.7:9200/mwledger-contracts/_search": dial tcp 10.9.8.7:9200: connect: connection refused`)
+func (failingLedger) Search(context.Context, ledger.Query) (ledger.Result, error) {
+	return ledger.Result{}, errors.New(`Get "http://elastic:pw-in-url@10.9.8.7:9200/mwledger-contracts/_search": dial tcp 10.9.8.7:9200: connect: connection refused`)
 }
 
 // TestStoreErrorsStayInTheLog: a 502 tells the client the ledger could not

@@ -2,25 +2,26 @@ package web
 
 import (
 	"encoding/csv"
+	"github.com/mwledger/mwledger/schemas"
 	"io"
 	"strconv"
 	"strings"
 
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/textsafe"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 // CSVHeader are the export columns: one row per deal, numbers unformatted
 // (plain USD and MW), empty when unknown; multi-valued cells are joined with " | ".
 var CSVHeader = []string{
-	"id", "operator", "operator_ticker", "counterparty", "counterparty_hyperscaler", "end_user", "guarantor",
-	"contract_type", "capacity_mw", "total_value_usd", "term_years", "usd_per_mw_year", "reported_usd_per_mw_year",
-	"prepayment_usd", "guarantee_usd", "terms", "location", "hardware", "announced_on", "aggregate", "status",
+	"id", "operator", "operator_ticker", "counterparty", "counterparty_hyperscaler", schemas.FieldEndUser, "guarantor",
+	schemas.FieldContractType, schemas.FieldCapacityMW, schemas.FieldTotalValueUSD, schemas.FieldTermYears, schemas.FieldUSDPerMWYear, schemas.FieldReportedUSDPerMWYear,
+	schemas.FieldPrepaymentUSD, schemas.FieldGuaranteeUSD, "terms", "location", "hardware", schemas.FieldAnnouncedOn, "aggregate", "status",
 	"confidence", "warnings", "conflicts", "sources_count", "source_urls", "review_status", "reviewed_by", "review_reasons",
 }
 
 // WriteCSV writes the header and one row per deal.
-func WriteCSV(w io.Writer, deals []indexer.Deal) error {
+func WriteCSV(w io.Writer, deals []ledger.Deal) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
@@ -38,7 +39,7 @@ func WriteCSV(w io.Writer, deals []indexer.Deal) error {
 // removed, and cells that a spreadsheet would run as a formula (=, +, -, @ or
 // their full-width forms first, also after spaces, NULs and escapes) are
 // prefixed with a quote (textsafe.CSVCell).
-func CSVRow(d indexer.Deal) []string {
+func CSVRow(d ledger.Deal) []string {
 	var urls []string
 	for _, s := range d.Sources {
 		urls = append(urls, s.URL)

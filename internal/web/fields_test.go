@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/schemas"
 )
 
@@ -17,7 +17,7 @@ func TestCSVHeaderMatchesRegistry(t *testing.T) {
 			t.Errorf("CSVHeader has no column %s (schemas.Fields)", f)
 		}
 	}
-	deal := schemas.JSONNames(indexer.Deal{})
+	deal := schemas.JSONNames(ledger.Deal{})
 	for _, col := range CSVHeader {
 		if !slices.ContainsFunc(deal, func(d string) bool { return strings.HasPrefix(col, d) }) {
 			t.Errorf("CSV column %q is not named after a deal field", col)

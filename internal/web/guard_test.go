@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 // do sends a request to srv with the given Host and headers (loopback only:
@@ -51,7 +51,7 @@ func TestReviewsNeedAReviewer(t *testing.T) {
 	r.AddBasic("ben", "a long enough password")
 	srv := httptest.NewServer(New(store, Options{Reviewers: r}))
 	defer srv.Close()
-	res, err := store.Search(t.Context(), indexer.Query{NeedsReview: true, Size: 1})
+	res, err := store.Search(t.Context(), ledger.Query{NeedsReview: true, Size: 1})
 	if err != nil || len(res.Deals) == 0 {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestReviewsNeedAReviewer(t *testing.T) {
 		{"Basic YmVuOmEgbG9uZyBlbm91Z2ggcGFzc3dvcmQ=", "ben"}, // ben:a long enough password
 	} {
 		status, body, _ := do(t, srv, http.MethodPost, path, "", with("Authorization", tc.auth), accept)
-		var d indexer.Deal
+		var d ledger.Deal
 		if status != http.StatusOK || json.Unmarshal([]byte(body), &d) != nil || d.Review == nil || d.Review.By != tc.who {
 			t.Errorf("%s: %d %.200s; want the review recorded by %s", tc.who, status, body, tc.who)
 		}
@@ -116,7 +116,7 @@ func TestWritesComeFromOurPage(t *testing.T) {
 	store, _ := testLedger(t)
 	srv := httptest.NewServer(New(store, Options{Reviewers: reviewersForTest()}))
 	defer srv.Close()
-	res, _ := store.Search(t.Context(), indexer.Query{Size: 1})
+	res, _ := store.Search(t.Context(), ledger.Query{Size: 1})
 	path := "/api/deals/" + res.Deals[0].ID + "/review"
 	httpsSelf := "https://" + strings.TrimPrefix(srv.URL, "http://")
 	for _, tc := range []struct {
@@ -154,7 +154,7 @@ func TestDNSRebinding(t *testing.T) {
 	srv := httptest.NewServer(New(store, Options{Reviewers: reviewersForTest(), Hosts: []string{"ledger.internal"}}))
 	defer srv.Close()
 	port := srv.URL[strings.LastIndex(srv.URL, ":"):]
-	res, _ := store.Search(t.Context(), indexer.Query{Size: 1})
+	res, _ := store.Search(t.Context(), ledger.Query{Size: 1})
 	id := res.Deals[0].ID
 	evil := "rebind.attacker.example" + port
 	for _, path := range []string{"/", "/api/deals", "/api/export.csv", "/api/deals/" + id} {

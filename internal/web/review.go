@@ -10,21 +10,21 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/mwledger/mwledger/indexer"
 	"github.com/mwledger/mwledger/internal/review"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 // Reviewer is a ledger that records reviews (both stores are).
 type Reviewer interface {
-	Review(ctx context.Context, id string, a indexer.ReviewAction) (*indexer.Deal, error)
+	Review(ctx context.Context, id string, a ledger.ReviewAction) (*ledger.Deal, error)
 }
 
 // ReviewRequest is the body of POST /api/deals/{id}/review.
 type ReviewRequest struct {
 	// Action is accept, correct or reset.
 	Action string `json:"action"`
-	// Corrections (correct only): field and value, see indexer.ReviewFields.
-	Corrections []indexer.Correction `json:"corrections"`
+	// Corrections (correct only): field and value, see ledger.ReviewFields.
+	Corrections []ledger.Correction `json:"corrections"`
 	// By is who reviews. Over HTTP the reviewer comes from the credentials:
 	// By may be left out, and must name the same reviewer when given.
 	By   string `json:"by"`
@@ -32,8 +32,8 @@ type ReviewRequest struct {
 }
 
 // ToAction checks the request and turns it into a ledger action.
-func (r ReviewRequest) ToAction() (indexer.ReviewAction, error) {
-	a := indexer.ReviewAction{By: strings.TrimSpace(r.By), Note: strings.TrimSpace(r.Note)}
+func (r ReviewRequest) ToAction() (ledger.ReviewAction, error) {
+	a := ledger.ReviewAction{By: strings.TrimSpace(r.By), Note: strings.TrimSpace(r.Note)}
 	switch r.Action {
 	case "accept":
 		a.Accept = true
@@ -50,7 +50,7 @@ func (r ReviewRequest) ToAction() (indexer.ReviewAction, error) {
 		return a, errors.New("corrections go with the correct action")
 	}
 	for _, c := range r.Corrections {
-		pc, err := indexer.ParseCorrection(c.Field, c.Value)
+		pc, err := ledger.ParseCorrection(c.Field, c.Value)
 		if err != nil {
 			return a, err
 		}
@@ -110,7 +110,7 @@ func (h *handler) review(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, err := rs.Review(r.Context(), r.PathValue("id"), a)
-	if errors.Is(err, indexer.ErrNoDeal) {
+	if errors.Is(err, ledger.ErrNoDeal) {
 		h.json(w, http.StatusNotFound, apiError{"no such deal"})
 		return
 	}
@@ -124,5 +124,5 @@ func (h *handler) review(w http.ResponseWriter, r *http.Request) {
 
 // reviewFields lists the fields a correction may set (the page's form).
 func (h *handler) reviewFields(w http.ResponseWriter, _ *http.Request) {
-	h.json(w, http.StatusOK, indexer.ReviewFields)
+	h.json(w, http.StatusOK, ledger.ReviewFields)
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 func post(t *testing.T, srv *httptest.Server, path, contentType, origin, body string) (int, string) {
@@ -53,7 +53,7 @@ func TestReviewThroughTheAPI(t *testing.T) {
 
 	// The queue is a search filter.
 	_, body := get(t, srv, "/api/deals?needs-review=true&limit=500")
-	var queue indexer.Result
+	var queue ledger.Result
 	if err := json.Unmarshal([]byte(body), &queue); err != nil || queue.Total == 0 {
 		t.Fatalf("review queue: %v, %d deals; the sample ledger has low-confidence deals", err, queue.Total)
 	}
@@ -97,7 +97,7 @@ func TestReviewThroughTheAPI(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("correct: %d %s", status, body)
 	}
-	var d indexer.Deal
+	var d ledger.Deal
 	if err := json.Unmarshal([]byte(body), &d); err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestReviewThroughTheAPI(t *testing.T) {
 		t.Errorf("review %+v, reasons %v", d.Review, d.ReviewReasons)
 	}
 	_, body = get(t, srv, "/api/deals?needs-review=true&limit=500")
-	var after indexer.Result
+	var after ledger.Result
 	if err := json.Unmarshal([]byte(body), &after); err != nil || after.Total != queue.Total-1 {
 		t.Errorf("queue after the review: %d deals, want %d", after.Total, queue.Total-1)
 	}

@@ -17,15 +17,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/redact"
 )
 
 // Ledger is what the server reads: sqlite.Store (ledger/sqlite), bolt.Store and es.Store.
 type Ledger interface {
-	Search(ctx context.Context, q indexer.Query) (indexer.Result, error)
-	Scan(ctx context.Context, q indexer.Query, fn func(indexer.Deal) error) error
-	Get(ctx context.Context, id string) (*indexer.Deal, error)
+	Search(ctx context.Context, q ledger.Query) (ledger.Result, error)
+	Scan(ctx context.Context, q ledger.Query, fn func(ledger.Deal) error) error
+	Get(ctx context.Context, id string) (*ledger.Deal, error)
 }
 
 //go:embed static
@@ -185,10 +185,10 @@ func (h *handler) aggregation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !validAgg(name) {
-		h.json(w, http.StatusNotFound, apiError{"aggregation must be one of " + strings.Join(indexer.Aggregations, ", ")})
+		h.json(w, http.StatusNotFound, apiError{"aggregation must be one of " + strings.Join(ledger.Aggregations, ", ")})
 		return
 	}
-	res, err := indexer.AggregateStore(r.Context(), h.store, name, q)
+	res, err := ledger.AggregateStore(r.Context(), h.store, name, q)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -197,7 +197,7 @@ func (h *handler) aggregation(w http.ResponseWriter, r *http.Request) {
 }
 
 func validAgg(name string) bool {
-	for _, a := range indexer.Aggregations {
+	for _, a := range ledger.Aggregations {
 		if a == name {
 			return true
 		}
@@ -213,8 +213,8 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request) {
 		h.json(w, http.StatusBadRequest, apiError{err.Error()})
 		return
 	}
-	var deals []indexer.Deal
-	err = h.store.Scan(r.Context(), q, func(d indexer.Deal) error {
+	var deals []ledger.Deal
+	err = h.store.Scan(r.Context(), q, func(d ledger.Deal) error {
 		if len(deals) >= MaxExport {
 			return errTooMany
 		}
@@ -232,9 +232,9 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request) {
 	if strings.HasSuffix(r.URL.Path, ".json") {
 		w.Header().Set("Content-Disposition", `attachment; filename="mwledger-deals.json"`)
 		if deals == nil {
-			deals = []indexer.Deal{}
+			deals = []ledger.Deal{}
 		}
-		h.json(w, http.StatusOK, indexer.Result{Total: len(deals), Deals: deals})
+		h.json(w, http.StatusOK, ledger.Result{Total: len(deals), Deals: deals})
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

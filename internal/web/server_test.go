@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -32,7 +33,7 @@ func testLedger(t *testing.T) (*sqlite.Store, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	recs := SampleContracts("web", 80, 5)
+	recs := testkit.SampleContracts("web", 80, 5)
 	evil := recs[0]
 	evil.ID = "web-evil"
 	evil.Operator = schemas.Operator{Name: "Evil " + attrBreak}
@@ -47,7 +48,7 @@ func testLedger(t *testing.T) (*sqlite.Store, string) {
 			t.Fatal(err)
 		}
 	}
-	res, err := b.Search(context.Background(), indexer.Query{Text: "evil"})
+	res, err := b.Search(context.Background(), ledger.Query{Text: "evil"})
 	if err != nil || res.Total != 1 {
 		t.Fatalf("evil deal: %v %d", err, res.Total)
 	}
@@ -104,7 +105,7 @@ func TestAPIAnswersAsTheStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got indexer.Result
+			var got ledger.Result
 			if err := json.Unmarshal([]byte(body), &got); err != nil {
 				t.Fatal(err)
 			}
@@ -116,10 +117,10 @@ func TestAPIAnswersAsTheStore(t *testing.T) {
 		})
 	}
 	t.Run("one deal", func(t *testing.T) {
-		all, _ := store.Search(ctx, indexer.Query{Size: 1})
+		all, _ := store.Search(ctx, ledger.Query{Size: 1})
 		id := all.Deals[0].ID
 		_, body := get(t, srv, "/api/deals/"+url.PathEscape(id))
-		var got indexer.Deal
+		var got ledger.Deal
 		if err := json.Unmarshal([]byte(body), &got); err != nil || got.ID != id {
 			t.Fatalf("deal %s: %v %s", id, err, body)
 		}
@@ -127,14 +128,14 @@ func TestAPIAnswersAsTheStore(t *testing.T) {
 			t.Errorf("missing deal: status %d", res.StatusCode)
 		}
 	})
-	for _, name := range indexer.Aggregations {
+	for _, name := range ledger.Aggregations {
 		t.Run("aggregation "+name, func(t *testing.T) {
-			want, err := indexer.AggregateStore(ctx, store, name, indexer.Query{HyperscalerOnly: true})
+			want, err := ledger.AggregateStore(ctx, store, name, ledger.Query{HyperscalerOnly: true})
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, body := get(t, srv, "/api/aggregations/"+name+"?hyperscaler=true")
-			var got indexer.AggResult
+			var got ledger.AggResult
 			if err := json.Unmarshal([]byte(body), &got); err != nil {
 				t.Fatal(err)
 			}
@@ -153,12 +154,12 @@ func TestAPIAnswersAsTheStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := 0
-		store.Scan(ctx, indexer.Query{ContractType: "bare_metal"}, func(indexer.Deal) error { n++; return nil })
+		store.Scan(ctx, ledger.Query{ContractType: "bare_metal"}, func(ledger.Deal) error { n++; return nil })
 		if len(rows)-1 != n || n == 0 {
 			t.Errorf("%d rows, want %d", len(rows)-1, n)
 		}
 		_, body = get(t, srv, "/api/export.json?type=bare_metal")
-		var all indexer.Result
+		var all ledger.Result
 		if err := json.Unmarshal([]byte(body), &all); err != nil || all.Total != n || len(all.Deals) != n {
 			t.Errorf("export.json: %v, %d deals, want %d", err, all.Total, n)
 		}
@@ -214,9 +215,11 @@ func TestHostileArticleTextIsNeverMarkup(t *testing.T) {
 }
 
 func TestCSVRowEscapesFormulas(t *testing.T) {
-	d := indexer.Deal{Contract: schemas.Contract{ID: "x", Operator: schemas.Operator{Name: "=HYPERLINK(\"http://evil\")"}}}
+	d := ledger.Deal{Contract: schemas.Contract{ID: "x", Operator: schemas.Operator{Name: "=HYPERLINK(\"http://evil\")"}}}
 	row := CSVRow(d)
 	if row[1] != `'=HYPERLINK("http://evil")` {
 		t.Errorf("operator cell %q", row[1])
 	}
 }
+
+func ptr(s string) *string { return &s }

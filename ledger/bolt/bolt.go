@@ -7,31 +7,31 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 // boltBuckets names the bbolt Bucket of each index (see kv.go).
-var boltBuckets = [indexer.NumBuckets][]byte{
-	indexer.BucketDeals:         []byte("deals"),
-	indexer.BucketRecords:       []byte("records"),
-	indexer.BucketByOp:          []byte("byop"),
-	indexer.BucketOutbox:        []byte("outbox"),
-	indexer.BucketCandidates:    []byte("candidates.v1"),
-	indexer.BucketCandidateKeys: []byte("candidate_keys.v1"),
-	indexer.BucketMeta:          []byte("meta"),
+var boltBuckets = [ledger.NumBuckets][]byte{
+	ledger.BucketDeals:         []byte("deals"),
+	ledger.BucketRecords:       []byte("records"),
+	ledger.BucketByOp:          []byte("byop"),
+	ledger.BucketOutbox:        []byte("outbox"),
+	ledger.BucketCandidates:    []byte("candidates.v1"),
+	ledger.BucketCandidateKeys: []byte("candidate_keys.v1"),
+	ledger.BucketMeta:          []byte("meta"),
 }
 
 // Store is the embedded ledger in a bbolt file (the format of mwledger
 // before SQLite): one key per deal id, the same identity resolution, merge and
 // alerts as Elasticsearch. bbolt locks the file: one process at a time.
 type Store struct {
-	*indexer.KVStore
+	*ledger.KVStore
 	db *bolt.DB
 }
 
 var (
-	_ indexer.EmbeddedLedger = (*Store)(nil)
-	_ indexer.KVDB           = boltDB{}
+	_ ledger.EmbeddedLedger = (*Store)(nil)
+	_ ledger.KVDB           = boltDB{}
 )
 
 // Open opens (or creates) the store at path. A ledger written before the
@@ -42,18 +42,18 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("opening ledger %s: %w (is another mwledger using it?)", path, err)
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		reindex := tx.Bucket(boltBuckets[indexer.BucketByOp]) == nil
+		reindex := tx.Bucket(boltBuckets[ledger.BucketByOp]) == nil
 		for _, name := range boltBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
-		return indexer.InitKV(boltTx{tx}, reindex)
+		return ledger.InitKV(boltTx{tx}, reindex)
 	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("initialising ledger %s: %w", path, err)
 	}
-	return &Store{KVStore: indexer.NewKVStore(boltDB{db}), db: db}, nil
+	return &Store{KVStore: ledger.NewKVStore(boltDB{db}), db: db}, nil
 }
 
 // Close closes the file.
@@ -61,27 +61,27 @@ func (s *Store) Close() error { return s.db.Close() }
 
 type boltDB struct{ db *bolt.DB }
 
-func (b boltDB) Update(_ context.Context, fn func(indexer.KVTx) error) error {
+func (b boltDB) Update(_ context.Context, fn func(ledger.KVTx) error) error {
 	return b.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
 }
 
-func (b boltDB) View(_ context.Context, fn func(indexer.KVTx) error) error {
+func (b boltDB) View(_ context.Context, fn func(ledger.KVTx) error) error {
 	return b.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
 }
 
 type boltTx struct{ tx *bolt.Tx }
 
-var _ indexer.KVTx = boltTx{}
+var _ ledger.KVTx = boltTx{}
 
-func (t boltTx) b(b indexer.Bucket) *bolt.Bucket { return t.tx.Bucket(boltBuckets[b]) }
+func (t boltTx) b(b ledger.Bucket) *bolt.Bucket { return t.tx.Bucket(boltBuckets[b]) }
 
-func (t boltTx) Get(b indexer.Bucket, key []byte) []byte { return t.b(b).Get(key) }
+func (t boltTx) Get(b ledger.Bucket, key []byte) []byte { return t.b(b).Get(key) }
 
-func (t boltTx) Put(b indexer.Bucket, key, value []byte) error { return t.b(b).Put(key, value) }
+func (t boltTx) Put(b ledger.Bucket, key, value []byte) error { return t.b(b).Put(key, value) }
 
-func (t boltTx) Delete(b indexer.Bucket, key []byte) error { return t.b(b).Delete(key) }
+func (t boltTx) Delete(b ledger.Bucket, key []byte) error { return t.b(b).Delete(key) }
 
-func (t boltTx) Scan(b indexer.Bucket, start []byte, fn func(k, v []byte) bool) {
+func (t boltTx) Scan(b ledger.Bucket, start []byte, fn func(k, v []byte) bool) {
 	c := t.b(b).Cursor()
 	var k, v []byte
 	if start == nil {
@@ -96,9 +96,9 @@ func (t boltTx) Scan(b indexer.Bucket, start []byte, fn func(k, v []byte) bool) 
 	}
 }
 
-func (t boltTx) Count(b indexer.Bucket) int { return t.b(b).Stats().KeyN }
+func (t boltTx) Count(b ledger.Bucket) int { return t.b(b).Stats().KeyN }
 
-func (t boltTx) Clear(b indexer.Bucket) error {
+func (t boltTx) Clear(b ledger.Bucket) error {
 	name := boltBuckets[b]
 	if t.tx.Bucket(name) != nil {
 		if err := t.tx.DeleteBucket(name); err != nil {

@@ -6,25 +6,26 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mwledger/mwledger/schemas"
 	"io"
 	"math"
 	"sort"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 // Document is a deal as Elasticsearch indexes it: the deal's JSON (as the
-// embedded store keeps it) followed by its "agg" object (indexer.AggFacts:
+// embedded store keeps it) followed by its "agg" object (ledger.AggFacts:
 // what Aggregate derives from the deal, precomputed when the deal is
 // written, so that Elasticsearch aggregates without scripts). Every write of a deal
 // to Elasticsearch goes through it (documents without agg send the
 // aggregations to the slow Go path).
-func Document(d *indexer.Deal) ([]byte, error) {
+func Document(d *ledger.Deal) ([]byte, error) {
 	return json.Marshal(struct {
-		*indexer.Deal
-		Agg indexer.AggFacts `json:"agg"`
-	}{d, indexer.AggFactsOf(*d)})
+		*ledger.Deal
+		Agg ledger.AggFacts `json:"agg"`
+	}{d, ledger.AggFactsOf(*d)})
 }
 
 // withAggFields sets (or refreshes) the "agg" object of a stored deal
@@ -32,7 +33,7 @@ func Document(d *indexer.Deal) ([]byte, error) {
 // that migrated deals join the review queue), keeping every other field as it
 // is (reindex).
 func withAggFields(src json.RawMessage) ([]byte, error) {
-	var d indexer.Deal
+	var d ledger.Deal
 	if err := json.Unmarshal(src, &d); err != nil {
 		return nil, err
 	}
@@ -40,13 +41,13 @@ func withAggFields(src json.RawMessage) ([]byte, error) {
 	if err := json.Unmarshal(src, &doc); err != nil {
 		return nil, err
 	}
-	agg, err := json.Marshal(indexer.AggFactsOf(d))
+	agg, err := json.Marshal(ledger.AggFactsOf(d))
 	if err != nil {
 		return nil, err
 	}
 	doc["agg"] = agg
 	if _, ok := doc["review_reasons"]; !ok {
-		if why := indexer.ReviewReasons(d); len(why) > 0 {
+		if why := ledger.ReviewReasons(d); len(why) > 0 {
 			if doc["review_reasons"], err = json.Marshal(why); err != nil {
 				return nil, err
 			}
@@ -68,7 +69,7 @@ const (
 )
 
 // Aggregate computes aggregation name (valid) over the deals q matches with
-// Elasticsearch aggregations, to the same result as indexer.Aggregate: deals are
+// Elasticsearch aggregations, to the same result as ledger.Aggregate: deals are
 // grouped by a composite aggregation (terms on contract_type, agg.counterparty
 // or operator.name; a quarterly date_histogram on announced_on, missing =
 // "unknown") paged through with after_key, under a filter that leaves out
@@ -81,10 +82,10 @@ const (
 //
 // Deals written without the agg object (by an older indexer, or a writer
 // that does not use Document) cannot be aggregated this way: then it falls
-// back to indexer.AggregateScan and logs why.
-func (s *Store) Aggregate(ctx context.Context, name string, q indexer.Query) (indexer.AggResult, error) {
+// back to ledger.AggregateScan and logs why.
+func (s *Store) Aggregate(ctx context.Context, name string, q ledger.Query) (ledger.AggResult, error) {
 	if err := q.Validate(); err != nil {
-		return indexer.AggResult{}, err
+		return ledger.AggResult{}, err
 	}
 	compression, page := esAggCompression, esAggPage
 	for {
@@ -92,9 +93,9 @@ func (s *Store) Aggregate(ctx context.Context, name string, q indexer.Query) (in
 		switch {
 		case errors.Is(err, errAggFallback):
 			s.log.Warn("aggregating in Go", "alias", s.alias, "aggregation", name, "reason", err)
-			return indexer.AggregateScan(ctx, s, name, q)
+			return ledger.AggregateScan(ctx, s, name, q)
 		case err != nil:
-			return indexer.AggResult{}, err
+			return ledger.AggResult{}, err
 		case need > 0:
 			compression = need
 			continue
@@ -102,18 +103,18 @@ func (s *Store) Aggregate(ctx context.Context, name string, q indexer.Query) (in
 		if name == "tiers" {
 			cps, err := s.esCounterparties(ctx, q, &page)
 			if err != nil {
-				return indexer.AggResult{}, err
+				return ledger.AggResult{}, err
 			}
 			for i := range out.Rows {
 				out.Rows[i].Counterparties = cps[out.Rows[i].Key]
 			}
 		}
-		indexer.SortAggRows(name, out.Rows)
+		ledger.SortAggRows(name, out.Rows)
 		return out, nil
 	}
 }
 
-// errAggFallback says that Aggregate cannot answer and indexer.AggregateScan must.
+// errAggFallback says that Aggregate cannot answer and ledger.AggregateScan must.
 var errAggFallback = errors.New("elasticsearch cannot aggregate these deals")
 
 // esAggregateOnce runs Aggregate but for the order of the rows and the
@@ -121,8 +122,8 @@ var errAggFallback = errors.New("elasticsearch cannot aggregate these deals")
 // (halved while Elasticsearch finds a page too many buckets); when a group has
 // too many prices for the compression to give the exact median, it returns
 // the compression needed instead.
-func (s *Store) esAggregateOnce(ctx context.Context, name string, q indexer.Query, compression int, page *int) (out indexer.AggResult, need int, err error) {
-	out = indexer.AggResult{Name: name, Rows: []indexer.AggRow{}}
+func (s *Store) esAggregateOnce(ctx context.Context, name string, q ledger.Query, compression int, page *int) (out ledger.AggResult, need int, err error) {
+	out = ledger.AggResult{Name: name, Rows: []ledger.AggRow{}}
 	var after json.RawMessage
 	for {
 		var res esAggResponse
@@ -163,23 +164,23 @@ var counted = m{"bool": m{"must_not": []any{m{"term": m{"agg.skip": true}}}}}
 
 // esAggBody is one request of esAggregateOnce: the page of groups after
 // after (nil: the first page, which also counts the deals).
-func esAggBody(name string, q indexer.Query, page, compression int, after json.RawMessage) m {
+func esAggBody(name string, q ledger.Query, page, compression int, after json.RawMessage) m {
 	var source m
 	switch name {
 	case "by-type":
-		source = m{"terms": m{"field": "contract_type", "missing_bucket": true}}
+		source = m{"terms": m{"field": schemas.FieldContractType, "missing_bucket": true}}
 	case "by-counterparty":
 		source = m{"terms": m{"field": "agg.counterparty", "missing_bucket": true}}
 	case "by-quarter":
-		source = m{"date_histogram": m{"field": "announced_on", "calendar_interval": "quarter", "time_zone": "UTC", "missing_bucket": true}}
+		source = m{"date_histogram": m{"field": schemas.FieldAnnouncedOn, "calendar_interval": "quarter", "time_zone": "UTC", "missing_bucket": true}}
 	default: // by-operator, tiers
 		source = m{"terms": m{"field": "operator.name", "missing_bucket": true}}
 	}
 	sub := m{
 		"mw":     m{"sum": m{"field": "agg.mw"}},
 		"value":  m{"sum": m{"field": "agg.value_usd"}},
-		"price":  m{"stats": m{"field": "usd_per_mw_year"}},
-		"median": m{"percentiles": m{"field": "usd_per_mw_year", "percents": []float64{50}, "keyed": false, "tdigest": m{"compression": compression}}},
+		"price":  m{"stats": m{"field": schemas.FieldUSDPerMWYear}},
+		"median": m{"percentiles": m{"field": schemas.FieldUSDPerMWYear, "percents": []float64{50}, "keyed": false, "tdigest": m{"compression": compression}}},
 	}
 	if name == "tiers" {
 		sub["grade"] = m{"filter": m{"term": m{"agg.hyperscaler_grade": true}}, "aggs": m{"mw": m{"sum": m{"field": "agg.mw"}}}}
@@ -198,7 +199,7 @@ func esAggBody(name string, q indexer.Query, page, compression int, after json.R
 
 // esCounterparties returns the distinct counterparty labels of each operator
 // among the counted deals q matches, sorted.
-func (s *Store) esCounterparties(ctx context.Context, q indexer.Query, page *int) (map[string][]string, error) {
+func (s *Store) esCounterparties(ctx context.Context, q ledger.Query, page *int) (map[string][]string, error) {
 	out := map[string][]string{}
 	var after json.RawMessage
 	for {
@@ -329,8 +330,8 @@ type esAggBucket struct {
 
 // row is the AggRow of a group of aggregation name (without the
 // counterparties of tiers).
-func (b esAggBucket) row(name string) (indexer.AggRow, error) {
-	r := indexer.AggRow{Deals: b.DocCount, MW: b.MW.Value, ValueUSD: b.Value.Value}
+func (b esAggBucket) row(name string) (ledger.AggRow, error) {
+	r := ledger.AggRow{Deals: b.DocCount, MW: b.MW.Value, ValueUSD: b.Value.Value}
 	switch k := b.Key["key"].(type) {
 	case nil: // missing_bucket
 		if name == "by-quarter" {
@@ -349,7 +350,7 @@ func (b esAggBucket) row(name string) (indexer.AggRow, error) {
 		if p.Avg == nil || p.Min == nil || p.Max == nil || len(b.Median.Values) != 1 || b.Median.Values[0].Value == nil {
 			return r, fmt.Errorf("aggregation %s, group %q: incomplete $/MW/year stats", name, r.Key)
 		}
-		mean := math.Round(*p.Avg*100) / 100 // to cents, as indexer.Aggregate
+		mean := math.Round(*p.Avg*100) / 100 // to cents, as ledger.Aggregate
 		r.USDPerMWYear.Mean, r.USDPerMWYear.Median, r.USDPerMWYear.Min, r.USDPerMWYear.Max = &mean, b.Median.Values[0].Value, p.Min, p.Max
 	}
 	if name == "tiers" {

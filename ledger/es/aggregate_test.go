@@ -10,16 +10,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/schemas"
 )
 
 func TestESDocument(t *testing.T) {
 	plain := aggDeal("p", "IREN", "NVIDIA", false, schemas.TypeCloudServices, 60, 3.4e9, 11.33e6, "2026-05")
 	upsized := aggDeal("u", "IREN", "Microsoft", true, schemas.TypeBareMetal, 200, 9.7e9, 9.7e6, "2025-11-03")
-	upsized.Current = &indexer.Figures{CapacityMW: f(350), TermYears: f(7)} // the value did not change
+	upsized.Current = &ledger.Figures{CapacityMW: f(350), TermYears: f(7)} // the value did not change
 	cancelled := aggDeal("c", "IREN", "Meta", true, schemas.TypeColocation, 300, 1e9, 1, "")
-	cancelled.Status = indexer.StatusCancelled
+	cancelled.Status = ledger.StatusCancelled
 	whole := aggDeal("w", "IREN", "Oracle", true, schemas.TypeColocation, 200, 5e9, 1, "")
 	whole.Aggregate, whole.Parts = true, []string{"a", "b"}
 	guaranteed := aggDeal("g", "TeraWulf", "Fluidstack", false, schemas.TypeColocation, 168, 3.8e9, 1.5e6, "")
@@ -29,15 +29,15 @@ func TestESDocument(t *testing.T) {
 	cloud.CapacityMW, cloud.TotalValueUSD, cloud.USDPerMWYear = nil, nil, nil
 	tests := []struct {
 		name string
-		d    indexer.Deal
-		want indexer.AggFacts
+		d    ledger.Deal
+		want ledger.AggFacts
 	}{
-		{"plain", plain, indexer.AggFacts{MW: f(60), ValueUSD: f(3.4e9), Counterparty: "NVIDIA"}},
-		{"current figures after an upsize", upsized, indexer.AggFacts{MW: f(350), ValueUSD: f(9.7e9), HyperscalerGrade: true, Counterparty: "Microsoft"}},
-		{"cancelled", cancelled, indexer.AggFacts{Skip: true, MW: f(300), ValueUSD: f(1e9), HyperscalerGrade: true, Counterparty: "Meta"}},
-		{"aggregate with parts", whole, indexer.AggFacts{Skip: true, MW: f(200), ValueUSD: f(5e9), HyperscalerGrade: true, Counterparty: "Oracle"}},
-		{"guaranteed", guaranteed, indexer.AggFacts{MW: f(168), ValueUSD: f(3.8e9), HyperscalerGrade: true, Counterparty: "Fluidstack"}},
-		{"undisclosed cloud provider, no figures", cloud, indexer.AggFacts{HyperscalerGrade: true, Counterparty: "a large Cloud provider"}},
+		{"plain", plain, ledger.AggFacts{MW: f(60), ValueUSD: f(3.4e9), Counterparty: "NVIDIA"}},
+		{"current figures after an upsize", upsized, ledger.AggFacts{MW: f(350), ValueUSD: f(9.7e9), HyperscalerGrade: true, Counterparty: "Microsoft"}},
+		{"cancelled", cancelled, ledger.AggFacts{Skip: true, MW: f(300), ValueUSD: f(1e9), HyperscalerGrade: true, Counterparty: "Meta"}},
+		{"aggregate with parts", whole, ledger.AggFacts{Skip: true, MW: f(200), ValueUSD: f(5e9), HyperscalerGrade: true, Counterparty: "Oracle"}},
+		{"guaranteed", guaranteed, ledger.AggFacts{MW: f(168), ValueUSD: f(3.8e9), HyperscalerGrade: true, Counterparty: "Fluidstack"}},
+		{"undisclosed cloud provider, no figures", cloud, ledger.AggFacts{HyperscalerGrade: true, Counterparty: "a large Cloud provider"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,7 +52,7 @@ func TestESDocument(t *testing.T) {
 				t.Fatalf("document does not start with the deal's JSON:\n%s\n%s", doc, plain)
 			}
 			var got struct {
-				Agg indexer.AggFacts `json:"agg"`
+				Agg ledger.AggFacts `json:"agg"`
 			}
 			if err := json.Unmarshal(doc, &got); err != nil {
 				t.Fatal(err)
@@ -66,7 +66,7 @@ func TestESDocument(t *testing.T) {
 
 func TestWithAggFields(t *testing.T) {
 	d := aggDeal("u", "IREN", "Microsoft", true, schemas.TypeBareMetal, 200, 9.7e9, 9.7e6, "2025-11-03")
-	d.Current = &indexer.Figures{CapacityMW: f(350)}
+	d.Current = &ledger.Figures{CapacityMW: f(350)}
 	d.Confidence = 0.9 // not for review: nothing else to add
 	plain, _ := json.Marshal(d)
 	stale := append(bytes.Clone(bytes.TrimSuffix(plain, []byte("}"))), `,"agg":{"skip":true,"mw":1,"value_usd":null,"hyperscaler_grade":false,"counterparty":"x"}}`...)
@@ -99,7 +99,7 @@ func TestWithAggFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got indexer.Deal
+	var got ledger.Deal
 	if err := json.Unmarshal(out, &got); err != nil || !reflect.DeepEqual(got.ReviewReasons, []string{"conflicts: term_years"}) {
 		t.Errorf("review_reasons %v (%v); want the conflict", got.ReviewReasons, err)
 	}
@@ -131,7 +131,7 @@ func TestTemplateMapsAggFields(t *testing.T) {
 		t.Errorf("agg mapping %v, want %v", mapped, want)
 	}
 	var fields map[string]any
-	b, _ := json.Marshal(indexer.AggFacts{})
+	b, _ := json.Marshal(ledger.AggFacts{})
 	json.Unmarshal(b, &fields)
 	for k := range fields {
 		if _, ok := want[k]; !ok {
@@ -143,9 +143,9 @@ func TestTemplateMapsAggFields(t *testing.T) {
 // TestESAggBody: the requests use no scripts (our Elasticsearch has no
 // Painless), page with after_key, and count the deals on the first page only.
 func TestESAggBody(t *testing.T) {
-	for _, name := range indexer.Aggregations {
-		first, _ := json.Marshal(esAggBody(name, indexer.Query{Text: "texas", HyperscalerOnly: true}, 100, 5000, nil))
-		next, _ := json.Marshal(esAggBody(name, indexer.Query{}, 100, 5000, json.RawMessage(`{"key":"IREN"}`)))
+	for _, name := range ledger.Aggregations {
+		first, _ := json.Marshal(esAggBody(name, ledger.Query{Text: "texas", HyperscalerOnly: true}, 100, 5000, nil))
+		next, _ := json.Marshal(esAggBody(name, ledger.Query{}, 100, 5000, json.RawMessage(`{"key":"IREN"}`)))
 		for _, b := range [][]byte{first, next} {
 			if bytes.Contains(b, []byte(`"script"`)) || bytes.Contains(b, []byte(`"runtime_mappings"`)) {
 				t.Errorf("%s: request uses a script: %s", name, b)
@@ -204,7 +204,7 @@ func TestESAggBucketRow(t *testing.T) {
 	}
 }
 
-func aggRowJSON(r indexer.AggRow) string {
+func aggRowJSON(r ledger.AggRow) string {
 	b, _ := json.Marshal(r)
 	return string(b)
 }
@@ -307,7 +307,7 @@ func TestESAggregatePages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := indexer.AggregateStore(t.Context(), s, "by-operator", indexer.Query{})
+	res, err := ledger.AggregateStore(t.Context(), s, "by-operator", ledger.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +332,7 @@ func TestESAggregatePages(t *testing.T) {
 		t.Errorf("compressions %v; want %d, then %d for a group of %d prices", compressions, esAggCompression, bigGroup/20+1, bigGroup)
 	}
 
-	tiers, err := indexer.AggregateStore(t.Context(), s, "tiers", indexer.Query{})
+	tiers, err := ledger.AggregateStore(t.Context(), s, "tiers", ledger.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"unicode/utf16"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
@@ -39,8 +39,8 @@ const (
 // deals, within Config.MaxCandidates, are read instead).
 const maxRegexLength = 1000
 
-// esCandidates is the indexer.CandidateSource of one round of Store.Upsert:
-// one msearch per step (see "Candidates" in indexer/identity.go). As the full
+// esCandidates is the ledger.CandidateSource of one round of Store.Upsert:
+// one msearch per step (see "Candidates" in ledger/identity.go). As the full
 // read it replaces did, it reads only deals whose operator.name is one of the
 // batch's (exactly), and those found by record id.
 type esCandidates struct {
@@ -54,12 +54,12 @@ type esCandidates struct {
 
 // partialSource is what the searches for candidates and groups read of a
 // deal: what candidate, resolve and linkAggregates need (see
-// indexer.CandidateSource.Partial). Deals the batch writes are then read whole.
-var partialSource = []string{"id", "operator.name", "counterparty", "aggregate", "capacity_mw", "total_value_usd", "current",
+// ledger.CandidateSource.Partial). Deals the batch writes are then read whole.
+var partialSource = []string{"id", "operator.name", "counterparty", "aggregate", schemas.FieldCapacityMW, schemas.FieldTotalValueUSD, "current",
 	"events.new_capacity_mw", "events.new_total_value_usd", "provenance.field", "provenance.number",
 	"sources.url", "sources.role", "record_ids", "parts", "part_of"}
 
-var _ indexer.CandidateSource = (*esCandidates)(nil)
+var _ ledger.CandidateSource = (*esCandidates)(nil)
 
 func newESCandidates(ctx context.Context, s *Store, cs []schemas.Contract) *esCandidates {
 	e := &esCandidates{s: s, ctx: ctx, names: map[string][]string{}, versions: map[string]versioned{}, light: map[string]bool{},
@@ -77,11 +77,11 @@ func newESCandidates(ctx context.Context, s *Store, cs []schemas.Contract) *esCa
 }
 
 // labelRegexp is a regular expression (Lucene syntax) matching exactly the
-// strings whose indexer.LabelKey is key; ok is false when it would be too long.
+// strings whose ledger.LabelKey is key; ok is false when it would be too long.
 func labelRegexp(key string) (string, bool) {
 	var b strings.Builder
 	for _, r := range key {
-		ms := indexer.LabelClass(r)
+		ms := ledger.LabelClass(r)
 		if len(ms) == 0 {
 			ms = []rune{r}
 		}
@@ -109,7 +109,7 @@ func exists(field string) m { return m{"exists": m{"field": field}} }
 func orQ(qs ...any) m { return m{"bool": m{"should": qs, "minimum_should_match": 1}} }
 
 // labelQuery matches the deals whose counterparty label (the name, else the
-// descriptor) has indexer.LabelKey key; nil when that cannot be expressed.
+// descriptor) has ledger.LabelKey key; nil when that cannot be expressed.
 func labelQuery(key string) m {
 	re, ok := labelRegexp(key)
 	if !ok {
@@ -167,8 +167,8 @@ func operatorQuery(names []string) m {
 // agree, the figures before it unknown and those after it unknown or agreeing.
 func recordQuery(c schemas.Contract, names []string) m {
 	op := operatorQuery(names)
-	label := labelQuery(indexer.LabelKey(c.Counterparty.Label()))
-	figs := indexer.FigureRanges(c)
+	label := labelQuery(ledger.LabelKey(c.Counterparty.Label()))
+	figs := ledger.FigureRanges(c)
 	var branches []any
 	for i, f := range figs {
 		if !f.OK {
@@ -202,7 +202,7 @@ func recordQuery(c schemas.Contract, names []string) m {
 	return orQ(branches...)
 }
 
-func (e *esCandidates) groupQuery(g indexer.DealGroup, aggregatesOnly bool) m {
+func (e *esCandidates) groupQuery(g ledger.DealGroup, aggregatesOnly bool) m {
 	filter := []any{operatorQuery(e.names[g.Op])}
 	if lq := labelQuery(g.Label); lq != nil {
 		filter = append(filter, lq)
@@ -248,7 +248,7 @@ func searchesOf(chunks [][]named) []esSearch {
 // search runs the searches in a single msearch, loads the hits into w, and
 // returns for each query name the ids of the deals it matched, and the counts
 // asked for.
-func (e *esCandidates) search(w *indexer.Working, searches []esSearch, what string) (map[string][]string, map[string]int, error) {
+func (e *esCandidates) search(w *ledger.Working, searches []esSearch, what string) (map[string][]string, map[string]int, error) {
 	var body bytes.Buffer
 	var sent []esSearch
 	for _, sr := range searches {
@@ -364,10 +364,10 @@ func (e *esCandidates) search(w *indexer.Working, searches []esSearch, what stri
 			fresh = append(fresh, newHit{h.ID, h.SeqNo, h.PrimaryTerm, h.Source, !sent[k].whole})
 		}
 	}
-	deals := make([]indexer.Deal, len(fresh))
-	indexer.Parallel(len(fresh), func(i int) {
+	deals := make([]ledger.Deal, len(fresh))
+	ledger.Parallel(len(fresh), func(i int) {
 		if err := json.Unmarshal(fresh[i].src, &deals[i]); err != nil {
-			deals[i] = indexer.Deal{} // an unreadable stored deal is replaced, as in the embedded store
+			deals[i] = ledger.Deal{} // an unreadable stored deal is replaced, as in the embedded store
 		}
 		deals[i].ID = fresh[i].id
 	})
@@ -385,7 +385,7 @@ func (e *esCandidates) search(w *indexer.Working, searches []esSearch, what stri
 // operator has; then, in a second, every deal of the operators with few
 // deals for their records (pooled here with candidate), and for the other
 // records the deals recordQuery matches.
-func (e *esCandidates) Candidates(w *indexer.Working, cs []schemas.Contract) error {
+func (e *esCandidates) Candidates(w *ledger.Working, cs []schemas.Contract) error {
 	rids := make([]string, 0, len(cs))
 	records := map[string]int{} // per operator key
 	var all []string
@@ -438,7 +438,7 @@ func (e *esCandidates) Candidates(w *indexer.Working, cs []schemas.Contract) err
 	var qs []named
 	seen := map[string]bool{}
 	for _, c := range cs {
-		key := indexer.PoolKey(c)
+		key := ledger.PoolKey(c)
 		if seen[key] || e.whole[schemas.Key(c.Operator.Name)] {
 			continue
 		}
@@ -460,7 +460,7 @@ func (e *esCandidates) Candidates(w *indexer.Working, cs []schemas.Contract) err
 	return nil
 }
 
-func (e *esCandidates) groupQueries(gs []indexer.DealGroup, aggregatesOnly bool) []esSearch {
+func (e *esCandidates) groupQueries(gs []ledger.DealGroup, aggregatesOnly bool) []esSearch {
 	var qs []named
 	for i, g := range gs {
 		if len(e.names[g.Op]) == 0 || e.whole[g.Op] {
@@ -471,12 +471,12 @@ func (e *esCandidates) groupQueries(gs []indexer.DealGroup, aggregatesOnly bool)
 	return searchesOf(chunks(qs, groupsPerSearch))
 }
 
-func (e *esCandidates) Aggregates(w *indexer.Working, gs []indexer.DealGroup) ([]indexer.DealGroup, error) {
+func (e *esCandidates) Aggregates(w *ledger.Working, gs []ledger.DealGroup) ([]ledger.DealGroup, error) {
 	got, _, err := e.search(w, e.groupQueries(gs, true), "the aggregates of groups the batch changes")
 	if err != nil {
 		return nil, err
 	}
-	var found []indexer.DealGroup
+	var found []ledger.DealGroup
 	for i, g := range gs {
 		if len(got[strconv.Itoa(i)]) > 0 {
 			found = append(found, g)
@@ -485,7 +485,7 @@ func (e *esCandidates) Aggregates(w *indexer.Working, gs []indexer.DealGroup) ([
 	return found, nil
 }
 
-func (e *esCandidates) Members(w *indexer.Working, gs []indexer.DealGroup) error {
+func (e *esCandidates) Members(w *ledger.Working, gs []ledger.DealGroup) error {
 	_, _, err := e.search(w, e.groupQueries(gs, false), "groups with an aggregate")
 	return err
 }
@@ -503,7 +503,7 @@ func (e *esCandidates) Partial(ids []string) []string {
 // Full reads deals whole (in real time). Their sequence numbers stay those of
 // the partial read, which resolution used: if a deal changed in between, its
 // write conflicts and the records are resolved again.
-func (e *esCandidates) Full(w *indexer.Working, ids []string) error {
+func (e *esCandidates) Full(w *ledger.Working, ids []string) error {
 	got, err := e.s.get(e.ctx, ids)
 	if err != nil {
 		return err

@@ -4,6 +4,6 @@
 // bulk requests (if_seq_no), read by candidate msearches, aggregated with
 // Elasticsearch's own aggregations and migrated by a reindex when
 // MappingVersion changes. Identity resolution, merge, reviews and alerts are
-// the indexer's (indexer.ApplyBatch over this package's candidate searches):
-// it imports indexer and go-elasticsearch, and nothing else of storage.
+// the ledger's (ledger.ApplyBatch over this package's candidate searches):
+// it imports ledger and go-elasticsearch, and nothing else of storage.
 package es

@@ -19,7 +19,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
@@ -127,17 +127,17 @@ type Store struct {
 	// refreshing, when not nil, receives the result of a refresh that
 	// Prepare started (Upsert waits for it before its searches).
 	refreshing chan error
-	policy     indexer.AlertPolicy
+	policy     ledger.AlertPolicy
 	notify     func(dealIDs []string)
 }
 
 var (
-	_ indexer.Store            = (*Store)(nil)
-	_ indexer.Outbox           = (*Store)(nil)
-	_ indexer.Scanner          = (*Store)(nil)
-	_ indexer.SummaryScanner   = (*Store)(nil)
-	_ indexer.NativeAggregator = (*Store)(nil)
-	_ indexer.Preparer         = (*Store)(nil)
+	_ ledger.Store            = (*Store)(nil)
+	_ ledger.Outbox           = (*Store)(nil)
+	_ ledger.Scanner          = (*Store)(nil)
+	_ ledger.SummaryScanner   = (*Store)(nil)
+	_ ledger.NativeAggregator = (*Store)(nil)
+	_ ledger.Preparer         = (*Store)(nil)
 )
 
 // New connects (lazily) to Elasticsearch.
@@ -206,7 +206,7 @@ func New(cfg Config) (*Store, error) {
 // SetAlerts makes every Upsert evaluate policy on the deals it changes and store
 // the alerts it raises in the same write; notify (may be nil) is called with the
 // ids of the deals that got new alerts, after they were written.
-func (s *Store) SetAlerts(policy indexer.AlertPolicy, notify func(dealIDs []string)) {
+func (s *Store) SetAlerts(policy ledger.AlertPolicy, notify func(dealIDs []string)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.policy, s.notify = policy, notify
@@ -296,15 +296,15 @@ func (s *Store) Refresh(ctx context.Context) error {
 }
 
 // Search runs a query in Elasticsearch.
-func (s *Store) Search(ctx context.Context, q indexer.Query) (indexer.Result, error) {
+func (s *Store) Search(ctx context.Context, q ledger.Query) (ledger.Result, error) {
 	if err := q.Validate(); err != nil {
-		return indexer.Result{}, err
+		return ledger.Result{}, err
 	}
 	total, hits, err := s.searchPage(ctx, esQuery(q), true)
 	if err != nil {
-		return indexer.Result{}, err
+		return ledger.Result{}, err
 	}
-	out := indexer.Result{Total: total, Deals: []indexer.Deal{}}
+	out := ledger.Result{Total: total, Deals: []ledger.Deal{}}
 	for _, h := range hits {
 		out.Deals = append(out.Deals, h.Source)
 	}
@@ -314,17 +314,17 @@ func (s *Store) Search(ctx context.Context, q indexer.Query) (indexer.Result, er
 // Scan calls fn with every deal the query matches, in the query's order,
 // ignoring Size and From: pages of scanBatch deals with search_after (no
 // result-window limit). Aggregations read their deals with it.
-func (s *Store) Scan(ctx context.Context, q indexer.Query, fn func(indexer.Deal) error) error {
+func (s *Store) Scan(ctx context.Context, q ledger.Query, fn func(ledger.Deal) error) error {
 	return s.scan(ctx, q, m{"excludes": []string{"sources.claims", "alerts", "record_ids"}}, false, fn)
 }
 
-// ScanSummary is Scan of indexer.SummaryFields only (what aggregations read), in id
+// ScanSummary is Scan of ledger.SummaryFields only (what aggregations read), in id
 // order rather than the query's, in larger pages.
-func (s *Store) ScanSummary(ctx context.Context, q indexer.Query, fn func(indexer.Deal) error) error {
-	return s.scan(ctx, q, m{"includes": indexer.SummaryFields}, true, fn)
+func (s *Store) ScanSummary(ctx context.Context, q ledger.Query, fn func(ledger.Deal) error) error {
+	return s.scan(ctx, q, m{"includes": ledger.SummaryFields}, true, fn)
 }
 
-func (s *Store) scan(ctx context.Context, q indexer.Query, source m, byID bool, fn func(indexer.Deal) error) error {
+func (s *Store) scan(ctx context.Context, q ledger.Query, source m, byID bool, fn func(ledger.Deal) error) error {
 	if err := q.Validate(); err != nil {
 		return err
 	}
@@ -357,8 +357,8 @@ func (s *Store) scan(ctx context.Context, q indexer.Query, source m, byID bool, 
 const scanBatch = 1000
 
 type esHit struct {
-	Source indexer.Deal `json:"_source"`
-	Sort   []any        `json:"sort"`
+	Source ledger.Deal `json:"_source"`
+	Sort   []any       `json:"sort"`
 }
 
 func (s *Store) searchPage(ctx context.Context, query m, trackTotal bool) (int, []esHit, error) {
@@ -394,9 +394,9 @@ func (s *Store) searchPage(ctx context.Context, query m, trackTotal bool) (int, 
 
 type m = map[string]any
 
-// esQuery translates an indexer.Query; it must mean what the embedded store's
+// esQuery translates an ledger.Query; it must mean what the embedded store's
 // Query.matches means.
-func esQuery(q indexer.Query) m {
+func esQuery(q ledger.Query) m {
 	var filter []any
 	if q.Operator != "" {
 		filter = append(filter, m{"bool": m{"should": []any{
@@ -415,20 +415,20 @@ func esQuery(q indexer.Query) m {
 				m{"term": m{"provenance.field": "counterparty"}},
 				m{"bool": m{"should": []any{
 					m{"term": m{"provenance.value": m{"value": q.Counterparty, "case_insensitive": true}}},
-					m{"term": m{"provenance.value": m{"value": indexer.UndisclosedPrefix + q.Counterparty, "case_insensitive": true}}},
+					m{"term": m{"provenance.value": m{"value": ledger.UndisclosedPrefix + q.Counterparty, "case_insensitive": true}}},
 				}, "minimum_should_match": 1}},
 			}}}}},
 		}, "minimum_should_match": 1}})
 	}
 	if q.ContractType != "" {
-		filter = append(filter, m{"term": m{"contract_type": q.ContractType}})
+		filter = append(filter, m{"term": m{schemas.FieldContractType: q.ContractType}})
 	}
 	if q.HyperscalerOnly {
 		filter = append(filter, m{"term": m{"counterparty.hyperscaler": true}})
 	}
-	filter = appendRange(filter, "capacity_mw", q.MinMW, q.MaxMW)
-	filter = appendRange(filter, "usd_per_mw_year", q.MinUSDPerMWYear, q.MaxUSDPerMWYear)
-	filter = appendRange(filter, "total_value_usd", q.MinValue, q.MaxValue)
+	filter = appendRange(filter, schemas.FieldCapacityMW, q.MinMW, q.MaxMW)
+	filter = appendRange(filter, schemas.FieldUSDPerMWYear, q.MinUSDPerMWYear, q.MaxUSDPerMWYear)
+	filter = appendRange(filter, schemas.FieldTotalValueUSD, q.MinValue, q.MaxValue)
 	if q.AnnouncedFrom != "" || q.AnnouncedTo != "" {
 		r := m{"format": "yyyy-MM-dd"}
 		from, to := q.AnnouncedDates()
@@ -438,7 +438,7 @@ func esQuery(q indexer.Query) m {
 		if to != "" {
 			r["lte"] = to
 		}
-		filter = append(filter, m{"range": m{"announced_on": r}})
+		filter = append(filter, m{"range": m{schemas.FieldAnnouncedOn: r}})
 	}
 	if q.Location != "" {
 		filter = append(filter, m{"wildcard": m{"location": m{"value": "*" + wildcardEscape(q.Location) + "*", "case_insensitive": true}}})
@@ -458,8 +458,8 @@ func esQuery(q indexer.Query) m {
 			m{"nested": m{"path": "sources", "query": m{"multi_match": m{"query": w, "fields": []string{"sources.title", "sources.evidence"}}}}},
 		}, "minimum_should_match": 1}})
 	}
-	field := map[string]string{"": "total_value_usd", "value": "total_value_usd", "mw": "capacity_mw", "usd_per_mw_year": "usd_per_mw_year",
-		"announced": "announced_on", "confidence": "confidence"}[q.Sort]
+	field := map[string]string{"": schemas.FieldTotalValueUSD, "value": schemas.FieldTotalValueUSD, "mw": schemas.FieldCapacityMW, schemas.FieldUSDPerMWYear: schemas.FieldUSDPerMWYear,
+		"announced": schemas.FieldAnnouncedOn, "confidence": "confidence"}[q.Sort]
 	order := "desc"
 	if q.Order == "asc" {
 		order = "asc"

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/stream"
 )
 
@@ -172,7 +172,7 @@ func (s *Store) copyDeals(ctx context.Context, from, to string, since *time.Time
 		k := 0
 		for _, h := range hits {
 			if cur, ok := newer[h.ID]; ok {
-				var old indexer.Deal
+				var old ledger.Deal
 				if json.Unmarshal(h.Source, &old) == nil && !old.IndexedAt.After(cur.deal.IndexedAt) {
 					continue
 				}

@@ -7,13 +7,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/stream"
 )
 
 // Review applies a reviewer's action to deal id with a conditional write
 // (retried on conflict); alerts the corrected deal deserves are raised in it.
-func (s *Store) Review(ctx context.Context, id string, a indexer.ReviewAction) (*indexer.Deal, error) {
+func (s *Store) Review(ctx context.Context, id string, a ledger.ReviewAction) (*ledger.Deal, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
@@ -27,10 +27,10 @@ func (s *Store) Review(ctx context.Context, id string, a indexer.ReviewAction) (
 		}
 		cur, ok := got[id]
 		if !ok {
-			return nil, fmt.Errorf("review %s: %w", id, indexer.ErrNoDeal)
+			return nil, fmt.Errorf("review %s: %w", id, ledger.ErrNoDeal)
 		}
 		cur.deal.ID = id
-		d := indexer.ApplyReview(cur.deal, a, policy, time.Now().UTC())
+		d := ledger.ApplyReview(cur.deal, a, policy, time.Now().UTC())
 		doc, err := Document(&d)
 		if err != nil {
 			return nil, err
@@ -55,10 +55,10 @@ func (s *Store) Review(ctx context.Context, id string, a indexer.ReviewAction) (
 
 // AckAlerts records many deliveries in one read and one bulk of conditional
 // writes (deals changed meanwhile are read and written again).
-func (s *Store) AckAlerts(ctx context.Context, acks []indexer.Ack) error {
+func (s *Store) AckAlerts(ctx context.Context, acks []ledger.Ack) error {
 	todo := acks
 	for attempt := 0; attempt < maxConflictRounds && len(todo) > 0; attempt++ {
-		ids, groups := indexer.AcksByDeal(todo)
+		ids, groups := ledger.AcksByDeal(todo)
 		got, err := s.get(ctx, ids)
 		if err != nil {
 			return err
@@ -72,7 +72,7 @@ func (s *Store) AckAlerts(ctx context.Context, acks []indexer.Ack) error {
 			}
 			d := *cur.deal
 			d.ID = id
-			if !indexer.ApplyAcks(&d, groups[id]) {
+			if !ledger.ApplyAcks(&d, groups[id]) {
 				continue
 			}
 			doc, err := Document(&d)

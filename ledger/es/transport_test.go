@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
@@ -129,7 +129,7 @@ func TestESRefusedCredentialsAreRetryable(t *testing.T) {
 			} else {
 				msgs = append(msgs, err.Error())
 			}
-			if _, err := s.Search(context.Background(), indexer.Query{}); err == nil {
+			if _, err := s.Search(context.Background(), ledger.Query{}); err == nil {
 				t.Error("Search against a 401 succeeded")
 			} else {
 				msgs = append(msgs, err.Error())

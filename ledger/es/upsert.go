@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
 )
@@ -17,7 +17,7 @@ import (
 const maxConflictRounds = 5
 
 // Upsert resolves each record to its deal, merges it and raises alerts
-// (indexer.ApplyBatch, over the candidates candidates.go searches for), and
+// (ledger.ApplyBatch, over the candidates candidates.go searches for), and
 // writes the changed deals in one bulk request, reporting per record. The
 // candidate deals are read with their sequence numbers, and each deal is
 // written only if nobody changed it meanwhile (create for a new deal): on a
@@ -104,7 +104,7 @@ func (s *Store) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []in
 		recs[k] = cs[i]
 	}
 	src := newESCandidates(ctx, s, recs)
-	changes, err := indexer.ApplyBatch(src, recs, policy, time.Now().UTC())
+	changes, err := ledger.ApplyBatch(src, recs, policy, time.Now().UTC())
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (s *Store) upsertOnce(ctx context.Context, cs []schemas.Contract, todo []in
 	}
 	docs := make([][]byte, len(changes))
 	docErrs := make([]error, len(changes))
-	indexer.Parallel(len(changes), func(k int) { docs[k], docErrs[k] = Document(changes[k].Deal) })
+	ledger.Parallel(len(changes), func(k int) { docs[k], docErrs[k] = Document(changes[k].Deal) })
 	var sent []int // the changes sent, in order
 	for k, ch := range changes {
 		if docErrs[k] != nil {
@@ -224,8 +224,8 @@ func (s *Store) bulk(ctx context.Context, body []byte, n int) ([]bulkItem, error
 
 // PendingAlerts returns alerts some sink has not acknowledged, oldest first:
 // those of dealIDs (read in real time) or, when dealIDs is empty, any (by search).
-func (s *Store) PendingAlerts(ctx context.Context, dealIDs []string, limit int) ([]indexer.PendingAlert, error) {
-	var deals []indexer.Deal
+func (s *Store) PendingAlerts(ctx context.Context, dealIDs []string, limit int) ([]ledger.PendingAlert, error) {
+	var deals []ledger.Deal
 	if len(dealIDs) > 0 {
 		got, err := s.get(ctx, dealIDs)
 		if err != nil {
@@ -272,11 +272,11 @@ func (s *Store) PendingAlerts(ctx context.Context, dealIDs []string, limit int) 
 			}
 		}
 	}
-	return indexer.PendingAlertsOf(deals, limit), nil
+	return ledger.PendingAlertsOf(deals, limit), nil
 }
 
 type stored struct {
-	deal          *indexer.Deal
+	deal          *ledger.Deal
 	seqNo, primTm int64
 }
 
@@ -314,7 +314,7 @@ func (s *Store) getIn(ctx context.Context, index string, ids []string) (map[stri
 		if !d.Found {
 			continue
 		}
-		var deal indexer.Deal
+		var deal ledger.Deal
 		if err := json.Unmarshal(d.Source, &deal); err != nil {
 			return nil, fmt.Errorf("reading deal %s: %w", d.ID, err)
 		}
@@ -324,7 +324,7 @@ func (s *Store) getIn(ctx context.Context, index string, ids []string) (map[stri
 }
 
 // Get returns one deal by id (nil when absent), read in real time.
-func (s *Store) Get(ctx context.Context, id string) (*indexer.Deal, error) {
+func (s *Store) Get(ctx context.Context, id string) (*ledger.Deal, error) {
 	got, err := s.get(ctx, []string{id})
 	if err != nil {
 		return nil, err

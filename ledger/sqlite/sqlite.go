@@ -10,7 +10,7 @@ import (
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
 
-	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/ledger"
 )
 
 // Store is the embedded ledger in an SQLite file in WAL mode: the
@@ -22,13 +22,13 @@ import (
 //
 //	SELECT id, doc->>'$.operator.name', doc->>'$.capacity_mw' FROM deals;
 //
-// The other tables are the indexes of the indexer's KVStore (indexer/kv.go).
+// The other tables are the indexes of the ledger's KVStore (ledger/kv.go).
 type Store struct {
-	*indexer.KVStore
+	*ledger.KVStore
 	db *sqliteDB
 }
 
-var _ indexer.EmbeddedLedger = (*Store)(nil)
+var _ ledger.EmbeddedLedger = (*Store)(nil)
 
 // BusyTimeout is how long a write waits for another process's write
 // to commit before it fails (retryably).
@@ -42,14 +42,14 @@ type sqliteTable struct {
 	withoutRowID     bool
 }
 
-var sqliteTables = [indexer.NumBuckets]sqliteTable{
-	indexer.BucketDeals:         {name: "deals", key: "id", val: "doc", textKey: true, textVal: true},
-	indexer.BucketRecords:       {name: "records", key: "record_id", val: "deal_id", textKey: true, textVal: true, withoutRowID: true},
-	indexer.BucketByOp:          {name: "by_operator", key: "k", val: "v", withoutRowID: true},
-	indexer.BucketOutbox:        {name: "outbox", key: "alert_id", val: "deal_id", textKey: true, textVal: true, withoutRowID: true},
-	indexer.BucketCandidates:    {name: "candidates", key: "k", val: "v", withoutRowID: true},
-	indexer.BucketCandidateKeys: {name: "candidate_keys", key: "deal_id", val: "keys", textKey: true, withoutRowID: true},
-	indexer.BucketMeta:          {name: "meta", key: "k", val: "v", textKey: true, withoutRowID: true},
+var sqliteTables = [ledger.NumBuckets]sqliteTable{
+	ledger.BucketDeals:         {name: "deals", key: "id", val: "doc", textKey: true, textVal: true},
+	ledger.BucketRecords:       {name: "records", key: "record_id", val: "deal_id", textKey: true, textVal: true, withoutRowID: true},
+	ledger.BucketByOp:          {name: "by_operator", key: "k", val: "v", withoutRowID: true},
+	ledger.BucketOutbox:        {name: "outbox", key: "alert_id", val: "deal_id", textKey: true, textVal: true, withoutRowID: true},
+	ledger.BucketCandidates:    {name: "candidates", key: "k", val: "v", withoutRowID: true},
+	ledger.BucketCandidateKeys: {name: "candidate_keys", key: "deal_id", val: "keys", textKey: true, withoutRowID: true},
+	ledger.BucketMeta:          {name: "meta", key: "k", val: "v", textKey: true, withoutRowID: true},
 }
 
 func (t sqliteTable) create() string {
@@ -112,7 +112,7 @@ func Open(path string) (*Store, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("initialising ledger %s: %w", path, err)
 	}
-	return &Store{KVStore: indexer.NewKVStore(db), db: db}, nil
+	return &Store{KVStore: ledger.NewKVStore(db), db: db}, nil
 }
 
 // OpenDB opens (or creates) an SQLite file as the ledger is: WAL mode
@@ -152,7 +152,7 @@ type sqliteDB struct {
 	wmu sync.Mutex
 	// The statements, prepared on first use.
 	smu   sync.Mutex
-	stmts [indexer.NumBuckets][nOps]*sql.Stmt
+	stmts [ledger.NumBuckets][nOps]*sql.Stmt
 }
 
 func (db *sqliteDB) init(ctx context.Context) error {
@@ -165,10 +165,10 @@ func (db *sqliteDB) init(ctx context.Context) error {
 	if _, err := db.db.ExecContext(ctx, "INSERT INTO meta (k, v) VALUES (?, 0) ON CONFLICT DO NOTHING", generationKey); err != nil {
 		return err
 	}
-	return db.Update(ctx, func(tx indexer.KVTx) error { return indexer.InitKV(tx, false) })
+	return db.Update(ctx, func(tx ledger.KVTx) error { return ledger.InitKV(tx, false) })
 }
 
-func (db *sqliteDB) stmt(ctx context.Context, b indexer.Bucket, op int) (*sql.Stmt, error) {
+func (db *sqliteDB) stmt(ctx context.Context, b ledger.Bucket, op int) (*sql.Stmt, error) {
 	db.smu.Lock()
 	defer db.smu.Unlock()
 	if s := db.stmts[b][op]; s != nil {
@@ -185,17 +185,17 @@ func (db *sqliteDB) stmt(ctx context.Context, b indexer.Bucket, op int) (*sql.St
 // update runs fn in a write transaction (BEGIN IMMEDIATE: one writer at a
 // time, across processes), and moves the ledger's generation on when fn
 // wrote something.
-func (db *sqliteDB) Update(ctx context.Context, fn func(indexer.KVTx) error) error {
+func (db *sqliteDB) Update(ctx context.Context, fn func(ledger.KVTx) error) error {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	return db.run(ctx, false, fn)
 }
 
-func (db *sqliteDB) View(ctx context.Context, fn func(indexer.KVTx) error) error {
+func (db *sqliteDB) View(ctx context.Context, fn func(ledger.KVTx) error) error {
 	return db.run(ctx, true, fn)
 }
 
-func (db *sqliteDB) run(ctx context.Context, readOnly bool, fn func(indexer.KVTx) error) error {
+func (db *sqliteDB) run(ctx context.Context, readOnly bool, fn func(ledger.KVTx) error) error {
 	// The transaction does not stop half-way when ctx ends: a write that
 	// began commits (or fails) whole.
 	tctx := context.WithoutCancel(ctx)
@@ -221,7 +221,7 @@ func (db *sqliteDB) run(ctx context.Context, readOnly bool, fn func(indexer.KVTx
 	return stx.Commit()
 }
 
-// sqliteTx is a indexer.KVTx; the first failed read is kept in err and fails the
+// sqliteTx is a ledger.KVTx; the first failed read is kept in err and fails the
 // transaction.
 type sqliteTx struct {
 	db    *sqliteDB
@@ -230,15 +230,15 @@ type sqliteTx struct {
 	err   error
 	wrote bool
 	gen   *uint64
-	stmts [indexer.NumBuckets][nOps]*sql.Stmt
+	stmts [ledger.NumBuckets][nOps]*sql.Stmt
 }
 
 var (
-	_ indexer.KVTx = (*sqliteTx)(nil)
-	_ indexer.KVDB = (*sqliteDB)(nil)
+	_ ledger.KVTx = (*sqliteTx)(nil)
+	_ ledger.KVDB = (*sqliteDB)(nil)
 )
 
-func (t *sqliteTx) stmt(b indexer.Bucket, op int) (*sql.Stmt, error) {
+func (t *sqliteTx) stmt(b ledger.Bucket, op int) (*sql.Stmt, error) {
 	if s := t.stmts[b][op]; s != nil {
 		return s, nil
 	}
@@ -257,14 +257,14 @@ func (t *sqliteTx) fail(err error) {
 	}
 }
 
-func (t *sqliteTx) key(b indexer.Bucket, k []byte) any {
+func (t *sqliteTx) key(b ledger.Bucket, k []byte) any {
 	if sqliteTables[b].textKey {
 		return string(k)
 	}
 	return k
 }
 
-func (t *sqliteTx) val(b indexer.Bucket, v []byte) any {
+func (t *sqliteTx) val(b ledger.Bucket, v []byte) any {
 	if sqliteTables[b].textVal {
 		return string(v)
 	}
@@ -274,7 +274,7 @@ func (t *sqliteTx) val(b indexer.Bucket, v []byte) any {
 	return v
 }
 
-func (t *sqliteTx) Get(b indexer.Bucket, key []byte) []byte {
+func (t *sqliteTx) Get(b ledger.Bucket, key []byte) []byte {
 	s, err := t.stmt(b, opGet)
 	if err != nil {
 		t.fail(err)
@@ -295,7 +295,7 @@ func (t *sqliteTx) Get(b indexer.Bucket, key []byte) []byte {
 	return v
 }
 
-func (t *sqliteTx) exec(b indexer.Bucket, op int, args ...any) error {
+func (t *sqliteTx) exec(b ledger.Bucket, op int, args ...any) error {
 	s, err := t.stmt(b, op)
 	if err == nil {
 		_, err = s.ExecContext(t.ctx, args...)
@@ -306,15 +306,15 @@ func (t *sqliteTx) exec(b indexer.Bucket, op int, args ...any) error {
 	return err
 }
 
-func (t *sqliteTx) Put(b indexer.Bucket, key, value []byte) error {
+func (t *sqliteTx) Put(b ledger.Bucket, key, value []byte) error {
 	return t.exec(b, opPut, t.key(b, key), t.val(b, value))
 }
 
-func (t *sqliteTx) Delete(b indexer.Bucket, key []byte) error { return t.exec(b, opDel, t.key(b, key)) }
+func (t *sqliteTx) Delete(b ledger.Bucket, key []byte) error { return t.exec(b, opDel, t.key(b, key)) }
 
-func (t *sqliteTx) Clear(b indexer.Bucket) error { return t.exec(b, opClear) }
+func (t *sqliteTx) Clear(b ledger.Bucket) error { return t.exec(b, opClear) }
 
-func (t *sqliteTx) Scan(b indexer.Bucket, start []byte, fn func(k, v []byte) bool) {
+func (t *sqliteTx) Scan(b ledger.Bucket, start []byte, fn func(k, v []byte) bool) {
 	op, args := opScan, []any(nil)
 	if start != nil {
 		op, args = opScanFrom, []any{t.key(b, start)}
@@ -345,7 +345,7 @@ func (t *sqliteTx) Scan(b indexer.Bucket, start []byte, fn func(k, v []byte) boo
 	}
 }
 
-func (t *sqliteTx) Count(b indexer.Bucket) int {
+func (t *sqliteTx) Count(b ledger.Bucket) int {
 	s, err := t.stmt(b, opCount)
 	if err != nil {
 		t.fail(err)

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"fmt"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,10 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mwledger/mwledger/indexer"
-	"github.com/mwledger/mwledger/indexer/indexertest"
-	"github.com/mwledger/mwledger/internal/web"
+	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/bolt"
+	"github.com/mwledger/mwledger/ledger/ledgertest"
 	"github.com/mwledger/mwledger/ledger/sqlite"
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -23,7 +23,7 @@ import (
 // The SQLite ledger passes the conformance suite every backend passes
 // (bbolt: ledger/bolt; Elasticsearch: ledger/es).
 func TestConformanceSQLite(t *testing.T) {
-	indexertest.Conformance(t, context.Background(), func(t *testing.T) (indexertest.Backend, func() error) {
+	ledgertest.Conformance(t, context.Background(), func(t *testing.T) (ledgertest.Backend, func() error) {
 		s, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.sqlite"))
 		if err != nil {
 			t.Fatal(err)
@@ -35,7 +35,7 @@ func TestConformanceSQLite(t *testing.T) {
 
 // sharedRecords are n generated records over many operator names (distinct deals).
 func sharedRecords(prefix string, n int) []schemas.Contract {
-	recs := web.SampleContracts(prefix, n, 5)
+	recs := testkit.SampleContracts(prefix, n, 5)
 	for i := range recs {
 		k, _ := strconv.Atoi(strings.TrimPrefix(recs[i].ID, prefix+"-"))
 		recs[i].Operator.Name = fmt.Sprintf("%s %03d", recs[i].Operator.Name, k%50)
@@ -45,7 +45,7 @@ func sharedRecords(prefix string, n int) []schemas.Contract {
 
 // writeBatches upserts recs in batches of 25, failing on any error, with a
 // pause between batches (an indexer fetches its next batch meanwhile).
-func writeBatches(ctx context.Context, s indexer.Store, recs []schemas.Contract, pause time.Duration) error {
+func writeBatches(ctx context.Context, s ledger.Store, recs []schemas.Contract, pause time.Duration) error {
 	for i := 0; i < len(recs); i += 25 {
 		time.Sleep(pause)
 		for _, err := range s.Upsert(ctx, recs[i:min(i+25, len(recs))]) {
@@ -96,7 +96,7 @@ func TestSQLiteSharedByTwoHandles(t *testing.T) {
 			running = false
 		default:
 		}
-		res, err := r.Search(ctx, indexer.Query{Size: 5})
+		res, err := r.Search(ctx, ledger.Query{Size: 5})
 		if err != nil {
 			t.Fatalf("search while the other handle writes: %v", err)
 		}
@@ -110,7 +110,7 @@ func TestSQLiteSharedByTwoHandles(t *testing.T) {
 		if searches%10 == 1 {
 			id := first[reviews%len(first)].ID
 			t0 := time.Now()
-			if _, err := r.Review(ctx, id, indexer.ReviewAction{Accept: true, By: "tester"}); err != nil {
+			if _, err := r.Review(ctx, id, ledger.ReviewAction{Accept: true, By: "tester"}); err != nil {
 				t.Fatalf("review while the other handle writes: %v", err)
 			}
 			slowest = max(slowest, time.Since(t0))
@@ -121,7 +121,7 @@ func TestSQLiteSharedByTwoHandles(t *testing.T) {
 		t.Fatalf("writer: %v", werr)
 	}
 	wn, _ := w.Count()
-	res, err := r.Search(ctx, indexer.Query{})
+	res, err := r.Search(ctx, ledger.Query{})
 	// Some generated records describe the same deal: fewer deals than records.
 	if err != nil || res.Total != wn || wn < 300 {
 		t.Fatalf("reader sees %d deals (%v), writer wrote %d", res.Total, err, wn)
@@ -184,7 +184,7 @@ wait:
 			t.Fatal("the writing process did not finish in 5 minutes")
 		default:
 		}
-		res, err := s.Search(ctx, indexer.Query{Size: 1})
+		res, err := s.Search(ctx, ledger.Query{Size: 1})
 		if err != nil {
 			t.Fatalf("search while another process writes: %v", err)
 		}
@@ -194,7 +194,7 @@ wait:
 	if cerr != nil {
 		t.Fatalf("writing process: %v\n%s", cerr, out.String())
 	}
-	res, err := s.Search(ctx, indexer.Query{})
+	res, err := s.Search(ctx, ledger.Query{})
 	n, _ := s.Count()
 	if err != nil || res.Total != n || n < 500 {
 		t.Fatalf("after the writer: search finds %d deals (%v), the ledger holds %d from 600 records", res.Total, err, n)

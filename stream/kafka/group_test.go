@@ -11,7 +11,7 @@ import (
 
 	kafkago "github.com/segmentio/kafka-go"
 
-	"github.com/mwledger/mwledger/internal/testenv"
+	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/stream"
 )
 
@@ -122,7 +122,7 @@ func waitLagZero(t *testing.T, ctx context.Context, cfg Config, group, topic str
 // read to the end and would wait there, and the group would keep a lag for
 // ever (segmentio/kafka-go#1308; the indexer scale-out bench stalled so once).
 func TestCommitAfterRebalance(t *testing.T) {
-	cfg := Config{Brokers: []string{testenv.Kafka(t)}}
+	cfg := Config{Brokers: []string{testkit.Kafka(t)}}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	topic := groupTopic(t, ctx, cfg, 1200)
@@ -196,7 +196,7 @@ func TestGroupChurn(t *testing.T) {
 	if testing.Short() {
 		rounds = 2
 	}
-	cfg := Config{Brokers: []string{testenv.Kafka(t)}}
+	cfg := Config{Brokers: []string{testkit.Kafka(t)}}
 	for round := range rounds {
 		t.Run(fmt.Sprint(round), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -13,7 +13,7 @@ import (
 )
 
 // Open returns a store on the Elasticsearch at addr (a test's, e.g.
-// testenv.ES) with a new alias, mwledger-contracts-NAME-<time>, and its first
+// testkit.ES) with a new alias, mwledger-contracts-NAME-<time>, and its first
 // index created; the alias's indices are deleted when the test ends. cfg
 // sets the rest of the configuration (Addresses and Alias are Open's).
 func Open(t testing.TB, ctx context.Context, addr, name string, cfg es.Config) *es.Store {
