@@ -19,6 +19,7 @@ import (
 	"github.com/mwledger/mwledger/crawler"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/es"
@@ -197,7 +198,7 @@ func (s *timedSink) Send(ctx context.Context, m alert.Message) error {
 
 // timedStore times the indexer's writes.
 type timedStore struct {
-	ledger.Store
+	app.Store
 	upsert callStats
 }
 
@@ -285,7 +286,7 @@ func alertLatency(ctx context.Context, kafkaAddr, esURL string, n int, trace str
 	if err != nil {
 		return nil, err
 	}
-	store.SetAlerts(policy, func(ids []string) {
+	stored := func(ids []string) {
 		at := time.Now()
 		for _, id := range ids {
 			tl.mu.Lock()
@@ -293,14 +294,12 @@ func alertLatency(ctx context.Context, kafkaAddr, esURL string, n int, trace str
 			tl.mu.Unlock()
 			tl.mark(u, hopStored, at)
 		}
-		disp.Notify(ids)
-	})
+	}
 	ts := &timedStore{Store: store}
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { defer wg.Done(); _ = disp.Run(sctx) }()
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		in := stampConsumer{xin, tl, hopExtractIn, articleURL}
@@ -310,7 +309,9 @@ func alertLatency(ctx context.Context, kafkaAddr, esURL string, n int, trace str
 	go func() {
 		defer wg.Done()
 		in := stampConsumer{iin, tl, hopIndexIn, tl.contractURL}
-		_, _ = indexer.RunStage(sctx, in, ts, pub, indexer.StageConfig{BatchSize: 100, FlushInterval: 5 * time.Millisecond, Log: log})
+		ix := app.Indexer{Store: ts, Policy: policy, Dispatcher: disp, Stored: stored, Drain: -1,
+			Stage: indexer.StageConfig{BatchSize: 100, FlushInterval: 5 * time.Millisecond, Log: log}}
+		_, _ = ix.Run(sctx, in, pub)
 	}()
 	// Crawl only once both consumers own their partitions: an article
 	// published before would wait for the join, which is not alert latency.

@@ -47,8 +47,8 @@ type Embedded struct {
 	Extract extractor.StageConfig
 	Index   indexer.StageConfig
 	// Policy and Dispatcher, when set, raise and deliver alerts; the
-	// dispatcher runs beside the stages and is drained for at most Drain
-	// (default 10s) once the indexer finished.
+	// dispatcher runs beside the indexer and is drained for at most Drain
+	// (default 10s) once it finished (see Indexer).
 	Policy     ledger.AlertPolicy
 	Dispatcher *alert.Dispatcher
 	Drain      time.Duration
@@ -94,9 +94,6 @@ func (e Embedded) Run(ctx context.Context, source Source) (Stats, error) {
 	if e.Index.Log == nil {
 		e.Index.Log = e.Log
 	}
-	if e.Drain <= 0 {
-		e.Drain = 10 * time.Second
-	}
 	var mem embeddedBus = e.Bus
 	if e.Bus == nil {
 		mem = stream.NewMemory()
@@ -110,12 +107,6 @@ func (e Embedded) Run(ctx context.Context, source Source) (Stats, error) {
 	stageCtx := gctx
 	if e.Finish {
 		stageCtx = context.WithoutCancel(gctx)
-	}
-	dctx, stopDispatch := context.WithCancel(gctx)
-	defer stopDispatch()
-	if e.Dispatcher != nil {
-		e.Store.SetAlerts(e.Policy, e.Dispatcher.Notify)
-		g.Go(func() error { return e.Dispatcher.Run(dctx) })
 	}
 	g.Go(func() error {
 		defer mem.CloseTopic(schemas.TopicArticles)
@@ -135,17 +126,10 @@ func (e Embedded) Run(ctx context.Context, source Source) (Stats, error) {
 		return err
 	})
 	g.Go(func() error {
-		defer stopDispatch()
 		defer stopAcks(errStagesStopped)
 		var err error
-		st.Index, err = indexer.RunStage(stageCtx, mem.Consumer(schemas.TopicContracts), e.Store, mem, e.Index)
-		if err == nil && e.Dispatcher != nil {
-			// Deliver the alerts of this run; what a sink could not take stays
-			// in the ledger's outbox and goes out on the next run.
-			dc, cancel := context.WithTimeout(context.WithoutCancel(gctx), e.Drain)
-			defer cancel()
-			e.Dispatcher.Drain(dc)
-		}
+		ix := Indexer{Store: e.Store, Stage: e.Index, Policy: e.Policy, Dispatcher: e.Dispatcher, Drain: e.Drain}
+		st.Index, err = ix.Run(stageCtx, mem.Consumer(schemas.TopicContracts), mem)
 		return err
 	})
 	err := g.Wait()

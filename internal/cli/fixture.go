@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mwledger/mwledger/internal/fixturefile"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 	"github.com/mwledger/mwledger/crawler"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/internal/eval"
-	"github.com/mwledger/mwledger/internal/review"
 )
 
 func runFixture(ctx context.Context, e *env, args []string) error {
@@ -112,10 +112,10 @@ func fixtureRecord(ctx context.Context, e *env, args []string) error {
 	}
 	// Never through a symlink: a dangling one in the fixture directory would
 	// create its target wherever it points.
-	if err := review.WriteFile(htmlPath, body, *force); err != nil {
+	if err := fixturefile.WriteFile(htmlPath, body, *force); err != nil {
 		return err
 	}
-	if err := review.WriteFile(goldenPath, eval.WriteGolden(gs), *force); err != nil {
+	if err := fixturefile.WriteFile(goldenPath, eval.WriteGolden(gs), *force); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s\n%s\n", htmlPath, goldenPath)
@@ -148,7 +148,7 @@ func fixtureUpdate(e *env, args []string) error {
 		return errors.New("fixture update: no <case>.html in " + *dir)
 	}
 	for _, c := range cases {
-		if err := review.WriteFile(filepath.Join(*dir, c.Name+".golden.jsonl"), eval.WriteGolden(c.Got), true); err != nil {
+		if err := fixturefile.WriteFile(filepath.Join(*dir, c.Name+".golden.jsonl"), eval.WriteGolden(c.Got), true); err != nil {
 			return err
 		}
 	}

@@ -6,16 +6,13 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/metrics"
 	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/es"
-	"github.com/mwledger/mwledger/schemas"
 	"github.com/mwledger/mwledger/stream"
-	"github.com/mwledger/mwledger/stream/kafka"
 )
 
 // esConfig is how index, search and serve reach Elasticsearch: the address from
@@ -52,6 +49,15 @@ func (a *alertFlags) register(fs interface {
 	fs.StringVar(&a.webhook, "alert-webhook", envOr("MWLEDGER_ALERT_WEBHOOK", ""), "also POST alerts as JSON (Slack-compatible) to this URL (env MWLEDGER_ALERT_WEBHOOK)")
 	fs.BoolVar(&a.disabled, "no-alerts", false, "raise no alerts")
 	fs.DurationVar(&a.drain, "alert-drain", 10*time.Second, "on a clean stop, how long to keep delivering pending alerts")
+}
+
+// drainOrNone is --alert-drain as app.Indexer.Drain: 0 there is the
+// default, and "--alert-drain 0" means no drain.
+func (a *alertFlags) drainOrNone() time.Duration {
+	if a.drain <= 0 {
+		return -1
+	}
+	return a.drain
 }
 
 // loadRules reads --alert-rules, or returns the built-in rules.
@@ -143,50 +149,16 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 			st.Copied, st.From, st.To, st.CaughtUp, st.Took.Round(time.Millisecond), store.AliasName(), st.To)
 		return nil
 	}
-	kcfg := sf.kafkaConfig()
-	if err := ensureTopics(ctx, kcfg); err != nil {
-		return err
-	}
-	if err := kafka.EnsureTopics(ctx, kcfg, kafka.TopicSpec{Name: alert.Topic}); err != nil {
-		return err
-	}
-	in, err := kafka.NewConsumer(kcfg, *group, schemas.TopicContracts)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	pub, err := kafka.NewPublisher(kcfg)
-	if err != nil {
-		return err
-	}
-	defer pub.Close()
-	policy, disp, err := af.setup(e, store, alert.KafkaSink{Pub: pub})
-	if err != nil {
-		return err
-	}
-	e.log.Info("indexer stage started", "kafka", sf.kafka, "es", sf.es, "group", *group, "alias", store.AliasName(), "alerts", disp != nil)
-	var st indexer.StageStats
-	g, gctx := errgroup.WithContext(ctx)
-	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(gctx))
-	defer stopDispatch()
-	if disp != nil {
-		store.SetAlerts(policy, disp.Notify)
-		g.Go(func() error { return disp.Run(dctx) })
-	}
-	g.Go(func() error {
-		defer stopDispatch()
-		var err error
-		st, err = indexer.RunStage(gctx, in, store, pub, indexer.StageConfig{BatchSize: *batch, IdleExit: sf.idleExit, Log: e.log})
-		if err == nil && disp != nil && ctx.Err() == nil {
-			// A clean stop (idle exit): deliver what is pending before leaving;
-			// what is left stays in the outbox for the next run.
-			dc, cancel := context.WithTimeout(context.WithoutCancel(ctx), af.drain)
-			defer cancel()
-			disp.Drain(dc)
+	e.log.Info("indexer stage started", "kafka", sf.kafka, "es", sf.es, "group", *group, "alias", store.AliasName(), "alerts", !af.disabled)
+	ix := app.Indexer{Store: store, Drain: af.drainOrNone(),
+		Stage: indexer.StageConfig{BatchSize: *batch, IdleExit: sf.idleExit, Log: e.log}}
+	st, err := app.Index(ctx, sf.kafkaConfig(), *group, ix, func(pub stream.Publisher) (ledger.AlertPolicy, *alert.Dispatcher, error) {
+		policy, disp, err := af.setup(e, store, alert.KafkaSink{Pub: pub})
+		if err != nil || disp == nil {
+			return nil, nil, err
 		}
-		return err
+		return policy, disp, nil
 	})
-	err = g.Wait()
 	e.log.Info("indexer stage stopped", "records", st.Records, "indexed", st.Indexed, "dead_letters", st.DeadLetters, "retries", st.Retries)
 	if err == nil {
 		err = store.Refresh(context.WithoutCancel(ctx))

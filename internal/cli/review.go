@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/mwledger/mwledger/internal/fixturefile"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -189,7 +190,7 @@ func reviewAct(ctx context.Context, e *env, verb string, args []string) error {
 	fmt.Fprintf(e.stdout, "%s: %s by %s; %s | %s | %s MW | %s | %s years\n", term(d.ID), status, term(a.By), term(d.Operator.Name), term(d.Counterparty.Label()),
 		num(d.CapacityMW, "%g"), money(d.TotalValueUSD), num(d.TermYears, "%g"))
 	if *fixture != "" {
-		paths, err := review.SaveFixture(ctx, *d, review.FixtureRequest{Name: *fixture, Dir: *fixtureDir, Article: *article, AllowPrivate: *allowPrivate})
+		paths, err := fixturefile.SaveFixture(ctx, *d, fixturefile.FixtureRequest{Name: *fixture, Dir: *fixtureDir, Article: *article, AllowPrivate: *allowPrivate})
 		if err != nil {
 			return fmt.Errorf("the correction is stored, but the fixture was not saved: %w", err)
 		}

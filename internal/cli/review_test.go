@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"github.com/mwledger/mwledger/internal/fixturefile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,6 @@ import (
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/eval"
-	"github.com/mwledger/mwledger/internal/review"
 	"github.com/mwledger/mwledger/ledger"
 )
 
@@ -90,7 +90,7 @@ func TestReviewCorrectSavesAFixture(t *testing.T) {
 	if err != nil || string(saved) != string(html) {
 		t.Fatalf("saved article differs from %s: %v", article, err)
 	}
-	var side review.Sidecar
+	var side fixturefile.Sidecar
 	sj, _ := os.ReadFile(filepath.Join(dir, "cipher-aws-320.review.json"))
 	if err := json.Unmarshal(sj, &side); err != nil || side.DealID != id || !side.ExtractorMatched || len(side.Corrections) != 2 {
 		t.Fatalf("sidecar %s: %v", sj, err)

@@ -101,7 +101,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		crawlCfg.PublishTimeout = 10 * time.Minute
 	}
 	st, err := app.Embedded{Store: store, Extractor: x, Extract: extractor.StageConfig{ArticleTimeout: *articleTimeout},
-		Policy: policy, Dispatcher: disp, Drain: af.drain, AckBus: ack, Log: e.log}.Run(ctx, func(ctx context.Context, pub stream.Publisher) error {
+		Policy: policy, Dispatcher: disp, Drain: af.drainOrNone(), AckBus: ack, Log: e.log}.Run(ctx, func(ctx context.Context, pub stream.Publisher) error {
 		c := crawler.New(crawlCfg, pub, e.log)
 		err := c.Crawl(ctx, sources)
 		cst = c.Stats()

@@ -20,6 +20,7 @@ import (
 	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/internal/testkit"
 	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/ledger/es"
@@ -202,8 +203,15 @@ func (e *ledgerEnv) publish(t *testing.T, ctx context.Context, cs ...schemas.Con
 
 // indexer is one indexer process: a store, a dispatcher with the three sinks, a stage.
 type testIndexer struct {
-	store *es.Store
-	disp  *alert.Dispatcher
+	store  *es.Store
+	disp   *alert.Dispatcher
+	policy *alert.Policy
+}
+
+// app is the indexer as `mwledger index` runs it (app.Indexer), without the
+// drain at the end: a test drains when it means to.
+func (ix *testIndexer) app(stage indexer.StageConfig) app.Indexer {
+	return app.Indexer{Store: ix.store, Stage: stage, Policy: ix.policy, Dispatcher: ix.disp, Drain: -1}
 }
 
 func (e *ledgerEnv) newIndexer(t *testing.T, ctx context.Context) *testIndexer {
@@ -230,7 +238,7 @@ func (e *ledgerEnv) newIndexer(t *testing.T, ctx context.Context) *testIndexer {
 		t.Fatal(err)
 	}
 	store.SetAlerts(policy, disp.Notify)
-	return &testIndexer{store: store, disp: disp}
+	return &testIndexer{store: store, disp: disp, policy: policy}
 }
 
 // run consumes the topic with group until idle for idle, with the dispatcher running.
@@ -241,12 +249,7 @@ func (ix *testIndexer) run(t *testing.T, ctx context.Context, e *ledgerEnv, grou
 		t.Fatal(err)
 	}
 	defer in.Close()
-	dctx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { ix.disp.Run(dctx); close(done) }()
-	st, err := indexer.RunStage(ctx, in, ix.store, e.pub, indexer.StageConfig{BatchSize: 100, FlushInterval: 50 * time.Millisecond, IdleExit: idle, Log: e.log})
-	stop()
-	<-done
+	st, err := ix.app(indexer.StageConfig{BatchSize: 100, FlushInterval: 50 * time.Millisecond, IdleExit: idle, Log: e.log}).Run(ctx, in, e.pub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,11 +485,10 @@ func TestLedgerThroughputAndAlertLatency(t *testing.T) {
 	}
 	defer in.Close()
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); ix.disp.Run(lctx) }()
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		indexer.RunStage(lctx, in, ix.store, e.pub, indexer.StageConfig{BatchSize: 100, FlushInterval: 20 * time.Millisecond, Log: e.log})
+		ix.app(indexer.StageConfig{BatchSize: 100, FlushInterval: 20 * time.Millisecond, Log: e.log}).Run(lctx, in, e.pub)
 	}()
 	const m = 40
 	lat := make([]time.Duration, 0, m)

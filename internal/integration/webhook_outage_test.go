@@ -19,6 +19,7 @@ import (
 
 	"github.com/mwledger/mwledger/alert"
 	"github.com/mwledger/mwledger/indexer"
+	"github.com/mwledger/mwledger/internal/app"
 	"github.com/mwledger/mwledger/ledger/es"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
@@ -191,7 +192,6 @@ func TestWebhookDownForAMinute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store.SetAlerts(policy, disp.Notify)
 	in, err := kafka.NewConsumer(e.kcfg, e.topic+"-outage", e.topic)
 	if err != nil {
 		t.Fatal(err)
@@ -199,12 +199,11 @@ func TestWebhookDownForAMinute(t *testing.T) {
 	defer in.Close()
 	rctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); disp.Run(rctx) }()
+	wg.Add(1)
 	var stageErr error
 	go func() {
 		defer wg.Done()
-		_, stageErr = indexer.RunStage(rctx, in, store, e.pub, indexer.StageConfig{Log: log})
+		_, stageErr = app.Indexer{Store: store, Policy: policy, Dispatcher: disp, Stage: indexer.StageConfig{Log: log}}.Run(rctx, in, e.pub)
 	}()
 	defer func() { stop(); wg.Wait() }()
 
