@@ -28,10 +28,9 @@ var (
 // RefLedger is the reference ledger (refLedger).
 type RefLedger struct{ r *refLedger }
 
-// NewRefLedger is an empty reference ledger; with exactName, it loads the
-// deals of the batch's operators as the batch spells them.
-func NewRefLedger(exactName bool) *RefLedger {
-	return &RefLedger{&refLedger{deals: map[string]*Deal{}, exactName: exactName}}
+// NewRefLedger is an empty reference ledger.
+func NewRefLedger() *RefLedger {
+	return &RefLedger{&refLedger{deals: map[string]*Deal{}}}
 }
 
 // Preload adds the generated deals 0..n-1 over ops operators (preloadRef).

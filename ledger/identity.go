@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
 
 	"github.com/mwledger/mwledger/schemas"
 )
@@ -72,7 +71,7 @@ func (w *Working) load(d *Deal) {
 	c := cloneDeal(d)
 	w.before[d.ID] = d
 	w.deals[d.ID] = &c
-	w.opOf[d.ID] = operatorKey(d.Operator.Name)
+	w.opOf[d.ID] = nameKey(d.Operator.Name)
 	for _, r := range d.RecordIDs {
 		w.own(r, d.ID)
 	}
@@ -89,7 +88,7 @@ func (w *Working) apply(c schemas.Contract, now time.Time) string {
 	id, how := w.resolve(c)
 	m := merge(w.deals[id], id, c, how, now)
 	w.deals[id] = &m
-	op := operatorKey(m.Operator.Name)
+	op := nameKey(m.Operator.Name)
 	prev, was := w.opOf[id], w.touched[id]
 	w.opOf[id] = op
 	w.touched[id] = true
@@ -109,11 +108,12 @@ func (w *Working) apply(c schemas.Contract, now time.Time) string {
 	return id
 }
 
-// operatorKeys caches schemas.Key of operator names (few, compared very often).
+// operatorKeys caches schemas.Key of operator names and counterparty labels
+// (few, compared very often).
 var operatorKeys sync.Map
 
-// operatorKey is schemas.Key(name), cached for the first operatorKeysMax names.
-func operatorKey(name string) string {
+// nameKey is schemas.Key(name), cached for the first operatorKeysMax names.
+func nameKey(name string) string {
 	if k, ok := operatorKeys.Load(name); ok {
 		return k.(string)
 	}
@@ -166,7 +166,7 @@ func (w *Working) resolve(c schemas.Contract) (string, string) {
 		if !slices.IsSorted(pool) {
 			pool = slices.Sorted(slices.Values(pool))
 		}
-		ids = mergeIDs(pool, w.touchedOf[operatorKey(c.Operator.Name)])
+		ids = mergeIDs(pool, w.touchedOf[nameKey(c.Operator.Name)])
 	} else {
 		ids = make([]string, 0, len(w.deals))
 		for id := range w.deals {
@@ -204,13 +204,13 @@ func (w *Working) resolve(c schemas.Contract) (string, string) {
 // candidate says whether record c may be the deal d: the number of figures both
 // state and agree on, whether the counterparty is the same name, and ok.
 func candidate(d *Deal, c schemas.Contract) (int, bool, bool) {
-	if d.Operator.Name != c.Operator.Name && operatorKey(d.Operator.Name) != operatorKey(c.Operator.Name) {
+	if d.Operator.Name != c.Operator.Name && nameKey(d.Operator.Name) != nameKey(c.Operator.Name) {
 		return 0, false, false
 	}
 	if c.Event == nil && d.Aggregate != c.Aggregate && hasReports(d) {
 		return 0, false, false
 	}
-	same := strings.EqualFold(d.Counterparty.Label(), c.Counterparty.Label())
+	same := nameKey(d.Counterparty.Label()) == nameKey(c.Counterparty.Label())
 	if !same && !(d.Counterparty.Name == nil || c.Counterparty.Name == nil) {
 		return 0, false, false // two different named customers
 	}
@@ -378,15 +378,15 @@ func sameDeal(a, b *Deal) bool {
 // operator (schemas.Key); for each figure c states, a known value within 5% or
 // none known; and either
 //
-//   - the same counterparty label (EqualFold); or
+//   - the same counterparty label (schemas.Key); or
 //   - another label, an undisclosed counterparty on one side at least (so any
 //     deal when c's is undisclosed, undisclosed deals when c names one), and at
 //     least one of c's figures agreeing.
 //
-// Stores look up labels by LabelKey (equal for labels EqualFold or
-// strings.ToLower equates) and figures by agreeRange; what they return may be
+// Stores look up labels by schemas.Key (stored as counterparty.key) and
+// figures by agreeRange; what they return may be
 // more than candidate accepts, never less. Aggregate linking compares the
-// deals of one operator and lower-cased label: completeGroups loads each such
+// deals of one operator and label key: completeGroups loads each such
 // group whole when it has an aggregate and this batch touches it.
 
 // CandidateSource is what identity resolution reads from a store. Each method
@@ -466,7 +466,7 @@ func (w *Working) PoolLoaded(cs []schemas.Contract, ids []string, whole func(c s
 		if c.Counterparty.Name == nil {
 			ds = ofOp[op]
 		} else {
-			ds = slices.Concat(byLabel[DealGroup{op, LabelKey(c.Counterparty.Label())}], undisclosed[op])
+			ds = slices.Concat(byLabel[DealGroup{op, schemas.Key(c.Counterparty.Label())}], undisclosed[op])
 		}
 		pool := []string{}
 		for _, d := range ds {
@@ -583,12 +583,11 @@ func keysOf(set map[string]bool) []string {
 }
 
 // DealGroup is what linkAggregates compares: the deals of one operator
-// (schemas.Key) and one counterparty label (by LabelKey, which never splits a
-// strings.ToLower group).
+// and one counterparty label, by their keys (schemas.Key).
 type DealGroup struct{ Op, Label string }
 
 func groupOf(d *Deal) DealGroup {
-	return DealGroup{schemas.Key(d.Operator.Name), LabelKey(d.Counterparty.Label())}
+	return DealGroup{schemas.Key(d.Operator.Name), schemas.Key(d.Counterparty.Label())}
 }
 
 // completeGroups loads into w every stored deal of each group whose aggregate
@@ -694,7 +693,7 @@ func PoolKey(c schemas.Contract) string {
 	var b strings.Builder
 	b.WriteString(schemas.Key(c.Operator.Name))
 	b.WriteByte(0)
-	b.WriteString(LabelKey(c.Counterparty.Label()))
+	b.WriteString(schemas.Key(c.Counterparty.Label()))
 	b.WriteByte(0)
 	if c.Counterparty.Name != nil {
 		b.WriteByte('n')
@@ -707,85 +706,3 @@ func PoolKey(c schemas.Contract) string {
 	}
 	return b.String()
 }
-
-// LabelKey maps a counterparty label to its class under the equivalence that
-// strings.EqualFold (identity) and strings.ToLower (aggregate groups) use,
-// rune by rune: equal labels under either get the same key.
-func LabelKey(s string) string {
-	fold := caseClasses()
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s { // an invalid byte is utf8.RuneError, as for EqualFold
-		if k, ok := fold.rep[r]; ok {
-			r = k
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// LabelClass lists the runes that LabelKey maps to what it maps r to,
-// sorted (nil when r is alone in its class): a store that matches labels by
-// pattern (ledger/es) matches a rune of a LabelKey by its class.
-func LabelClass(r rune) []rune {
-	cl := caseClasses()
-	if k, ok := cl.rep[r]; ok {
-		r = k
-	}
-	return cl.members[r]
-}
-
-// runeClasses are the classes of runes that simple case folding or lower-casing
-// relate (each class has two members or more): rep maps a rune to its class's
-// smallest member, members a representative to the whole class, sorted.
-type runeClasses struct {
-	rep     map[rune]rune
-	members map[rune][]rune
-}
-
-var caseClasses = sync.OnceValue(func() runeClasses {
-	parent := map[rune]rune{}
-	var find func(r rune) rune
-	find = func(r rune) rune {
-		p, ok := parent[r]
-		if !ok || p == r {
-			return r
-		}
-		root := find(p)
-		parent[r] = root
-		return root
-	}
-	union := func(a, b rune) {
-		ra, rb := find(a), find(b)
-		if ra == rb {
-			return
-		}
-		if rb < ra {
-			ra, rb = rb, ra
-		}
-		parent[ra] = ra
-		parent[rb] = ra
-	}
-	for r := rune(0); r <= unicode.MaxRune; r++ {
-		if f := unicode.SimpleFold(r); f != r {
-			union(r, f)
-		}
-		if l := unicode.ToLower(r); l != r {
-			union(r, l)
-		}
-	}
-	cl := runeClasses{rep: map[rune]rune{}, members: map[rune][]rune{}}
-	for r := range parent {
-		root := find(r)
-		cl.rep[r] = root
-		cl.members[root] = append(cl.members[root], r)
-	}
-	for root, ms := range cl.members {
-		if !slices.Contains(ms, root) {
-			ms = append(ms, root)
-		}
-		slices.Sort(ms)
-		cl.members[root] = slices.Compact(ms)
-	}
-	return cl
-})

@@ -127,7 +127,7 @@ func esResolutionMatches(t *testing.T, spellings bool) {
 	// aggregate links: the test checks them when it compares them)
 	deals, ops, records := ledger.Sized(t, "deals", 3000, 600), 2, ledger.Sized(t, "records", 1600, 700)
 	preloadES(t, ctx, s, deals, ops)
-	ref := ledger.NewRefLedger(true)
+	ref := ledger.NewRefLedger()
 	ref.Preload(t, deals, ops)
 	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 	all := ledger.Batches(ledger.IdentityStream(ledger.IdentitySeed(t), deals, ops, records, spellings))

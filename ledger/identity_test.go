@@ -9,59 +9,46 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"sort"
-	"strings"
 	"testing"
 	"time"
-	"unicode"
 
 	"github.com/mwledger/mwledger/schemas"
 )
 
-func TestLabelKeyJoinsWhatEqualFoldAndToLowerJoin(t *testing.T) {
-	// Rune by rune, over every rune: a rune and its case-folding orbit, and a
-	// rune and its lower case, get one key (ledger/es checks that its
-	// expressions match exactly the runes of a key's class).
-	cl := caseClasses()
-	for r := rune(0); r <= unicode.MaxRune; r++ {
-		k := LabelKey(string(r))
-		if f := unicode.SimpleFold(r); f != r && LabelKey(string(f)) != k {
-			t.Fatalf("%U and its fold %U: keys %q %q", r, f, k, LabelKey(string(f)))
-		}
-		if l := unicode.ToLower(r); l != r && LabelKey(string(l)) != k {
-			t.Fatalf("%U and its lower case %U: keys %q %q", r, l, k, LabelKey(string(l)))
-		}
+// Identity compares counterparty labels by their keys (schemas.Key), as the
+// stores look them up (counterparty.key): case, width, spaces and
+// punctuation aside, a label is the same label.
+func TestCounterpartyLabelsMatchByKey(t *testing.T) {
+	deal := func(label string) *Deal {
+		d := &Deal{}
+		d.Operator.Name = "IREN"
+		d.Counterparty.Name = &label
+		mw := 200.0
+		d.CapacityMW = &mw
+		return d
 	}
-	for rep, ms := range cl.members {
-		for _, x := range ms {
-			if LabelKey(string(x)) != string(rep) {
-				t.Fatalf("%U in the class of %U has key %q", x, rep, LabelKey(string(x)))
-			}
-		}
+	rec := func(label string) schemas.Contract {
+		var c schemas.Contract
+		c.Operator.Name = "IREN"
+		c.Counterparty.Name = &label
+		mw := 200.0
+		c.CapacityMW = &mw
+		return c
 	}
-	// Whole labels, pairwise, over tricky runes: K (Kelvin sign), ſ, σ/ς/Σ, İ/ı, ß/ẞ, µ/μ.
 	for _, a := range trickyLabels {
 		for _, b := range trickyLabels {
-			same := LabelKey(a) == LabelKey(b)
-			if strings.EqualFold(a, b) && !same {
-				t.Errorf("EqualFold(%q, %q) but keys differ", a, b)
-			}
-			// linkAggregates groups by strings.ToLower, not EqualFold.
-			if la, lb := strings.ToLower(a), strings.ToLower(b); la == lb && !same {
-				t.Errorf("ToLower(%q) == ToLower(%q) but keys differ", a, b)
+			_, same, ok := candidate(deal(a), rec(b))
+			want := schemas.Key(a) == schemas.Key(b)
+			if same != want || ok != want {
+				t.Errorf("stored %q, record %q: same %v, candidate %v; keys %q, %q", a, b, same, ok, schemas.Key(a), schemas.Key(b))
 			}
 		}
 	}
-	// LabelClass lists the class of a rune of a key, whatever rune of it is asked.
-	for _, r := range []rune{'k', 'K', '\u212A', 's', 'ſ', 'σ', 'ς', 'Σ'} {
-		ms := LabelClass(r)
-		if len(ms) < 2 || LabelKey(string(ms[0])) != LabelKey(string(r)) || !slices.Contains(ms, r) {
-			t.Errorf("LabelClass(%q) = %q", r, string(ms))
+	for _, p := range [][2]string{{"Core42", "CORE 42"}, {"Ｍｉｃｒｏｓｏｆｔ", "microsoft"}, {"Nebius B.V.", "nebius bv"}} {
+		if _, same, _ := candidate(deal(p[0]), rec(p[1])); !same {
+			t.Errorf("%q and %q: not the same counterparty", p[0], p[1])
 		}
-	}
-	if ms := LabelClass('7'); ms != nil {
-		t.Errorf("LabelClass('7') = %q, want nil (alone in its class)", string(ms))
 	}
 }
 
@@ -144,13 +131,11 @@ func oldResolve(w *Working, c schemas.Contract) (string, string) {
 }
 
 // refLedger is the reference: a ledger in memory whose Upsert loads every
-// deal of the batch's operators (spelled exactly as in the batch, as
-// Elasticsearch read them, or squashed, as the embedded store read them), the
-// deals of the records' ids and those holding them, and resolves with
-// oldResolve. Deals are kept as JSON round trips, as the stores keep them.
+// deal of the batch's operators (by key, schemas.Key, as both stores read
+// them), the deals of the records' ids and those holding them, and resolves
+// with oldResolve. Deals are kept as JSON round trips, as the stores keep them.
 type refLedger struct {
-	deals     map[string]*Deal
-	exactName bool
+	deals map[string]*Deal
 }
 
 func roundTrip(t *testing.T, d *Deal) *Deal {
@@ -169,13 +154,13 @@ func roundTrip(t *testing.T, d *Deal) *Deal {
 
 // upsert returns the deal each record resolved to and the ids written.
 func (r *refLedger) upsert(t *testing.T, cs []schemas.Contract, now time.Time) (resolved, written []string) {
-	names, ops, rids := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	ops, rids := map[string]bool{}, map[string]bool{}
 	for _, c := range cs {
-		names[c.Operator.Name], ops[schemas.Key(c.Operator.Name)], rids[c.ID] = true, true, true
+		ops[schemas.Key(c.Operator.Name)], rids[c.ID] = true, true
 	}
 	w := newWorking()
 	for id, d := range r.deals {
-		load := rids[id] || (r.exactName && names[d.Operator.Name]) || (!r.exactName && ops[schemas.Key(d.Operator.Name)])
+		load := rids[id] || ops[schemas.Key(d.Operator.Name)]
 		for _, rid := range d.RecordIDs {
 			load = load || rids[rid]
 		}

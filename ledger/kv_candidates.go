@@ -20,7 +20,7 @@ import (
 //	'L' op 0x00 uvarint(len(label)) label 'z' id            no known figure at all
 //	'X' op 0x00 cp fig value id                             a known figure, any label
 //
-// where op is the operator key (schemas.Key), label the LabelKey of the counterparty,
+// where op is the operator key (schemas.Key), label the key (schemas.Key) of the counterparty's label,
 // fig 'c' (capacity) or 'v' (value), value the figure as 8 bytes that sort like
 // the number, and cp 'n' (named counterparty) or 'u' (undisclosed).
 // The candidate_keys index maps a deal id to the keys written for it, so that a
@@ -279,7 +279,7 @@ func (b *kvCandidates) Candidates(w *Working, cs []schemas.Contract) error {
 // from the deal's index keys, without decoding it).
 func (b *kvCandidates) pool(c schemas.Contract) []string {
 	op := schemas.Key(c.Operator.Name)
-	gp := groupPrefix(DealGroup{op, LabelKey(c.Counterparty.Label())})
+	gp := groupPrefix(DealGroup{op, schemas.Key(c.Counterparty.Label())})
 	figs := FigureRanges(c)
 	set := map[string]bool{}
 	if len(figs) == 0 {

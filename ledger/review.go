@@ -239,17 +239,16 @@ func rederive(d *Deal) {
 	applyReview(d)
 	applyEvents(d)
 	d.ReviewReasons = ReviewReasons(*d)
-	setKeys(&d.Contract)
+	SetKeys(&d.Contract)
 }
 
-// setKeys writes the names' keys beside them (schemas.Key): the ledger
-// stores operator.key and counterparty.key with every deal it writes.
-func setKeys(c *schemas.Contract) {
+// SetKeys writes the names' keys beside them (schemas.Key): the ledger
+// stores operator.key and counterparty.key with every deal it writes. The
+// counterparty's is the key of its label: its name, or the descriptor of an
+// undisclosed one. Identity resolution compares names by these keys only.
+func SetKeys(c *schemas.Contract) {
 	c.Operator.Key = schemas.Key(c.Operator.Name)
-	c.Counterparty.Key = ""
-	if c.Counterparty.Name != nil {
-		c.Counterparty.Key = schemas.Key(*c.Counterparty.Name)
-	}
+	c.Counterparty.Key = schemas.Key(c.Counterparty.Label())
 }
 
 // ReviewAction is what a reviewer does to a deal.

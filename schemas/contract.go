@@ -110,8 +110,9 @@ type Counterparty struct {
 	Name        *string `json:"name"`
 	Descriptor  *string `json:"descriptor"`
 	Hyperscaler bool    `json:"hyperscaler"`
-	// Key is Key(*Name), set by the ledger when it writes the deal ("" when
-	// the name is undisclosed); records on mwledger.contracts leave it out.
+	// Key is Key(Label()): of the name, or of the descriptor when the name
+	// is undisclosed. The ledger sets it when it writes the deal and looks
+	// deals up by it; records on mwledger.contracts leave it out.
 	Key string `json:"key,omitempty"`
 }
 

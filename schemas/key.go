@@ -7,9 +7,10 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// KeyVersion changes whenever Key does: a store that keeps keys (an index
-// built on them) rebuilds what it built with another version.
-const KeyVersion = 1
+// KeyVersion changes whenever Key does, or what is keyed: a store that keeps
+// keys (an index built on them) rebuilds what it built with another version.
+// 2: counterparty labels are keyed by Key too (they were case-folded).
+const KeyVersion = 2
 
 // Key is the normalised form of a company name: what the ledger stores beside
 // the name when it writes it (operator.key, counterparty.key) and compares

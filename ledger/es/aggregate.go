@@ -41,6 +41,17 @@ func withAggFields(src json.RawMessage) ([]byte, error) {
 	if err := json.Unmarshal(src, &doc); err != nil {
 		return nil, err
 	}
+	// The names' keys, as this version computes them: identity looks deals
+	// up by them (a document from before MappingVersion 6 may lack them, or
+	// have none for an undisclosed counterparty).
+	ledger.SetKeys(&d.Contract)
+	var err error
+	if doc["operator"], err = json.Marshal(d.Operator); err != nil {
+		return nil, err
+	}
+	if doc["counterparty"], err = json.Marshal(d.Counterparty); err != nil {
+		return nil, err
+	}
 	agg, err := json.Marshal(ledger.AggFactsOf(d))
 	if err != nil {
 		return nil, err

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 
 	"github.com/mwledger/mwledger/ledger"
 	"github.com/mwledger/mwledger/schemas"
@@ -33,11 +32,6 @@ const (
 	wholeOperatorMin       = 500
 	wholeOperatorPerRecord = 50
 )
-
-// maxRegexLength is Elasticsearch's default index.max_regex_length. A label
-// whose expression would be longer is not used to narrow (the operator's
-// deals, within Config.MaxCandidates, are read instead).
-const maxRegexLength = 1000
 
 // esCandidates is the ledger.CandidateSource of one round of Store.Upsert:
 // one msearch per step (see "Candidates" in ledger/identity.go). As the full
@@ -76,51 +70,18 @@ func newESCandidates(ctx context.Context, s *Store, cs []schemas.Contract) *esCa
 	return e
 }
 
-// labelRegexp is a regular expression (Lucene syntax) matching exactly the
-// strings whose ledger.LabelKey is key; ok is false when it would be too long.
-func labelRegexp(key string) (string, bool) {
-	var b strings.Builder
-	for _, r := range key {
-		ms := ledger.LabelClass(r)
-		if len(ms) == 0 {
-			ms = []rune{r}
-		}
-		if len(ms) > 1 {
-			b.WriteByte('[')
-		}
-		for _, x := range ms {
-			// Letters and digits stand for themselves (a backslash before
-			// one may mean a class, \d); anything else ASCII is escaped.
-			if x < 0x80 && !('a' <= x && x <= 'z' || 'A' <= x && x <= 'Z' || '0' <= x && x <= '9') {
-				b.WriteByte('\\')
-			}
-			b.WriteRune(x)
-		}
-		if len(ms) > 1 {
-			b.WriteByte(']')
-		}
-	}
-	re := b.String()
-	return re, len(utf16.Encode([]rune(re))) <= maxRegexLength
-}
-
 func exists(field string) m { return m{"exists": m{"field": field}} }
 
 func orQ(qs ...any) m { return m{"bool": m{"should": qs, "minimum_should_match": 1}} }
 
 // labelQuery matches the deals whose counterparty label (the name, else the
-// descriptor) has ledger.LabelKey key; nil when that cannot be expressed.
+// descriptor) has the key key (schemas.Key, stored as counterparty.key).
 func labelQuery(key string) m {
-	re, ok := labelRegexp(key)
-	if !ok {
-		return nil
-	}
-	rq := func(field string) m { return m{"regexp": m{field: m{"value": re, "flags": "NONE"}}} }
-	qs := []any{rq("counterparty.name"), m{"bool": m{"must_not": exists("counterparty.name"), "filter": rq("counterparty.descriptor")}}}
+	q := m{"term": m{"counterparty.key": key}}
 	if key == "" {
-		qs = append(qs, m{"bool": m{"must_not": []any{exists("counterparty.name"), exists("counterparty.descriptor")}}})
+		return orQ(q, m{"bool": m{"must_not": exists("counterparty.key")}})
 	}
-	return orQ(qs...)
+	return q
 }
 
 // figureKnown matches the deals with a known value (knownFigures) of field in [lo, hi].
@@ -150,24 +111,25 @@ func figureNone(field string) m {
 		m{"nested": m{"path": "provenance", "query": m{"bool": m{"filter": []any{m{"term": m{"provenance.field": field}}, exists("provenance.number")}}}}}}}}
 }
 
-// operatorQuery matches the deals of one of the operator spellings.
-func operatorQuery(names []string) m {
-	if len(names) == 1 {
-		return m{"term": m{"operator.name": names[0]}}
+// operatorQuery matches the deals of the operators with these keys
+// (schemas.Key, stored as operator.key).
+func operatorQuery(keys ...string) m {
+	if len(keys) == 1 {
+		return m{"term": m{"operator.key": keys[0]}}
 	}
-	return m{"terms": m{"operator.name": names}}
+	return m{"terms": m{"operator.key": keys}}
 }
 
 // recordQuery matches (at least) the deals candidate may accept for c among
-// those of the given operator spellings. Every figure c states must be
+// those of its operator (by key). Every figure c states must be
 // unknown or agree; then either one agrees (and the label is c's or one side
 // is undisclosed) or none is known (and the label is c's). It is written as
 // branches each led by a selective clause (a figure range, the label), so that
 // Elasticsearch does not walk all the operator's deals: branch i has figure i
 // agree, the figures before it unknown and those after it unknown or agreeing.
-func recordQuery(c schemas.Contract, names []string) m {
-	op := operatorQuery(names)
-	label := labelQuery(ledger.LabelKey(c.Counterparty.Label()))
+func recordQuery(c schemas.Contract) m {
+	op := operatorQuery(schemas.Key(c.Operator.Name))
+	label := labelQuery(schemas.Key(c.Counterparty.Label()))
 	figs := ledger.FigureRanges(c)
 	var branches []any
 	for i, f := range figs {
@@ -184,17 +146,14 @@ func recordQuery(c schemas.Contract, names []string) m {
 			}
 		}
 		b := m{"filter": filter}
-		if c.Counterparty.Name != nil && label != nil {
+		if c.Counterparty.Name != nil {
 			// A named record: the same label, or an undisclosed deal.
 			b["should"] = []any{label, m{"bool": m{"must_not": exists("counterparty.name")}}}
 			b["minimum_should_match"] = 1
 		}
 		branches = append(branches, m{"bool": b})
 	}
-	filter := []any{op}
-	if label != nil {
-		filter = []any{label, op}
-	}
+	filter := []any{label, op}
 	for _, g := range figs {
 		filter = append(filter, figureNone(g.Field))
 	}
@@ -203,10 +162,7 @@ func recordQuery(c schemas.Contract, names []string) m {
 }
 
 func (e *esCandidates) groupQuery(g ledger.DealGroup, aggregatesOnly bool) m {
-	filter := []any{operatorQuery(e.names[g.Op])}
-	if lq := labelQuery(g.Label); lq != nil {
-		filter = append(filter, lq)
-	}
+	filter := []any{operatorQuery(g.Op), labelQuery(g.Label)}
 	if aggregatesOnly {
 		filter = append(filter, m{"term": m{"aggregate": true}})
 	}
@@ -255,8 +211,8 @@ func (e *esCandidates) search(w *ledger.Working, searches []esSearch, what strin
 		var q m
 		switch {
 		case len(sr.count) > 0:
-			q = m{"size": 0, "query": m{"terms": m{"operator.name": sr.count}},
-				"aggs": m{"ops": m{"terms": m{"field": "operator.name", "include": sr.count, "size": len(sr.count)}}}}
+			q = m{"size": 0, "query": m{"terms": m{"operator.key": sr.count}},
+				"aggs": m{"ops": m{"terms": m{"field": "operator.key", "include": sr.count, "size": len(sr.count)}}}}
 		case len(sr.qs) > 0:
 			var should []any
 			for _, nq := range sr.qs {
@@ -393,8 +349,8 @@ func (e *esCandidates) Candidates(w *ledger.Working, cs []schemas.Contract) erro
 		rids = append(rids, c.ID)
 		records[schemas.Key(c.Operator.Name)]++
 	}
-	for _, ns := range e.names {
-		all = append(all, ns...)
+	for op := range e.names {
+		all = append(all, op)
 	}
 	sort.Strings(all)
 	byID := named{"ids", "the records' ids", m{"bool": m{"should": []any{m{"ids": m{"values": rids}}, m{"terms": m{"record_ids": rids}}}, "minimum_should_match": 1}}}
@@ -409,20 +365,21 @@ func (e *esCandidates) Candidates(w *ledger.Working, cs []schemas.Contract) erro
 	}
 	sort.Strings(ops)
 	var searches []esSearch
-	var names []string
+	var keys []string
 	sum := 0
 	flush := func() {
-		if len(names) > 0 {
+		if len(keys) > 0 {
+			var names []string
+			for _, op := range keys {
+				names = append(names, e.names[op]...)
+			}
 			searches = append(searches, esSearch{qs: []named{{"whole", "the deals of " + strings.Join(names, ", "),
-				m{"bool": m{"filter": operatorQuery(names)}}}}})
+				m{"bool": m{"filter": operatorQuery(keys...)}}}}})
 		}
-		names, sum = nil, 0
+		keys, sum = nil, 0
 	}
 	for _, op := range ops {
-		n := 0
-		for _, name := range e.names[op] {
-			n += counts[name]
-		}
+		n := counts[op]
 		if n > min(e.s.maxCandidates, max(wholeOperatorMin, wholeOperatorPerRecord*records[op])) {
 			continue
 		}
@@ -430,11 +387,11 @@ func (e *esCandidates) Candidates(w *ledger.Working, cs []schemas.Contract) erro
 		if sum+n > e.s.maxCandidates {
 			flush()
 		}
-		names = append(names, e.names[op]...)
+		keys = append(keys, op)
 		sum += n
 	}
 	flush()
-	var keys []string
+	var pools []string
 	var qs []named
 	seen := map[string]bool{}
 	for _, c := range cs {
@@ -443,14 +400,14 @@ func (e *esCandidates) Candidates(w *ledger.Working, cs []schemas.Contract) erro
 			continue
 		}
 		seen[key] = true
-		qs = append(qs, named{strconv.Itoa(len(keys)), "record " + c.ID, recordQuery(c, e.names[schemas.Key(c.Operator.Name)])})
-		keys = append(keys, key)
+		qs = append(qs, named{strconv.Itoa(len(pools)), "record " + c.ID, recordQuery(c)})
+		pools = append(pools, key)
 	}
 	got, _, err := e.search(w, append(searches, searchesOf(chunks(qs, recordsPerSearch))...), "records")
 	if err != nil {
 		return err
 	}
-	for i, key := range keys {
+	for i, key := range pools {
 		pool := got[strconv.Itoa(i)]
 		sort.Strings(pool)
 		w.SetPool(key, pool)

@@ -30,7 +30,7 @@ import (
 const (
 	Alias          = "mwledger-contracts"
 	IndexPrefix    = Alias + "-v"
-	MappingVersion = 5
+	MappingVersion = 6
 	IndexVersion   = IndexPrefix + "4"
 	templateName   = "mwledger-contracts"
 )

@@ -19,6 +19,10 @@ var mappingHashes = map[int]string{
 	3: "364e191e29452ae63bda29d1d0b04ded9d54f9831de31e9c32a00f83bd45e7cc",
 	4: "db4112d74936fe7cc2a2b7f1f30c4fd5cad141b8c526c5e9b2560e43b5937f24", // source(s).fetched_url
 	5: "2f72aaef6cca6c71e8ad4fbf770de6ae9a1635e0c65c3b4c8857bfe3b74c0067", // operator.key, counterparty.key (schemas.Key)
+	// The same mappings: version 6 migrates (by reindex) so that every
+	// document has the keys identity now looks deals up by (counterparty.key
+	// of an undisclosed counterparty's descriptor too).
+	6: "2f72aaef6cca6c71e8ad4fbf770de6ae9a1635e0c65c3b4c8857bfe3b74c0067",
 }
 
 func TestMappingChangeBumpsVersion(t *testing.T) {

@@ -66,6 +66,27 @@ func Conformance(t *testing.T, ctx context.Context, open Open) {
 		if d.Operator.Key != schemas.Key("ＣＯＮＦ Op.") || d.Operator.Key != "confop" || d.Counterparty.Key != "鸿海cloud" {
 			t.Errorf("keys = %q, %q", d.Operator.Key, d.Counterparty.Key)
 		}
+		// An undisclosed counterparty's key is its descriptor's.
+		u := confRecord("deal-conf-u", "https://a.example/2", "Other Op", "", 100, 1e9)
+		u.Counterparty.Name, u.Counterparty.Descriptor = nil, ptr("an Investment-Grade hyperscaler")
+		write(t, ctx, b, refresh, u)
+		if d := get(t, ctx, b, "deal-conf-u"); d.Counterparty.Key != "aninvestmentgradehyperscaler" {
+			t.Errorf("undisclosed counterparty key = %q", d.Counterparty.Key)
+		}
+	})
+	t.Run("names with one key are one company", func(t *testing.T) {
+		// Spelled apart in case, width, spaces and punctuation, with figures
+		// that agree: one deal, in every backend (identity compares keys).
+		b, refresh := open(t)
+		write(t, ctx, b, refresh, confRecord("deal-conf-s1", "https://a.example/1", "Conf Op", "Core42", 300, 5.5e9))
+		write(t, ctx, b, refresh, confRecord("deal-conf-s2", "https://b.example/2", "CONF-OP", "CORE 42", 300, 5.5e9))
+		d := get(t, ctx, b, "deal-conf-s1")
+		if len(d.Sources) != 2 || len(d.RecordIDs) != 2 {
+			t.Errorf("deal has %d sources, records %v: want both spellings' records", len(d.Sources), d.RecordIDs)
+		}
+		if res, err := b.Search(ctx, ledger.Query{}); err != nil || res.Total != 1 {
+			t.Errorf("search = %d deals, %v; want 1", res.Total, err)
+		}
 	})
 	t.Run("search", func(t *testing.T) {
 		b, refresh := open(t)
@@ -174,3 +195,5 @@ func sorted(s []string) []string {
 	}
 	return out
 }
+
+func ptr(s string) *string { return &s }
