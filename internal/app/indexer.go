@@ -70,26 +70,13 @@ func (ix Indexer) Run(ctx context.Context, in stream.Consumer, dlq stream.Publis
 // `mwledger index` uses it.
 func Index(ctx context.Context, cfg kafka.Config, group string, ix Indexer,
 	sinks func(pub stream.Publisher) (ledger.AlertPolicy, *alert.Dispatcher, error)) (indexer.StageStats, error) {
-	if err := EnsureTopics(ctx, cfg); err != nil {
-		return indexer.StageStats{}, err
-	}
-	if err := kafka.EnsureTopics(ctx, cfg, kafka.TopicSpec{Name: alert.Topic}); err != nil {
-		return indexer.StageStats{}, err
-	}
-	in, err := kafka.NewConsumer(cfg, group, schemas.TopicContracts)
-	if err != nil {
-		return indexer.StageStats{}, err
-	}
-	defer in.Close()
-	pub, err := kafka.NewPublisher(cfg)
-	if err != nil {
-		return indexer.StageStats{}, err
-	}
-	defer pub.Close()
-	if sinks != nil {
-		if ix.Policy, ix.Dispatcher, err = sinks(pub); err != nil {
-			return indexer.StageStats{}, err
+	return onKafka(ctx, cfg, group, schemas.TopicContracts, func(in stream.Consumer, pub stream.Publisher) (indexer.StageStats, error) {
+		if sinks != nil {
+			var err error
+			if ix.Policy, ix.Dispatcher, err = sinks(pub); err != nil {
+				return indexer.StageStats{}, err
+			}
 		}
-	}
-	return ix.Run(ctx, in, pub)
+		return ix.Run(ctx, in, pub)
+	}, kafka.TopicSpec{Name: alert.Topic})
 }

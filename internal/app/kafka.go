@@ -6,6 +6,7 @@ import (
 
 	"github.com/mwledger/mwledger/extractor"
 	"github.com/mwledger/mwledger/schemas"
+	"github.com/mwledger/mwledger/stream"
 	"github.com/mwledger/mwledger/stream/kafka"
 )
 
@@ -29,18 +30,32 @@ func EnsureTopics(ctx context.Context, cfg kafka.Config) error {
 // (or stage.IdleExit passes). `mwledger extract --consume` and `mwledger
 // reprocess` use it.
 func Extract(ctx context.Context, cfg kafka.Config, x *extractor.Extractor, group string, stage extractor.StageConfig) (extractor.StageStats, error) {
+	return onKafka(ctx, cfg, group, schemas.TopicArticles, func(in stream.Consumer, out stream.Publisher) (extractor.StageStats, error) {
+		return x.RunStage(ctx, in, out, stage)
+	})
+}
+
+// onKafka creates the pipeline's topics (and extra), opens a consumer of
+// topic in group and a publisher, runs stage on them and closes them.
+func onKafka[S any](ctx context.Context, cfg kafka.Config, group, topic string, stage func(in stream.Consumer, out stream.Publisher) (S, error), extra ...kafka.TopicSpec) (S, error) {
+	var zero S
 	if err := EnsureTopics(ctx, cfg); err != nil {
-		return extractor.StageStats{}, err
+		return zero, err
 	}
-	in, err := kafka.NewConsumer(cfg, group, schemas.TopicArticles)
+	if len(extra) > 0 {
+		if err := kafka.EnsureTopics(ctx, cfg, extra...); err != nil {
+			return zero, err
+		}
+	}
+	in, err := kafka.NewConsumer(cfg, group, topic)
 	if err != nil {
-		return extractor.StageStats{}, err
+		return zero, err
 	}
 	defer in.Close()
 	out, err := kafka.NewPublisher(cfg)
 	if err != nil {
-		return extractor.StageStats{}, err
+		return zero, err
 	}
 	defer out.Close()
-	return x.RunStage(ctx, in, out, stage)
+	return stage(in, out)
 }
