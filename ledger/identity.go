@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"encoding/json"
+	"iter"
 	"math"
 	"slices"
 	"sort"
@@ -174,6 +175,13 @@ func (w *Working) resolve(c schemas.Contract) (string, string) {
 		}
 		sort.Strings(ids)
 	}
+	return w.best(ids, c)
+}
+
+// best is the deal among ids (in id order) that c resolves to, and how: the
+// candidate with the most agreeing figures, then the same counterparty name,
+// then the most sources, then the first; c.ID and "new" when none may be.
+func (w *Working) best(ids []string, c schemas.Contract) (string, string) {
 	var best *Deal
 	bestScore, bestSame := -1, false
 	for _, id := range ids {
@@ -246,39 +254,52 @@ func hasReports(d *Deal) bool {
 	return false
 }
 
-// figureAgrees says whether d has a known value of field (knownFigures) and
+// figureValues yields the values of a figure a record may agree with: those
+// its sources claimed, the deal's own, the current one and the events' new
+// ones, in that order.
+func figureValues(d *Deal, field string) iter.Seq[float64] {
+	return func(yield func(float64) bool) {
+		for i := range d.Provenance {
+			if p := &d.Provenance[i]; p.Field == field && p.Number != nil && !yield(*p.Number) {
+				return
+			}
+		}
+		var own, cur *float64
+		var ofEvent func(e *DealEvent) *float64
+		switch field {
+		case schemas.FieldCapacityMW:
+			own, ofEvent = d.CapacityMW, func(e *DealEvent) *float64 { return e.NewCapacityMW }
+			if d.Current != nil {
+				cur = d.Current.CapacityMW
+			}
+		case schemas.FieldTotalValueUSD:
+			own, ofEvent = d.TotalValueUSD, func(e *DealEvent) *float64 { return e.NewTotalValueUSD }
+			if d.Current != nil {
+				cur = d.Current.TotalValueUSD
+			}
+		default:
+			return
+		}
+		for _, v := range [2]*float64{own, cur} {
+			if v != nil && !yield(*v) {
+				return
+			}
+		}
+		for i := range d.Events {
+			if v := ofEvent(&d.Events[i]); v != nil && !yield(*v) {
+				return
+			}
+		}
+	}
+}
+
+// figureAgrees says whether d has a known value of field (figureValues) and
 // whether one of them agrees with v, without collecting them.
 func figureAgrees(d *Deal, field string, v float64) (known, agree bool) {
-	check := func(k *float64) bool {
-		if k == nil {
-			return false
-		}
+	for k := range figureValues(d, field) {
 		known = true
-		return within(*k, v, figureTolerance)
-	}
-	for i := range d.Provenance {
-		if p := &d.Provenance[i]; p.Field == field && check(p.Number) {
+		if within(k, v, figureTolerance) {
 			return true, true
-		}
-	}
-	switch field {
-	case schemas.FieldCapacityMW:
-		if check(d.CapacityMW) || (d.Current != nil && check(d.Current.CapacityMW)) {
-			return true, true
-		}
-		for i := range d.Events {
-			if check(d.Events[i].NewCapacityMW) {
-				return true, true
-			}
-		}
-	case schemas.FieldTotalValueUSD:
-		if check(d.TotalValueUSD) || (d.Current != nil && check(d.Current.TotalValueUSD)) {
-			return true, true
-		}
-		for i := range d.Events {
-			if check(d.Events[i].NewTotalValueUSD) {
-				return true, true
-			}
 		}
 	}
 	return known, false
@@ -286,36 +307,7 @@ func figureAgrees(d *Deal, field string, v float64) (known, agree bool) {
 
 // knownFigures are the values of a figure a record may agree with.
 func knownFigures(d *Deal, field string) []float64 {
-	var out []float64
-	for _, p := range d.Provenance {
-		if p.Field == field && p.Number != nil {
-			out = append(out, *p.Number)
-		}
-	}
-	add := func(v *float64) {
-		if v != nil {
-			out = append(out, *v)
-		}
-	}
-	switch field {
-	case schemas.FieldCapacityMW:
-		add(d.CapacityMW)
-		if d.Current != nil {
-			add(d.Current.CapacityMW)
-		}
-		for _, e := range d.Events {
-			add(e.NewCapacityMW)
-		}
-	case schemas.FieldTotalValueUSD:
-		add(d.TotalValueUSD)
-		if d.Current != nil {
-			add(d.Current.TotalValueUSD)
-		}
-		for _, e := range d.Events {
-			add(e.NewTotalValueUSD)
-		}
-	}
-	return out
+	return slices.Collect(figureValues(d, field))
 }
 
 // finish links aggregates, raises the alerts of every changed deal and returns

@@ -106,28 +106,7 @@ func oldResolve(w *Working, c schemas.Contract) (string, string) {
 			return id, "record_id"
 		}
 	}
-	var best *Deal
-	bestScore, bestSame := -1, false
-	for _, id := range ids {
-		d := w.deals[id]
-		score, same, ok := candidate(d, c)
-		if !ok {
-			continue
-		}
-		better := best == nil || score > bestScore ||
-			(score == bestScore && same && !bestSame) ||
-			(score == bestScore && same == bestSame && len(d.Sources) > len(best.Sources))
-		if better {
-			best, bestScore, bestSame = d, score, same
-		}
-	}
-	if best == nil {
-		return c.ID, "new"
-	}
-	if bestScore > 0 {
-		return best.ID, "figures"
-	}
-	return best.ID, "parties"
+	return w.best(ids, c)
 }
 
 // refLedger is the reference: a ledger in memory whose Upsert loads every
